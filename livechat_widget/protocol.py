@@ -1,0 +1,109 @@
+"""Validation of the messages the browser sends (see docs/protocol.md).
+
+Everything from the browser is untrusted: a message is turned into a `Command` only
+when every field has the right type and size; anything else raises `ProtocolError`
+with a message fit for the error banner. No filesystem or network work happens here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_TEXT_CHARS = 100_000
+MAX_TITLE_CHARS = 200
+MAX_QUERY_CHARS = 500
+
+# Canonical lowercase UUID4, as CsvStore writes them; anything else never reaches a path.
+_CHAT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
+
+
+class ProtocolError(ValueError):
+    """A browser message that is malformed; the text is shown in the error banner."""
+
+
+@dataclass(frozen=True)
+class Command:
+    type: str
+    chat_id: str = ""
+    text: str = ""
+    before: int = 0
+
+
+def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
+    value = msg.get("chat_id", "" if optional else None)
+    if optional and value in ("", None):
+        return ""
+    if not isinstance(value, str) or not _CHAT_ID.match(value):
+        raise ProtocolError("That chat id is not valid.")
+    return value
+
+
+def _text(msg: dict[str, Any], field: str, *, limit: int, allow_empty: bool = False) -> str:
+    value = msg.get(field)
+    if not isinstance(value, str):
+        raise ProtocolError(f"The {field} must be text.")
+    if len(value) > limit:
+        raise ProtocolError(f"The {field} is too long ({len(value):,} characters; at most {limit:,}).")
+    if not allow_empty and not value.strip():
+        raise ProtocolError(f"The {field} is empty.")
+    return value
+
+
+def _send(msg: dict[str, Any]) -> Command:
+    return Command("send", chat_id=_chat_id(msg, optional=True),
+                   text=_text(msg, "text", limit=MAX_TEXT_CHARS))
+
+
+def _rename(msg: dict[str, Any]) -> Command:
+    title = _text(msg, "title", limit=MAX_TITLE_CHARS).strip()
+    return Command("rename", chat_id=_chat_id(msg), text=" ".join(title.split()))
+
+
+def _search(msg: dict[str, Any]) -> Command:
+    return Command("search", text=_text(msg, "query", limit=MAX_QUERY_CHARS, allow_empty=True))
+
+
+def _load_older(msg: dict[str, Any]) -> Command:
+    before = msg.get("before")
+    # bool is an int subclass: reject it explicitly.
+    if not isinstance(before, int) or isinstance(before, bool) or not 0 <= before < 10**9:
+        raise ProtocolError("load_older needs the id of the oldest message shown.")
+    return Command("load_older", chat_id=_chat_id(msg), before=before)
+
+
+def _with_chat_id(kind: str):
+    return lambda msg: Command(kind, chat_id=_chat_id(msg))
+
+
+def _bare(kind: str):
+    return lambda msg: Command(kind)
+
+
+_PARSERS = {
+    "send": _send,
+    "stop": _with_chat_id("stop"),
+    "regenerate": _with_chat_id("regenerate"),
+    "retry": _with_chat_id("retry"),
+    "new_chat": _bare("new_chat"),
+    "select_chat": _with_chat_id("select_chat"),
+    "rename": _rename,
+    "delete": _with_chat_id("delete"),
+    "clear": _with_chat_id("clear"),
+    "search": _search,
+    "load_older": _load_older,
+    "dismiss_error": _bare("dismiss_error"),
+}
+
+
+def parse_command(msg: object) -> Command:
+    """Validate one browser message; raise ProtocolError if anything is off."""
+    if not isinstance(msg, dict):
+        raise ProtocolError("The browser sent a message that is not an object.")
+    kind = msg.get("type")
+    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
+    if parser is None:
+        shown = kind[:40] if isinstance(kind, str) else type(kind).__name__
+        raise ProtocolError(f"Unknown message type {shown!r}.")
+    return parser(msg)
