@@ -1,0 +1,129 @@
+"""One reply in progress: runs a client's stream and coalesces its pieces.
+
+Sending one comm message per token loses tokens above Jupyter Server's iopub rate
+limit (~1000 msg/s) and re-sending a growing string per token is quadratic. So pieces
+are buffered and flushed as one delta per FLUSH_INTERVAL, and the full text so far is
+published (for views rendered mid-stream) far less often.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ai_client import AIError
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 0.025  # s between deltas: <= 40 messages/s, well under the iopub limit
+SNAPSHOT_INTERVAL = 0.25  # s between snapshots of the whole text (grows with its size)
+
+
+@dataclass
+class Outcome:
+    text: str
+    reasoning: str
+    status: str  # complete | stopped | length | error
+    error: str = ""
+
+
+@dataclass
+class Reply:
+    """State of one assistant message being generated."""
+
+    chat_id: str
+    message_id: int
+    text_parts: list[str] = field(default_factory=list)
+    reasoning_parts: list[str] = field(default_factory=list)
+    seq: int = -1  # seq of the last delta sent; the first delta is 0
+    pending_text: list[str] = field(default_factory=list)
+    pending_reasoning: list[str] = field(default_factory=list)
+    task: asyncio.Task[Any] | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self.reasoning_parts)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"message_id": self.message_id, "text": self.text,
+                "reasoning": self.reasoning, "seq": self.seq}
+
+    def take_delta(self) -> dict[str, Any] | None:
+        """The coalesced delta since the last one, or None when nothing arrived."""
+        if not self.pending_text and not self.pending_reasoning:
+            return None
+        self.seq += 1
+        delta = {"type": "delta", "chat_id": self.chat_id, "message_id": self.message_id,
+                 "seq": self.seq, "text": "".join(self.pending_text),
+                 "reasoning": "".join(self.pending_reasoning)}
+        self.pending_text.clear()
+        self.pending_reasoning.clear()
+        return delta
+
+
+async def stream_reply(
+    client: Any,
+    history: list[dict[str, str]],
+    reply: Reply,
+    send_delta: Callable[[dict[str, Any]], None],
+    publish_snapshot: Callable[[Reply], None],
+) -> Outcome:
+    """Stream one reply into `reply`, flushing deltas on a timer. Never raises
+    AIError or CancelledError: they become the outcome's status (error / stopped)."""
+
+    async def flush_periodically() -> None:
+        next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            delta = reply.take_delta()
+            if delta is not None:
+                send_delta(delta)
+            if time.monotonic() >= next_snapshot:
+                publish_snapshot(reply)
+                # Each snapshot re-sends the whole text: space them out as it grows.
+                size = sum(map(len, reply.text_parts))
+                next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL + size / 1_000_000
+
+    flusher = asyncio.create_task(flush_periodically())
+    stream = None
+    try:
+        stream = client.stream(history)
+        async for piece in stream:
+            if piece.kind == "reasoning":
+                reply.reasoning_parts.append(piece.text)
+                reply.pending_reasoning.append(piece.text)
+            else:
+                reply.text_parts.append(piece.text)
+                reply.pending_text.append(piece.text)
+        finish = getattr(stream, "finish_reason", None)
+        return Outcome(reply.text, reply.reasoning, "length" if finish == "length" else "complete")
+    except asyncio.CancelledError:
+        # Stop: keep what arrived. The task ends normally so its result is persisted.
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        return Outcome(reply.text, reply.reasoning, "stopped")
+    except AIError as exc:
+        text = reply.text or (exc.partial_text or "")
+        return Outcome(text, reply.reasoning, "error", exc.user_message)
+    except Exception as exc:  # a bug in a client must not leave a reply spinning forever
+        log.exception("reply stream failed")
+        return Outcome(reply.text, reply.reasoning, "error",
+                       f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).")
+    finally:
+        flusher.cancel()
+        # Close the HTTP response now (not at garbage collection) so the server stops.
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            try:
+                await aclose()
+            except Exception:
+                log.debug("closing the reply stream failed", exc_info=True)

@@ -1,0 +1,437 @@
+"""ChatWidget model tests: driven through the same custom messages the browser sends."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from livechat_widget import telemetry
+from livechat_widget.ai_client import DemoClient, ProviderError
+from livechat_widget.chat_registry import ChatInfo, ChatRegistry
+from livechat_widget.csv_storage import CsvStore
+from livechat_widget.widget import WINDOW, ChatWidget, model_history
+
+# ------------------------------------------------------------------ doubles
+
+
+@dataclass
+class Piece:
+    kind: str
+    text: str
+
+
+class ScriptedStream:
+    """Yields scripted pieces, then finishes or raises; records what it was asked."""
+
+    def __init__(self, pieces: list[str], delay: float, fail: Exception | None,
+                 finish_reason: str, gate: asyncio.Event | None) -> None:
+        self.pieces, self.delay, self.fail, self.gate = pieces, delay, fail, gate
+        self.finish_reason: str | None = None
+        self.usage = None
+        self.closed = False
+
+    def __aiter__(self):
+        return self._run()
+
+    async def _run(self):
+        for i, text in enumerate(self.pieces):
+            if i == 1 and self.gate is not None:
+                await self.gate.wait()
+            await asyncio.sleep(self.delay)
+            yield Piece("text", text)
+        if self.fail is not None:
+            raise self.fail
+        self.finish_reason = self._finish_reason
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class ScriptedClient:
+    """The `stream()` interface of livechat_widget.ai_client, with scripted replies."""
+
+    provider, model = "scripted", "scripted-1"
+
+    def __init__(self, pieces=("Hel", "lo", " there"), delay=0.0, fail=None,
+                 finish_reason="stop", gate=None, on_request=None) -> None:
+        self.pieces, self.delay, self.fail = list(pieces), delay, fail
+        self.finish_reason, self.gate, self.on_request = finish_reason, gate, on_request
+        self.requests: list[list[dict[str, str]]] = []
+        self.streams: list[ScriptedStream] = []
+
+    def stream(self, messages):
+        self.requests.append(messages)
+        if self.on_request:
+            self.on_request(messages)
+        stream = ScriptedStream(self.pieces, self.delay, self.fail, self.finish_reason,
+                                self.gate)
+        stream._finish_reason = self.finish_reason
+        self.streams.append(stream)
+        return stream
+
+    def describe(self) -> str:
+        return "scripted model"
+
+
+def make_widget(tmp_path: Path, client: Any = None, **kwargs: Any) -> ChatWidget:
+    widget = ChatWidget(client or ScriptedClient(), store=tmp_path / "logs", user_id="ada",
+                        **kwargs)
+    widget.wire: list[dict[str, Any]] = []  # type: ignore[attr-defined]
+    widget.comm.send = lambda data=None, metadata=None, buffers=None: widget.wire.append(data)
+    return widget
+
+
+def browser(widget: ChatWidget, **msg: Any) -> None:
+    """Deliver a message exactly as the front end's model.send() does."""
+    widget._handle_custom_msg(msg, [])
+
+
+def custom(widget: ChatWidget, kind: str) -> list[dict[str, Any]]:
+    return [m["content"] for m in widget.wire
+            if m.get("method") == "custom" and m["content"]["type"] == kind]
+
+
+async def settle(widget: ChatWidget) -> None:
+    """Wait until no reply is streaming (bounded, so a bug fails instead of hanging)."""
+    for _ in range(3000):
+        if not widget._replies:
+            await asyncio.sleep(0)  # let done-callbacks run
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("reply never finished")
+
+
+def csv_rows(tmp_path: Path, chat_id: str) -> list[dict[str, str]]:
+    with open(tmp_path / "logs" / f"{chat_id}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+# -------------------------------------------------------------------- tests
+
+
+async def test_send_streams_deltas_then_done_and_persists(tmp_path):
+    widget = make_widget(tmp_path, ScriptedClient(pieces=["a"] * 50, delay=0.002))
+    browser(widget, type="send", text="Hi there")
+    chat_id = widget.active_chat_id
+    assert widget.busy and chat_id in widget.streams
+    assert [m["role"] for m in widget.messages] == ["user"]
+    await settle(widget)
+
+    deltas, (done,) = custom(widget, "delta"), custom(widget, "done")
+    assert [d["seq"] for d in deltas] == list(range(len(deltas)))
+    assert 1 <= len(deltas) < 50, "deltas are coalesced, not one per token"
+    assert "".join(d["text"] for d in deltas) == done["text"] == "a" * 50
+    assert done["status"] == "complete" and done["seq"] == deltas[-1]["seq"]
+    assert widget.wire.index({"method": "custom", "content": done}) > max(
+        widget.wire.index({"method": "custom", "content": d}) for d in deltas)
+
+    rows = csv_rows(tmp_path, chat_id)
+    assert [(r["role"], r["content"], r["user_id"]) for r in rows] == [
+        ("user", "Hi there", "ada"), ("assistant", "a" * 50, "ada")]
+    assert not widget.busy and widget.streams == {}
+    assert [(m["role"], m["status"]) for m in widget.messages] == [
+        ("user", "complete"), ("assistant", "complete")]
+    assert widget.chats[0].id == chat_id and widget.chats[0].message_count == 2
+
+
+async def test_user_row_is_on_disk_before_the_model_is_called(tmp_path):
+    seen: list[list[dict[str, str]]] = []
+
+    def check_disk(messages):
+        (path,) = (tmp_path / "logs").glob("*.csv")
+        with open(path, newline="", encoding="utf-8") as f:
+            seen.append([r["content"] for r in csv.DictReader(f)])
+
+    widget = make_widget(tmp_path, ScriptedClient(on_request=check_disk))
+    browser(widget, type="send", text="durable first")
+    await settle(widget)
+    assert seen == [["durable first"]]
+
+
+async def test_stop_keeps_and_persists_the_partial_reply(tmp_path):
+    gate = asyncio.Event()
+    client = ScriptedClient(pieces=["one ", "two ", "three"], gate=gate)
+    widget = make_widget(tmp_path, client)
+    browser(widget, type="send", text="count")
+    chat_id = widget.active_chat_id
+    for _ in range(100):  # wait for the first delta to be flushed
+        if custom(widget, "delta"):
+            break
+        await asyncio.sleep(0.01)
+    browser(widget, type="stop", chat_id=chat_id)
+    await settle(widget)
+
+    (done,) = custom(widget, "done")
+    assert (done["status"], done["text"]) == ("stopped", "one ")
+    assert client.streams[0].closed, "the HTTP stream is closed at once"
+    rows = csv_rows(tmp_path, chat_id)
+    assert [(r["role"], r["content"]) for r in rows] == [
+        ("user", "count"), ("assistant", "one "), ("status", "stopped")]
+    assert widget.messages[-1]["status"] == "stopped"
+    # A rebuilt registry (new process) reads the same marker.
+    assert ChatRegistry(CsvStore(tmp_path / "logs")).messages(chat_id)[-1].status == "stopped"
+
+
+async def test_provider_error_keeps_partial_text_and_retry_answers_again(tmp_path):
+    client = ScriptedClient(pieces=["partial"], fail=ProviderError("The model server failed."))
+    widget = make_widget(tmp_path, client)
+    browser(widget, type="send", text="question")
+    await settle(widget)
+    chat_id = widget.active_chat_id
+    last = widget.messages[-1]
+    assert (last["content"], last["status"]) == ("partial", "error")
+    assert "model server failed" in last["error"]
+    assert csv_rows(tmp_path, chat_id)[-1]["content"].startswith("error: ")
+
+    client.fail = None
+    client.pieces = ["fixed"]
+    browser(widget, type="retry", chat_id=chat_id)
+    await settle(widget)
+    assert [(m["content"], m["status"]) for m in widget.messages] == [
+        ("question", "complete"), ("partial", "error"), ("fixed", "complete")]
+    # The retry asked the same question again; the failed answer is not sent.
+    assert client.requests[1] == [{"role": "user", "content": "question"}]
+
+
+async def test_reply_keeps_streaming_into_its_chat_when_switching(tmp_path):
+    gate = asyncio.Event()
+    widget = make_widget(tmp_path, ScriptedClient(pieces=["x", "y", "z"], gate=gate))
+    other = widget.new_chat("Other")
+    browser(widget, type="send", text="in A", chat_id="")
+    # "" means the active chat: the Other chat
+    chat_a = widget.active_chat_id
+    assert chat_a == other.id
+    chat_b = widget.new_chat("B").id
+    assert widget.active_chat_id == chat_b and not widget.busy
+    assert chat_a in widget.streams
+    gate.set()
+    await settle(widget)
+    assert widget.active_chat_id == chat_b and widget.messages == []
+    assert [r["content"] for r in csv_rows(tmp_path, chat_a)][-1] == "xyz"
+    browser(widget, type="select_chat", chat_id=chat_a)
+    assert [m["content"] for m in widget.messages] == ["in A", "xyz"]
+
+
+async def test_second_send_in_a_streaming_chat_is_refused(tmp_path):
+    gate = asyncio.Event()
+    widget = make_widget(tmp_path, ScriptedClient(gate=gate))
+    browser(widget, type="send", text="first")
+    browser(widget, type="send", text="second")
+    assert "still streaming" in widget.error
+    gate.set()
+    await settle(widget)
+    assert [r["content"] for r in csv_rows(tmp_path, widget.active_chat_id)] == [
+        "first", "Hello there"]
+
+
+async def test_python_api(tmp_path):
+    widget = make_widget(tmp_path)
+    seen: list[tuple[str, str]] = []
+    widget.on_message(lambda m: seen.append((m["role"], m["content"])))
+
+    reply = await widget.send("From a cell")
+    assert (reply["role"], reply["content"], reply["status"]) == (
+        "assistant", "Hello there", "complete")
+    first = widget.active_chat_id
+    assert [m["content"] for m in widget.history()] == ["From a cell", "Hello there"]
+    assert seen == [("user", "From a cell"), ("assistant", "Hello there")]
+
+    info = widget.new_chat("Second")
+    assert isinstance(info, ChatInfo) and widget.active_chat_id == info.id
+    await widget.send("again")
+    widget.rename(first, "Renamed")
+    assert [c.title for c in widget.chats] == ["Renamed", "Second"]
+    widget.select(first)
+    assert widget.messages[0]["content"] == "From a cell"
+
+    archived = widget.clear(info.id)
+    assert archived.exists() and archived.parent.name == "archive"
+    widget.delete(first)
+    assert widget.chats == [] and widget.active_chat_id == ""
+    with pytest.raises(KeyError):
+        widget.select(first)
+    with pytest.raises(ValueError):
+        await widget.send("   ")
+
+
+async def test_a_failing_callback_is_shown_and_the_chat_goes_on(tmp_path):
+    widget = make_widget(tmp_path)
+
+    def broken(message):
+        raise RuntimeError("boom")
+
+    widget.on_message(broken)
+    reply = await widget.send("hi")
+    assert reply["status"] == "complete"
+    assert "boom" in widget.error
+
+
+async def test_reply_from_python_streams_to_views_like_one_from_the_browser(tmp_path):
+    widget = make_widget(tmp_path, ScriptedClient(pieces=["p"] * 10, delay=0.003))
+    await widget.send("from python")
+    assert custom(widget, "delta") and custom(widget, "done")[0]["text"] == "p" * 10
+
+
+FORGED: list[Any] = [
+    None, [], "send", 42,
+    {}, {"type": 3}, {"type": "explode"}, {"type": "__init__"},
+    {"type": "send"}, {"type": "send", "text": 5}, {"type": "send", "text": "   "},
+    {"type": "send", "text": "x" * 100_001},
+    {"type": "send", "text": "hi", "chat_id": "../../etc/passwd"},
+    {"type": "send", "text": "hi", "chat_id": "00000000-0000-4000-8000-000000000000"},
+    {"type": "select_chat", "chat_id": "../x"}, {"type": "select_chat"},
+    {"type": "select_chat", "chat_id": "0ABCDEF0-0000-4000-8000-000000000000"},
+    {"type": "rename", "chat_id": "00000000-0000-4000-8000-000000000000", "title": "t"},
+    {"type": "rename", "chat_id": None, "title": "t"},
+    {"type": "delete", "chat_id": "/tmp"}, {"type": "clear", "chat_id": ["a"]},
+    {"type": "search", "query": {"$gt": ""}}, {"type": "search", "query": "q" * 501},
+    {"type": "load_older", "chat_id": "x", "before": 1},
+    {"type": "stop", "chat_id": 7},
+]
+
+
+@pytest.mark.parametrize("msg", FORGED, ids=lambda m: json.dumps(m)[:60])
+async def test_malformed_and_forged_messages_change_nothing(tmp_path, msg):
+    widget = make_widget(tmp_path)
+    await widget.send("keep me")
+    chat_id = widget.active_chat_id
+    before_state = json.dumps(widget.get_state(), sort_keys=True, default=str)
+    files = sorted(p.name for p in (tmp_path / "logs").rglob("*"))
+
+    browser(widget, **msg) if isinstance(msg, dict) else widget._handle_custom_msg(msg, [])
+
+    assert widget.error, "a rejected message explains itself in the banner"
+    widget.error = ""
+    assert json.dumps(widget.get_state(), sort_keys=True, default=str) == before_state
+    assert sorted(p.name for p in (tmp_path / "logs").rglob("*")) == files
+    assert widget.active_chat_id == chat_id and not widget._replies
+
+
+async def test_browser_cannot_write_state(tmp_path):
+    widget = make_widget(tmp_path)
+    await widget.send("hello")
+    messages = widget.messages
+    widget.set_state({"messages": [], "active_chat_id": "forged", "busy": True})
+    assert widget.messages == messages and widget.active_chat_id != "forged"
+    assert not widget.busy
+    assert any(m.get("method") == "update" and "messages" in m["state"] for m in widget.wire)
+
+
+async def test_no_secret_path_or_base_url_in_state(tmp_path, monkeypatch):
+    from livechat_widget.ai_client import OpenAICompatibleClient
+
+    secret = "sk-test-very-secret-key-123"
+    client = OpenAICompatibleClient("http://127.0.0.1:9/v1/private", "gpt-test", api_key=secret)
+    widget = make_widget(tmp_path, client)
+    browser(widget, type="send", text="hello")  # connection refused -> error bubble
+    await settle(widget)
+    state = json.dumps(widget.get_state(), default=str)
+    assert widget.messages[-1]["status"] == "error"
+    for leak in (secret, str(tmp_path), "/v1/private", "http://"):
+        assert leak not in state
+    await client.aclose()
+
+
+async def test_window_and_load_older(tmp_path):
+    store = CsvStore(tmp_path / "logs")
+    registry = ChatRegistry(store)
+    chat_id = registry.new("Long").id
+    for i in range(250):
+        registry.append(chat_id, "user" if i % 2 == 0 else "assistant", f"m{i}")
+    widget = make_widget(tmp_path)
+    assert widget.active_chat_id == chat_id
+    assert len(widget.messages) == WINDOW and widget.has_older
+    assert widget.messages[0]["id"] == 150 and widget.messages[-1]["content"] == "m249"
+
+    browser(widget, type="load_older", chat_id=chat_id, before=149)  # stale: ignored
+    assert len(widget.messages) == WINDOW
+    browser(widget, type="load_older", chat_id=chat_id, before=150)
+    assert widget.messages[0]["id"] == 50 and widget.has_older
+    browser(widget, type="load_older", chat_id=chat_id, before=50)
+    assert [m["id"] for m in widget.messages] == list(range(250)) and not widget.has_older
+
+
+async def test_regenerate_sends_history_without_superseded_replies(tmp_path):
+    client = ScriptedClient(pieces=["first answer"])
+    widget = make_widget(tmp_path, client)
+    await widget.send("q1")
+    client.pieces = ["second answer"]
+    browser(widget, type="regenerate", chat_id=widget.active_chat_id)
+    await settle(widget)
+    assert client.requests[1] == [{"role": "user", "content": "q1"}]
+    client.pieces = ["third"]
+    await widget.send("q2")
+    assert client.requests[2] == [
+        {"role": "user", "content": "q1"}, {"role": "assistant", "content": "second answer"},
+        {"role": "user", "content": "q2"}]
+
+
+async def test_delete_while_streaming_discards_the_reply(tmp_path):
+    gate = asyncio.Event()
+    widget = make_widget(tmp_path, ScriptedClient(gate=gate))
+    browser(widget, type="send", text="doomed")
+    chat_id = widget.active_chat_id
+    browser(widget, type="delete", chat_id=chat_id)
+    gate.set()
+    await settle(widget)
+    await asyncio.sleep(0.05)
+    assert not (tmp_path / "logs" / f"{chat_id}.csv").exists()
+    assert widget.chats == [] and widget.streams == {} and not widget.busy
+
+
+async def test_rename_search_new_chat_and_clear_from_the_browser(tmp_path):
+    widget = make_widget(tmp_path)
+    await widget.send("I like octopus recipes")
+    chat_id = widget.active_chat_id
+    browser(widget, type="rename", chat_id=chat_id, title="  Sea   food ")
+    assert widget.chats[0].title == "Sea food"
+    browser(widget, type="search", query="OCTOPUS")
+    assert [h["chat_id"] for h in widget.search_results] == [chat_id]
+    assert "octopus" in widget.search_results[0]["snippet"].lower()
+    browser(widget, type="new_chat")
+    assert widget.active_chat_id == "" and widget.messages == []
+    assert len(list((tmp_path / "logs").glob("*.csv"))) == 1, "no file until a message"
+    browser(widget, type="clear", chat_id=chat_id)
+    assert widget.chats == [] and len(list((tmp_path / "logs" / "archive").glob("*.csv"))) == 1
+    assert widget.error == ""
+
+
+async def test_demo_client_end_to_end_and_stats(tmp_path):
+    widget = make_widget(tmp_path, DemoClient(pace=0))
+    reply = await widget.send("Hello demo")
+    assert reply["status"] == "complete" and "```" in reply["content"]
+    assert widget.stats["totals"]["replies"] == 1
+    assert widget.stats["totals"]["completed"] == 1
+    assert widget.stats["recent"][0]["outcome"] == "completed"
+
+
+def test_unknown_keyword_arguments_are_rejected(tmp_path):
+    with pytest.raises(TypeError):
+        ChatWidget(ScriptedClient(), store=tmp_path, colour="red")  # type: ignore[call-arg]
+
+
+def test_model_history_merges_and_supersedes():
+    from livechat_widget.csv_storage import Message
+
+    def m(i, role, content, status="complete"):
+        return Message(i, role, content, "t", "u", status, "")
+
+    history = model_history([
+        m(0, "system", "be brief"), m(1, "user", "a"), m(2, "assistant", "", "error"),
+        m(3, "user", "b"), m(4, "assistant", "old"), m(5, "assistant", "new")])
+    assert history == [{"role": "system", "content": "be brief"},
+                       {"role": "user", "content": "a\n\nb"},
+                       {"role": "assistant", "content": "new"}]
+
+
+def test_telemetry_of_other_clients_is_ignored(tmp_path):
+    widget = make_widget(tmp_path)
+    telemetry.emit(("livechat", "ai", "latency_ms"), {"client": object(), "outcome": "completed"})
+    assert widget.stats["totals"]["replies"] == 0
+    widget.close()
