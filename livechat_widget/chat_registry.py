@@ -1,0 +1,340 @@
+"""ChatRegistry: an in-memory index of the chats in a CsvStore, rebuilt from the files.
+
+The files are the single source of truth: everything here (titles, times, counts) is
+derived from them, so a registry built in a new process equals the one before it.
+
+- ``created_at`` / ``updated_at`` are the timestamps of a chat's first and last rows;
+  a chat with no rows yet (just the header, as ``new()`` without a title leaves it)
+  uses its file's modification time for both.
+- ``title`` is the latest ``title`` row, else the first user message on one line and
+  shortened to about 60 characters, else "New chat".
+- ``message_count`` counts user/assistant/system rows, not event rows.
+- ``list()`` is most recently updated first (ties: newer ``created_at``, then id).
+
+Appends and renames go through the store and update the index incrementally. The
+messages of the few most recently used chats are cached, so paging through a long chat
+does not re-read its file. Changes made by another process are seen after
+``refresh()`` (or, for one chat, the next ``messages()`` call that misses the cache).
+Not thread-safe: use it from one thread (the kernel's event loop).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .csv_storage import (
+    MESSAGE_ROLES,
+    CsvStore,
+    Message,
+    StorageError,
+    messages_from_records,
+    parse_status,
+    status_content,
+    utc_timestamp,
+    validate_chat_id,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TITLE = "New chat"
+TITLE_CHARS = 60  # a title derived from the first user message
+MAX_TITLE_CHARS = 200  # an explicit title (the protocol allows 200)
+SNIPPET_CHARS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class ChatInfo:
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+    message_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    chat: ChatInfo
+    snippet: str
+
+
+@dataclass(slots=True)
+class _Entry:
+    info: ChatInfo
+    has_rows: bool  # False: header only (times come from the file's mtime)
+    explicit_title: bool  # the title comes from a `title` row
+    has_user: bool  # a user message exists (so the derived title is fixed)
+
+
+def one_line(text: str, limit: int = TITLE_CHARS) -> str:
+    """``text`` with whitespace runs collapsed, cut to ``limit`` characters with "…"."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _clean_title(title: object) -> str:
+    if not isinstance(title, str):
+        raise TypeError(f"title must be str, not {type(title).__name__}")
+    cleaned = " ".join(title.split())[:MAX_TITLE_CHARS]
+    if not cleaned:
+        raise ValueError("a chat title cannot be empty")
+    return cleaned
+
+
+def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
+    if not records:
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            stamp = utc_timestamp()
+        else:
+            stamp = utc_timestamp(datetime.fromtimestamp(mtime / 1e9, timezone.utc))
+        return _Entry(ChatInfo(chat_id, DEFAULT_TITLE, stamp, stamp, 0), False, False, False)
+    roles = [r[2] for r in records]
+    count = roles.count("user") + roles.count("assistant") + roles.count("system")
+    has_user = "user" in roles
+    explicit = "title" in roles
+    if explicit:
+        title = one_line(records[len(roles) - 1 - roles[::-1].index("title")][3], MAX_TITLE_CHARS)
+    elif has_user:
+        title = one_line(records[roles.index("user")][3])
+    else:
+        title = ""
+    info = ChatInfo(chat_id, title or DEFAULT_TITLE, records[0][0], records[-1][0], count)
+    return _Entry(info, True, explicit, has_user)
+
+
+def _sort_key(info: ChatInfo) -> tuple[str, str, str]:
+    return info.updated_at, info.created_at, info.id
+
+
+def _find(text: str, query: str) -> int:
+    """Index in ``text`` of the first case-insensitive match of ``query`` (lowercase), or -1."""
+    low = text.lower()
+    i = low.find(query)
+    if i <= 0 or len(low) == len(text):
+        return i
+    # lower() changed some lengths (e.g. "İ" -> "i̇"): map the index back char by char.
+    pos = 0
+    for j, ch in enumerate(text):
+        if pos >= i:
+            return j
+        pos += len(ch.lower())
+    return len(text)
+
+
+def _snippet(text: str, at: int, width: int = SNIPPET_CHARS) -> str:
+    start = max(0, min(at - width // 3, len(text) - width))
+    end = start + width
+    piece = " ".join(text[start:end].split())
+    return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
+
+
+class ChatRegistry:
+    """In-memory index ``{chat_id: ChatInfo}`` of the chats in ``store``."""
+
+    def __init__(self, store: CsvStore, *, cache_size: int = 8) -> None:
+        self.store = store
+        self.cache_size = cache_size
+        self._index: dict[str, _Entry] = {}
+        self._cache: OrderedDict[str, list[Message]] = OrderedDict()
+        self.refresh()
+
+    # -- the index ---------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Rebuild the index from the files (and forget cached messages)."""
+        index: dict[str, _Entry] = {}
+        for chat_id in self.store.list_chats():
+            try:
+                records = self.store.load_records(chat_id)
+            except StorageError as exc:
+                log.warning("skipping a chat that cannot be read: %s", exc)
+                continue
+            index[chat_id] = _summarise(chat_id, records, self.store.path(chat_id))
+        self._index = index
+        self._cache.clear()
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, chat_id: object) -> bool:
+        return chat_id in self._index
+
+    def _entry(self, chat_id: str) -> _Entry:
+        entry = self._index.get(validate_chat_id(chat_id))
+        if entry is None:
+            raise KeyError(chat_id)
+        return entry
+
+    def get(self, chat_id: str) -> ChatInfo:
+        """The chat's info; ValueError for a malformed id, KeyError for an unknown chat."""
+        return self._entry(chat_id).info
+
+    def list(self) -> list[ChatInfo]:
+        """All chats, most recently updated first."""
+        return sorted((e.info for e in self._index.values()), key=_sort_key, reverse=True)
+
+    # -- changes -----------------------------------------------------------------------
+
+    def new(self, title: str | None = None) -> ChatInfo:
+        """Create a chat (its file exists at once); a title, if given, is a `title` row."""
+        chat_id = str(uuid.uuid4())
+        if title is not None:
+            title = _clean_title(title)
+            row = self.store.append(chat_id, "title", title)
+            info = ChatInfo(chat_id, title, row.timestamp, row.timestamp, 0)
+            entry = _Entry(info, True, True, False)
+        else:
+            self.store.create(chat_id)
+            entry = _summarise(chat_id, [], self.store.path(chat_id))
+        self._index[chat_id] = entry
+        return entry.info
+
+    def rename(self, chat_id: str, title: str) -> ChatInfo:
+        """Set the chat's title (appends a `title` row)."""
+        entry = self._entry(chat_id)
+        title = _clean_title(title)
+        row = self.store.append(chat_id, "title", title)
+        self._touch(entry, row.timestamp, title=title)
+        entry.explicit_title = True
+        return entry.info
+
+    def append(
+        self,
+        chat_id: str,
+        role: str,
+        content: str,
+        *,
+        user_id: str | None = None,
+        status: str | None = None,
+        error: str | None = None,
+    ) -> Message:
+        """Append a user/assistant/system message (with its status marker, if any)."""
+        entry = self._entry(chat_id)
+        if role not in MESSAGE_ROLES:
+            raise ValueError(f"role must be one of {sorted(MESSAGE_ROLES)}, not {role!r}")
+        row = self.store.append(chat_id, role, content, user_id=user_id,
+                                status=status, error=error)
+        if status is None or status == "complete":
+            status, error = "complete", ""
+        else:
+            status, error = parse_status(status_content(status, error))
+        message = Message(entry.info.message_count, role, row.content, row.timestamp,
+                          row.user_id, status, error)
+        title = None
+        if role == "user" and not entry.has_user:
+            entry.has_user = True
+            if not entry.explicit_title:
+                title = one_line(row.content) or DEFAULT_TITLE
+        self._touch(entry, row.timestamp, title=title, added=1)
+        cached = self._cache.get(chat_id)
+        if cached is not None:
+            cached.append(message)
+            self._cache.move_to_end(chat_id)
+        return message
+
+    def _touch(self, entry: _Entry, stamp: str, *, title: str | None = None,
+               added: int = 0) -> None:
+        info = entry.info
+        entry.info = replace(
+            info,
+            title=info.title if title is None else title,
+            created_at=info.created_at if entry.has_rows else stamp,
+            updated_at=stamp,
+            message_count=info.message_count + added,
+        )
+        entry.has_rows = True
+
+    def delete(self, chat_id: str) -> None:
+        """Delete the chat's file and forget it."""
+        self._entry(chat_id)
+        try:
+            self.store.delete(chat_id)
+        except KeyError:
+            pass  # already gone from disk: just forget it
+        self._forget(chat_id)
+
+    def archive(self, chat_id: str) -> Path:
+        """Move the chat's file to the archive folder ("clear chat"); returns its new path."""
+        self._entry(chat_id)
+        path = self.store.archive(chat_id)
+        self._forget(chat_id)
+        return path
+
+    def _forget(self, chat_id: str) -> None:
+        self._index.pop(chat_id, None)
+        self._cache.pop(chat_id, None)
+
+    # -- messages ----------------------------------------------------------------------
+
+    def messages(self, chat_id: str) -> list[Message]:
+        """The chat's messages (a new list each call; cached for recently used chats)."""
+        entry = self._entry(chat_id)
+        cached = self._cache.get(chat_id)
+        if cached is None:
+            records = self.store.load_records(chat_id)
+            cached = messages_from_records(records)
+            # The file may have grown in another process: take its view of the chat.
+            self._index[chat_id] = fresh = _summarise(chat_id, records, self.store.path(chat_id))
+            if not fresh.has_rows:  # keep the in-memory times of an empty chat
+                fresh.info = entry.info
+            self._cache[chat_id] = cached
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(chat_id)
+        return list(cached)
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Chats whose title or message contents contain ``query`` (case-insensitive):
+        title matches first, then the rest, each group most recently updated first.
+
+        The snippet is about 120 characters around the first match in the messages, on
+        one line; for a chat that matches only by its title it is the title. A blank
+        query matches nothing.
+        """
+        if not isinstance(query, str):
+            raise TypeError(f"query must be str, not {type(query).__name__}")
+        q = query.strip().lower()
+        if not q or limit <= 0:
+            return []
+        by_title: list[SearchHit] = []
+        by_content: list[SearchHit] = []
+        for info in self.list():
+            if len(by_title) >= limit:
+                break
+            title_hit = q in info.title.lower()
+            snippet = self._content_snippet(info.id, q)
+            if title_hit:
+                by_title.append(SearchHit(info, snippet if snippet is not None else info.title))
+            elif snippet is not None and len(by_content) < limit:
+                by_content.append(SearchHit(info, snippet))
+        return (by_title + by_content)[:limit]
+
+    def _content_snippet(self, chat_id: str, q: str) -> str | None:
+        cached = self._cache.get(chat_id)
+        if cached is not None:
+            contents = (m.content for m in cached)
+        else:
+            try:
+                raw = self.store.path(chat_id).read_bytes()
+            except OSError:
+                return None
+            if q not in raw.decode("utf-8", "replace").lower():
+                return None  # cheap pre-check before parsing the file
+            try:
+                records = self.store.load_records(chat_id)
+            except StorageError as exc:
+                log.warning("search skipped a chat that cannot be read: %s", exc)
+                return None
+            contents = (r[3] for r in records if r[2] in MESSAGE_ROLES)
+        for content in contents:
+            at = _find(content, q)
+            if at >= 0:
+                return _snippet(content, at)
+        return None
