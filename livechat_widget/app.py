@@ -1,0 +1,275 @@
+"""The ``livechat`` command: serves the packaged app notebook with Voila.
+
+    livechat                         # http://127.0.0.1:8866/, opens a browser
+    livechat --port 9000 --no-browser --chat-logs ~/chats
+    livechat --provider openai --model gpt-4o-mini   # key from OPENAI_API_KEY / LIVECHAT_API_KEY
+
+Everything the kernel needs (where chats live, which model to call) travels as
+``LIVECHAT_*`` environment variables of the Voila process, which every kernel —
+preheated ones included — inherits. Nothing of it is written into the notebook,
+the command line of a kernel or the page. API keys are never options: they are
+read from the environment by the kernel.
+
+Voila runs in this process (``Voila.launch_instance``) with preheated kernels: a
+kernel that has already executed the app notebook waits for the next visitor, so a
+new visitor does not pay for starting Python and importing the widget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import signal
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from . import __version__
+
+APP_NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "app.ipynb"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8866
+DEFAULT_POOL_SIZE = 1
+
+
+class UsageError(Exception):
+    """A problem with how ``livechat`` was started; the text is shown as is."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="livechat",
+        description=(
+            "Serve the livechat app (an AI chat in the browser) with Voila. "
+            "Without a configured provider it answers with the offline demo model."
+        ),
+        epilog=(
+            "Providers are configured by environment variables (LIVECHAT_PROVIDER, "
+            "LIVECHAT_BASE_URL, LIVECHAT_MODEL, LIVECHAT_API_KEY, or OPENAI_API_KEY, "
+            "ANTHROPIC_API_KEY, OLLAMA_HOST); the options below override the first three. "
+            "API keys are only ever read from the environment."
+        ),
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}; 0.0.0.0 = every interface)",
+    )
+    parser.add_argument(
+        "--chat-logs",
+        metavar="DIR",
+        help="folder of the chat CSV files (default: $LIVECHAT_CHAT_LOGS, else ./chat_logs)",
+    )
+    parser.add_argument(
+        "--provider",
+        help="AI provider: openai (any OpenAI-compatible server), anthropic, ollama or demo",
+    )
+    parser.add_argument("--model", help="model name, e.g. gpt-4o-mini or llama3.2")
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1",
+    )
+    parser.add_argument(
+        "--theme", choices=("light", "dark"), help="force a light or dark page (default: light)"
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="do not open a web browser at start"
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=DEFAULT_POOL_SIZE,
+        metavar="N",
+        help=(
+            "preheated kernels kept ready for new visitors (default "
+            f"{DEFAULT_POOL_SIZE}; each holds a Python process)"
+        ),
+    )
+    parser.add_argument(
+        "--no-preheat",
+        action="store_true",
+        help="start each visitor's kernel on arrival instead of keeping preheated ones",
+    )
+    parser.add_argument("--version", action="version", version=f"livechat {__version__}")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error(f"--port must be between 1 and 65535, not {args.port}")
+    if args.pool_size < 1:
+        parser.error(f"--pool-size must be at least 1, not {args.pool_size}")
+    return args
+
+
+def resolve_chat_logs(option: str | None, environ: Mapping[str, str]) -> Path:
+    """--chat-logs, else $LIVECHAT_CHAT_LOGS, else ./chat_logs — as an absolute path.
+
+    Absolute because the kernel runs in the folder of the packaged notebook, not here.
+    """
+    raw = option or environ.get("LIVECHAT_CHAT_LOGS") or "chat_logs"
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    path = path.resolve()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--chat-logs {raw}: {path} exists and is not a folder")
+    return path
+
+
+def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the Voila process, and so of every kernel it starts."""
+    env = dict(environ)
+    env["LIVECHAT_CHAT_LOGS"] = str(resolve_chat_logs(args.chat_logs, environ))
+    for option, name in (
+        ("provider", "LIVECHAT_PROVIDER"),
+        ("model", "LIVECHAT_MODEL"),
+        ("base_url", "LIVECHAT_BASE_URL"),
+        ("theme", "LIVECHAT_THEME"),
+    ):
+        value = getattr(args, option)
+        if value:
+            env[name] = value
+    # Preheated kernels call back to Voila to learn that their visitor arrived; they
+    # must reach the address Voila listens on (it may not be 127.0.0.1).
+    if args.host not in ("", "0.0.0.0", "::", "localhost", "127.0.0.1"):
+        env["VOILA_APP_IP"] = args.host
+    return env
+
+
+def _bind_addresses(host: str, port: int) -> list[tuple]:
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: cannot resolve it ({exc.strerror})") from exc
+    return [(family, sockaddr) for family, _, _, _, sockaddr in infos]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on host:port (bound the way tornado binds)."""
+    for family, sockaddr in _bind_addresses(host, port):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(sockaddr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(f"--host {host}: this machine has no such address") from exc
+            if exc.errno == errno.EACCES:
+                raise UsageError(
+                    f"port {port} needs special privileges; try --port {DEFAULT_PORT}"
+                ) from exc
+            raise
+        finally:
+            sock.close()
+    return False
+
+
+def suggest_port(host: str, port: int, tries: int = 50) -> int | None:
+    for candidate in range(port + 1, min(port + 1 + tries, 65536)):
+        if not port_in_use(host, candidate):
+            return candidate
+    return None
+
+
+def display_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    if ":" in shown:  # IPv6 literal
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[str]:
+    argv = [
+        str(notebook),
+        f"--Voila.ip={args.host}",
+        f"--port={args.port}",
+        # We checked the port ourselves; never silently move to another one.
+        "--Voila.port_retries=0",
+        "--template=lab",
+        "--VoilaConfiguration.show_tracebacks=False",
+    ]
+    if args.no_preheat:
+        argv.append("--preheat_kernel=False")
+    else:
+        argv += ["--preheat_kernel=True", f"--pool_size={args.pool_size}"]
+    if args.theme:
+        argv.append(f"--theme={args.theme}")
+    if args.no_browser:
+        argv.append("--no-browser")
+    return argv
+
+
+def _make_voila_class():
+    from tornado.ioloop import IOLoop
+    from voila.app import Voila
+
+    class LivechatVoila(Voila):
+        """Voila that says, once it listens, where the app is."""
+
+        name = "livechat"
+
+        def start(self):
+            # Ctrl+C (SIGINT) stops like SIGTERM: the loop ends, then every kernel is
+            # shut down. Installed explicitly, since a parent may have left SIGINT
+            # ignored (background jobs of a shell); a second Ctrl+C interrupts at once.
+            signal.signal(signal.SIGINT, self._stop_on_sigint)
+            IOLoop.current().add_callback(self._announce)
+            super().start()
+
+        def _stop_on_sigint(self, sig, frame):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            print("\nlivechat: stopping (shutting down kernels)...", flush=True)
+            self._handle_signal_stop(sig, frame)
+
+        def _announce(self):
+            url = display_url(self.ip, self.port)
+            print(f"livechat {__version__} is serving the chat at {url}", flush=True)
+            print("Press Ctrl+C to stop.", flush=True)
+
+    return LivechatVoila
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        env = build_env(args, os.environ)
+        if not APP_NOTEBOOK.is_file():
+            raise UsageError(f"the app notebook is missing from the package: {APP_NOTEBOOK}")
+        if port_in_use(args.host, args.port):
+            other = suggest_port(args.host, args.port)
+            hint = f"; try --port {other}" if other else ""
+            raise UsageError(f"port {args.port} is in use{hint}")
+        Path(env["LIVECHAT_CHAT_LOGS"]).mkdir(parents=True, exist_ok=True)
+    except UsageError as exc:
+        print(f"livechat: error: {exc}", file=sys.stderr)
+        return 2
+
+    # Kernels (preheated ones too) copy this process's environment when they start.
+    os.environ.clear()
+    os.environ.update(env)
+    print(f"livechat: chats are stored in {env['LIVECHAT_CHAT_LOGS']}", flush=True)
+    try:
+        _make_voila_class().launch_instance(argv=voila_argv(args))
+    except KeyboardInterrupt:  # Ctrl+C before Voila's loop took over
+        pass
+    print("livechat: stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
