@@ -66,6 +66,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import starmap
 from pathlib import Path
+from typing import NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -230,23 +231,52 @@ def _parse(data: bytes, path: Path) -> list[list[str]]:
     if not data:
         return []
     _raise_field_limit()
+    if not _NUL_OK and b"\x00" in data:  # Python 3.10's csv rejects NUL: hide it
+        return _parse_with_nul(data, path)
+    # TextIOWrapper decodes in chunks, which beats decoding the whole file into one str.
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(stream, strict=True)
     try:
-        text = data.decode("utf-8-sig")  # drops a spreadsheet's BOM
+        records = list(reader)
+    except UnicodeDecodeError:
+        _utf8_error(data, path)
+    except csv.Error as exc:
+        raise StorageError(f"cannot read {path}: damaged at line {reader.line_num} ({exc}); "
+                           "the file was left unchanged") from None
+    return _check_records(records, path)
+
+
+def _utf8_error(data: bytes, path: Path) -> NoReturn:
+    try:
+        data.decode("utf-8-sig")
+        start = 0
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise StorageError(f"cannot read {path}: not valid UTF-8 at line {line} "
-                           f"(byte {exc.start}); the file was left unchanged") from None
-    nul = None
-    if not _NUL_OK and "\x00" in text:  # Python 3.10: hide NUL from the csv module
-        nul = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
-        text = text.replace("\x00", nul)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        start = exc.start
+    line = data.count(b"\n", 0, start) + 1
+    raise StorageError(f"cannot read {path}: not valid UTF-8 at line {line} (byte {start}); "
+                       "the file was left unchanged")
+
+
+def _parse_with_nul(data: bytes, path: Path) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _utf8_error(data, path)
+    nul = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+    reader = csv.reader(io.StringIO(text.replace("\x00", nul), newline=""), strict=True)
     try:
         records = list(reader)
     except csv.Error as exc:
         raise StorageError(f"cannot read {path}: damaged at line {reader.line_num} ({exc}); "
                            "the file was left unchanged") from None
-    if records and records[0] != list(HEADER):
+    return [[f.replace(nul, "\x00") for f in r] for r in _check_records(records, path)]
+
+
+def _check_records(records: list[list[str]], path: Path) -> list[list[str]]:
+    """Drop the header (checking it) and make sure every row has four fields."""
+    if not records:
+        return records
+    if records[0] != list(HEADER):
         raise StorageError(f"cannot read {path}: not a chat log (its header is "
                            f"{','.join(records[0])[:80]!r}, expected {','.join(HEADER)!r})")
     del records[0]
@@ -256,8 +286,6 @@ def _parse(data: bytes, path: Path) -> list[list[str]]:
             if len(r) != 4:
                 raise StorageError(f"cannot read {path}: a row has {len(r)} fields, expected 4 "
                                    f"({','.join(r)[:80]!r}); the file was left unchanged")
-    if nul is not None:
-        records = [[f.replace(nul, "\x00") for f in r] for r in records]
     return records
 
 
