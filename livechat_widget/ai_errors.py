@@ -1,0 +1,78 @@
+"""Errors raised by the AI clients: one hierarchy, messages written for a person.
+
+Every way a reply can end other than "the provider said it is finished" raises a
+subclass of :class:`AIError`. ``user_message`` says what happened and what to do
+about it; it never contains an API key or a raw HTML page. ``partial_text`` holds
+the answer text already streamed before the failure ("" when none arrived).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AIError",
+    "AuthenticationFailed",
+    "ConnectionFailed",
+    "ContentFiltered",
+    "ModelNotFound",
+    "ProviderError",
+    "QuotaExceeded",
+    "RateLimited",
+    "StreamInterrupted",
+]
+
+
+class AIError(Exception):
+    """Base class: a reply did not complete normally."""
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        partial_text: str = "",
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.partial_text = partial_text
+        #: HTTP status of the response that caused the error, when there was one.
+        self.status_code = status_code
+        #: Seconds the provider asked us to wait before trying again, when it said.
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.user_message!r})"
+
+
+class ConnectionFailed(AIError):
+    """The server could not be reached (refused, DNS, TLS, connect timeout)."""
+
+
+class AuthenticationFailed(AIError):
+    """The API key is missing, wrong, or not allowed to do this (401/403)."""
+
+
+class ModelNotFound(AIError):
+    """The server does not know the model (404)."""
+
+
+class RateLimited(AIError):
+    """Too many requests (429), after retries or with a wait longer than the cap."""
+
+
+class QuotaExceeded(AIError):
+    """The account is out of credit (insufficient_quota, HTTP 402, billing errors)."""
+
+
+class ProviderError(AIError):
+    """The provider failed: 5xx after retries, a rejected request, or an error object
+    sent inside the stream, or too many malformed chunks."""
+
+
+class ContentFiltered(AIError):
+    """The provider's content filter stopped the reply (or refused the prompt)."""
+
+
+class StreamInterrupted(AIError):
+    """The stream broke: the connection dropped, it ended without a finish reason,
+    or no bytes arrived for longer than the read timeout."""
