@@ -1,4 +1,5 @@
-// The slice of anywidget's model API the front end uses (anywidget >= 0.9).
+// The slice of anywidget's model API the front end uses (anywidget >= 0.9),
+// and the shapes of the protocol in docs/protocol.md.
 export interface AnyModel<T> {
   get<K extends keyof T>(key: K): T[K];
   set<K extends keyof T>(key: K, value: T[K]): void;
@@ -7,3 +8,103 @@ export interface AnyModel<T> {
   on(event: string, callback: (...args: any[]) => void): void;
   off(event: string, callback?: (...args: any[]) => void): void;
 }
+
+export type Role = "user" | "assistant" | "system";
+export type MessageStatus = "complete" | "stopped" | "length" | "error";
+
+export interface ChatSummary {
+  id: string;
+  title: string;
+  updated_at: string;
+  message_count: number;
+}
+
+export interface Message {
+  id: number;
+  role: Role;
+  content: string;
+  timestamp: string;
+  status: MessageStatus;
+  error: string;
+}
+
+export interface Stream {
+  message_id: number;
+  text: string;
+  reasoning: string;
+  seq: number;
+}
+
+export interface SearchHit {
+  chat_id: string;
+  title: string;
+  snippet: string;
+}
+
+export interface StatsPoint {
+  ttft_ms: number | null;
+  tokens_per_s: number | null;
+  outcome: string;
+}
+
+export interface Stats {
+  recent: StatsPoint[];
+  totals: { replies: number; completed: number; stopped: number; errors: number; tokens: number };
+}
+
+/** The synced traits (kernel -> browser, read-only here). */
+export interface Traits {
+  title: string;
+  height: string;
+  theme: "auto" | "light" | "dark";
+  model_label: string;
+  chats: ChatSummary[];
+  active_chat_id: string;
+  messages: Message[];
+  has_older: boolean;
+  streams: Record<string, Stream>;
+  busy: boolean;
+  error: string;
+  search_query: string;
+  search_results: SearchHit[];
+  stats: Stats;
+}
+
+export type ChatModel = AnyModel<Traits>;
+
+export interface DeltaMsg {
+  type: "delta";
+  chat_id: string;
+  message_id: number;
+  seq: number;
+  text: string;
+  reasoning: string;
+}
+
+export interface DoneMsg {
+  type: "done";
+  chat_id: string;
+  message_id: number;
+  seq: number;
+  text: string;
+  reasoning: string;
+  status: MessageStatus;
+  error: string;
+}
+
+/** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
+export type Command =
+  | { type: "send"; text: string; chat_id: string }
+  | { type: "stop"; chat_id: string }
+  | { type: "regenerate"; chat_id: string }
+  | { type: "retry"; chat_id: string }
+  | { type: "new_chat" }
+  | { type: "select_chat"; chat_id: string }
+  | { type: "rename"; chat_id: string; title: string }
+  | { type: "delete"; chat_id: string }
+  | { type: "clear"; chat_id: string }
+  | { type: "search"; query: string }
+  | { type: "load_older"; chat_id: string; before: number }
+  | { type: "dismiss_error" };
+
+export type SendCommand = (cmd: Command) => void;

@@ -1,22 +1,266 @@
-// Entry point of the front end: anywidget calls render() once per view.
-// Placeholder until the widget issue lands: it shows the title trait.
-import type { AnyModel } from "./types";
+// Entry point: anywidget calls render() once per view. The view draws from the synced
+// traits alone (so it can be rendered at any moment, even mid-stream), reports what the
+// person did with custom messages, and applies the streaming fast path (delta/done).
+// Everything registered here is removed when the view goes (signal / cleanup).
+import { h, icon } from "./dom";
+import { Composer } from "./components/composer";
+import { MessageList } from "./components/message_list";
+import { Sidebar } from "./components/sidebar";
+import { StatsPanel } from "./components/stats_panel";
+import { Topbar } from "./components/topbar";
+import { StreamStore, type Scheduler } from "./stream_state";
+import { watchTheme } from "./theme";
+import type { ChatModel, Command, DeltaMsg, DoneMsg, Traits } from "./types";
 
-interface Model {
-  title: string;
+const WIDE_PX = 768;
+let viewCounter = 0;
+
+export interface AppOptions {
+  /** Scheduler for applying deltas (tests pass a manual one); default requestAnimationFrame. */
+  schedule?: Scheduler;
 }
 
-function render({ model, el }: { model: AnyModel<Model>; el: HTMLElement }) {
-  el.classList.add("livechat-root");
-  const title = document.createElement("div");
-  title.className = "lc:p-4 lc:font-semibold";
-  const update = () => {
-    title.textContent = model.get("title");
+export class ChatApp {
+  readonly root: HTMLElement;
+  readonly sidebar: Sidebar;
+  readonly topbar: Topbar;
+  readonly list: MessageList;
+  readonly composer: Composer;
+  readonly stats: StatsPanel;
+  readonly streams: StreamStore;
+  private banner: HTMLElement;
+  private bannerText: HTMLElement;
+  private backdrop: HTMLElement;
+  private controller = new AbortController();
+  private listeners: [string, (...args: any[]) => void][] = [];
+  private drawerOpen = false;
+  private statsOpen = false;
+  private destroyed = false;
+
+  constructor(private model: ChatModel, el: HTMLElement, opts: AppOptions = {}) {
+    const signal = this.controller.signal;
+    const uid = `lc${++viewCounter}`;
+    this.root = el;
+    el.classList.add("livechat-root");
+
+    this.streams = new StreamStore((chats) => this.onStreams(chats), opts.schedule);
+    this.sidebar = new Sidebar(this.send, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
+    this.stats = new StatsPanel(`${uid}-stats`);
+    this.topbar = new Topbar(
+      {
+        sidebarId: `${uid}-sidebar`,
+        statsId: `${uid}-stats`,
+        onToggleDrawer: () => this.setDrawer(!this.drawerOpen),
+        onToggleStats: () => this.setStats(!this.statsOpen),
+      },
+      signal,
+    );
+    this.list = new MessageList(this.send, signal);
+    this.composer = new Composer(
+      {
+        onSend: (text) => {
+          this.list.followNext();
+          this.send({ type: "send", text, chat_id: this.get("active_chat_id") || "" });
+        },
+        onStop: () => this.stop(),
+      },
+      signal,
+    );
+    this.bannerText = h("span", { class: "lc-banner-text" });
+    const dismiss = h("button", { type: "button", class: "lc-icon-btn lc-focus", "aria-label": "Dismiss error", title: "Dismiss" });
+    dismiss.append(icon("x", 14));
+    dismiss.addEventListener("click", () => this.send({ type: "dismiss_error" }), { signal });
+    this.banner = h("div", { class: "lc-banner", role: "alert", hidden: true }, icon("alert", 16), this.bannerText, dismiss);
+    this.backdrop = h("div", { class: "lc-backdrop", "aria-hidden": "true" });
+    this.backdrop.addEventListener("click", () => this.setDrawer(false), { signal });
+
+    const main = h(
+      "main",
+      { class: "lc-main" },
+      this.topbar.el,
+      this.banner,
+      this.stats.el,
+      this.list.el,
+      this.composer.el,
+    );
+    el.replaceChildren(h("div", { class: "lc-app" }, this.sidebar.el, this.backdrop, main));
+
+    const applyTheme = watchTheme(el, () => this.get("theme") || "auto", signal);
+    el.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
+
+    this.listen("msg:custom", (msg: unknown) => this.onCustom(msg));
+    this.listen("change:theme", applyTheme);
+    this.listen("change:height", () => this.drawHeight());
+    this.listen("change:streams", () => this.streams.syncSnapshot(this.get("streams")));
+    for (const name of ["chats", "active_chat_id", "search_query", "search_results", "title"]) {
+      this.listen(`change:${name}`, () => this.drawSidebar());
+    }
+    for (const name of ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"]) {
+      this.listen(`change:${name}`, () => this.drawChat());
+    }
+    this.listen("change:error", () => this.drawBanner());
+    this.listen("change:stats", () => this.stats.update(this.get("stats")));
+
+    // First paint from the traits alone.
+    this.streams.syncSnapshot(this.get("streams"));
+    this.drawHeight();
+    this.drawSidebar();
+    this.drawChat();
+    this.drawBanner();
+    this.stats.update(this.get("stats"));
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const [name, cb] of this.listeners) this.model.off(name, cb);
+    this.listeners = [];
+    this.controller.abort();
+    this.streams.dispose();
+  }
+
+  readonly send = (cmd: Command): void => {
+    if (!this.destroyed) this.model.send(cmd);
   };
-  update();
-  model.on("change:title", update);
-  el.append(title);
-  return () => model.off("change:title", update);
+
+  private get<K extends keyof Traits>(key: K): Traits[K] {
+    return this.model.get(key);
+  }
+
+  private listen(name: string, cb: (...args: any[]) => void): void {
+    this.model.on(name, cb);
+    this.listeners.push([name, cb]);
+  }
+
+  private onCustom(msg: unknown): void {
+    if (!msg || typeof msg !== "object") return;
+    const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown };
+    if ((m.type === "delta" || m.type === "done") && typeof m.chat_id === "string" && typeof m.message_id === "number" && typeof m.seq === "number") {
+      this.streams.receive(msg as DeltaMsg | DoneMsg);
+    }
+  }
+
+  private onStreams(chats: Set<string>): void {
+    if (chats.has(this.get("active_chat_id"))) this.drawChat();
+  }
+
+  private busy(): boolean {
+    const active = this.get("active_chat_id");
+    const s = active ? this.streams.get(active) : undefined;
+    return !!this.get("busy") || (!!s && !s.done);
+  }
+
+  private stop(): void {
+    const chat = this.get("active_chat_id");
+    if (chat) this.send({ type: "stop", chat_id: chat });
+  }
+
+  private drawHeight(): void {
+    const height = this.get("height");
+    this.root.style.height = typeof height === "string" && height ? height : "600px";
+  }
+
+  private drawSidebar(): void {
+    this.sidebar.update({
+      title: this.get("title") || "Chat",
+      chats: this.get("chats") ?? [],
+      activeChatId: this.get("active_chat_id") || "",
+      searchQuery: this.get("search_query") ?? "",
+      searchResults: this.get("search_results") ?? [],
+    });
+  }
+
+  private drawChat(): void {
+    const chatId = this.get("active_chat_id") || "";
+    const messages = this.get("messages") ?? [];
+    if (chatId) this.streams.settle(chatId, messages);
+    const stream = chatId ? this.streams.get(chatId) : undefined;
+    const busy = this.busy();
+    const chat = (this.get("chats") ?? []).find((c) => c.id === chatId);
+    const modelLabel = this.get("model_label") ?? "";
+    this.topbar.update({
+      title: chat?.title || this.get("title") || "Chat",
+      modelLabel,
+      drawerOpen: this.drawerOpen,
+      statsOpen: this.statsOpen,
+    });
+    this.list.update({ chatId, messages, hasOlder: !!this.get("has_older"), stream, busy, modelLabel });
+    this.composer.update({ busy });
+  }
+
+  private drawBanner(): void {
+    const err = this.get("error") ?? "";
+    this.banner.hidden = !err;
+    this.bannerText.textContent = err;
+  }
+
+  private isNarrow(): boolean {
+    const w = this.root.getBoundingClientRect().width;
+    return w > 0 && w < WIDE_PX;
+  }
+
+  private setDrawer(open: boolean): void {
+    this.drawerOpen = open;
+    this.root.classList.toggle("lc-drawer-open", open);
+    this.drawChat();
+    if (open && this.isNarrow()) this.sidebar.search.focus({ preventScroll: true });
+  }
+
+  private setStats(open: boolean): void {
+    this.statsOpen = open;
+    this.stats.setOpen(open);
+    this.drawChat();
+  }
+
+  private afterSelect(_chatId: string): void {
+    if (this.drawerOpen) this.setDrawer(false);
+    this.composer.focus();
+  }
+
+  /** Shortcuts act only while focus is inside the widget (this listener is on its root). */
+  private onKeydown(e: KeyboardEvent): void {
+    const mod = e.ctrlKey || e.metaKey;
+    const key = e.key.toLowerCase();
+    let handled = false;
+    if (mod && !e.shiftKey && !e.altKey && key === "k") {
+      if (this.isNarrow() && !this.drawerOpen) this.setDrawer(true);
+      this.sidebar.focusSearch();
+      handled = true;
+    } else if (mod && e.shiftKey && !e.altKey && key === "o") {
+      this.sidebar.newChat();
+      handled = true;
+    } else if (e.key === "Escape" && !mod && !e.altKey && !e.shiftKey) {
+      const target = e.target as Element | null;
+      const ownEsc = target?.closest?.("[data-lc-own-esc]");
+      const searchHasText = target === this.sidebar.search && this.sidebar.search.value !== "";
+      if (ownEsc && (target !== this.sidebar.search || searchHasText)) return;
+      if (this.busy()) {
+        this.stop();
+        handled = true;
+      } else if (this.drawerOpen) {
+        this.setDrawer(false);
+        this.topbar.toggle.focus();
+        handled = true;
+      }
+    }
+    if (handled) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }
+}
+
+interface RenderProps {
+  model: ChatModel;
+  el: HTMLElement;
+  signal?: AbortSignal;
+}
+
+function render({ model, el, signal }: RenderProps): () => void {
+  const app = new ChatApp(model, el);
+  const cleanup = () => app.destroy();
+  signal?.addEventListener("abort", cleanup, { once: true });
+  return cleanup;
 }
 
 export default { render };

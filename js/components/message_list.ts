@@ -1,0 +1,238 @@
+// The message log of the active chat: keyed bubbles (each rendered once), the
+// streaming reply, scroll-follow only while at the bottom, a "Jump to latest" pill,
+// older pages on scroll-up (scroll position kept), and a status region that
+// announces completed replies only.
+import { h, icon } from "../dom";
+import type { StreamView } from "../stream_state";
+import type { Message, SendCommand } from "../types";
+import { MessageBubble, type BubbleData } from "./message_bubble";
+
+export interface ListState {
+  chatId: string;
+  messages: Message[];
+  hasOlder: boolean;
+  stream: StreamView | undefined;
+  busy: boolean;
+  modelLabel: string;
+}
+
+const BOTTOM_SLACK = 40;
+const TOP_LOAD = 120;
+
+export class MessageList {
+  readonly el: HTMLElement;
+  readonly scroller: HTMLElement;
+  private inner: HTMLElement;
+  private olderRow: HTMLElement;
+  private olderBtn: HTMLButtonElement;
+  private empty: HTMLElement;
+  private emptyModel: HTMLElement;
+  private pill: HTMLButtonElement;
+  private pillCount: HTMLElement;
+  private status: HTMLElement;
+  private bubbles = new Map<string, MessageBubble>();
+  private state: ListState | null = null;
+  private atBottom = true;
+  private newCount = 0;
+  private loadingOlder = false;
+  private forceBottom = false;
+  private announcedKey = "";
+  private lastStreamKey = "";
+
+  constructor(private send: SendCommand, signal: AbortSignal) {
+    this.olderBtn = h("button", { type: "button", class: "lc-older-btn lc-focus" }, "Load older messages");
+    this.olderBtn.addEventListener("click", () => this.requestOlder(), { signal });
+    this.olderRow = h("div", { class: "lc-older", hidden: true }, this.olderBtn);
+    this.emptyModel = h("p", { class: "lc-empty-model" });
+    this.empty = h(
+      "div",
+      { class: "lc-empty", hidden: true },
+      h("div", { class: "lc-empty-icon", "aria-hidden": "true" }, icon("sparkle", 22)),
+      h("p", { class: "lc-empty-title" }, "How can I help?"),
+      this.emptyModel,
+    );
+    this.inner = h("div", { class: "lc-log-inner" });
+    this.scroller = h(
+      "div",
+      { class: "lc-log lc-focus", role: "log", "aria-label": "Messages", "aria-live": "off", tabindex: 0 },
+      this.olderRow,
+      this.empty,
+      this.inner,
+    );
+    this.pillCount = h("span", { class: "lc-pill-count", hidden: true });
+    this.pill = h("button", { type: "button", class: "lc-pill lc-focus", "aria-label": "Jump to latest", hidden: true });
+    this.pill.append(icon("down", 14), h("span", {}, "Jump to latest"), this.pillCount);
+    this.pill.addEventListener("click", () => this.scrollToBottom(true), { signal });
+    this.status = h("div", { class: "lc-sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+    this.el = h("div", { class: "lc-log-wrap" }, this.scroller, this.pill, this.status);
+
+    this.scroller.addEventListener("scroll", () => this.onScroll(), { signal, passive: true });
+    if (typeof ResizeObserver !== "undefined") {
+      const ro = new ResizeObserver(() => {
+        if (this.atBottom) this.pinBottom();
+      });
+      ro.observe(this.inner);
+      signal.addEventListener("abort", () => ro.disconnect());
+    }
+    signal.addEventListener("abort", () => {
+      for (const b of this.bubbles.values()) b.destroy();
+    });
+  }
+
+  /** The person sent a message: follow the conversation again. */
+  followNext(): void {
+    this.forceBottom = true;
+  }
+
+  update(next: ListState): void {
+    const prev = this.state;
+    this.state = next;
+    const chatChanged = !prev || prev.chatId !== next.chatId;
+    const wasAtBottom = this.atBottom || this.forceBottom || chatChanged;
+    const prevHeight = this.scroller.scrollHeight;
+    const prevTop = this.scroller.scrollTop;
+    const prevFirstId = prev && !chatChanged && prev.messages.length ? prev.messages[0].id : null;
+    const prevKeys = new Set(this.bubbles.keys());
+
+    if (chatChanged) {
+      for (const b of this.bubbles.values()) b.destroy();
+      this.bubbles.clear();
+      this.inner.replaceChildren();
+      this.newCount = 0;
+      this.loadingOlder = false;
+    }
+    if (prev && !chatChanged && prev.messages !== next.messages) this.loadingOlder = false;
+
+    // Items: the window of messages, then the reply in progress if not yet among them.
+    const items: BubbleData[] = next.messages.map((m) => ({
+      chatId: next.chatId, id: m.id, role: m.role, content: m.content, timestamp: m.timestamp, status: m.status, error: m.error,
+    }));
+    const s = next.stream;
+    if (s && !next.messages.some((m) => m.id === s.messageId)) {
+      items.push({
+        chatId: next.chatId,
+        id: s.messageId,
+        role: "assistant",
+        content: s.text,
+        timestamp: "",
+        status: s.done ? s.done.status : "streaming",
+        error: s.done ? s.done.error : "",
+        reasoning: s.done ? "" : s.reasoning,
+      });
+    }
+
+    const wanted: HTMLElement[] = [];
+    const keep = new Set<string>();
+    let appended = 0;
+    const lastIndex = items.length - 1;
+    items.forEach((item, i) => {
+      const key = `${item.chatId}:${item.id}`;
+      keep.add(key);
+      let b = this.bubbles.get(key);
+      if (!b) {
+        b = new MessageBubble(this.send, item.role);
+        this.bubbles.set(key, b);
+        if (!chatChanged && prevFirstId !== null && item.id > prevFirstId && !prevKeys.has(key)) appended++;
+        if (chatChanged) b.el.classList.remove("lc-fade-in");
+      }
+      b.update(item, { isLast: i === lastIndex, busy: next.busy || (!!s && !s.done) });
+      wanted.push(b.el);
+    });
+    for (const [key, b] of this.bubbles) {
+      if (!keep.has(key)) {
+        b.destroy();
+        b.el.remove();
+        this.bubbles.delete(key);
+      }
+    }
+    // Put the nodes in order, moving only what is out of place.
+    const kids = this.inner.children;
+    wanted.forEach((node, i) => {
+      if (kids[i] !== node) this.inner.insertBefore(node, kids[i] ?? null);
+    });
+    while (kids.length > wanted.length) kids[kids.length - 1].remove();
+
+    this.empty.hidden = items.length > 0;
+    this.emptyModel.textContent = next.modelLabel;
+    this.olderRow.hidden = !next.hasOlder;
+    this.olderBtn.textContent = this.loadingOlder ? "Loading older messages…" : "Load older messages";
+
+    // Streaming state for assistive tech: busy while a reply streams; announce at the end.
+    const streaming = !!s && !s.done;
+    this.scroller.setAttribute("aria-busy", streaming ? "true" : "false");
+    if (s) {
+      const key = `${next.chatId}:${s.messageId}`;
+      if (!s.done) this.lastStreamKey = key;
+      else if (this.lastStreamKey === key && this.announcedKey !== key) {
+        this.announcedKey = key;
+        this.announce(s.done.status, s.text, s.done.error);
+      }
+    }
+
+    // Scrolling
+    const newFirstId = next.messages.length ? next.messages[0].id : null;
+    const prepended = !chatChanged && prevFirstId !== null && newFirstId !== null && newFirstId < prevFirstId;
+    if (prepended && !wasAtBottom) {
+      this.scroller.scrollTop = prevTop + (this.scroller.scrollHeight - prevHeight);
+    } else if (wasAtBottom) {
+      this.forceBottom = false;
+      this.pinBottom();
+      this.atBottom = true;
+    } else {
+      const streamStarted = !!s && !s.done && !prevKeys.has(`${next.chatId}:${s.messageId}`) && !chatChanged;
+      this.newCount += appended + (streamStarted && appended === 0 ? 1 : 0);
+    }
+    this.updatePill();
+  }
+
+  scrollToBottom(focusLog = false): void {
+    this.pinBottom();
+    this.atBottom = true;
+    this.newCount = 0;
+    this.updatePill();
+    if (focusLog) this.scroller.focus({ preventScroll: true });
+  }
+
+  private pinBottom(): void {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  private onScroll(): void {
+    const el = this.scroller;
+    this.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
+    if (this.atBottom) this.newCount = 0;
+    this.updatePill();
+    if (el.scrollTop < TOP_LOAD) this.requestOlder();
+  }
+
+  private requestOlder(): void {
+    const st = this.state;
+    if (!st || !st.hasOlder || this.loadingOlder || !st.messages.length || !st.chatId) return;
+    this.loadingOlder = true;
+    this.olderBtn.textContent = "Loading older messages…";
+    this.send({ type: "load_older", chat_id: st.chatId, before: st.messages[0].id });
+  }
+
+  private updatePill(): void {
+    const show = !this.atBottom && (this.bubbles.size > 0);
+    this.pill.hidden = !show;
+    this.pillCount.hidden = this.newCount === 0;
+    this.pillCount.textContent = this.newCount ? `${this.newCount} new` : "";
+  }
+
+  private announce(status: string, text: string, error: string): void {
+    let msg: string;
+    if (status === "error") msg = `Reply failed: ${error}`;
+    else if (status === "stopped") msg = "Reply stopped.";
+    else {
+      const short = text.length > 400 ? `${text.slice(0, 400)}…` : text;
+      msg = `Reply ${status === "length" ? "cut off" : "complete"}: ${short}`;
+    }
+    this.status.textContent = msg;
+  }
+
+  /** For tests. */
+  get statusText(): string {
+    return this.status.textContent ?? "";
+  }
+}

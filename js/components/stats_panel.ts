@@ -1,0 +1,100 @@
+// Reply statistics from the `stats` trait: a small SVG chart of time to first token
+// and tokens/s over the recent replies, and totals.
+import { h, svg } from "../dom";
+import type { Stats, StatsPoint } from "../types";
+
+const W = 280;
+const H = 64;
+
+export class StatsPanel {
+  readonly el: HTMLElement;
+
+  constructor(id: string) {
+    this.el = h("section", { class: "lc-stats", id, "aria-label": "Reply statistics", hidden: true });
+  }
+
+  setOpen(open: boolean): void {
+    this.el.hidden = !open;
+  }
+
+  update(stats: Stats | null | undefined): void {
+    const recent = stats?.recent ?? [];
+    const t = stats?.totals ?? { replies: 0, completed: 0, stopped: 0, errors: 0, tokens: 0 };
+    const totals = h(
+      "dl",
+      { class: "lc-totals" },
+      ...(
+        [
+          ["Replies", t.replies],
+          ["Completed", t.completed],
+          ["Stopped", t.stopped],
+          ["Errors", t.errors],
+          ["Tokens", t.tokens],
+        ] as [string, number][]
+      ).map(([k, v]) => h("div", { class: "lc-total" }, h("dt", {}, k), h("dd", {}, formatNumber(v)))),
+    );
+    this.el.replaceChildren(
+      totals,
+      h(
+        "div",
+        { class: "lc-charts" },
+        chart("Time to first token", "ms", recent, (p) => p.ttft_ms, "lc-series-a"),
+        chart("Speed", "tokens/s", recent, (p) => p.tokens_per_s, "lc-series-b"),
+      ),
+    );
+  }
+}
+
+function formatNumber(v: number | null | undefined, digits = 0): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  return v.toLocaleString(undefined, { maximumFractionDigits: digits });
+}
+
+function chart(
+  title: string,
+  unit: string,
+  points: StatsPoint[],
+  pick: (p: StatsPoint) => number | null,
+  cls: string,
+): HTMLElement {
+  const values = points.map(pick);
+  const known = values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  const last = known.length ? known[known.length - 1] : null;
+  const avg = known.length ? known.reduce((a, b) => a + b, 0) / known.length : null;
+  const max = Math.max(1, ...known);
+  const n = Math.max(values.length, 1);
+  const slot = W / n;
+  const bw = Math.max(2, Math.min(18, slot * 0.7));
+  const bars = values.map((v, i) => {
+    const x = i * slot + (slot - bw) / 2;
+    if (v === null || !Number.isFinite(v)) {
+      return svg("rect", { x, y: H - 2, width: bw, height: 2, class: "lc-bar-missing", rx: 1 });
+    }
+    const bh = Math.max(2, (v / max) * (H - 6));
+    const outcome = points[i]?.outcome ?? "";
+    const r = svg("rect", { x, y: H - bh, width: bw, height: bh, rx: 1.5, class: `lc-bar ${outcome === "error" ? "lc-bar-error" : ""}` });
+    r.append(svg("title", {}, document.createTextNode(`${formatNumber(v, 1)} ${unit} (${outcome || "reply"})`)));
+    return r;
+  });
+  const label = known.length
+    ? `${title}: last ${formatNumber(last, 1)} ${unit}, average ${formatNumber(avg, 1)} ${unit} over ${known.length} replies`
+    : `${title}: no data yet`;
+  const chartSvg = svg(
+    "svg",
+    { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img", "aria-label": label, class: `lc-chart ${cls}` },
+    svg("line", { x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5, class: "lc-axis" }),
+    ...bars,
+  );
+  return h(
+    "figure",
+    { class: "lc-chart-box" },
+    h(
+      "figcaption",
+      {},
+      h("span", { class: "lc-chart-title" }, title),
+      h("span", { class: "lc-chart-value" }, last === null ? "–" : `${formatNumber(last, last < 10 ? 1 : 0)} ${unit}`),
+    ),
+    chartSvg,
+    h("p", { class: "lc-chart-foot" }, known.length ? `avg ${formatNumber(avg, avg! < 10 ? 1 : 0)} ${unit} · ${known.length} replies` : "no replies yet"),
+  );
+}

@@ -1,0 +1,56 @@
+// The bar above the conversation: chat title and model label; at narrow container
+// widths (< 768 px) it also holds the drawer toggle for the chat list.
+import { h, icon } from "../dom";
+
+export interface TopbarState {
+  title: string;
+  modelLabel: string;
+  drawerOpen: boolean;
+  statsOpen: boolean;
+}
+
+export class Topbar {
+  readonly el: HTMLElement;
+  readonly toggle: HTMLButtonElement;
+  readonly statsBtn: HTMLButtonElement;
+  private titleEl: HTMLElement;
+  private modelEl: HTMLElement;
+
+  constructor(
+    opts: { sidebarId: string; statsId: string; onToggleDrawer: () => void; onToggleStats: () => void },
+    signal: AbortSignal,
+  ) {
+    this.toggle = h("button", {
+      type: "button", class: "lc-icon-btn lc-drawer-toggle lc-focus", "aria-label": "Toggle chat list",
+      "aria-controls": opts.sidebarId, "aria-expanded": "false", title: "Chats",
+    });
+    this.toggle.append(icon("menu", 18));
+    this.toggle.addEventListener("click", opts.onToggleDrawer, { signal });
+    this.titleEl = h("h2", { class: "lc-top-title" });
+    this.modelEl = h("p", { class: "lc-top-model" });
+    this.statsBtn = h("button", {
+      type: "button", class: "lc-icon-btn lc-focus", "aria-label": "Stats", "aria-controls": opts.statsId,
+      "aria-expanded": "false", title: "Reply statistics",
+    });
+    this.statsBtn.append(icon("chart", 16));
+    this.statsBtn.addEventListener("click", opts.onToggleStats, { signal });
+    this.el = h(
+      "header",
+      { class: "lc-topbar" },
+      this.toggle,
+      h("div", { class: "lc-top-text" }, this.titleEl, this.modelEl),
+      this.statsBtn,
+    );
+  }
+
+  update(s: TopbarState): void {
+    if (this.titleEl.textContent !== s.title) this.titleEl.textContent = s.title;
+    this.titleEl.title = s.title;
+    this.modelEl.textContent = s.modelLabel;
+    this.modelEl.title = s.modelLabel;
+    this.modelEl.hidden = !s.modelLabel;
+    this.toggle.setAttribute("aria-expanded", String(s.drawerOpen));
+    this.statsBtn.setAttribute("aria-expanded", String(s.statsOpen));
+    this.statsBtn.classList.toggle("lc-pressed", s.statsOpen);
+  }
+}

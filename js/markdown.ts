@@ -1,0 +1,227 @@
+// Markdown -> sanitized HTML. Model (and user) text never executes and never makes the
+// browser fetch anything by itself:
+// - raw HTML inside the markdown is shown as text (escaped), never interpreted;
+// - DOMPurify then runs on marked's output anyway (defence in depth) with a strict
+//   profile: HTML only (no SVG/MathML), no scripts, forms, frames, objects, media,
+//   styles, event handlers, or URLs other than http(s)/mailto/relative;
+// - links open in a new tab with rel="noopener noreferrer";
+// - markdown images become a placeholder link; the image is fetched only when the
+//   reader clicks "Show image" (see enhanceMarkdown).
+import { Marked, type Tokens } from "marked";
+import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import c from "highlight.js/lib/languages/c";
+import cpp from "highlight.js/lib/languages/cpp";
+import css from "highlight.js/lib/languages/css";
+import go from "highlight.js/lib/languages/go";
+import java from "highlight.js/lib/languages/java";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import markdown from "highlight.js/lib/languages/markdown";
+import python from "highlight.js/lib/languages/python";
+import rust from "highlight.js/lib/languages/rust";
+import sql from "highlight.js/lib/languages/sql";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import yaml from "highlight.js/lib/languages/yaml";
+import { copyText, h, icon } from "./dom";
+
+const LANGUAGES = { bash, c, cpp, css, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
+for (const [name, lang] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, lang);
+hljs.registerAliases(["sh", "shell", "zsh", "console"], { languageName: "bash" });
+hljs.registerAliases(["html", "svg"], { languageName: "xml" });
+
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/** Only these URL forms survive: http(s), mailto, in-page anchors, and relative paths. */
+export function isSafeUrl(raw: string): boolean {
+  // Browsers ignore ASCII whitespace and control characters inside a scheme ("java\tscript:").
+  const url = raw.replace(/[\u0000-\u0020\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\ufeff]/g, "").toLowerCase();
+  if (url === "") return false;
+  if (/^(https?:|mailto:)/.test(url)) return true;
+  if (url.startsWith("//")) return false; // protocol-relative: treat as remote with unknown scheme
+  // Relative: no scheme before the first "/", "?" or "#".
+  const colon = url.indexOf(":");
+  if (colon === -1) return true;
+  const firstDelim = url.search(/[/?#]/);
+  return firstDelim !== -1 && firstDelim < colon;
+}
+
+export function isRemoteImageUrl(raw: string): boolean {
+  return /^https?:\/\//i.test(raw.trim());
+}
+
+function highlight(code: string, lang: string): string {
+  if (lang && hljs.getLanguage(lang)) {
+    try {
+      return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
+    } catch {
+      /* fall back to plain text */
+    }
+  }
+  return escapeHtml(code);
+}
+
+const marked = new Marked({
+  gfm: true,
+  breaks: true,
+  async: false,
+  renderer: {
+    // Raw HTML written by the model is displayed as text, never interpreted.
+    html(token: Tokens.HTML | Tokens.Tag): string {
+      return escapeHtml(token.text);
+    },
+    code(token: Tokens.Code): string {
+      const lang = ((token.lang || "").match(/^[\w+#.-]*/)?.[0] ?? "").toLowerCase();
+      const body = highlight(token.text.replace(/\n$/, ""), lang);
+      return `<pre class="lc-pre" data-lang="${escapeHtml(lang)}"><code class="hljs">${body}</code></pre>\n`;
+    },
+    image(token: Tokens.Image): string {
+      const alt = token.text || "image";
+      const href = token.href || "";
+      if (isRemoteImageUrl(href) && isSafeUrl(href)) {
+        return (
+          `<span class="lc-img" data-lc-src="${escapeHtml(href)}">` +
+          `<a href="${escapeHtml(href)}" title="${escapeHtml(href)}">Image: ${escapeHtml(alt)}</a></span>`
+        );
+      }
+      return `<span class="lc-img lc-img-blocked">Image: ${escapeHtml(alt)}</span>`;
+    },
+  },
+});
+
+const FORBID_TAGS = [
+  "script", "style", "img", "image", "iframe", "frame", "frameset", "object", "embed", "applet",
+  "form", "input", "button", "select", "option", "textarea", "label", "fieldset", "meta", "link",
+  "base", "audio", "video", "source", "track", "picture", "canvas", "dialog", "template",
+  "noscript", "marquee", "portal", "svg", "math", "use", "foreignobject", "animate", "set", "slot",
+];
+const FORBID_ATTR = [
+  "style", "srcset", "src", "action", "formaction", "ping", "background", "poster", "xlink:href",
+  "autofocus", "tabindex", "id", "name", "form", "contenteditable", "popover", "srcdoc", "dynsrc", "lowsrc",
+];
+
+type Purifier = ReturnType<typeof DOMPurify>;
+let purifier: Purifier | null = null;
+
+function getPurifier(): Purifier {
+  if (purifier) return purifier;
+  const p = DOMPurify(window);
+  p.addHook("afterSanitizeAttributes", (node: Element) => {
+    // Any attribute that can carry a URL must be a safe one, whatever the element.
+    for (const attr of ["href", "cite", "data-lc-src"]) {
+      const v = node.getAttribute?.(attr);
+      if (v !== null && v !== undefined && !isSafeUrl(v)) node.removeAttribute(attr);
+    }
+    if (node.getAttribute?.("data-lc-src") && !isRemoteImageUrl(node.getAttribute("data-lc-src")!)) {
+      node.removeAttribute("data-lc-src");
+    }
+    for (const a of Array.from(node.attributes ?? [])) {
+      if (/^on/i.test(a.name)) node.removeAttribute(a.name);
+    }
+    if (node.tagName === "A") {
+      if (node.hasAttribute("href")) {
+        node.setAttribute("target", "_blank");
+        node.setAttribute("rel", "noopener noreferrer");
+      } else {
+        node.removeAttribute("target");
+      }
+    }
+  });
+  purifier = p;
+  return p;
+}
+
+/** Sanitize an HTML string with the widget's strict profile. */
+export function sanitizeHtml(html: string): string {
+  return getPurifier().sanitize(html, {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS,
+    FORBID_ATTR,
+    ALLOW_DATA_ATTR: false,
+    ADD_ATTR: ["target", "data-lc-src", "data-lang"],
+    ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
+    ALLOW_UNKNOWN_PROTOCOLS: false,
+    RETURN_TRUSTED_TYPE: false,
+  }) as unknown as string;
+}
+
+/** Markdown -> sanitized HTML string (no caching). */
+export function renderMarkdownUncached(text: string): string {
+  const html = marked.parse(text, { async: false }) as string;
+  return sanitizeHtml(html);
+}
+
+// Completed messages never change: render each once. Bounded so a long session
+// does not grow without limit.
+const CACHE_LIMIT = 600;
+const cache = new Map<string, string>();
+
+export function renderMarkdown(text: string): string {
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
+  const html = renderMarkdownUncached(text);
+  if (cache.size >= CACHE_LIMIT) {
+    const first = cache.keys().next().value;
+    if (first !== undefined) cache.delete(first);
+  }
+  cache.set(text, html);
+  return html;
+}
+
+export function markdownCacheSize(): number {
+  return cache.size;
+}
+
+/**
+ * Add the interactive parts (code Copy buttons, click-to-load images) to rendered,
+ * sanitized markdown. These are created here with DOM APIs, never from model text.
+ */
+export function enhanceMarkdown(root: HTMLElement): void {
+  for (const pre of Array.from(root.querySelectorAll<HTMLPreElement>("pre.lc-pre"))) {
+    if (pre.parentElement?.classList.contains("lc-codeblock")) continue;
+    const lang = pre.getAttribute("data-lang") || "";
+    const copy = h("button", { type: "button", class: "lc-code-copy lc-focus", "aria-label": "Copy", title: "Copy code" });
+    const label = h("span", {}, "Copy");
+    copy.append(icon("copy", 14), label);
+    copy.addEventListener("click", () => {
+      const code = pre.querySelector("code")?.textContent ?? pre.textContent ?? "";
+      void copyText(code).then((ok) => {
+        label.textContent = ok ? "Copied" : "Copy failed";
+        setTimeout(() => (label.textContent = "Copy"), 1500);
+      });
+    });
+    const head = h("div", { class: "lc-code-head" }, h("span", { class: "lc-code-lang" }, lang || "text"), copy);
+    const wrap = h("div", { class: "lc-codeblock" });
+    pre.replaceWith(wrap);
+    wrap.append(head, pre);
+  }
+  for (const span of Array.from(root.querySelectorAll<HTMLElement>("span.lc-img[data-lc-src]"))) {
+    if (span.querySelector("button")) continue;
+    const src = span.getAttribute("data-lc-src") || "";
+    if (!isRemoteImageUrl(src) || !isSafeUrl(src)) continue;
+    const show = h("button", { type: "button", class: "lc-img-show lc-focus" }, "Show image");
+    show.addEventListener("click", () => {
+      const alt = span.querySelector("a")?.textContent?.replace(/^Image: /, "") ?? "";
+      const img = h("img", { alt, referrerpolicy: "no-referrer", loading: "lazy", class: "lc-img-loaded" });
+      img.src = src;
+      span.replaceChildren(img);
+    });
+    span.prepend(icon("image", 14));
+    span.append(show);
+  }
+}
+
+/** Set sanitized markdown into an element and enhance it. */
+export function renderMarkdownInto(el: HTMLElement, text: string, cached = true): void {
+  el.innerHTML = cached ? renderMarkdown(text) : renderMarkdownUncached(text);
+  enhanceMarkdown(el);
+}

@@ -1,0 +1,168 @@
+// Replies in progress, per chat, built from the kernel's fast path (delta/done custom
+// messages) and the `streams` trait snapshot (docs/protocol.md).
+//
+// - Deltas are queued and applied together at most once per animation frame.
+// - `seq` counts the deltas of one message from 0. A delta whose seq is not the next
+//   expected one is a gap: appending stops (the text shown so far stays) and the state
+//   waits for `done`, whose text is the full reply. A later `streams` snapshot of the
+//   same message that is ahead of what was applied also repairs it.
+// - A view rendered mid-stream starts from streams[chat_id] and applies only deltas
+//   whose seq is greater than the snapshot's seq.
+import type { DeltaMsg, DoneMsg, Message, MessageStatus, Stream } from "./types";
+
+export interface StreamView {
+  chatId: string;
+  messageId: number;
+  text: string;
+  reasoning: string;
+  /** seq of the last delta included in `text` (-1: none yet). */
+  seq: number;
+  /** A delta went missing: appending stopped until `done` (or a newer snapshot). */
+  gap: boolean;
+  /** Set by `done`: the reply is over; text is the full reply. */
+  done: null | { status: MessageStatus; error: string };
+}
+
+export type Scheduler = (cb: () => void) => void;
+
+const defaultScheduler: Scheduler = (cb) => {
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => cb());
+  else setTimeout(cb, 16);
+};
+
+export class StreamStore {
+  private states = new Map<string, StreamView>();
+  private queue: (DeltaMsg | DoneMsg)[] = [];
+  private scheduled = false;
+  private snapshot: Record<string, Stream> = {};
+  private disposed = false;
+
+  constructor(
+    private onChange: (chatIds: Set<string>) => void,
+    private schedule: Scheduler = defaultScheduler,
+  ) {}
+
+  get(chatId: string): StreamView | undefined {
+    return this.states.get(chatId);
+  }
+
+  /** A custom message from the kernel; applied on the next frame. */
+  receive(msg: DeltaMsg | DoneMsg): void {
+    if (this.disposed) return;
+    this.queue.push(msg);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.schedule(() => this.flush());
+    }
+  }
+
+  /** Apply everything queued (called once per frame). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.disposed || this.queue.length === 0) return;
+    const queue = this.queue;
+    this.queue = [];
+    const changed = new Set<string>();
+    for (const msg of queue) {
+      if (msg.type === "delta" ? this.applyDelta(msg) : this.applyDone(msg)) changed.add(msg.chat_id);
+    }
+    if (changed.size) this.onChange(changed);
+  }
+
+  /** The `streams` trait changed (a view rendered mid-stream, or a periodic refresh). */
+  syncSnapshot(streams: Record<string, Stream> | null | undefined): void {
+    this.snapshot = streams ?? {};
+    const changed = new Set<string>();
+    for (const [chatId, snap] of Object.entries(this.snapshot)) {
+      if (!snap || typeof snap.message_id !== "number") continue;
+      const s = this.states.get(chatId);
+      if (!s || s.messageId < snap.message_id) {
+        this.states.set(chatId, fromSnapshot(chatId, snap));
+        changed.add(chatId);
+      } else if (s.messageId === snap.message_id && !s.done && snap.seq > s.seq) {
+        s.text = snap.text;
+        s.reasoning = snap.reasoning ?? "";
+        s.seq = snap.seq;
+        s.gap = false;
+        changed.add(chatId);
+      }
+    }
+    if (changed.size) this.onChange(changed);
+  }
+
+  /**
+   * The `messages` trait of `chatId` changed: once it holds the streamed message, the
+   * streaming state is no longer needed (the message from `messages` replaces it).
+   */
+  settle(chatId: string, messages: Message[]): boolean {
+    const s = this.states.get(chatId);
+    if (!s) return false;
+    const last = messages.length ? messages[messages.length - 1].id : -1;
+    if (messages.some((m) => m.id === s.messageId) || (s.done && last > s.messageId)) {
+      this.states.delete(chatId);
+      return true;
+    }
+    return false;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.queue = [];
+    this.states.clear();
+  }
+
+  private applyDelta(msg: DeltaMsg): boolean {
+    let s = this.states.get(msg.chat_id);
+    if (!s || s.messageId < msg.message_id) {
+      const snap = this.snapshot[msg.chat_id];
+      if (snap && snap.message_id === msg.message_id) {
+        s = fromSnapshot(msg.chat_id, snap);
+      } else {
+        s = {
+          chatId: msg.chat_id, messageId: msg.message_id, text: "", reasoning: "", seq: -1, gap: false, done: null,
+        };
+      }
+      this.states.set(msg.chat_id, s);
+    } else if (s.messageId > msg.message_id) {
+      return false; // a late delta of an older reply
+    }
+    if (s.done) return false;
+    if (msg.seq <= s.seq) return false; // already included (snapshot or duplicate)
+    if (s.gap) return false;
+    if (msg.seq !== s.seq + 1) {
+      s.gap = true; // wait for `done`
+      return true;
+    }
+    s.text += msg.text ?? "";
+    s.reasoning += msg.reasoning ?? "";
+    s.seq = msg.seq;
+    return true;
+  }
+
+  private applyDone(msg: DoneMsg): boolean {
+    const s = this.states.get(msg.chat_id);
+    if (s && s.messageId > msg.message_id) return false;
+    this.states.set(msg.chat_id, {
+      chatId: msg.chat_id,
+      messageId: msg.message_id,
+      text: msg.text ?? "",
+      reasoning: msg.reasoning ?? "",
+      seq: msg.seq,
+      gap: false,
+      done: { status: msg.status, error: msg.error ?? "" },
+    });
+    return true;
+  }
+}
+
+function fromSnapshot(chatId: string, snap: Stream): StreamView {
+  return {
+    chatId,
+    messageId: snap.message_id,
+    text: snap.text ?? "",
+    reasoning: snap.reasoning ?? "",
+    seq: typeof snap.seq === "number" ? snap.seq : -1,
+    gap: false,
+    done: null,
+  };
+}
