@@ -32,6 +32,7 @@ APP_NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "app.ipynb"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 DEFAULT_POOL_SIZE = 1
+PROVIDERS = ("openai", "anthropic", "ollama", "demo")  # as ai_client.client_from_env knows them
 
 
 class UsageError(Exception):
@@ -67,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--provider",
-        help="AI provider: openai (any OpenAI-compatible server), anthropic, ollama or demo",
+        choices=PROVIDERS,
+        help="openai (any OpenAI-compatible server), anthropic, ollama, or demo (offline)",
     )
     parser.add_argument("--model", help="model name, e.g. gpt-4o-mini or llama3.2")
     parser.add_argument(

@@ -74,6 +74,7 @@ def test_all_options():
         ["--port", "x"],
         ["--theme", "blue"],
         ["--pool-size", "0"],
+        ["--provider", "openia"],
         ["--unknown"],
     ],
 )
@@ -344,3 +345,9 @@ def test_livechat_serves_the_page_then_stops_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_provider_choices_are_the_ones_the_client_knows():
+    from livechat_widget import ai_client
+
+    assert set(app.PROVIDERS) == set(ai_client.PROVIDERS)
