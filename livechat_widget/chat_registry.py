@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -191,7 +192,12 @@ class ChatRegistry:
             info = ChatInfo(chat_id, title, row.timestamp, row.timestamp, 0)
             entry = _Entry(info, True, True, False)
         else:
+            now = time.time_ns()
             self.store.create(chat_id)
+            try:  # the file's mtime is the chat's time: make it as precise as a row's
+                os.utime(self.store.path(chat_id), ns=(now, now))
+            except OSError:
+                pass
             entry = _summarise(chat_id, [], self.store.path(chat_id))
         self._index[chat_id] = entry
         return entry.info
