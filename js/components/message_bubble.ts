@@ -76,7 +76,9 @@ export class MessageBubble {
     this.retryBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "retry", chat_id: this.data.chatId });
     });
-    this.actions = h("div", { class: "lc-actions" }, this.time, this.copyBtn, this.regenBtn, this.retryBtn);
+    this.actions = isUser
+      ? h("div", { class: "lc-actions" }, this.time, this.copyBtn)
+      : h("div", { class: "lc-actions" }, this.copyBtn, this.regenBtn, this.retryBtn, this.time);
 
     const main = h("div", { class: "lc-msg-main" }, this.bubble, this.actions);
     if (role === "assistant") {

@@ -1,0 +1,76 @@
+// A fake anywidget model: get/set/on/off/send/save_changes, plus helpers to change a
+// trait (firing change:<name>) and to deliver a custom message, as the kernel would.
+import type { AnyModel, Traits } from "../types";
+
+export const CHAT_A = "11111111-1111-4111-8111-111111111111";
+export const CHAT_B = "22222222-2222-4222-8222-222222222222";
+
+export function baseTraits(over: Partial<Traits> = {}): Traits {
+  return {
+    title: "Chat",
+    height: "600px",
+    theme: "auto",
+    model_label: "demo model (offline)",
+    chats: [
+      { id: CHAT_A, title: "First chat", updated_at: new Date().toISOString(), message_count: 2 },
+      { id: CHAT_B, title: "Second chat", updated_at: new Date(Date.now() - 3600e3).toISOString(), message_count: 4 },
+    ],
+    active_chat_id: CHAT_A,
+    messages: [
+      { id: 0, role: "user", content: "Hello there", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
+      { id: 1, role: "assistant", content: "Hi! Here is `code`:\n\n```python\nprint(1)\n```", timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "" },
+    ],
+    has_older: false,
+    streams: {},
+    busy: false,
+    error: "",
+    search_query: "",
+    search_results: [],
+    stats: { recent: [], totals: { replies: 0, completed: 0, stopped: 0, errors: 0, tokens: 0 } },
+    ...over,
+  };
+}
+
+export class FakeModel implements AnyModel<Traits> {
+  state: Traits;
+  sent: any[] = [];
+  handlers = new Map<string, Set<(...args: any[]) => void>>();
+
+  constructor(over: Partial<Traits> = {}) {
+    this.state = baseTraits(over);
+  }
+  get<K extends keyof Traits>(key: K): Traits[K] {
+    return this.state[key];
+  }
+  set<K extends keyof Traits>(key: K, value: Traits[K]): void {
+    this.state[key] = value;
+  }
+  save_changes(): void {}
+  send(content: unknown): void {
+    this.sent.push(content);
+  }
+  on(event: string, cb: (...args: any[]) => void): void {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event)!.add(cb);
+  }
+  off(event: string, cb?: (...args: any[]) => void): void {
+    if (!cb) this.handlers.delete(event);
+    else this.handlers.get(event)?.delete(cb);
+  }
+  listenerCount(): number {
+    let n = 0;
+    for (const s of this.handlers.values()) n += s.size;
+    return n;
+  }
+  /** Kernel changed traits (all fire after the values are set, like one hold_sync). */
+  update(changes: Partial<Traits>): void {
+    Object.assign(this.state, changes);
+    for (const k of Object.keys(changes)) for (const cb of this.handlers.get(`change:${k}`) ?? []) cb();
+  }
+  custom(msg: unknown): void {
+    for (const cb of this.handlers.get("msg:custom") ?? []) cb(msg, []);
+  }
+  lastSent(): any {
+    return this.sent[this.sent.length - 1];
+  }
+}

@@ -1,0 +1,193 @@
+import { describe, expect, it } from "vitest";
+import { enhanceMarkdown, isSafeUrl, renderMarkdown, renderMarkdownInto, sanitizeHtml } from "../markdown";
+
+const XSS_PAYLOADS: string[] = [
+  `<img src=x onerror=alert(1)>`,
+  `<img src="https://evil.example/x.png" onload="alert(1)">`,
+  `<script>alert(1)</script>`,
+  `<SCRIPT SRC=//evil.example/x.js></SCRIPT>`,
+  `[click](javascript:alert(1))`,
+  `[click](JaVaScRiPt:alert(1))`,
+  `[click](  javascript:alert(1))`,
+  `[click](&#106;avascript:alert(1))`,
+  `[click](&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1))`,
+  `[click](javascript&colon;alert(1))`,
+  `[click](java%0ascript:alert(1))`,
+  `<javascript:alert(1)>`,
+  `[a][r]\n\n[r]: javascript:alert(1)`,
+  `<a href="javascript:alert(1)">x</a>`,
+  `<a href="jav&#x09;ascript:alert(1)">x</a>`,
+  `<a href="&#14;javascript:alert(1)">x</a>`,
+  `<a href="javascript&colon;alert(1)">x</a>`,
+  `<a href="vbscript:msgbox(1)">x</a>`,
+  `<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>`,
+  `[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)`,
+  `![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)`,
+  `![x](javascript:alert(1))`,
+  `![x](https://evil.example/a.png "t\\" onerror=\\"alert(1)")`,
+  `<iframe src="https://evil.example"></iframe>`,
+  `<iframe srcdoc="<script>alert(1)</script>"></iframe>`,
+  `<frameset><frame src="javascript:alert(1)"></frameset>`,
+  `<svg onload=alert(1)>`,
+  `<svg><script>alert(1)</script></svg>`,
+  `<svg><a xlink:href="javascript:alert(1)"><text x="20" y="20">x</text></a></svg>`,
+  `<svg><animate onbegin=alert(1) attributeName=x dur=1s>`,
+  `<svg><use href="data:image/svg+xml,<svg id='x' xmlns='http://www.w3.org/2000/svg'><image href='1' onerror='alert(1)'/></svg>#x"/></svg>`,
+  `<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>`,
+  `<form action="javascript:alert(1)"><input type=submit></form>`,
+  `<button formaction="javascript:alert(1)">x</button>`,
+  `<form><button formaction=javascript:alert(1)>x</button></form>`,
+  `<input autofocus onfocus=alert(1)>`,
+  `<div style="background:url(javascript:alert(1))">x</div>`,
+  `<p style="position:fixed;inset:0;background:red">overlay</p>`,
+  `<style>body{background:red}</style>`,
+  `<style>@import 'https://evil.example/x.css';</style>`,
+  `<object data="javascript:alert(1)"></object>`,
+  `<object data="https://evil.example/x.swf"></object>`,
+  `<embed src="javascript:alert(1)">`,
+  `<meta http-equiv="refresh" content="0;url=javascript:alert(1)">`,
+  `<base href="javascript:/">`,
+  `<link rel=stylesheet href="https://evil.example/x.css">`,
+  `<details open ontoggle=alert(1)>x</details>`,
+  `<body onload=alert(1)>`,
+  `<video><source onerror=alert(1)></video>`,
+  `<audio src=x onerror=alert(1)>`,
+  `<noscript><p title="</noscript><img src=x onerror=alert(1)>">`,
+  `<marquee onstart=alert(1)>x</marquee>`,
+  `<div onclick="alert(1)" onmouseover="alert(1)">x</div>`,
+  `<a href="#" onclick="alert(1)">x</a>`,
+  `<isindex action=javascript:alert(1) type=image>`,
+  `<template><script>alert(1)</script></template>`,
+  `<img srcset="https://evil.example/a.png 1x">`,
+  `<table background="javascript:alert(1)"><tr><td>x</td></tr></table>`,
+  "```html\n<script>alert(1)</script>\n```",
+  "`<img src=x onerror=alert(1)>`",
+  `**bold** <b onmouseover=alert(1)>b</b>`,
+];
+
+const FORBIDDEN_TAGS = [
+  "script", "img", "iframe", "frame", "frameset", "object", "embed", "form", "input", "button", "select", "textarea",
+  "meta", "link", "base", "style", "svg", "math", "video", "audio", "source", "template", "noscript", "marquee", "use",
+];
+const URL_ATTRS = ["href", "src", "action", "formaction", "xlink:href", "data", "background", "poster", "srcset", "cite"];
+
+function mount(html: string): HTMLElement {
+  const div = document.createElement("div");
+  div.innerHTML = html;
+  return div;
+}
+
+function assertInert(root: HTMLElement, payload: string): void {
+  for (const tag of FORBIDDEN_TAGS) {
+    expect(root.querySelector(tag), `${tag} from ${payload}`).toBeNull();
+  }
+  for (const el of Array.from(root.querySelectorAll("*"))) {
+    for (const attr of Array.from(el.attributes)) {
+      expect(attr.name.toLowerCase().startsWith("on"), `${attr.name} on <${el.tagName}> from ${payload}`).toBe(false);
+      expect(["style", "srcdoc", "formaction", "action"].includes(attr.name.toLowerCase()), `${attr.name} from ${payload}`).toBe(false);
+      if (URL_ATTRS.includes(attr.name.toLowerCase()) || attr.name === "data-lc-src") {
+        const v = attr.value.replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
+        expect(/^(javascript|data|vbscript):/.test(v), `${attr.name}=${attr.value} from ${payload}`).toBe(false);
+      }
+    }
+    if (el.tagName === "A" && el.hasAttribute("href")) {
+      expect(el.getAttribute("target")).toBe("_blank");
+      expect(el.getAttribute("rel")).toBe("noopener noreferrer");
+      expect(isSafeUrl(el.getAttribute("href")!)).toBe(true);
+    }
+  }
+}
+
+describe("markdown sanitization", () => {
+  for (const payload of XSS_PAYLOADS) {
+    it(`markdown path neutralises ${JSON.stringify(payload).slice(0, 70)}`, () => {
+      const root = mount(renderMarkdown(payload));
+      assertInert(root, payload);
+      // The interactive parts added afterwards (our own Copy / Show image buttons and
+      // their icons) must not bring anything from the payload back.
+      enhanceMarkdown(root);
+      root.querySelectorAll(".lc-code-copy, .lc-img-show, svg.lc-icon").forEach((n) => n.remove());
+      assertInert(root, payload);
+    });
+    it(`HTML sanitizer neutralises ${JSON.stringify(payload).slice(0, 70)}`, () => {
+      assertInert(mount(sanitizeHtml(payload)), payload);
+    });
+  }
+
+  it("shows raw HTML written in markdown as text", () => {
+    const root = mount(renderMarkdown("Look: <b>bold</b> and <script>x()</script>"));
+    expect(root.querySelector("b")).toBeNull();
+    expect(root.textContent).toContain("<b>bold</b>");
+    expect(root.textContent).toContain("<script>x()</script>");
+  });
+
+  it("keeps ordinary markdown: emphasis, lists, tables, inline code", () => {
+    const root = mount(renderMarkdown("**b** *i*\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n`x < y`"));
+    expect(root.querySelector("strong")?.textContent).toBe("b");
+    expect(root.querySelector("em")?.textContent).toBe("i");
+    expect(root.querySelectorAll("li")).toHaveLength(2);
+    expect(root.querySelector("table td")?.textContent).toBe("1");
+    expect(root.querySelector("code")?.textContent).toBe("x < y");
+  });
+
+  it("opens links in a new tab with rel=noopener noreferrer", () => {
+    const root = mount(renderMarkdown("[docs](https://example.org/docs) and https://example.org/auto"));
+    const links = Array.from(root.querySelectorAll("a"));
+    expect(links).toHaveLength(2);
+    for (const a of links) {
+      expect(a.getAttribute("target")).toBe("_blank");
+      expect(a.getAttribute("rel")).toBe("noopener noreferrer");
+    }
+  });
+
+  it("does not load remote images: a placeholder the reader can click instead", () => {
+    const el = document.createElement("div");
+    renderMarkdownInto(el, "![a chart](https://example.org/chart.png)");
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.textContent).toContain("Image: a chart");
+    const link = el.querySelector("a")!;
+    expect(link.getAttribute("href")).toBe("https://example.org/chart.png");
+    const show = Array.from(el.querySelectorAll("button")).find((b) => b.textContent === "Show image")!;
+    expect(show).toBeTruthy();
+    show.click();
+    const img = el.querySelector("img")!;
+    expect(img.getAttribute("src")).toBe("https://example.org/chart.png");
+    expect(img.getAttribute("referrerpolicy")).toBe("no-referrer");
+  });
+
+  it("non-remote images become inert text", () => {
+    const el = document.createElement("div");
+    renderMarkdownInto(el, "![x](data:image/png;base64,AAAA) ![y](/files/local.png)");
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.querySelectorAll("button")).toHaveLength(0);
+    expect(el.textContent).toContain("Image: x");
+  });
+
+  it("highlights code blocks and gives each a Copy button", () => {
+    const el = document.createElement("div");
+    renderMarkdownInto(el, "```python\ndef f(x):\n    return 1\n```\n\n```\nplain\n```");
+    const blocks = el.querySelectorAll(".lc-codeblock");
+    expect(blocks).toHaveLength(2);
+    expect(el.querySelector(".hljs-keyword")?.textContent).toBe("def");
+    const copies = el.querySelectorAll('button[aria-label="Copy"]');
+    expect(copies).toHaveLength(2);
+    expect(el.querySelector(".lc-code-lang")?.textContent).toBe("python");
+  });
+
+  it("caches completed renders", () => {
+    const text = "cached *once* " + Math.random();
+    expect(renderMarkdown(text)).toBe(renderMarkdown(text));
+  });
+
+  it("classifies URLs", () => {
+    expect(isSafeUrl("https://a.b/c")).toBe(true);
+    expect(isSafeUrl("mailto:a@b.c")).toBe(true);
+    expect(isSafeUrl("#anchor")).toBe(true);
+    expect(isSafeUrl("relative/path?x=1:2")).toBe(true);
+    expect(isSafeUrl("java\nscript:alert(1)")).toBe(false);
+    expect(isSafeUrl(" JAVASCRIPT:alert(1)")).toBe(false);
+    expect(isSafeUrl("data:text/html,x")).toBe(false);
+    expect(isSafeUrl("//evil.example/x")).toBe(false);
+    expect(isSafeUrl("file:///etc/passwd")).toBe(false);
+  });
+});
