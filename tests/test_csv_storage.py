@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import fcntl
 import getpass
 import logging
 import os
@@ -11,6 +12,7 @@ import re
 import stat
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -429,6 +431,27 @@ def test_append_after_another_store_archived_the_file(tmp_path: Path) -> None:
     row = a.append(chat, "user", "new")  # must not land in the archived file
     assert a.load(chat) == [row]
     assert [r.content for r in _load_path(archived)] == ["old"]
+
+
+def test_append_waits_for_the_lock_and_follows_a_moved_file(store: CsvStore) -> None:
+    chat = new_id()
+    first = store.append(chat, "user", "first")
+    path = store.path(chat)
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # like an archive in progress in another process
+    result = []
+    writer = threading.Thread(target=lambda: result.append(store.append(chat, "user", "second")))
+    writer.start()
+    writer.join(0.3)
+    assert writer.is_alive()  # blocked on the lock
+    moved = path.with_name("moved.csv")
+    os.replace(path, moved)  # what archive does while it holds the lock
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+    writer.join(10)
+    assert not writer.is_alive()
+    assert [r.content for r in _load_path(moved)] == ["first"]  # nothing landed in it
+    assert store.load(chat) == result and first not in result
 
 
 def _load_path(path: Path) -> list[list[str]]:
