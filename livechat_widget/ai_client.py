@@ -36,7 +36,7 @@ import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -410,11 +410,22 @@ def _duration(seconds: float) -> str:
     if seconds < 90:
         n = max(1, round(seconds))
         return f"{n} second{'s' if n != 1 else ''}"
-    if seconds < 90 * 60:
+    if seconds < 3600:
         n = round(seconds / 60)
         return f"{n} minute{'s' if n != 1 else ''}"
-    n = round(seconds / 3600)
-    return f"{n} hour{'s' if n != 1 else ''}"
+    hours = seconds / 3600
+    if abs(hours - round(hours)) < 0.05:
+        n = round(hours)
+        return f"{n} hour{'s' if n != 1 else ''}"
+    return f"{hours:.1f} hours"
+
+
+def _clock(seconds: float) -> str:
+    """" (after 14:05 UTC)" for a long wait, so the person knows when to come back."""
+    if seconds < 600:
+        return ""
+    when = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return f" (after {when:%H:%M} UTC)"
 
 
 def _parse_retry_after(headers: httpx.Headers) -> float | None:
@@ -749,9 +760,11 @@ class _HTTPClient(_BaseClient):
                        deadline: float | None) -> None:
         """Sleep before the next attempt, or raise ``error`` when none is allowed."""
         if retry_after is not None and retry_after > self.max_retry_wait:
+            status = f" (HTTP {error.status_code})" if error.status_code else ""
             raise RateLimited(
-                f"{self._who()} is busy and asks to wait {_duration(retry_after)} before "
-                f"the next request. Try again in {_duration(retry_after)}.",
+                f"{self._who()} is not accepting requests right now{status} and asks to wait "
+                f"{_duration(retry_after)}. Try again in {_duration(retry_after)}"
+                f"{_clock(retry_after)}.",
                 status_code=error.status_code, retry_after=retry_after)
         if attempt >= self.max_retries:
             raise error
@@ -872,8 +885,8 @@ class _HTTPClient(_BaseClient):
                 f"{_netloc(self.base_url)} has no endpoint at {_safe_url(self.endpoint)} "
                 f"(HTTP 404). Check the base URL: for most servers it ends in /v1.{said}", **kw)
         if status == 429 or "rate_limit" in kind:
-            when = (f"Try again in {_duration(retry_after)}." if retry_after is not None
-                    else "Wait a minute and try again.")
+            when = (f"Try again in {_duration(retry_after)}{_clock(retry_after)}."
+                    if retry_after is not None else "Wait a minute and try again.")
             return RateLimited(f"{who} is rate-limiting requests{status_text}. {when}{said}",
                                **kw)
         if status == 529 or "overloaded" in kind:

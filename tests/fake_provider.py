@@ -44,13 +44,14 @@ Default handler: POST ``.../chat/completions`` streams ``openai_reply(text,
 tokens_per_s)``; POST ``.../messages`` streams ``anthropic_reply(...)``; GET
 ``.../models`` lists one model; anything else is a JSON 404.
 
-``FakeResponse(status=200, headers=None, parts=(), framing="chunked")``
+``FakeResponse(status=200, headers=None, parts=(), framing="chunked", head_delay=0.0)``
     ``parts``: ``bytes``/``str`` (one write each), a number (sleep that many seconds),
     ``STALL`` (send nothing until the client disconnects), ``CUT`` (close the
     connection right now, mid-body). ``framing``: "chunked" (HTTP/1.1 chunked, like
     real SSE servers; a CUT is then a protocol error for the client), "close" (no
     length; the end of the body is the connection closing, so a CUT looks like a
-    clean end of stream), or "length" (Content-Length).
+    clean end of stream), or "length" (Content-Length). ``head_delay``: seconds
+    before the status line is sent (a slow first byte).
     ``.split(seed=0, max_size=7, delay=0.0)`` re-splits the bytes at random byte
     boundaries (inside UTF-8 characters and CRLFs too), optionally pausing between.
 
@@ -120,6 +121,7 @@ class FakeResponse:
     headers: dict[str, str] = field(default_factory=dict)
     parts: Sequence[Part] = ()
     framing: str = "chunked"
+    head_delay: float = 0.0  # seconds before the status line (a slow first byte)
 
     def split(self, seed: int = 0, max_size: int = 7, delay: float = 0.0) -> FakeResponse:
         """The same response with its bytes re-split at random boundaries."""
@@ -143,7 +145,8 @@ class FakeResponse:
                 flush()
                 out.append(part)
         flush()
-        return FakeResponse(self.status, dict(self.headers), out, self.framing)
+        return FakeResponse(self.status, dict(self.headers), out, self.framing,
+                            self.head_delay)
 
 
 @dataclass
@@ -315,8 +318,9 @@ def error(status: int, body: Any = None, headers: dict[str, str] | None = None,
           content_type: str | None = None) -> FakeResponse:
     """An error response; a dict/list body is sent as JSON."""
     if body is None:
-        body = {"error": {"message": HTTPStatus(status).phrase, "type": "error",
-                          "code": status}}
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else (
+            "Overloaded" if status == 529 else "Error")
+        body = {"error": {"message": phrase, "type": "error", "code": status}}
     if isinstance(body, (dict, list)):
         data = json.dumps(body).encode()
         ctype = content_type or "application/json"
@@ -566,7 +570,7 @@ class FakeProvider:
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
-            reason = "Unknown"
+            reason = "Overloaded" if response.status == 529 else "Unknown"
         head = [f"HTTP/1.1 {response.status} {reason}"]
         headers = {k.lower(): v for k, v in response.headers.items()}
         if framing == "chunked":
@@ -577,8 +581,6 @@ class FakeProvider:
         else:
             headers["connection"] = "close"
         head += [f"{k}: {v}" for k, v in headers.items()]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-
         watcher = asyncio.ensure_future(reader.read(65536))
 
         def gone() -> bool:
@@ -588,6 +590,12 @@ class FakeProvider:
             return False
 
         try:
+            if response.head_delay:
+                await asyncio.wait({watcher}, timeout=response.head_delay)
+                if gone():
+                    request.disconnected.set()
+                    return False
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
             await writer.drain()
             for part in parts:
                 if gone():
