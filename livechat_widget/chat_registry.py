@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .csv_storage import (
@@ -35,8 +33,10 @@ from .csv_storage import (
     Message,
     StorageError,
     messages_from_records,
+    next_timestamp_ms,
     parse_status,
     status_content,
+    timestamp_from_ms,
     utc_timestamp,
     validate_chat_id,
 )
@@ -90,11 +90,9 @@ def _clean_title(title: object) -> str:
 def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
     if not records:
         try:
-            mtime = os.stat(path).st_mtime_ns
+            stamp = timestamp_from_ms(os.stat(path).st_mtime_ns // 1_000_000)
         except OSError:
             stamp = utc_timestamp()
-        else:
-            stamp = utc_timestamp(datetime.fromtimestamp(mtime / 1e9, timezone.utc))
         return _Entry(ChatInfo(chat_id, DEFAULT_TITLE, stamp, stamp, 0), False, False, False)
     roles = [r[2] for r in records]
     count = roles.count("user") + roles.count("assistant") + roles.count("system")
@@ -192,7 +190,7 @@ class ChatRegistry:
             info = ChatInfo(chat_id, title, row.timestamp, row.timestamp, 0)
             entry = _Entry(info, True, True, False)
         else:
-            now = time.time_ns()
+            now = next_timestamp_ms() * 1_000_000
             self.store.create(chat_id)
             try:  # the file's mtime is the chat's time: make it as precise as a row's
                 os.utime(self.store.path(chat_id), ns=(now, now))

@@ -61,6 +61,8 @@ import logging
 import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -152,11 +154,36 @@ def status_content(status: str, error: str | None = None) -> str:
     return status
 
 
+_clock_lock = threading.Lock()
+_last_ms = 0
+
+
+def next_timestamp_ms() -> int:
+    """Milliseconds since the epoch, strictly increasing within this process.
+
+    Rows written in quick succession (a reply, then a rename of another chat) get
+    distinct times, so "most recently updated" is well defined and, being stored in the
+    files, the same after a restart. Only a sustained rate above 1,000 rows/s makes the
+    stamps run ahead of the clock, and only by as much as that burst.
+    """
+    global _last_ms
+    with _clock_lock:
+        _last_ms = max(time.time_ns() // 1_000_000, _last_ms + 1)
+        return _last_ms
+
+
+def timestamp_from_ms(ms: int) -> str:
+    """``2026-11-25T06:40:01.123Z`` for ``ms`` milliseconds since the epoch."""
+    when = datetime.fromtimestamp(ms // 1000, timezone.utc)
+    return f"{when:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+
+
 def utc_timestamp(when: datetime | None = None) -> str:
-    """ISO 8601 UTC with milliseconds, e.g. ``2026-11-25T06:40:01.123Z``."""
+    """ISO 8601 UTC with milliseconds, e.g. ``2026-11-25T06:40:01.123Z`` (default: now,
+    from ``next_timestamp_ms``)."""
     if when is None:
-        when = datetime.now(timezone.utc)
-    elif when.tzinfo is None:
+        return timestamp_from_ms(next_timestamp_ms())
+    if when.tzinfo is None:
         raise ValueError("timestamp must be timezone-aware (or an ISO 8601 UTC string)")
     when = when.astimezone(timezone.utc)
     return f"{when:%Y-%m-%dT%H:%M:%S}.{when.microsecond // 1000:03d}Z"

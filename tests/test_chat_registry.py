@@ -283,10 +283,23 @@ def test_a_new_chat_goes_to_the_top(store: CsvStore) -> None:
     for _ in range(5):
         other = reg.new().id
         reg.append(other, "user", "x")
-        time.sleep(0.002)
-        fresh = reg.new()
+        fresh = reg.new()  # in the same millisecond, often: still newer
         assert reg.list()[0] == fresh
         assert ChatRegistry(store).list()[0] == fresh
+
+
+def test_order_follows_operations_even_within_a_millisecond(store: CsvStore) -> None:
+    reg = ChatRegistry(store)
+    first, second = reg.new("first").id, reg.new("second").id
+    for _ in range(20):
+        reg.append(second, "assistant", "reply")
+        reg.rename(first, "first")
+        assert [c.id for c in reg.list()] == [first, second]
+        reg.append(second, "user", "q")
+        assert [c.id for c in reg.list()] == [second, first]
+    assert ChatRegistry(store).list() == reg.list()
+    stamps = [r.timestamp for r in store.load(second)]
+    assert stamps == sorted(set(stamps))  # strictly increasing
 
 
 def test_registry_on_a_missing_folder_is_empty_until_used(tmp_path: Path) -> None:
