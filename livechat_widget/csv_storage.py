@@ -9,7 +9,8 @@ File format (readable with ``csv``, pandas or DuckDB)::
 
 - ``chat_logs/<chat-id>.csv``; the chat id is a canonical lowercase UUID4 string and
   anything else raises ``ValueError`` before a path is built.
-- Timestamps are ISO 8601 UTC with milliseconds and ``Z``. Files are UTF-8 with ``\\n``
+- Timestamps are ISO 8601 UTC with milliseconds and ``Z``, strictly increasing within
+  a process (see ``next_timestamp_ms``). Files are UTF-8 with ``\\n``
   line ends; the content field is always quoted, so a record written by this module
   ends with the only ``\\n`` outside quotes. A file saved by a spreadsheet (UTF-8 BOM,
   CRLF) loads too.
