@@ -18,7 +18,9 @@ _EXPORTS = {
     "CsvStore": "csv_storage",
     "Row": "csv_storage",
     "StorageError": "csv_storage",
+    "Message": "csv_storage",
     "ChatInfo": "chat_registry",
+    "SearchHit": "chat_registry",
     "ChatRegistry": "chat_registry",
     "AIError": "ai_client",
     "AnthropicClient": "ai_client",
@@ -28,8 +30,11 @@ _EXPORTS = {
     "sidebar": "sidecar_panel",
 }
 
-__all__ = sorted(_EXPORTS)
-
+__all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
+    "AIError", "AnthropicClient", "ChatInfo", "ChatRegistry", "ChatWidget", "CsvStore",
+    "DemoClient", "Message", "OpenAICompatibleClient", "Row", "SearchHit", "StorageError",
+    "client_from_env", "sidebar",
+]
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
@@ -52,7 +57,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         OpenAICompatibleClient,
         client_from_env,
     )
-    from .chat_registry import ChatInfo, ChatRegistry
-    from .csv_storage import CsvStore, Row, StorageError
+    from .chat_registry import ChatInfo, ChatRegistry, SearchHit
+    from .csv_storage import CsvStore, Message, Row, StorageError
     from .sidecar_panel import sidebar
     from .widget import ChatWidget

@@ -45,7 +45,8 @@ def _text(msg: dict[str, Any], field: str, *, limit: int, allow_empty: bool = Fa
     if not isinstance(value, str):
         raise ProtocolError(f"The {field} must be text.")
     if len(value) > limit:
-        raise ProtocolError(f"The {field} is too long ({len(value):,} characters; at most {limit:,}).")
+        raise ProtocolError(
+            f"The {field} is too long ({len(value):,} characters; at most {limit:,}).")
     if not allow_empty and not value.strip():
         raise ProtocolError(f"The {field} is empty.")
     return value

@@ -120,6 +120,10 @@ async def stream_reply(
                        f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).")
     finally:
         flusher.cancel()
+        # The last pieces go out as a final delta, so deltas always add up to `done`.
+        delta = reply.take_delta()
+        if delta is not None:
+            send_delta(delta)
         # Close the HTTP response now (not at garbage collection) so the server stops.
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anywidget
 import traitlets
@@ -302,7 +303,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         telemetry.detach(self._on_latency)
-        for chat_id in list(self._replies):
+        for chat_id in list(getattr(self, "_replies", ())):  # __del__ of a failed __init__
             self._discard_reply(chat_id)
         super().close()
 
@@ -361,7 +362,7 @@ class ChatWidget(anywidget.AnyWidget):
         if not discarded:
             del self._replies[reply.chat_id]
         message: dict[str, Any] | None = None
-        status, error = outcome.status, outcome.error
+        status, error = outcome.status, self._redact(outcome.error)
         if not discarded and (outcome.text or status == "error"):
             try:
                 saved = self._registry.append(
@@ -376,9 +377,10 @@ class ChatWidget(anywidget.AnyWidget):
                        "timestamp": "", "status": status, "error": error,
                        "chat_id": reply.chat_id}
         if not discarded:
-            self._send_custom({"type": "done", "chat_id": reply.chat_id, "message_id": reply.message_id,
-                       "seq": reply.seq, "text": outcome.text, "reasoning": outcome.reasoning,
-                       "status": status, "error": error})
+            self._send_custom({
+                "type": "done", "chat_id": reply.chat_id, "message_id": reply.message_id,
+                "seq": reply.seq, "text": outcome.text, "reasoning": outcome.reasoning,
+                "status": status, "error": error})
             with self.hold_sync():
                 self.streams = {k: v for k, v in self.streams.items() if k != reply.chat_id}
                 self._publish_chats()
@@ -389,6 +391,13 @@ class ChatWidget(anywidget.AnyWidget):
         waiter = self._waiters.pop(id(reply), None)
         if waiter is not None and not waiter.done():
             waiter.set_result(message)
+
+    def _redact(self, text: str) -> str:
+        """Error texts name the server by host only: base URLs never reach the browser."""
+        base_url = str(getattr(self._client, "base_url", "") or "").rstrip("/")
+        if base_url and base_url in text:
+            text = text.replace(base_url, urlsplit(base_url).netloc or "the model server")
+        return text
 
     def _discard_reply(self, chat_id: str) -> None:
         """Cancel a reply whose chat is going away; nothing of it is saved."""
