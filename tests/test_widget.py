@@ -440,3 +440,52 @@ def test_telemetry_of_other_clients_is_ignored(tmp_path):
     telemetry.emit(("livechat", "ai", "latency_ms"), {"client": object(), "outcome": "completed"})
     assert widget.stats["totals"]["replies"] == 0
     widget.close()
+
+
+# ------------------------------------------------- against the fake provider server
+
+
+async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path):
+    from fake_provider import FakeProvider
+
+    from livechat_widget.ai_client import OpenAICompatibleClient
+
+    on_disk_at_request: list[list[str]] = []
+
+    def reply_text(request) -> str:
+        (path,) = (tmp_path / "logs").glob("*.csv")
+        with open(path, newline="", encoding="utf-8") as f:
+            on_disk_at_request.append([r["content"] for r in csv.DictReader(f)])
+        return " ".join(f"w{i}" for i in range(200))
+
+    with FakeProvider(text=reply_text, tokens_per_s=100) as fp:
+        client = OpenAICompatibleClient(fp.base_url, "fake-model", max_retries=0)
+        widget = make_widget(tmp_path, client)
+        browser(widget, type="send", text="first words")
+        chat_id = widget.active_chat_id
+        for _ in range(500):
+            if custom(widget, "delta"):
+                break
+            await asyncio.sleep(0.01)
+        browser(widget, type="stop", chat_id=chat_id)
+        await settle(widget)
+        assert on_disk_at_request == [["first words"]]
+        assert await fp.async_wait_for_disconnect(0, timeout=10), "stop closed the response"
+        stopped = widget.messages[-1]
+        assert stopped["status"] == "stopped" and stopped["content"].startswith("w0 ")
+        assert len(stopped["content"]) < len(reply_text(None))
+
+        fp.down()
+        await widget.send("are you there?")
+        failed = widget.messages[-1]
+        assert failed["status"] == "error" and failed["error"]
+        fp.up()
+        fp.tokens_per_s = 0
+        browser(widget, type="retry", chat_id=chat_id)
+        await settle(widget)
+        assert widget.messages[-1]["status"] == "complete"
+        assert fp.requests[-1].json["messages"] == [
+            {"role": "user", "content": "first words"},
+            {"role": "assistant", "content": stopped["content"]},
+            {"role": "user", "content": "are you there?"}]
+        await client.aclose()
