@@ -21,6 +21,7 @@ export interface AppOptions {
 }
 
 export class ChatApp {
+  readonly host: HTMLElement;
   readonly root: HTMLElement;
   readonly sidebar: Sidebar;
   readonly topbar: Topbar;
@@ -40,8 +41,11 @@ export class ChatApp {
   constructor(private model: ChatModel, el: HTMLElement, opts: AppOptions = {}) {
     const signal = this.controller.signal;
     const uid = `lc${++viewCounter}`;
-    this.root = el;
-    el.classList.add("livechat-root");
+    // The widget draws into its own root inside `el`: ipywidgets' layout code writes
+    // (and removes) inline styles on `el` itself, which would undo our height.
+    this.host = el;
+    el.classList.add("livechat-host");
+    this.root = h("div", { class: "livechat-root" });
 
     this.streams = new StreamStore((chats) => this.onStreams(chats), opts.schedule);
     this.sidebar = new Sidebar(this.send, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
@@ -83,10 +87,12 @@ export class ChatApp {
       this.list.el,
       this.composer.el,
     );
-    el.replaceChildren(h("div", { class: "lc-app" }, this.sidebar.el, this.backdrop, main));
+    this.root.append(h("div", { class: "lc-app" }, this.sidebar.el, this.backdrop, main));
+    el.replaceChildren(this.root);
+    const root = this.root;
 
-    const applyTheme = watchTheme(el, () => this.get("theme") || "auto", signal);
-    el.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
+    const applyTheme = watchTheme(root, () => this.get("theme") || "auto", signal);
+    root.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
 
     this.listen("msg:custom", (msg: unknown) => this.onCustom(msg));
     this.listen("change:theme", applyTheme);
@@ -117,6 +123,8 @@ export class ChatApp {
     this.listeners = [];
     this.controller.abort();
     this.streams.dispose();
+    this.root.remove();
+    this.host.classList.remove("livechat-host", "lc-host-fill");
   }
 
   readonly send = (cmd: Command): void => {
@@ -156,8 +164,11 @@ export class ChatApp {
   }
 
   private drawHeight(): void {
-    const height = this.get("height");
-    this.root.style.height = typeof height === "string" && height ? height : "600px";
+    const raw = this.get("height");
+    const height = typeof raw === "string" && raw.trim() ? raw.trim() : "600px";
+    this.root.style.height = height;
+    // A relative height ("100%") needs the host element to fill its parent too.
+    this.host.classList.toggle("lc-host-fill", /%$/.test(height));
   }
 
   private drawSidebar(): void {

@@ -157,15 +157,19 @@ export class MessageList {
     this.olderRow.hidden = !next.hasOlder;
     this.olderBtn.textContent = this.loadingOlder ? "Loading older messages…" : "Load older messages";
 
-    // Streaming state for assistive tech: busy while a reply streams; announce at the end.
+    // Streaming state for assistive tech: busy while a reply streams; announce the
+    // completed reply once, whether it ends through `done` or through the traits.
     const streaming = !!s && !s.done;
     this.scroller.setAttribute("aria-busy", streaming ? "true" : "false");
-    if (s) {
-      const key = `${next.chatId}:${s.messageId}`;
-      if (!s.done) this.lastStreamKey = key;
-      else if (this.lastStreamKey === key && this.announcedKey !== key) {
-        this.announcedKey = key;
-        this.announce(s.done.status, s.text, s.done.error);
+    if (chatChanged) this.lastStreamKey = "";
+    if (s && !s.done) {
+      this.lastStreamKey = `${next.chatId}:${s.messageId}`;
+    } else if (this.lastStreamKey) {
+      const ended = items.find((it) => `${it.chatId}:${it.id}` === this.lastStreamKey);
+      if (ended && ended.status !== "streaming" && this.announcedKey !== this.lastStreamKey) {
+        this.announcedKey = this.lastStreamKey;
+        this.lastStreamKey = "";
+        this.announce(ended.status, ended.content, ended.error);
       }
     }
 

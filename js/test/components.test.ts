@@ -21,7 +21,7 @@ function mount(over: Partial<Traits> = {}) {
   const app = new ChatApp(model, el, { schedule: (cb) => frames.push(cb) });
   cleanup.push(() => app.destroy());
   const frame = () => frames.splice(0).forEach((f) => f());
-  return { model, el, app, frame };
+  return { model, el: app.root, host: el, app, frame };
 }
 
 const byLabel = (root: ParentNode, label: string) =>
@@ -40,18 +40,27 @@ describe("render() entry point", () => {
     document.body.append(el);
     const ac = new AbortController();
     const dispose = widget.render({ model, el, signal: ac.signal });
-    expect(el.classList.contains("livechat-root")).toBe(true);
-    expect(el.style.height).toBe("600px");
+    const root = el.querySelector<HTMLElement>(".livechat-root")!;
+    expect(root).toBeTruthy();
+    expect(root.style.height).toBe("600px");
     expect(el.textContent).toContain("Hello there");
     expect(model.listenerCount()).toBeGreaterThan(0);
     ac.abort();
     expect(model.listenerCount()).toBe(0);
+    expect(el.querySelector(".livechat-root")).toBeNull();
     dispose(); // idempotent
   });
 
   it("follows the height and theme traits", () => {
-    const { model, el } = mount({ height: "100%", theme: "dark" });
+    const { model, el, host } = mount({ height: "100%", theme: "dark" });
     expect(el.style.height).toBe("100%");
+    expect(host.classList.contains("lc-host-fill")).toBe(true);
+    // ipywidgets' layout code may clear inline styles on the host: the root keeps its height
+    host.style.removeProperty("height");
+    expect(el.style.height).toBe("100%");
+    model.update({ height: "480px" });
+    expect(el.style.height).toBe("480px");
+    expect(host.classList.contains("lc-host-fill")).toBe(false);
     expect(el.dataset.lcTheme).toBe("dark");
     expect(el.dataset.lcScheme).toBe("dark");
     model.update({ theme: "light" });
@@ -492,5 +501,26 @@ describe("log, banner and older messages", () => {
     expect(t.getAttribute("aria-expanded")).toBe("true");
     el.querySelector<HTMLElement>(".lc-backdrop")!.click();
     expect(el.classList.contains("lc-drawer-open")).toBe(false);
+  });
+});
+
+describe("announcements", () => {
+  it("announces a reply whose done and final traits arrive in the same frame", () => {
+    const model = new FakeModel({ busy: true });
+    const el = document.createElement("div");
+    document.body.append(el);
+    const frames: (() => void)[] = [];
+    const app = new ChatApp(model, el, { schedule: (cb) => frames.push(cb) });
+    cleanup.push(() => app.destroy());
+    model.custom({ type: "delta", chat_id: CHAT_A, message_id: 2, seq: 0, text: "Part", reasoning: "" });
+    frames.splice(0).forEach((f) => f());
+    model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: 0, text: "Partial", reasoning: "", status: "stopped", error: "" });
+    model.update({
+      busy: false,
+      messages: [...model.state.messages, { id: 2, role: "assistant", content: "Partial", timestamp: "", status: "stopped", error: "" }],
+    });
+    frames.splice(0).forEach((f) => f());
+    expect(el.querySelector('[role="status"][aria-live="polite"]')!.textContent).toBe("Reply stopped.");
+    expect(el.querySelector(".lc-streaming")).toBeNull();
   });
 });
