@@ -22,6 +22,11 @@ export interface BubbleOptions {
   isLast: boolean;
   /** A reply is in progress in this chat. */
   busy: boolean;
+  /**
+   * Defer the markdown render until renderDeferred() (the list calls it when the
+   * bubble nears the viewport); until then the text is shown plain.
+   */
+  lazy?: boolean;
 }
 
 const MIN_STREAM_RENDER_MS = 100;
@@ -45,6 +50,7 @@ export class MessageBubble {
   private lastRenderAt = 0;
   private renderCost = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private deferred = false;
 
   constructor(private send: SendCommand, role: Role) {
     const isUser = role === "user";
@@ -109,9 +115,13 @@ export class MessageBubble {
     } else {
       this.cancelTimer();
       if (!this.renderedFinal || this.renderedText !== data.content) {
-        renderMarkdownInto(this.body, data.content, true);
-        this.renderedText = data.content;
-        this.renderedFinal = true;
+        if (opts.lazy && !this.renderedFinal) {
+          this.body.textContent = data.content;
+          this.body.classList.add("lc-md-pending");
+          this.deferred = true;
+        } else {
+          this.renderFinal();
+        }
       }
     }
     this.body.hidden = !streaming && data.content === "" && data.status === "error";
@@ -149,6 +159,24 @@ export class MessageBubble {
     this.retryBtn.hidden = !(assistant && opts.isLast && !opts.busy && data.status === "error");
     this.el.classList.toggle("lc-msg-last", opts.isLast);
     if (prev && prev.status === "streaming" && !streaming) this.el.classList.remove("lc-fade-in");
+  }
+
+  /** True while the markdown render waits for renderDeferred(). */
+  get isDeferred(): boolean {
+    return this.deferred;
+  }
+
+  renderDeferred(): void {
+    if (this.deferred && this.data && this.data.status !== "streaming") this.renderFinal();
+  }
+
+  private renderFinal(): void {
+    const data = this.data!;
+    renderMarkdownInto(this.body, data.content, true);
+    this.body.classList.remove("lc-md-pending");
+    this.renderedText = data.content;
+    this.renderedFinal = true;
+    this.deferred = false;
   }
 
   destroy(): void {

@@ -17,6 +17,8 @@ export interface ListState {
 }
 
 const BOTTOM_SLACK = 40;
+/** Messages at the end of the window whose markdown is rendered at once; older ones on approach. */
+const EAGER = 16;
 const TOP_LOAD = 120;
 
 export class MessageList {
@@ -38,6 +40,8 @@ export class MessageList {
   private forceBottom = false;
   private announcedKey = "";
   private lastStreamKey = "";
+  private io: IntersectionObserver | null = null;
+  private byEl = new WeakMap<Element, MessageBubble>();
 
   constructor(private send: SendCommand, signal: AbortSignal) {
     this.olderBtn = h("button", { type: "button", class: "lc-older-btn lc-focus" }, "Load older messages");
@@ -74,7 +78,20 @@ export class MessageList {
       ro.observe(this.inner);
       signal.addEventListener("abort", () => ro.disconnect());
     }
+    if (typeof IntersectionObserver !== "undefined") {
+      this.io = new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) {
+            if (!e.isIntersecting) continue;
+            this.byEl.get(e.target)?.renderDeferred();
+            this.io?.unobserve(e.target);
+          }
+        },
+        { root: this.scroller, rootMargin: "1200px 0px" },
+      );
+    }
     signal.addEventListener("abort", () => {
+      this.io?.disconnect();
       for (const b of this.bubbles.values()) b.destroy();
     });
   }
@@ -129,17 +146,24 @@ export class MessageList {
       const key = `${item.chatId}:${item.id}`;
       keep.add(key);
       let b = this.bubbles.get(key);
+      let lazy = false;
       if (!b) {
         b = new MessageBubble(this.send, item.role);
         this.bubbles.set(key, b);
+        this.byEl.set(b.el, b);
+        // Older messages (a chat just opened, or a page loaded above) render their
+        // markdown when they come near the viewport; the newest ones at once.
+        lazy = !!this.io && i < lastIndex + 1 - EAGER && (chatChanged || prevFirstId === null || item.id < prevFirstId);
         if (!chatChanged && prevFirstId !== null && item.id > prevFirstId && !prevKeys.has(key)) appended++;
         if (chatChanged) b.el.classList.remove("lc-fade-in");
       }
-      b.update(item, { isLast: i === lastIndex, busy: next.busy || (!!s && !s.done) });
+      b.update(item, { isLast: i === lastIndex, busy: next.busy || (!!s && !s.done), lazy });
+      if (lazy && b.isDeferred) this.io!.observe(b.el);
       wanted.push(b.el);
     });
     for (const [key, b] of this.bubbles) {
       if (!keep.has(key)) {
+        this.io?.unobserve(b.el);
         b.destroy();
         b.el.remove();
         this.bubbles.delete(key);

@@ -524,3 +524,41 @@ describe("announcements", () => {
     expect(el.querySelector(".lc-streaming")).toBeNull();
   });
 });
+
+describe("long windows", () => {
+  it("renders the newest messages' markdown at once and older ones when they near the viewport", () => {
+    const observed = new Set<Element>();
+    let callback: ((entries: { target: Element; isIntersecting: boolean }[]) => void) | null = null;
+    class FakeIO {
+      constructor(cb: any) {
+        callback = cb;
+      }
+      observe(el: Element) {
+        observed.add(el);
+      }
+      unobserve(el: Element) {
+        observed.delete(el);
+      }
+      disconnect() {
+        observed.clear();
+      }
+    }
+    vi.stubGlobal("IntersectionObserver", FakeIO);
+    try {
+      const messages = Array.from({ length: 100 }, (_, i) => ({
+        id: i, role: (i % 2 ? "assistant" : "user") as "user" | "assistant", content: `**m${i}**`, timestamp: "", status: "complete" as const, error: "",
+      }));
+      const { el } = mount({ messages });
+      const bubble = (id: number) => el.querySelector<HTMLElement>(`.lc-msg[data-id="${id}"]`)!;
+      expect(bubble(99).querySelector("strong")!.textContent).toBe("m99"); // newest: rendered
+      expect(bubble(1).querySelector("strong")).toBeNull(); // oldest: plain for now
+      expect(bubble(1).textContent).toContain("**m1**");
+      expect(observed.has(bubble(1))).toBe(true);
+      callback!([{ target: bubble(1), isIntersecting: true }]);
+      expect(bubble(1).querySelector("strong")!.textContent).toBe("m1");
+      expect(observed.has(bubble(1))).toBe(false);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
