@@ -51,6 +51,7 @@ export class MessageBubble {
   private renderCost = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private deferred = false;
+  private opts: BubbleOptions | null = null;
 
   constructor(private send: SendCommand, role: Role) {
     const isUser = role === "user";
@@ -96,6 +97,9 @@ export class MessageBubble {
 
   update(data: BubbleData, opts: BubbleOptions): void {
     const prev = this.data;
+    // Unchanged (the common case while another bubble streams): nothing to do.
+    if (prev && this.opts && sameData(prev, data) && sameOpts(this.opts, opts)) return;
+    this.opts = opts;
     this.data = data;
     const streaming = data.status === "streaming";
     const isUser = data.role === "user";
@@ -211,6 +215,17 @@ export class MessageBubble {
     this.lastRenderAt = now();
     this.renderCost = this.lastRenderAt - t0;
   }
+}
+
+function sameData(a: BubbleData, b: BubbleData): boolean {
+  return (
+    a.id === b.id && a.content === b.content && a.status === b.status && a.error === b.error &&
+    a.timestamp === b.timestamp && (a.reasoning ?? "") === (b.reasoning ?? "") && a.role === b.role && a.chatId === b.chatId
+  );
+}
+
+function sameOpts(a: BubbleOptions, b: BubbleOptions): boolean {
+  return a.isLast === b.isLast && a.busy === b.busy && !b.lazy;
 }
 
 function now(): number {

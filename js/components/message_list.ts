@@ -157,7 +157,10 @@ export class MessageList {
         if (!chatChanged && prevFirstId !== null && item.id > prevFirstId && !prevKeys.has(key)) appended++;
         if (chatChanged) b.el.classList.remove("lc-fade-in");
       }
-      b.update(item, { isLast: i === lastIndex, busy: next.busy || (!!s && !s.done), lazy });
+      // Only the last bubble depends on `busy` (Regenerate / Retry): the others stay
+      // unchanged, so a reply starting or ending touches one bubble, not the window.
+      const isLast = i === lastIndex;
+      b.update(item, { isLast, busy: isLast && (next.busy || (!!s && !s.done)), lazy });
       if (lazy && b.isDeferred) this.io!.observe(b.el);
       wanted.push(b.el);
     });
