@@ -19,6 +19,8 @@ https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-inte
 
 from __future__ import annotations
 
+from itertools import repeat
+
 __all__ = ["SSEParser", "ServerSentEvent"]
 
 _BOM = b"\xef\xbb\xbf"
@@ -37,7 +39,8 @@ class ServerSentEvent:
         self.retry = retry
 
     def __repr__(self) -> str:
-        return f"ServerSentEvent(event={self.event!r}, data={self.data!r}, id={self.id!r})"
+        return (f"ServerSentEvent(data={self.data!r}, event={self.event!r}, id={self.id!r}, "
+                f"retry={self.retry!r})")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ServerSentEvent):
@@ -54,47 +57,34 @@ class SSEParser:
 
     >>> p = SSEParser()
     >>> p.feed(b"data: hel") + p.feed(b"lo\\r\\n\\r\\n")
-    [ServerSentEvent(event='message', data='hello', id='')]
+    [ServerSentEvent(data='hello', event='message', id='', retry=None)]
     """
 
-    __slots__ = ("_buf", "_skip_lf", "_started", "_data", "_event", "last_event_id",
-                 "retry")
+    __slots__ = ("_buf", "_skip_lf", "_started", "_special", "_data", "_event",
+                 "last_event_id", "retry")
 
     def __init__(self) -> None:
         self._buf = b""  # the incomplete last line
         self._skip_lf = False  # the previous chunk ended with CR: a leading LF is its pair
         self._started = False  # the byte-order mark check is done
+        self._special = True  # either of the two above needs attention
         self._data: list[bytes] = []  # data lines of the event being built
         self._event = b""  # event type of the event being built
         self.last_event_id = ""
         self.retry: int | None = None  # reconnection time (ms) when the stream set one
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        if not chunk:
-            return []
-        if self._skip_lf:
-            self._skip_lf = False
-            if chunk[0] == 10:
-                chunk = chunk[1:]
-                if not chunk:
-                    return []
-        if self._buf:
-            chunk = self._buf + chunk
-        if not self._started:
-            if len(chunk) < 3 and _BOM.startswith(chunk):
-                self._buf = chunk  # could still be a byte-order mark: wait for more
+        if self._special:  # the start of the stream, or the last chunk ended with CR
+            chunk = self._start(chunk)
+            if not chunk:
                 return []
-            self._started = True
-            if chunk.startswith(_BOM):
-                chunk = chunk[3:]
-                if not chunk:
-                    self._buf = b""
-                    return []
+        elif self._buf:
+            chunk = self._buf + chunk
         if b"\r" in chunk:
             lines = chunk.splitlines()  # bytes: splits at CR, LF and CRLF only
             last = chunk[-1]
             if last == 13:
-                self._skip_lf = True
+                self._skip_lf = self._special = True
                 self._buf = b""
             elif last == 10:
                 self._buf = b""
@@ -105,10 +95,28 @@ class SSEParser:
             self._buf = lines.pop()
         events: list[ServerSentEvent] = []
         data = self._data
+        if len(lines) >= 8 and not data and not self._event:
+            # Fast path: a run of events that are each one "data: " line and a blank
+            # line -- nearly all real traffic -- is cut out in one pass instead of
+            # being interpreted line by line. The result is the same.
+            end = len(lines) & ~1
+            data_lines = lines[0:end:2]
+            if not any(lines[1:end:2]) and all(
+                    map(bytes.startswith, data_lines, repeat(b"data: "))):
+                last_id, retry, event = self.last_event_id, self.retry, ServerSentEvent
+                events = [event(line[6:].decode("utf-8", "replace"), "message", last_id, retry)
+                          for line in data_lines]
+                if end == len(lines):
+                    return events
+                lines = lines[end:]
         for line in lines:
             if not line:  # blank line: dispatch
                 if data:
-                    events.append(self._dispatch(data))
+                    raw = data[0] if len(data) == 1 else b"\n".join(data)
+                    events.append(ServerSentEvent(
+                        raw.decode("utf-8", "replace"),
+                        self._event.decode("utf-8", "replace") if self._event else "message",
+                        self.last_event_id, self.retry))
                     data = self._data = []
                 self._event = b""
             elif line.startswith(b"data: "):  # the common case first
@@ -132,11 +140,25 @@ class SSEParser:
                 # any other field is ignored
         return events
 
-    def _dispatch(self, data: list[bytes]) -> ServerSentEvent:
-        raw = data[0] if len(data) == 1 else b"\n".join(data)
-        event = self._event.decode("utf-8", "replace") if self._event else "message"
-        return ServerSentEvent(raw.decode("utf-8", "replace"), event, self.last_event_id,
-                               self.retry)
+    def _start(self, chunk: bytes) -> bytes:
+        """``chunk`` with the buffered bytes before it, minus an LF that completes a
+        CRLF and a leading byte-order mark; b"" when there is nothing to parse yet."""
+        if self._skip_lf and chunk:
+            self._skip_lf = False
+            if chunk[0] == 10:
+                chunk = chunk[1:]
+        if self._buf:
+            chunk = self._buf + chunk
+            self._buf = b""
+        if not self._started:
+            if len(chunk) < 3 and _BOM.startswith(chunk):
+                self._buf = chunk  # could still be a byte-order mark: wait for more
+                return b""
+            self._started = True
+            if chunk.startswith(_BOM):
+                chunk = chunk[3:]
+        self._special = self._skip_lf or not self._started
+        return chunk
 
     def close(self) -> bool:
         """End of stream. Returns True when an incomplete line or an event without

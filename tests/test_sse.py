@@ -125,3 +125,31 @@ def test_random_splits_equal_whole_parse() -> None:
 
 def test_empty_chunks_are_harmless() -> None:
     assert datas(b"", b"data: a", b"", b"\n", b"", b"\n") == ["a"]
+
+
+def test_bulk_chunks_match_byte_by_byte_parsing() -> None:
+    """Large chunks take the parser's fast path for runs of one-line events; mixed
+    with every other construct, the events must equal a byte-at-a-time parse."""
+    rng = random.Random(7)
+    parts = []
+    for i in range(400):
+        kind = rng.random()
+        if kind < 0.7:
+            parts.append(b"data: " + json.dumps({"i": i, "t": "\u00e9\U0001F600"},
+                                                ensure_ascii=False).encode() + b"\n\n")
+        elif kind < 0.8:
+            parts.append(b"event: delta\ndata: %d\n\n" % i)
+        elif kind < 0.85:
+            parts.append(b"data: a%d\ndata: b\n\n" % i)
+        elif kind < 0.9:
+            parts.append(b": ping\n")
+        elif kind < 0.95:
+            parts.append(b"id: %d\ndata:x\n\n" % i)
+        else:
+            parts.append(b"\n")  # a stray blank line
+    body = b"".join(parts)
+    reference = [(e.data, e.event, e.id) for e in parse(*[body[i:i + 1]
+                                                          for i in range(len(body))])[0]]
+    for size in (64, 333, 4096, len(body)):
+        events, _ = parse(*[body[i:i + size] for i in range(0, len(body), size)])
+        assert [(e.data, e.event, e.id) for e in events] == reference, size
