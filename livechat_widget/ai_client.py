@@ -638,9 +638,9 @@ class _HTTPClient(_BaseClient):
         attempt = 0
         while True:
             http = self._http()
-            request = http.build_request("POST", self.endpoint, headers=self._headers(),
-                                         json=self._payload(messages))
             try:
+                request = http.build_request("POST", self.endpoint, headers=self._headers(),
+                                             json=self._payload(messages))
                 response = await self._within(http.send(request, stream=True), deadline)
             except httpx.ReadTimeout:
                 raise StreamInterrupted(
@@ -648,6 +648,10 @@ class _HTTPClient(_BaseClient):
                     f"{_duration(self.read_timeout)} (the read timeout). The model may be "
                     f"overloaded or still loading; try again, or raise read_timeout."
                 ) from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise ConnectionFailed(
+                    f"The base URL {self.safe_base_url!r} is not a valid http(s) URL ({exc}). "
+                    f"Fix LIVECHAT_BASE_URL or the base_url argument.") from None
             except httpx.TransportError as exc:
                 error = self._connection_failed(exc)
                 await self._backoff(error, attempt, None, deadline)
@@ -684,7 +688,11 @@ class _HTTPClient(_BaseClient):
                 try:
                     async for chunk in chunks:
                         for event in parser.feed(chunk):
-                            pieces = protocol.on_event(event)
+                            try:
+                                pieces = protocol.on_event(event)
+                            except (TypeError, KeyError, IndexError, AttributeError,
+                                    ValueError) as exc:  # a chunk of an unexpected shape
+                                pieces = protocol.skip_malformed(repr(exc))
                             for piece in pieces:
                                 yield piece
                             if protocol.done:
@@ -697,6 +705,11 @@ class _HTTPClient(_BaseClient):
                             f"The stream stalled: no data for {_duration(self.read_timeout)}"
                             f" (the read timeout). The text so far is kept; try again."
                         ) from None
+                except httpx.DecodingError:
+                    if not protocol.finished:
+                        raise StreamInterrupted(
+                            "The stream arrived garbled (its compression could not be "
+                            "decoded). The text so far is kept; try again.") from None
                 except httpx.TransportError as exc:
                     if not protocol.finished:
                         dropped = StreamInterrupted(
@@ -999,6 +1012,8 @@ class _OpenAIProtocol(_StreamProtocol):
                        else None, usage.get("completion_tokens") if isinstance(usage, dict)
                        else None)
         choices = obj.get("choices")
+        if choices is not None and not isinstance(choices, list):
+            return self.skip_malformed("choices is not a list")
         if not choices:
             if choices is None and not usage and "prompt_filter_results" not in obj:
                 return self.skip_malformed("no choices")

@@ -714,3 +714,17 @@ def test_repr_and_describe_never_show_the_key() -> None:
     ollama = OpenAICompatibleClient("http://localhost:11434/v1", "llama3.2")
     assert ollama.provider == "ollama"
     assert ollama.describe() == "llama3.2 via localhost:11434 (Ollama)"
+
+
+async def test_unexpected_chunk_shapes_count_as_malformed(fp: FakeProvider) -> None:
+    fp.script(body(openai_chunk("a"), {"choices": {"0": "x"}}, {"choices": ["x"]},
+                   openai_chunk("b", finish_reason="stop"), "[DONE]"))
+    text, _, stream = await run(client(fp))
+    assert (text, stream.finish_reason) == ("ab", "stop")
+
+
+async def test_invalid_base_url_is_a_connection_error() -> None:
+    c = OpenAICompatibleClient("ftp://example.org/v1", "m", max_retries=0)
+    with pytest.raises(ConnectionFailed) as info:
+        await run(c)
+    assert "not a valid http(s) URL" in info.value.user_message
