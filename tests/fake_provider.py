@@ -62,8 +62,16 @@ Builders (static methods of FakeProvider, also module functions):
     thinking="")``,
     ``error(status, body, headers=None, content_type=None)`` (dict body -> JSON),
     ``sse_response(*events, **kw)`` from ``sse(...)`` items,
-    ``openai_chunk(...)``, ``sse(*events)`` -> bytes (dict -> ``data: <json>``, str
-    -> ``data: <str>``, bytes -> as is; each followed by a blank line).
+    ``openai_chunk(...)``, ``anthropic_event(name, data)`` -> bytes,
+    ``sse(*events)`` -> bytes (dict -> ``data: <json>``, str -> ``data: <str>``, each
+    followed by a blank line; bytes are sent as they are), ``split_random(bytes,
+    seed, max_size)``, ``tokens(text)`` (how replies are cut into pieces).
+
+From the command line: ``python tests/fake_provider.py --port 8765 --tokens-per-s 30
+--text "Hi"`` prints the base URL and serves until stdin closes or Ctrl-C.
+
+Import it as ``from fake_provider import FakeProvider``: pytest puts ``tests/`` on
+``sys.path`` (rootdir-relative "prepend" import mode, no ``tests/__init__.py``).
 """
 
 from __future__ import annotations
@@ -84,10 +92,12 @@ from typing import Any
 __all__ = [
     "CUT",
     "DEFAULT_TEXT",
+    "SSE_HEADERS",
     "STALL",
     "FakeProvider",
     "FakeResponse",
     "Recorded",
+    "anthropic_event",
     "anthropic_reply",
     "error",
     "openai_chunk",
@@ -633,3 +643,30 @@ class FakeProvider:
                 await asyncio.wait({watcher})  # the reader is free only once it ended
             if not watcher.cancelled() and watcher.exception() is None:
                 buf.extend(watcher.result())  # the start of a pipelined request
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve from the command line (for browser tests and manual runs)::
+
+        python tests/fake_provider.py --port 8765 --tokens-per-s 30 --text "Hi there"
+
+    prints the base URL, then serves until interrupted or stdin closes.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Fake OpenAI-compatible/Anthropic server")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--text", default=DEFAULT_TEXT)
+    parser.add_argument("--tokens-per-s", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    with FakeProvider(args.text, args.tokens_per_s, port=args.port) as fp:
+        print(fp.base_url, flush=True)
+        try:
+            sys.stdin.read()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
