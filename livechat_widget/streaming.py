@@ -53,8 +53,11 @@ class Reply:
         return "".join(self.reasoning_parts)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"message_id": self.message_id, "text": self.text,
-                "reasoning": self.reasoning, "seq": self.seq}
+        """The text covered by deltas up to `seq` (pending pieces go out in delta seq+1)."""
+        text = self.text_parts[: len(self.text_parts) - len(self.pending_text)]
+        reasoning = self.reasoning_parts[: len(self.reasoning_parts) - len(self.pending_reasoning)]
+        return {"message_id": self.message_id, "text": "".join(text),
+                "reasoning": "".join(reasoning), "seq": self.seq}
 
     def take_delta(self) -> dict[str, Any] | None:
         """The coalesced delta since the last one, or None when nothing arrived."""

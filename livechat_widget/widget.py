@@ -394,9 +394,10 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _redact(self, text: str) -> str:
         """Error texts name the server by host only: base URLs never reach the browser."""
-        base_url = str(getattr(self._client, "base_url", "") or "").rstrip("/")
-        if base_url and base_url in text:
-            text = text.replace(base_url, urlsplit(base_url).netloc or "the model server")
+        for attr in ("base_url", "safe_base_url"):
+            base_url = str(getattr(self._client, attr, "") or "").rstrip("/")
+            if base_url and base_url in text:
+                text = text.replace(base_url, urlsplit(base_url).netloc or "the model server")
         return text
 
     def _discard_reply(self, chat_id: str) -> None:

@@ -489,3 +489,18 @@ async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path)
             {"role": "assistant", "content": stopped["content"]},
             {"role": "user", "content": "are you there?"}]
         await client.aclose()
+
+
+def test_snapshot_covers_exactly_the_deltas_sent():
+    from livechat_widget.streaming import Reply
+
+    reply = Reply("c", 1)
+    assert reply.snapshot()["seq"] == -1 and reply.snapshot()["text"] == ""
+    reply.text_parts += ["a", "b"]
+    reply.pending_text += ["a", "b"]
+    first = reply.take_delta()
+    reply.text_parts.append("c")
+    reply.pending_text.append("c")  # arrived, not yet sent
+    snap = reply.snapshot()
+    assert (snap["seq"], snap["text"]) == (first["seq"], "ab")
+    assert snap["text"] + reply.take_delta()["text"] == "abc"
