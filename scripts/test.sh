@@ -16,7 +16,7 @@ fi
 python3 -m pip install -q -e ".[test]"
 
 # Front end: rebuild from the locked toolchain so the bundle matches the source.
-(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm run typecheck)
+(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm run typecheck && npm test)
 
 # pytest's exit code 5 (no tests collected) fails this script like any other failure.
 python3 -m pytest "$@"
