@@ -227,6 +227,11 @@ def test_unknown_host_is_a_clear_error(tmp_path, capsys):
 
 
 def test_app_notebook_is_packaged_and_the_repo_copy_matches():
+    from importlib.resources import files
+
+    # livechat_widget/notebooks is a package (has __init__.py): with hatch's
+    # `only-packages = true` that is what puts app.ipynb into the wheel.
+    assert files("livechat_widget.notebooks").joinpath("app.ipynb").is_file()
     assert app.APP_NOTEBOOK.is_file()
     packaged = json.loads(app.APP_NOTEBOOK.read_text(encoding="utf-8"))
     repo_copy = json.loads((REPO / "notebooks" / "app.ipynb").read_text(encoding="utf-8"))
