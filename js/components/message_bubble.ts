@@ -50,6 +50,7 @@ export class MessageBubble {
   private lastRenderAt = 0;
   private renderCost = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private tailEl: HTMLElement | null = null;
   private deferred = false;
   private opts: BubbleOptions | null = null;
 
@@ -116,6 +117,7 @@ export class MessageBubble {
     } else if (streaming) {
       this.renderedFinal = false;
       this.scheduleStreamingRender();
+      this.showTail(data.content);
     } else {
       this.cancelTimer();
       if (!this.renderedFinal || this.renderedText !== data.content) {
@@ -205,6 +207,23 @@ export class MessageBubble {
     }, wait);
   }
 
+  /**
+   * Markdown is re-rendered at most ~10 times a second; text that arrived since the
+   * last render is shown at once as plain text at the end of the last block, so a
+   * token reaches the screen in the next frame, not up to 100 ms later.
+   */
+  private showTail(content: string): void {
+    const rendered = this.renderedText ?? "";
+    if (!content.startsWith(rendered)) return; // the next render catches up
+    const tail = content.slice(rendered.length);
+    if (!this.tailEl || !this.tailEl.isConnected) {
+      if (!tail) return;
+      this.tailEl = h("span", { class: "lc-stream-tail" });
+      tailHost(this.body).append(this.tailEl);
+    }
+    if (this.tailEl.textContent !== tail) this.tailEl.textContent = tail;
+  }
+
   private renderStreaming(): void {
     const data = this.data;
     if (!data || data.status !== "streaming") return;
@@ -214,6 +233,21 @@ export class MessageBubble {
     this.renderedText = data.content;
     this.lastRenderAt = now();
     this.renderCost = this.lastRenderAt - t0;
+  }
+}
+
+/** Where streamed text continues: the innermost last block (a paragraph, list item, code). */
+function tailHost(body: HTMLElement): HTMLElement {
+  let host = body;
+  for (;;) {
+    const last = host.lastElementChild as HTMLElement | null;
+    if (!last) return host;
+    if (last.classList.contains("lc-codeblock")) {
+      const pre = last.querySelector("pre");
+      return (pre?.querySelector("code") as HTMLElement | null) ?? pre ?? last;
+    }
+    if (!/^(P|UL|OL|LI|BLOCKQUOTE|H[1-6]|PRE|CODE|TD|TR|TBODY|TABLE)$/.test(last.tagName)) return host;
+    host = last;
   }
 }
 

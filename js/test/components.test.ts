@@ -339,6 +339,21 @@ describe("message bubbles", () => {
     expect(send).toHaveBeenLastCalledWith({ type: "regenerate", chat_id: CHAT_A });
   });
 
+  it("shows streamed text at once, between throttled markdown renders", () => {
+    const a = new MessageBubble(send, "assistant");
+    const opts = { isLast: true, busy: true };
+    a.update({ ...base, role: "assistant", content: "**Hi** there", status: "streaming" }, opts);
+    expect(a.el.querySelector("strong")!.textContent).toBe("Hi"); // first render is immediate
+    a.update({ ...base, role: "assistant", content: "**Hi** there, more <b>x</b>", status: "streaming" }, opts);
+    const tail = a.el.querySelector(".lc-stream-tail")!;
+    expect(tail.textContent).toBe(", more <b>x</b>"); // plain text until the next render
+    expect(tail.parentElement!.tagName).toBe("P");
+    expect(a.el.querySelector(".lc-md b")).toBeNull();
+    a.update({ ...base, role: "assistant", content: "**Hi** there, more", status: "complete" }, opts);
+    expect(a.el.querySelector(".lc-stream-tail")).toBeNull();
+    expect(a.el.textContent).toContain("Hi there, more");
+  });
+
   it("marks stopped and length-cut replies", () => {
     const a = new MessageBubble(send, "assistant");
     a.update({ ...base, role: "assistant", content: "partial", status: "stopped" }, { isLast: true, busy: false });
