@@ -305,8 +305,11 @@ def start_lab(tmp_path, fake_provider) -> Iterator[Callable[[], Lab]]:
 # ------------------------------------------------------------------ browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope, not session: while Playwright's sync API is active, an asyncio
+    # loop counts as running in this thread, which breaks pytest-asyncio tests that
+    # run after the browser suites.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -345,6 +348,12 @@ def shot(request):
         nonlocal count
         count += 1
         path = ARTIFACTS / f"{test}-{count:02d}-{name}.png"
+        # let CSS transitions (drawer slide, fade-ins) finish; infinite animations
+        # such as the streaming caret are not transitions
+        page.wait_for_function(
+            "document.getAnimations().every(a => !(a instanceof CSSTransition)"
+            " || a.playState !== 'running')"
+        )
         page.screenshot(path=str(path), **kwargs)
         return path
 
