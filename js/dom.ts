@@ -40,6 +40,7 @@ const ICONS: Record<string, string[]> = {
   plus: ["M12 5v14", "M5 12h14"],
   menu: ["M4 6h16", "M4 12h16", "M4 18h16"],
   pencil: ["M17 3a2.85 2.85 0 1 1 4 4L7.5 20.5 2 22l1.5-5.5Z", "M15 5l4 4"],
+  archive: ["M3 4h18v4H3z", "M5 8v11a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8", "M10 12h4"],
   trash: ["M3 6h18", "M19 6v14a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V6", "M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2"],
   copy: ["M8 8h12v12H8z", "M4 16V4h12"],
   check: ["M20 6 9 17l-5-5"],

@@ -115,13 +115,17 @@ class ChatItem {
     const rename = h("button", { type: "button", class: "lc-icon-btn lc-focus", "aria-label": "Rename chat", title: "Rename" });
     rename.append(icon("pencil", 14));
     rename.addEventListener("click", () => this.setMode("rename"));
+    // Archive ("clear") is undoable from disk (chat_logs/archive/), so it needs no confirm.
+    const archive = h("button", { type: "button", class: "lc-icon-btn lc-focus", "aria-label": "Archive chat", title: "Archive" });
+    archive.append(icon("archive", 14));
+    archive.addEventListener("click", () => this.owner.send({ type: "clear", chat_id: chat.id }));
     const del = h("button", { type: "button", class: "lc-icon-btn lc-icon-danger lc-focus", "aria-label": "Delete chat", title: "Delete" });
     del.append(icon("trash", 14));
     del.addEventListener("click", () => {
       this.owner.closeOtherModes(this);
       this.setMode("confirm");
     });
-    this.el.replaceChildren(h("div", { class: "lc-chat-row" }, select, h("div", { class: "lc-chat-actions" }, rename, del)));
+    this.el.replaceChildren(h("div", { class: "lc-chat-row" }, select, h("div", { class: "lc-chat-actions" }, rename, archive, del)));
     if (hadFocus) select.focus();
   }
 }

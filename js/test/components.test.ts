@@ -143,6 +143,12 @@ describe("sidebar", () => {
     expect(el.querySelector(".lc-rename-input")).toBeNull();
   });
 
+  it("archives (clear) a chat in one click", () => {
+    const { el, model } = mount();
+    byLabel(el, "Archive chat")[1].click();
+    expect(model.sent).toEqual([{ type: "clear", chat_id: CHAT_B }]);
+  });
+
   it("deletes only after a confirm step inside the widget", () => {
     const { el, model } = mount();
     const confirmSpy = vi.spyOn(window, "confirm");
