@@ -17,6 +17,19 @@ UI_WAIT_MS = 120_000  # generous waits for conditions (2 shared cores); not time
 expect.set_options(timeout=UI_WAIT_MS)
 
 STORY = " ".join(f"word{i}" for i in range(400))  # a long reply, streamed slowly
+MARKDOWN_REPLY = """Here is a **Python** function that reads a chat file:
+
+```python
+import csv
+
+def read_chat(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+```
+
+- one CSV file per chat
+- columns: `timestamp`, `user_id`, `role`, `content`
+"""
 
 
 # ------------------------------------------------------------------ helpers
@@ -143,7 +156,10 @@ def test_send_streams_stop_keeps_partial_and_reload_keeps_all(
     assert page.errors == []
 
 
-def test_the_app_fills_the_window_and_follows_its_size(start_livechat, new_context, shot):
+def test_the_app_fills_the_window_and_follows_its_size(
+    start_livechat, fake_provider, new_context, shot
+):
+    fake_provider.text = MARKDOWN_REPLY
     app = start_livechat()
     page = open_app(new_context, app.url)
     expect(page).to_have_title("Live chat")
@@ -166,6 +182,10 @@ def test_the_app_fills_the_window_and_follows_its_size(start_livechat, new_conte
             assert scroll[0] <= width and scroll[1] <= height + 1, scroll  # no page scrollbars
     # no code is shown, only the widget
     assert page.locator(".jp-InputArea, .jp-CodeMirrorEditor, pre.jp-ThemedContainer").count() == 0
+    page.set_viewport_size({"width": 1280, "height": 800})
+    send(page, "How do I read a chat file in Python?")
+    expect(assistant(page).last.locator("pre code")).to_contain_text("def read_chat(path):")
+    wait_idle(page)
     shot(page, "full-page")
     assert page.errors == []
 
@@ -357,12 +377,12 @@ def test_keyboard_shortcuts(start_livechat, fake_provider, new_context, shot):
 
 
 def test_dark_theme(start_livechat, fake_provider, new_context, shot):
-    fake_provider.text = "Dark mode answer with `code`."
+    fake_provider.text = MARKDOWN_REPLY
     app = start_livechat("--theme", "dark")
     page = open_app(new_context, app.url)
     expect(root(page)).to_have_attribute("data-lc-scheme", "dark")
-    send(page, "hello in the dark")
-    expect(assistant(page).last).to_contain_text("Dark mode answer")
+    send(page, "How do I read a chat file in Python?")
+    expect(assistant(page).last.locator("pre code")).to_contain_text("def read_chat(path):")
     wait_idle(page)
     luminance = page.evaluate(
         """el => {
