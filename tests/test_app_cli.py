@@ -356,3 +356,11 @@ def test_provider_choices_are_the_ones_the_client_knows():
     from livechat_widget import ai_client
 
     assert set(app.PROVIDERS) == set(ai_client.PROVIDERS)
+
+
+def test_console_script_is_declared():
+    from importlib.metadata import entry_points
+
+    (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "livechat"]
+    assert script.value == "livechat_widget.app:main"
+    assert script.load() is app.main
