@@ -143,7 +143,7 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
     # Preheated kernels call back to Voila to learn that their visitor arrived; they
     # must reach the address Voila listens on (it may not be 127.0.0.1).
     if args.host not in ("", "0.0.0.0", "::", "localhost", "127.0.0.1"):
-        env["VOILA_APP_IP"] = args.host
+        env["VOILA_APP_IP"] = f"[{args.host}]" if ":" in args.host else args.host
     return env
 
 

@@ -180,6 +180,8 @@ def test_voila_argv_preheats_and_pins_the_port():
 def test_host_other_than_loopback_is_told_to_preheated_kernels(tmp_path):
     env = app.build_env(app.parse_args(["--host", "127.0.0.2", "--chat-logs", str(tmp_path)]), {})
     assert env["VOILA_APP_IP"] == "127.0.0.2"
+    env = app.build_env(app.parse_args(["--host", "::1", "--chat-logs", str(tmp_path)]), {})
+    assert env["VOILA_APP_IP"] == "[::1]"  # it goes into a ws:// URL
 
 
 def test_display_url():
