@@ -19,6 +19,14 @@ MAX_QUERY_CHARS = 500
 _CHAT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """`value` with lone surrogates replaced by U+FFFD (valid pairs are already joined)."""
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
 class ProtocolError(ValueError):
     """A browser message that is malformed; the text is shown in the error banner."""
 
@@ -44,6 +52,9 @@ def _text(msg: dict[str, Any], field: str, *, limit: int, allow_empty: bool = Fa
     value = msg.get(field)
     if not isinstance(value, str):
         raise ProtocolError(f"The {field} must be text.")
+    # A lone UTF-16 surrogate (e.g. half an emoji cut by the browser) cannot be
+    # encoded as UTF-8, in a file or on the wire.
+    value = clean_text(value)
     if len(value) > limit:
         raise ProtocolError(
             f"The {field} is too long ({len(value):,} characters; at most {limit:,}).")

@@ -43,6 +43,7 @@ class Reply:
     pending_text: list[str] = field(default_factory=list)
     pending_reasoning: list[str] = field(default_factory=list)
     task: asyncio.Task[Any] | None = None
+    owner: Any = None  # the widget that started it (and publishes it)
 
     @property
     def text(self) -> str:
@@ -100,6 +101,8 @@ async def stream_reply(
     try:
         stream = client.stream(history)
         async for piece in stream:
+            if not isinstance(piece.text, str):
+                raise TypeError(f"the client yielded a {type(piece.text).__name__}, not text")
             if piece.kind == "reasoning":
                 reply.reasoning_parts.append(piece.text)
                 reply.pending_reasoning.append(piece.text)
@@ -126,7 +129,10 @@ async def stream_reply(
         # The last pieces go out as a final delta, so deltas always add up to `done`.
         delta = reply.take_delta()
         if delta is not None:
-            send_delta(delta)
+            try:
+                send_delta(delta)
+            except Exception:  # the views catch up from `done`
+                log.exception("sending the last delta failed")
         # Close the HTTP response now (not at garbage collection) so the server stops.
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:

@@ -24,7 +24,7 @@ import traitlets
 from . import telemetry
 from .chat_registry import ChatInfo, ChatRegistry
 from .csv_storage import CsvStore, Message, StorageError
-from .protocol import MAX_TEXT_CHARS, Command, ProtocolError, parse_command
+from .protocol import MAX_TEXT_CHARS, Command, ProtocolError, clean_text, parse_command
 from .streaming import Outcome, Reply, stream_reply
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,26 @@ WINDOW = 100  # messages sent to the browser at once; older ones on request
 RECENT_STATS = 20
 
 MessageCallback = Callable[[dict[str, Any]], Any]
+
+
+class _Folder:
+    """What every widget on one chat folder in this process shares: the registry (so
+    message ids and titles agree) and the replies streaming in its chats (so two views
+    never answer in the same chat at once, and Stop works from either)."""
+
+    def __init__(self, store: CsvStore) -> None:
+        self.registry = ChatRegistry(store)
+        self.replies: dict[str, Reply] = {}  # chat id -> reply streaming in it
+
+
+_FOLDERS: dict[Path, _Folder] = {}
+
+
+def _folder(store: CsvStore) -> _Folder:
+    root = Path(store.root).resolve()
+    if root not in _FOLDERS:
+        _FOLDERS[root] = _Folder(store)
+    return _FOLDERS[root]
 
 
 def _default_user_id() -> str:
@@ -123,9 +143,12 @@ class ChatWidget(anywidget.AnyWidget):
             store = CsvStore(store)
         super().__init__(title=title, height=height, theme=theme)
         self._client = client
-        self._registry = ChatRegistry(store)
+        folder = _folder(store)
+        self._registry = folder.registry
+        self._replies = folder.replies  # shared with other widgets on this folder
+        self._store_root = str(Path(store.root).resolve())
+        self._closed = False
         self._user_id = user_id or _default_user_id()
-        self._replies: dict[str, Reply] = {}  # chat id -> reply streaming in it
         self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}  # id(reply) -> send()
         self._callbacks: list[MessageCallback] = []
         self._window_start = 0  # index of messages[0] in the active chat
@@ -163,10 +186,11 @@ class ChatWidget(anywidget.AnyWidget):
             self.error = "That chat no longer exists."
             self._publish_chats()
         except StorageError as exc:
-            self.error = f"Could not access the chat files: {exc}"
+            log.error("chat files: %s", exc)
+            self.error = self._redact(f"Could not access the chat files: {exc}")
         except Exception as exc:  # a bug must show up, not kill the comm handler
             log.exception("handling %r failed", content)
-            self.error = f"Something went wrong ({type(exc).__name__}: {exc})."
+            self.error = self._redact(f"Something went wrong ({type(exc).__name__}: {exc}).")
 
     def _on_send(self, command: Command) -> None:
         chat_id = command.chat_id or self.active_chat_id
@@ -253,7 +277,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._show(chat_id)
 
     def rename(self, chat_id: str, title: str) -> ChatInfo:
-        title = " ".join(str(title).split())
+        title = " ".join(clean_text(str(title)).split())
         if not title:
             raise ValueError("title must not be empty")
         info = self._registry.rename(chat_id, title)
@@ -262,16 +286,14 @@ class ChatWidget(anywidget.AnyWidget):
 
     def delete(self, chat_id: str) -> None:
         """Delete a chat and its file (a reply streaming in it is discarded)."""
-        self._registry.get(chat_id)
-        self._discard_reply(chat_id)
         self._registry.delete(chat_id)
+        self._discard_reply(chat_id)  # only once the file is gone: a failure keeps both
         self._forget(chat_id)
 
     def clear(self, chat_id: str) -> Path:
         """Archive a chat: its file moves to ``archive/``; returns the new path."""
-        self._registry.get(chat_id)
-        self._discard_reply(chat_id)
         path = self._registry.archive(chat_id)
+        self._discard_reply(chat_id)
         self._forget(chat_id)
         return path
 
@@ -302,16 +324,20 @@ class ChatWidget(anywidget.AnyWidget):
             self._callbacks.append(callback)
 
     def close(self) -> None:
+        """Close the views; replies this widget started stop and are saved as stopped."""
         telemetry.detach(self._on_latency)
-        for chat_id in list(getattr(self, "_replies", ())):  # __del__ of a failed __init__
-            self._discard_reply(chat_id)
+        self._closed = True
+        # getattr: __del__ also runs after a failed __init__
+        for reply in list(getattr(self, "_replies", {}).values()):
+            if reply.owner is self and reply.task is not None:
+                reply.task.cancel()
         super().close()
 
     # ---------------------------------------------------------------- streaming
 
     def _start_reply(self, chat_id: str, text: str | None) -> Reply:
         """Persist the user message (if any), then stream the answer as a task."""
-        if chat_id in self._replies:
+        if chat_id and chat_id in self._replies:
             raise ProtocolError("A reply is still streaming in this chat: stop it first.")
         try:
             loop = asyncio.get_running_loop()
@@ -333,7 +359,7 @@ class ChatWidget(anywidget.AnyWidget):
         history = model_history(asked)
         if not history or history[-1]["role"] != "user":
             raise ProtocolError("There is no message to answer in this chat.")
-        reply = Reply(chat_id, len(messages))
+        reply = Reply(chat_id, len(messages), owner=self)
         self._replies[chat_id] = reply
         reply.task = loop.create_task(
             stream_reply(self._client, history, reply, self._send_custom, self._publish_snapshot))
@@ -353,47 +379,77 @@ class ChatWidget(anywidget.AnyWidget):
             self.streams = {**self.streams, reply.chat_id: reply.snapshot()}
 
     def _finish(self, reply: Reply, task: asyncio.Task[Outcome]) -> None:
-        """Runs when a reply's task ends, however it ends: persist, then publish once."""
-        if task.cancelled():  # cancelled before it could start streaming
-            outcome = Outcome(reply.text, reply.reasoning, "stopped")
-        else:
-            outcome = task.result()  # stream_reply never raises
+        """Runs when a reply's task ends, however it ends: save, then publish once.
+
+        Whatever fails in here, the chat is released and `await send()` returns.
+        """
         discarded = self._replies.get(reply.chat_id) is not reply  # its chat went away
         if not discarded:
             del self._replies[reply.chat_id]
-        message: dict[str, Any] | None = None
+        message = {"id": reply.message_id, "role": "assistant", "content": "", "timestamp": "",
+                   "status": "error", "error": "The reply failed unexpectedly.",
+                   "chat_id": reply.chat_id}
+        try:
+            outcome = self._outcome(reply, task)
+            message = self._save(reply, outcome) if not discarded else {
+                **message, "content": outcome.text, "status": "stopped", "error": ""}
+            if not discarded and not self._closed:
+                self._send_custom({
+                    "type": "done", "chat_id": reply.chat_id, "message_id": reply.message_id,
+                    "seq": reply.seq, "text": outcome.text, "reasoning": outcome.reasoning,
+                    "status": message["status"], "error": message["error"]})
+        except Exception as exc:
+            log.exception("finishing the reply in chat %s failed", reply.chat_id)
+            self.error = self._redact(f"The reply failed unexpectedly ({exc}).")
+        finally:
+            if not self._closed:
+                self._publish_after_reply(reply.chat_id)
+            waiter = self._waiters.pop(id(reply), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+        if message["timestamp"]:  # saved
+            self._notify(message)
+
+    @staticmethod
+    def _outcome(reply: Reply, task: asyncio.Task[Outcome]) -> Outcome:
+        if task.cancelled():  # cancelled before it could start streaming
+            return Outcome(reply.text, reply.reasoning, "stopped")
+        if task.exception() is not None:  # stream_reply should not raise; never hang on it
+            return Outcome(reply.text, reply.reasoning, "error",
+                           f"The reply failed unexpectedly ({task.exception()}).")
+        return task.result()
+
+    def _save(self, reply: Reply, outcome: Outcome) -> dict[str, Any]:
+        """Append the assistant row (with its status marker); the message as saved."""
         status, error = outcome.status, self._redact(outcome.error)
-        if not discarded and (outcome.text or status == "error"):
+        if outcome.text or status == "error":
             try:
                 saved = self._registry.append(
                     reply.chat_id, "assistant", outcome.text, user_id=self._user_id,
                     status=None if status == "complete" else status, error=error or None)
-                message = {**_message_dict(saved), "chat_id": reply.chat_id}
+                return {**_message_dict(saved), "chat_id": reply.chat_id}
             except (StorageError, KeyError) as exc:
-                status, error = "error", f"The reply could not be saved: {exc}"
+                log.error("could not save the reply in chat %s: %s", reply.chat_id, exc)
+                status, error = "error", self._redact(f"The reply could not be saved: {exc}")
                 self.error = error
-        if message is None:
-            message = {"id": reply.message_id, "role": "assistant", "content": outcome.text,
-                       "timestamp": "", "status": status, "error": error,
-                       "chat_id": reply.chat_id}
-        if not discarded:
-            self._send_custom({
-                "type": "done", "chat_id": reply.chat_id, "message_id": reply.message_id,
-                "seq": reply.seq, "text": outcome.text, "reasoning": outcome.reasoning,
-                "status": status, "error": error})
+        return {"id": reply.message_id, "role": "assistant", "content": outcome.text,
+                "timestamp": "", "status": status, "error": error, "chat_id": reply.chat_id}
+
+    def _publish_after_reply(self, chat_id: str) -> None:
+        try:
             with self.hold_sync():
-                self.streams = {k: v for k, v in self.streams.items() if k != reply.chat_id}
+                self.streams = {k: v for k, v in self.streams.items() if k != chat_id}
                 self._publish_chats()
-                if reply.chat_id == self.active_chat_id:
+                if chat_id == self.active_chat_id:
                     self._publish_messages()
-            if message["timestamp"]:  # saved
-                self._notify(message)
-        waiter = self._waiters.pop(id(reply), None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(message)
+        except Exception:
+            log.exception("publishing the state after a reply failed")
+            self.busy = self.active_chat_id in self._replies
 
     def _redact(self, text: str) -> str:
-        """Error texts name the server by host only: base URLs never reach the browser."""
+        """Error texts name the server by host only and the chat folder by no path:
+        base URLs and filesystem paths never reach the browser."""
+        text = text.replace(self._store_root, "the chat folder")
         for attr in ("base_url", "safe_base_url"):
             base_url = str(getattr(self._client, attr, "") or "").rstrip("/")
             if base_url and base_url in text:
@@ -411,15 +467,18 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _show(self, chat_id: str) -> None:
         """Make `chat_id` ("" = a new, not yet created chat) the active chat."""
-        total = self._registry.get(chat_id).message_count if chat_id else 0
+        # Read first: a chat that cannot be read leaves the view on the chat it showed.
+        messages = self._registry.messages(chat_id) if chat_id else []
         with self.hold_sync():
             self.active_chat_id = chat_id
-            self._window_start = max(0, total - WINDOW)
-            self._publish_messages()
+            self._window_start = max(0, len(messages) - WINDOW)
+            self._publish_messages(messages)
 
-    def _publish_messages(self) -> None:
+    def _publish_messages(self, messages: list[Message] | None = None) -> None:
         chat_id = self.active_chat_id
-        window = self._registry.messages(chat_id)[self._window_start:] if chat_id else []
+        if messages is None:
+            messages = self._registry.messages(chat_id) if chat_id else []
+        window = messages[self._window_start:]
         with self.hold_sync():
             self.messages = [_message_dict(m) for m in window]
             self.has_older = self._window_start > 0
@@ -452,8 +511,12 @@ class ChatWidget(anywidget.AnyWidget):
     # ---------------------------------------------------------------- telemetry
 
     def _on_latency(self, name: tuple[str, str, str], data: dict[str, Any]) -> None:
-        if data.get("client") is not self._client:
-            return  # another widget's reply
+        # Events are emitted from inside the reply's task: keep only this widget's replies
+        # (another widget may share the client object).
+        task = asyncio.current_task() if data.get("client") is self._client else None
+        if task is None or not any(r.task is task and r.owner is self
+                                   for r in self._replies.values()):
+            return
         outcome = str(data.get("outcome", ""))
         self._recent.append({"ttft_ms": data.get("ttft_ms"),
                              "tokens_per_s": data.get("tokens_per_s"), "outcome": outcome})

@@ -504,3 +504,97 @@ def test_snapshot_covers_exactly_the_deltas_sent():
     snap = reply.snapshot()
     assert (snap["seq"], snap["text"]) == (first["seq"], "ab")
     assert snap["text"] + reply.take_delta()["text"] == "abc"
+
+
+# ------------------------------------------------------- robustness (review findings)
+
+
+class BadPieceClient(ScriptedClient):
+    def stream(self, messages):
+        stream = super().stream(messages)
+        stream.pieces = ["fine ", None]  # a client bug: a piece without text
+        return stream
+
+
+async def test_a_broken_client_piece_releases_the_chat(tmp_path):
+    widget = make_widget(tmp_path, BadPieceClient())
+    reply = await asyncio.wait_for(widget.send("hi"), 30)
+    assert (reply["status"], reply["content"]) == ("error", "fine ")
+    assert not widget.busy and widget.streams == {} and not widget._replies
+    widget.client.__class__ = ScriptedClient  # the client is fixed: the chat works again
+    assert (await widget.send("again"))["status"] == "complete"
+
+
+async def test_a_failed_archive_keeps_the_streaming_reply_and_shows_no_path(tmp_path):
+    gate = asyncio.Event()
+    widget = make_widget(tmp_path, ScriptedClient(gate=gate))
+    browser(widget, type="send", text="keep streaming")
+    chat_id = widget.active_chat_id
+    (tmp_path / "logs" / "archive").write_text("not a folder")
+    browser(widget, type="clear", chat_id=chat_id)
+    assert widget.error and str(tmp_path) not in widget.error
+    assert chat_id in widget._replies and widget.busy
+    gate.set()
+    await settle(widget)
+    assert [r["content"] for r in csv_rows(tmp_path, chat_id)] == ["keep streaming",
+                                                                   "Hello there"]
+    assert not widget.busy
+
+
+async def test_two_widgets_on_one_folder_share_chats_and_the_streaming_lock(tmp_path):
+    gate = asyncio.Event()
+    client = ScriptedClient(gate=gate)
+    a, b = make_widget(tmp_path, client), make_widget(tmp_path, client)
+    browser(a, type="send", text="from A")
+    chat_id = a.active_chat_id
+    browser(b, type="send", text="from B", chat_id=chat_id)
+    assert "still streaming" in b.error
+    browser(b, type="clear", chat_id=chat_id)  # B archives the chat A is answering in
+    gate.set()
+    await settle(a)
+    await asyncio.sleep(0.05)
+    assert not (tmp_path / "logs" / f"{chat_id}.csv").exists(), "not brought back"
+    assert a._registry is b._registry
+    (archived,) = (tmp_path / "logs" / "archive").glob("*.csv")
+    with open(archived, newline="", encoding="utf-8") as f:
+        assert [r["content"] for r in csv.DictReader(f)] == ["from A"]
+    assert b.stats["totals"]["replies"] == 0, "A's reply is not counted by B"
+
+
+async def test_a_lone_surrogate_from_the_browser_cannot_break_state_sync(tmp_path):
+    widget = make_widget(tmp_path)
+    await widget.send("hello")
+    browser(widget, type="rename", chat_id=widget.active_chat_id, title="x\ud83d")
+    browser(widget, type="search", query="\udc00")
+    assert widget.chats[0].title == "x\ufffd"
+    json.dumps(widget.get_state(), ensure_ascii=False).encode("utf-8")  # the kernel's packer
+
+
+async def test_close_while_streaming_saves_the_reply_as_stopped(tmp_path):
+    gate = asyncio.Event()
+    widget = make_widget(tmp_path, ScriptedClient(pieces=["part", "rest"], gate=gate))
+    browser(widget, type="send", text="hi")
+    chat_id = widget.active_chat_id
+    await asyncio.sleep(0.1)
+    widget.close()
+    await asyncio.sleep(0.1)
+    rows = csv_rows(tmp_path, chat_id)
+    assert [(r["role"], r["content"]) for r in rows] == [
+        ("user", "hi"), ("assistant", "part"), ("status", "stopped")]
+
+
+async def test_a_chat_that_cannot_be_read_leaves_the_view_where_it_was(tmp_path):
+    widget = make_widget(tmp_path)
+    await widget.send("in A")
+    chat_a = widget.active_chat_id
+    chat_b = widget.new_chat("B").id
+    widget.select(chat_a)
+    # Damaged in the middle (not a torn tail): a row with two fields.
+    path_b = tmp_path / "logs" / f"{chat_b}.csv"
+    path_b.write_bytes(b"timestamp,user_id,role,content\nx,y\nx,y,user,z\n")
+    widget._registry._cache.clear()  # as after a restart: B is read from disk
+    browser(widget, type="select_chat", chat_id=chat_b)
+    assert "Could not access the chat files" in widget.error
+    assert str(tmp_path) not in widget.error
+    assert widget.active_chat_id == chat_a
+    assert [m["content"] for m in widget.messages][0] == "in A"
