@@ -129,15 +129,18 @@ def new_chat(page: Page) -> None:
     page.wait_for_function("!document.querySelector('.lc-msg')", timeout=60_000)
 
 
-def assistant_count(page: Page) -> int:
-    return page.evaluate("document.querySelectorAll('.lc-msg[data-role=\"assistant\"]').length")
+def newest_assistant_id(page: Page) -> int:
+    """The id of the newest assistant message shown (-1: none). Counting bubbles would
+    not do: in a long chat the window of messages slides."""
+    return page.evaluate("Math.max(-1, ...[...document.querySelectorAll("
+                         "'.lc-msg[data-role=\"assistant\"]')].map(e => Number(e.dataset.id)))")
 
 
 def run_reply(page: Page, ts: TokenServer, frames: list[tuple[float, int]], *, tokens: int,
               rate: float, scan: bool = False) -> dict:
     """Send one message, wait for the whole reply, and measure it."""
     ts.tokens, ts.rate = tokens, rate
-    before = assistant_count(page)
+    before = newest_assistant_id(page)
     page.evaluate(f"Object.assign(window.__bench, {{tracking: true, scan: {json.dumps(scan)}, "
                   "maxGap: 0, gaps: [], visible: [], lastIndex: -1})")
     frames.clear()
@@ -145,8 +148,8 @@ def run_reply(page: Page, ts: TokenServer, frames: list[tuple[float, int]], *, t
     box.fill(f"stream {tokens} tokens")
     box.press("Enter")
     page.wait_for_function(
-        "n => { const all = document.querySelectorAll('.lc-msg[data-role=\"assistant\"]');"
-        " return all.length > n && !document.querySelector('.lc-streaming'); }",
+        "n => !document.querySelector('.lc-streaming') && [...document.querySelectorAll("
+        "'.lc-msg[data-role=\"assistant\"]')].some(e => Number(e.dataset.id) > n)",
         arg=before, timeout=int(os.environ.get("BENCH_WAIT_MS", "600000")), polling=100)
     bench = page.evaluate("({maxGap: window.__bench.maxGap, visible: window.__bench.visible})"
                           if scan else "({maxGap: window.__bench.maxGap, visible: []})")
