@@ -33,11 +33,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "stream_ab": ("bench_panel.py", [], ["--quick", "--cap", "30"]),
     "stream": ("bench_stream.py", [], ["--quick"]),
 }
-# bench_stream.py waits for a new assistant bubble after streaming into the
-# 2,000-message chat, where the window of 100 bubbles only slides: it then waits for
-# its full timeout. Its figures are covered by bench_panel.py and bench_long_chats.py;
-# run it with --only stream.
-DEFAULT_SKIP = {"stream"}
+DEFAULT_SKIP: set[str] = set()
 # Hand-written analysis of the misses (profiles taken apart from the timed run).
 NOTES = """
 ## Where the time goes (the misses)
