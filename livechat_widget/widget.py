@@ -24,7 +24,7 @@ import traitlets
 from . import telemetry
 from .chat_registry import ChatInfo, ChatRegistry
 from .csv_storage import CsvStore, Message, StorageError
-from .protocol import MAX_TEXT_CHARS, Command, ProtocolError, clean_text, parse_command
+from .protocol import Command, ProtocolError, clean_text, parse_command
 from .streaming import Outcome, Reply, stream_reply
 
 log = logging.getLogger(__name__)
@@ -193,16 +193,13 @@ class ChatWidget(anywidget.AnyWidget):
             self.error = self._redact(f"Something went wrong ({type(exc).__name__}: {exc}).")
 
     def _on_send(self, command: Command) -> None:
-        chat_id = command.chat_id or self.active_chat_id
-        if chat_id:
-            self._registry.get(chat_id)
-        self._start_reply(chat_id, command.text)
+        self._start_reply(command.chat_id or self.active_chat_id, command.text)
 
     def _on_stop(self, command: Command) -> None:
         self.stop(command.chat_id)
 
     def _on_regenerate(self, command: Command) -> None:
-        self._start_reply(self._registry.get(command.chat_id).id, None)
+        self._start_reply(command.chat_id, None)
 
     _on_retry = _on_regenerate
 
@@ -250,15 +247,9 @@ class ChatWidget(anywidget.AnyWidget):
         The reply streams into every displayed view, exactly like one sent from the
         browser. A failed reply is returned with ``status == "error"`` and its ``error``.
         """
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError("text must be a non-empty string")
-        if len(text) > MAX_TEXT_CHARS:
-            raise ValueError(f"text is too long ({len(text):,} characters; at most "
-                             f"{MAX_TEXT_CHARS:,})")
-        chat_id = chat_id or self.active_chat_id
-        if chat_id:
-            self._registry.get(chat_id)
-        reply = self._start_reply(chat_id, text)
+        # The same checks as a message from the browser (ProtocolError is a ValueError).
+        command = parse_command({"type": "send", "text": text, "chat_id": chat_id or ""})
+        reply = self._start_reply(command.chat_id or self.active_chat_id, command.text)
         future = asyncio.get_running_loop().create_future()
         self._waiters[id(reply)] = future
         return await future
@@ -337,7 +328,9 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _start_reply(self, chat_id: str, text: str | None) -> Reply:
         """Persist the user message (if any), then stream the answer as a task."""
-        if chat_id and chat_id in self._replies:
+        if chat_id:
+            self._registry.get(chat_id)  # KeyError: it no longer exists
+        if chat_id in self._replies:
             raise ProtocolError("A reply is still streaming in this chat: stop it first.")
         try:
             loop = asyncio.get_running_loop()
