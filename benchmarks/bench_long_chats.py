@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -42,9 +41,12 @@ from bench_stream import (  # noqa: E402
     CHROMIUM_ARGS,
     INSTRUMENT,
     free_port,
+    log,
     new_chat,
+    only_local,
     open_chat,
     start_app,
+    stop,
     write_chat,
 )
 from token_server import TokenServer  # noqa: E402
@@ -86,26 +88,7 @@ SCROLL = r"""
 """
 
 
-def log(*args: object) -> None:
-    print(*args, file=sys.stderr, flush=True)
 
-
-def only_local(route) -> None:
-    if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "blob:", "data:")):
-        route.continue_()
-    else:
-        route.abort()
-
-
-def stop(proc: subprocess.Popen, sig: int = signal.SIGINT) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-    try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
 
 
 def long_chats(browser, repeats: int, step: int) -> dict:

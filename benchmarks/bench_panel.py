@@ -44,7 +44,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_stream import CHROMIUM_ARGS, free_port, new_chat, start_app  # noqa: E402
+from bench_stream import (  # noqa: E402
+    CHROMIUM_ARGS,
+    free_port,
+    log,
+    new_chat,
+    only_local,
+    start_app,
+    stop,
+)
 from token_server import TokenServer  # noqa: E402
 
 PEER_APP = HERE / "peer_panel_app.py"
@@ -153,16 +161,6 @@ CASES = [  # name, tokens, rate (tokens/s, 0 = unpaced)
 ]
 
 
-def log(*args: object) -> None:
-    print(*args, file=sys.stderr, flush=True)
-
-
-def only_local(route) -> None:
-    # Voila's and Panel's templates link CDN stylesheets and fonts; no network here.
-    if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "blob:", "data:")):
-        route.continue_()
-    else:
-        route.abort()
 
 
 # ---------------------------------------------------------------- CPU accounting
@@ -222,16 +220,6 @@ def start_panel(port: int, base_url: str, log_path: Path) -> subprocess.Popen:
             time.sleep(0.2)
     raise RuntimeError("panel serve did not start")
 
-
-def stop(proc: subprocess.Popen, sig: int = signal.SIGINT) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
 
 
 # ---------------------------------------------------------------- one reply
@@ -379,7 +367,7 @@ def run(runs: int, peer_long_runs: int, cap: float, scale: int) -> dict:
                     finally:
                         ctx.close()
                     if result["capped"]:  # the callback would keep going: restart the server
-                        stop(peer, signal.SIGTERM)
+                        stop(peer, signal.SIGTERM, wait=30)
                         peer = start_panel(peer_port, ts.base_url, peer_log)
                     return result
 
@@ -406,8 +394,8 @@ def run(runs: int, peer_long_runs: int, cap: float, scale: int) -> dict:
                     results["cases"][name] = case
                 browser.close()
         finally:
-            stop(app)
-            stop(peer, signal.SIGTERM)
+            stop(app, wait=30)
+            stop(peer, signal.SIGTERM, wait=30)
     results["versions"] = versions()
     return results
 

@@ -19,6 +19,7 @@ drives Debian's Chromium with Playwright. Prints JSON:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -82,6 +83,26 @@ INSTRUMENT = r"""
 
 def log(*args: object) -> None:
     print(*args, file=sys.stderr, flush=True)
+
+
+def only_local(route) -> None:
+    """Playwright route: Voila's and Panel's templates link CDN files; no network here."""
+    if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "blob:", "data:")):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, wait: float = 60) -> None:
+    """Stop a server started with start_new_session=True, its kernels included."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
 
 
 def free_port() -> int:
@@ -260,11 +281,7 @@ def main() -> None:
                     page, ts, frames, tokens=200_000 // scale, rate=0)
                 browser.close()
         finally:
-            os.killpg(app.pid, signal.SIGINT)
-            try:
-                app.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(app.pid, signal.SIGKILL)
+            stop(app)
 
     p200 = results["paced_200_per_s"]
     results["targets"] = {
