@@ -64,7 +64,7 @@ export class ChatApp {
       {
         onSend: (text) => {
           this.list.followNext();
-          this.send({ type: "send", text, chat_id: this.get("active_chat_id") || "" });
+          this.send({ type: "send", text, chat_id: this.requestedChat ?? (this.get("active_chat_id") || "") });
         },
         onStop: () => this.stop(),
       },
@@ -104,6 +104,7 @@ export class ChatApp {
     for (const name of ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
+    this.listen("change:active_chat_id", () => (this.requestedChat = null));
     this.listen("change:error", () => this.drawBanner());
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
 
@@ -128,8 +129,16 @@ export class ChatApp {
   }
 
   readonly send = (cmd: Command): void => {
-    if (!this.destroyed) this.model.send(cmd);
+    if (this.destroyed) return;
+    // A chat switch takes a kernel round trip to show up in `active_chat_id`; a message
+    // typed meanwhile belongs to the chat the person asked for, not the one still shown.
+    if (cmd.type === "new_chat") this.requestedChat = "";
+    else if (cmd.type === "select_chat") this.requestedChat = cmd.chat_id;
+    this.model.send(cmd);
   };
+
+  /** The chat this view asked the kernel for and has not seen become active yet. */
+  private requestedChat: string | null = null;
 
   private get<K extends keyof Traits>(key: K): Traits[K] {
     return this.model.get(key);

@@ -239,6 +239,19 @@ describe("composer", () => {
     expect(model.lastSent()).toEqual({ type: "send", text: "first", chat_id: "" });
   });
 
+  it("a message typed right after New chat goes to the new chat, not the one still shown", () => {
+    const { el, model } = mount();
+    byLabel(el, "New chat")[0].click();
+    const ta = byLabel(el, "Message")[0] as HTMLTextAreaElement;
+    ta.value = "fresh start";
+    key(ta, "Enter"); // before the kernel's answer (active_chat_id still CHAT_A)
+    expect(model.sent).toEqual([{ type: "new_chat" }, { type: "send", text: "fresh start", chat_id: "" }]);
+    model.update({ active_chat_id: CHAT_B, messages: [] });
+    ta.value = "next";
+    key(ta, "Enter");
+    expect(model.lastSent()).toEqual({ type: "send", text: "next", chat_id: CHAT_B });
+  });
+
   it("Send becomes Stop while busy; Stop and Esc stop the reply", () => {
     const { el, model } = mount();
     model.update({ busy: true });
