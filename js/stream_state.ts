@@ -8,7 +8,7 @@
 //   same message that is ahead of what was applied also repairs it.
 // - A view rendered mid-stream starts from streams[chat_id] and applies only deltas
 //   whose seq is greater than the snapshot's seq.
-import type { DeltaMsg, DoneMsg, Message, MessageStatus, Stream } from "./types";
+import type { DeltaMsg, DoneMsg, ErrorKind, Message, MessageStatus, Stream } from "./types";
 
 export interface StreamView {
   chatId: string;
@@ -20,7 +20,7 @@ export interface StreamView {
   /** A delta went missing: appending stopped until `done` (or a newer snapshot). */
   gap: boolean;
   /** Set by `done`: the reply is over; text is the full reply. */
-  done: null | { status: MessageStatus; error: string };
+  done: null | { status: MessageStatus; error: string; errorKind: ErrorKind };
 }
 
 export type Scheduler = (cb: () => void) => void;
@@ -98,7 +98,10 @@ export class StreamStore {
     const s = this.states.get(chatId);
     if (!s) return false;
     const last = messages.length ? messages[messages.length - 1].id : -1;
-    if (messages.some((m) => m.id === s.messageId) || (s.done && last > s.messageId)) {
+    // Only an assistant message ends the stream: ids are positions, and a user message
+    // must never be taken for the reply (nor drawn in its bubble).
+    const saved = messages.some((m) => m.id === s.messageId && m.role === "assistant");
+    if (saved || (s.done && last > s.messageId)) {
       this.states.delete(chatId);
       return true;
     }
@@ -149,7 +152,7 @@ export class StreamStore {
       reasoning: msg.reasoning ?? "",
       seq: msg.seq,
       gap: false,
-      done: { status: msg.status, error: msg.error ?? "" },
+      done: { status: msg.status, error: msg.error ?? "", errorKind: msg.error_kind ?? "" },
     });
     return true;
   }

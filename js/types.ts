@@ -11,6 +11,8 @@ export interface AnyModel<T> {
 
 export type Role = "user" | "assistant" | "system";
 export type MessageStatus = "complete" | "stopped" | "length" | "error";
+/** What kind of error, when the app offers a remedy ("" otherwise). */
+export type ErrorKind = "" | "context_length";
 
 export interface ChatSummary {
   id: string;
@@ -26,6 +28,7 @@ export interface Message {
   timestamp: string;
   status: MessageStatus;
   error: string;
+  error_kind?: ErrorKind;
 }
 
 export interface Stream {
@@ -90,6 +93,7 @@ export interface DoneMsg {
   reasoning: string;
   status: MessageStatus;
   error: string;
+  error_kind?: ErrorKind;
 }
 
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
@@ -98,6 +102,7 @@ export type Command =
   | { type: "stop"; chat_id: string }
   | { type: "regenerate"; chat_id: string }
   | { type: "retry"; chat_id: string }
+  | { type: "retry_shorter"; chat_id: string }
   | { type: "new_chat" }
   | { type: "select_chat"; chat_id: string }
   | { type: "rename"; chat_id: string; title: string }

@@ -48,6 +48,7 @@ from .ai_errors import (
     AuthenticationFailed,
     ConnectionFailed,
     ContentFiltered,
+    ContextTooLong,
     ModelNotFound,
     ProviderError,
     QuotaExceeded,
@@ -62,6 +63,7 @@ __all__ = [
     "AuthenticationFailed",
     "ConnectionFailed",
     "ContentFiltered",
+    "ContextTooLong",
     "DemoClient",
     "ModelNotFound",
     "OpenAICompatibleClient",
@@ -374,6 +376,11 @@ class _TextMender:
         return out
 
 
+def _kept(state: ReplyStream) -> str:
+    """How an interrupted reply's message ends: the text so far is kept only if any came."""
+    return " The text so far is kept; try again." if state.pieces else " Try again."
+
+
 def _safe_url(url: str) -> str:
     """The URL without credentials or query (an Azure key can sit in the query)."""
     parts = urlsplit(url)
@@ -513,11 +520,12 @@ class _HTTPClient(_BaseClient):
     timeouts and retries, error classification and messages."""
 
     _endpoint_path = ""
+    _lists_models = False  # model=None asks the server's model list (resolve_model)
 
     def __init__(
         self,
         base_url: str,
-        model: str,
+        model: str | None,
         api_key: str | None = None,
         *,
         provider: str | None = None,
@@ -533,12 +541,14 @@ class _HTTPClient(_BaseClient):
     ) -> None:
         if not base_url or "://" not in base_url:
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if not model:
+        if not model and not self._lists_models:
             raise ValueError("model must be a non-empty string")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         self.base_url = base_url.rstrip("/")
-        self.model = model
+        #: "" until resolve_model() asked the server (OpenAI-compatible, model=None)
+        self.model = model or ""
+        self.model_note = ""  # how the model was chosen, when the server chose it
         self._api_key = api_key or None
         self.provider = provider or self._guess_provider()
         self.connect_timeout = connect_timeout
@@ -567,7 +577,16 @@ class _HTTPClient(_BaseClient):
         return self.provider == "ollama" or urlsplit(self.base_url).port == 11434
 
     def describe(self) -> str:
-        return f"{self.model} via {_netloc(self.base_url)}"
+        return f"{self._model_label()} via {_netloc(self.base_url)}"
+
+    def _model_label(self) -> str:
+        if not self.model:
+            return "the server's model"
+        return f"{self.model} ({self.model_note})" if self.model_note else self.model
+
+    async def resolve_model(self) -> str:
+        """The model to ask for: the one given, else the server's (see subclasses)."""
+        return self.model
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(provider={self.provider!r}, "
@@ -635,6 +654,8 @@ class _HTTPClient(_BaseClient):
     async def _generate(self, messages: list[dict[str, str]],
                         state: ReplyStream) -> AsyncIterator[Piece]:
         deadline = None if self.total_timeout is None else time.monotonic() + self.total_timeout
+        if not self.model:
+            await self._within(self.resolve_model(), deadline)
         attempt = 0
         while True:
             http = self._http()
@@ -688,6 +709,7 @@ class _HTTPClient(_BaseClient):
                 try:
                     async for chunk in chunks:
                         for event in parser.feed(chunk):
+                            protocol.events += 1
                             try:
                                 pieces = protocol.on_event(event)
                             except (TypeError, KeyError, IndexError, AttributeError,
@@ -703,18 +725,16 @@ class _HTTPClient(_BaseClient):
                     if not protocol.finished:
                         raise StreamInterrupted(
                             f"The stream stalled: no data for {_duration(self.read_timeout)}"
-                            f" (the read timeout). The text so far is kept; try again."
-                        ) from None
+                            f" (the read timeout).{_kept(state)}") from None
                 except httpx.DecodingError:
                     if not protocol.finished:
                         raise StreamInterrupted(
                             "The stream arrived garbled (its compression could not be "
-                            "decoded). The text so far is kept; try again.") from None
+                            f"decoded).{_kept(state)}") from None
                 except httpx.TransportError as exc:
                     if not protocol.finished:
                         dropped = StreamInterrupted(
-                            "The connection dropped in the middle of the reply. The text so "
-                            "far is kept; try again.")
+                            f"The connection dropped in the middle of the reply.{_kept(state)}")
                         if state.pieces == 0 and attempt < self.max_retries:
                             log.info("stream dropped before any piece (%r); retrying", exc)
                             await response.aclose()
@@ -905,11 +925,13 @@ class _HTTPClient(_BaseClient):
         if status == 529 or "overloaded" in kind:
             return ProviderError(
                 f"{who} is overloaded{status_text}. Try again in a minute.{said}", **kw)
-        if "context_length" in kind or "context length" in lowered or (
-                "too long" in lowered and "prompt" in lowered):
-            return ProviderError(
-                f"The conversation is too long for {self.model!r}{status_text}. Start a new "
-                f"chat or clear older messages.{said}", **kw)
+        if ("context_length" in kind or "context length" in lowered
+                or "context window" in lowered or "exceed_context" in kind
+                or ("too long" in lowered and "prompt" in lowered)):
+            return ContextTooLong(
+                f"The conversation is too long for {self.model!r}{status_text}: it no longer "
+                f"fits the model's context. Continue with the oldest turns left out, or start "
+                f"a new chat.{said}", **kw)
         if in_stream:
             return ProviderError(
                 f"{who} reported an error while writing the reply. Try again.{said}", **kw)
@@ -941,6 +963,7 @@ class _StreamProtocol:
         self.retryable = False
         self.malformed = 0
         self.got_content = False
+        self.events = 0  # server-sent events received
         self.mender = _TextMender()
 
     def on_event(self, event: ServerSentEvent) -> Iterable[Piece]:
@@ -965,12 +988,22 @@ class _StreamProtocol:
         return ()
 
     def interrupted(self, pending: bool) -> StreamInterrupted:
+        if self.events == 0 and not pending:
+            # Nothing at all: llama.cpp's server (and others) answer a prompt longer than
+            # the model's context this way when streaming, though not when not streaming.
+            return ContextTooLong(
+                f"{self.client._who()} ended the reply without sending anything. Most likely "
+                f"the conversation is too long for {self.model_name()}: continue with the "
+                f"oldest turns left out, or start a new chat.")
         if self.got_content or self.state.pieces:
             what = "The connection closed before the reply was finished"
         else:
             what = "The connection closed before any reply arrived"
         cut = " (in the middle of a message)" if pending else ""
-        return StreamInterrupted(f"{what}{cut}. The text so far is kept; try again.")
+        return StreamInterrupted(f"{what}{cut}.{_kept(self.state)}")
+
+    def model_name(self) -> str:
+        return repr(self.client.model)
 
 
 # --------------------------------------------------------------------------- OpenAI
@@ -1095,8 +1128,21 @@ class _OpenAIProtocol(_StreamProtocol):
                 f"Try again.")
         raise self.interrupted(pending)
 
-    def model_name(self) -> str:
-        return repr(self.client.model)
+
+def _model_ids(response: httpx.Response) -> list[str]:
+    """Model ids from an OpenAI-style ``{"data": [{"id": ...}]}`` list (llama.cpp's
+    server also sends ``{"models": [{"name"|"model": ...}]}``); [] if it is neither."""
+    try:
+        obj = response.json()
+    except ValueError:
+        return []
+    if not isinstance(obj, dict):
+        return []
+    ids = [item.get("id") for item in obj.get("data") or [] if isinstance(item, dict)]
+    if not any(ids):
+        ids = [item.get("model") or item.get("name")
+               for item in obj.get("models") or [] if isinstance(item, dict)]
+    return [i for i in ids if isinstance(i, str) and i.strip()]
 
 
 def _set_usage(state: ReplyStream, prompt: Any, completion: Any) -> None:
@@ -1121,9 +1167,10 @@ class OpenAICompatibleClient(_HTTPClient):
     """
 
     _endpoint_path = "/chat/completions"
+    _lists_models = True
 
     def __init__(self, base_url: str = DEFAULT_OPENAI_BASE_URL,
-                 model: str = DEFAULT_OPENAI_MODEL, api_key: str | None = None,
+                 model: str | None = DEFAULT_OPENAI_MODEL, api_key: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(base_url, model, api_key, **kwargs)
         self._stream_options = True  # cleared when a server rejects stream_options
@@ -1142,8 +1189,33 @@ class OpenAICompatibleClient(_HTTPClient):
         return "openai-compatible"
 
     def describe(self) -> str:
-        label = f"{self.model} via {_netloc(self.base_url)}"
+        label = f"{self._model_label()} via {_netloc(self.base_url)}"
         return label + " (Ollama)" if self.provider == "ollama" else label
+
+    async def resolve_model(self) -> str:
+        """With ``model=None``: the server's only model (or the first it lists, noted in
+        the label), from ``GET {base_url}/models``; asked once, before the first reply."""
+        if self.model:
+            return self.model
+        url = _join_url(self.base_url, "/models")
+        headers = {k: v for k, v in self._headers().items() if k != "accept"}
+        try:
+            response = await self._http().get(url, headers=headers)
+        except httpx.TransportError as exc:
+            raise self._connection_failed(exc) from None
+        ids = _model_ids(response) if response.status_code == 200 else []
+        if not ids:
+            status = f" (HTTP {response.status_code})" if response.status_code != 200 else ""
+            raise ModelNotFound(
+                f"No model was named and {_netloc(self.base_url)} did not list one at "
+                f"{_safe_url(url)}{status}. Name the model with LIVECHAT_MODEL (or "
+                f"livechat --model).", status_code=response.status_code)
+        self.model = ids[0]
+        if len(ids) > 1:
+            self.model_note = f"first of {len(ids)} listed"
+            log.warning("%s lists %d models; using the first, %r (set LIVECHAT_MODEL to "
+                        "choose)", _netloc(self.base_url), len(ids), ids[0])
+        return self.model
 
     def _headers(self) -> dict[str, str]:
         headers = {"accept": "text/event-stream"}
@@ -1465,5 +1537,7 @@ def client_from_env(environ: Mapping[str, str] | None = None,
         return OpenAICompatibleClient(url, model or DEFAULT_OLLAMA_MODEL, key or None,
                                       provider="ollama", **kwargs)
     url = base_url or get("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE_URL
-    return OpenAICompatibleClient(url, model or DEFAULT_OPENAI_MODEL,
+    # No model named for a server of one's own: ask it which model it serves.
+    default = DEFAULT_OPENAI_MODEL if url.rstrip("/") == DEFAULT_OPENAI_BASE_URL else None
+    return OpenAICompatibleClient(url, model or default,
                                   key or get("OPENAI_API_KEY") or None, **kwargs)

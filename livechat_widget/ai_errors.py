@@ -13,6 +13,7 @@ __all__ = [
     "AuthenticationFailed",
     "ConnectionFailed",
     "ContentFiltered",
+    "ContextTooLong",
     "ModelNotFound",
     "ProviderError",
     "QuotaExceeded",
@@ -67,6 +68,11 @@ class QuotaExceeded(AIError):
 class ProviderError(AIError):
     """The provider failed: 5xx after retries, a rejected request, or an error object
     sent inside the stream, or too many malformed chunks."""
+
+
+class ContextTooLong(ProviderError):
+    """The conversation no longer fits the model's context window (a context-length
+    error, or a stream that ended with no event at all, as llama.cpp's server does)."""
 
 
 class ContentFiltered(AIError):

@@ -32,6 +32,7 @@ from .csv_storage import (
     CsvStore,
     Message,
     StorageError,
+    history_start_from_records,
     messages_from_records,
     next_timestamp_ms,
     parse_status,
@@ -70,6 +71,7 @@ class _Entry:
     has_rows: bool  # False: header only (times come from the file's mtime)
     explicit_title: bool  # the title comes from a `title` row
     has_user: bool  # a user message exists (so the derived title is fixed)
+    history_start: int = 0  # id of the first message sent to the model
 
 
 def one_line(text: str, limit: int = TITLE_CHARS) -> str:
@@ -105,7 +107,7 @@ def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
     else:
         title = ""
     info = ChatInfo(chat_id, title or DEFAULT_TITLE, records[0][0], records[-1][0], count)
-    return _Entry(info, True, explicit, has_user)
+    return _Entry(info, True, explicit, has_user, history_start_from_records(records))
 
 
 def _sort_key(info: ChatInfo) -> tuple[str, str, str]:
@@ -218,19 +220,21 @@ class ChatRegistry:
         user_id: str | None = None,
         status: str | None = None,
         error: str | None = None,
+        error_kind: str | None = None,
     ) -> Message:
         """Append a user/assistant/system message (with its status marker, if any)."""
         entry = self._entry(chat_id)
         if role not in MESSAGE_ROLES:
             raise ValueError(f"role must be one of {sorted(MESSAGE_ROLES)}, not {role!r}")
         row = self.store.append(chat_id, role, content, user_id=user_id,
-                                status=status, error=error)
+                                status=status, error=error, error_kind=error_kind)
         if status is None or status == "complete":
             status, error = "complete", ""
         else:
             status, error = parse_status(status_content(status, error))
+        kind = (error_kind or "") if status == "error" else ""
         message = Message(entry.info.message_count, role, row.content, row.timestamp,
-                          row.user_id, status, error)
+                          row.user_id, status, error, kind)
         title = None
         if role == "user" and not entry.has_user:
             entry.has_user = True
@@ -242,6 +246,20 @@ class ChatRegistry:
             cached.append(message)
             self._cache.move_to_end(chat_id)
         return message
+
+    def history_start(self, chat_id: str) -> int:
+        """The id of the first message the model is sent (0 = the whole chat)."""
+        return self._entry(chat_id).history_start
+
+    def set_history_start(self, chat_id: str, start: int) -> None:
+        """Leave the messages before ``start`` out of what the model is sent (a
+        ``history_start`` row)."""
+        entry = self._entry(chat_id)
+        if not isinstance(start, int) or not 0 <= start <= entry.info.message_count:
+            raise ValueError(f"history start must be a message id, not {start!r}")
+        row = self.store.append(chat_id, "history_start", str(start))
+        entry.history_start = start
+        self._touch(entry, row.timestamp)
 
     def _touch(self, entry: _Entry, stamp: str, *, title: str | None = None,
                added: int = 0) -> None:

@@ -23,6 +23,12 @@ File format (readable with ``csv``, pandas or DuckDB)::
     limit) or ``error: <text>`` (the reply failed; <text> is the error shown). A
     reply and its status row are written by one ``write`` call, so a failed write
     cannot leave one without the other.
+  - ``error_kind``: right after an ``error`` status row, what kind of failure it was
+    when the app can offer a remedy for it; content is ``context_length`` (the
+    conversation is too long for the model). Written by the same ``write`` call.
+  - ``history_start``: the person chose to leave the oldest turns out of what the model
+    is sent; content is the id (0-based message index) of the first message sent from
+    then on (``system`` messages before it are still sent). Latest one wins.
 
 - Content round-trips exactly, including commas, quotes, ``\\r``, ``\\n``, ``\\r\\n``,
   NUL, U+2028/U+2029/U+0085, BOM characters and text starting with ``=``/``+``/``-``/
@@ -114,6 +120,7 @@ class Message:
     user_id: str
     status: str = "complete"
     error: str = ""
+    error_kind: str = ""  # "context_length" when the model's context was too small
 
 
 def messages_from_rows(rows: Iterable[Row]) -> list[Message]:
@@ -134,7 +141,22 @@ def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
                 last = messages[-1]
                 messages[-1] = Message(last.id, last.role, last.content, last.timestamp,
                                        last.user_id, status, error)
+        elif role == "error_kind" and messages and messages[-1].status == "error":
+            last = messages[-1]
+            messages[-1] = Message(last.id, last.role, last.content, last.timestamp,
+                                   last.user_id, last.status, last.error, content.strip())
     return messages
+
+
+def history_start_from_records(records: Iterable[Sequence[str]]) -> int:
+    """The id of the first message sent to the model (the latest ``history_start``
+    row; 0 when there is none or it is malformed)."""
+    start = 0
+    for record in records:
+        if record[2] == "history_start":
+            value = record[3].strip()
+            start = int(value) if value.isdigit() and len(value) < 10 else start
+    return start
 
 
 def parse_status(content: str) -> tuple[str, str]:
@@ -429,11 +451,13 @@ class CsvStore:
         timestamp: str | datetime | None = None,
         status: str | None = None,
         error: str | None = None,
+        error_kind: str | None = None,
     ) -> Row:
         """Append one row (and its ``status`` event row when ``status`` is given) durably.
 
         ``status`` is None/"complete" (no event row), "stopped", "length" or "error"
-        (``error`` is the text). Returns the ``Row`` written (content as stored).
+        (``error`` is the text, ``error_kind`` an optional ``error_kind`` row).
+        Returns the ``Row`` written (content as stored).
         Raises ValueError for bad arguments and StorageError when the disk refuses.
         """
         path = self.path(chat_id)
@@ -455,6 +479,8 @@ class CsvStore:
         text = _record(*_astuple(row))
         if status is not None and status != "complete":
             text += _record(ts, row.user_id, "status", _clean_text(status_content(status, error)))
+            if status == "error" and error_kind:
+                text += _record(ts, row.user_id, "error_kind", _clean_text(error_kind))
         payload = text.encode("utf-8")
         self._write(chat_id, path, payload)
         return row

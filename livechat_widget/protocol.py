@@ -98,6 +98,7 @@ _PARSERS = {
     "stop": _with_chat_id("stop"),
     "regenerate": _with_chat_id("regenerate"),
     "retry": _with_chat_id("retry"),
+    "retry_shorter": _with_chat_id("retry_shorter"),
     "new_chat": _bare("new_chat"),
     "select_chat": _with_chat_id("select_chat"),
     "rename": _rename,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .ai_client import AIError
+from .ai_errors import ContextTooLong
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class Outcome:
     reasoning: str
     status: str  # complete | stopped | length | error
     error: str = ""
+    error_kind: str = ""  # "context_length": the conversation outgrew the model
 
 
 @dataclass
@@ -119,7 +121,8 @@ async def stream_reply(
         return Outcome(reply.text, reply.reasoning, "stopped")
     except AIError as exc:
         text = reply.text or (exc.partial_text or "")
-        return Outcome(text, reply.reasoning, "error", exc.user_message)
+        kind = "context_length" if isinstance(exc, ContextTooLong) else ""
+        return Outcome(text, reply.reasoning, "error", exc.user_message, kind)
     except Exception as exc:  # a bug in a client must not leave a reply spinning forever
         log.exception("reply stream failed")
         return Outcome(reply.text, reply.reasoning, "error",

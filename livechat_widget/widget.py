@@ -65,7 +65,8 @@ def _default_user_id() -> str:
 
 def _message_dict(message: Message) -> dict[str, Any]:
     return {"id": message.id, "role": message.role, "content": message.content,
-            "timestamp": message.timestamp, "status": message.status, "error": message.error}
+            "timestamp": message.timestamp, "status": message.status, "error": message.error,
+            "error_kind": message.error_kind}
 
 
 def _chat_summary(info: ChatInfo) -> dict[str, Any]:
@@ -73,27 +74,55 @@ def _chat_summary(info: ChatInfo) -> dict[str, Any]:
             "message_count": info.message_count}
 
 
-def model_history(messages: list[Message]) -> list[dict[str, str]]:
+def model_history(messages: list[Message], start: int = 0) -> list[dict[str, str]]:
     """What the model sees: each user turn with the latest usable reply to it.
 
-    Regenerated replies supersede earlier ones; replies that failed with nothing
-    said are dropped; consecutive user messages (left by a failed reply) are merged
-    so providers that require alternating roles accept the history.
+    - Messages before ``start`` (the person chose to leave the oldest turns out) are
+      not sent, except ``system`` messages.
+    - A regenerated reply supersedes the earlier ones to the same turn.
+    - A reply with no text (failed, cut, empty) is dropped; the user messages around
+      it are merged, so providers that require alternating roles accept the history.
+    - A reply stopped before any text withdraws its turn: the prompt is not sent
+      again (unless a later reply to it, e.g. Regenerate, says otherwise).
     """
     history: list[dict[str, str]] = []
+    withdrawn = False  # the last user turn in `history` was stopped before any text
     for message in messages:
+        if message.id < start and message.role != "system":
+            continue
+        last = history[-1] if history else None
         if message.role == "assistant":
-            if message.status == "error" and not message.content:
+            if not message.content:  # nothing said: nothing to send back
+                if message.status == "stopped" and last and last["role"] == "user":
+                    withdrawn = True
                 continue
-            if history and history[-1]["role"] == "assistant":
+            withdrawn = False
+            if last and last["role"] == "assistant":
                 history[-1] = {"role": "assistant", "content": message.content}
                 continue
-        elif message.role == "user" and history and history[-1]["role"] == "user":
-            history[-1] = {"role": "user",
-                           "content": history[-1]["content"] + "\n\n" + message.content}
+        elif message.role == "user" and last and last["role"] == "user":
+            if withdrawn:  # the earlier prompt was cancelled: this one replaces it
+                history[-1] = {"role": "user", "content": message.content}
+                withdrawn = False
+            else:
+                history[-1] = {"role": "user",
+                               "content": last["content"] + "\n\n" + message.content}
             continue
         history.append({"role": message.role, "content": message.content})
+    if withdrawn:
+        history.pop()
     return history
+
+
+def shorter_history_start(messages: list[Message], start: int) -> int | None:
+    """Where the history starts when the oldest half of its turns is left out (at
+    least one turn; the last turn always stays); None if one turn is all there is."""
+    turn_starts = [m.id for m in messages
+                   if m.role == "user" and m.id >= start
+                   and (m.id == 0 or messages[m.id - 1].role != "user")]
+    if len(turn_starts) < 2:
+        return None
+    return turn_starts[max(1, len(turn_starts) // 2)]
 
 
 class ChatWidget(anywidget.AnyWidget):
@@ -156,6 +185,8 @@ class ChatWidget(anywidget.AnyWidget):
         self._totals = {"replies": 0, "completed": 0, "stopped": 0, "errors": 0, "tokens": 0}
 
         self.model_label = str(client.describe())
+        self._label_task: asyncio.Task[Any] | None = None
+        self._ask_model_name()
         self.stats = self._stats()
         recent = self._registry.list()
         with self.hold_sync():
@@ -202,6 +233,20 @@ class ChatWidget(anywidget.AnyWidget):
         self._start_reply(command.chat_id, None)
 
     _on_retry = _on_regenerate
+
+    def _on_retry_shorter(self, command: Command) -> None:
+        """Retry with the oldest half of the turns left out of what the model is sent
+        (offered when the conversation outgrew the model's context)."""
+        chat_id = command.chat_id
+        if chat_id in self._replies:
+            raise ProtocolError("A reply is still streaming in this chat: stop it first.")
+        messages = self._registry.messages(chat_id)
+        start = shorter_history_start(messages, self._registry.history_start(chat_id))
+        if start is None:
+            raise ProtocolError("The last message alone is too long for this model: "
+                                "shorten it, or start a new chat.")
+        self._registry.set_history_start(chat_id, start)
+        self._start_reply(chat_id, None)
 
     def _on_new_chat(self, command: Command) -> None:
         # The chat file is created by its first message: an untouched "New chat"
@@ -324,6 +369,25 @@ class ChatWidget(anywidget.AnyWidget):
                 reply.task.cancel()
         super().close()
 
+    def _ask_model_name(self) -> None:
+        """A client told to use the server's model asks which one it is now, so the
+        label names the model that will answer before the first reply."""
+        resolve = getattr(self._client, "resolve_model", None)
+        if getattr(self._client, "model", None) != "" or resolve is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # the first reply asks instead
+        self._label_task = loop.create_task(resolve())
+        self._label_task.add_done_callback(self._on_model_name)
+
+    def _on_model_name(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.info("could not ask the server for its model: %s", task.exception())
+        if not self._closed:
+            self.model_label = str(self._client.describe())
+
     # ---------------------------------------------------------------- streaming
 
     def _start_reply(self, chat_id: str, text: str | None) -> Reply:
@@ -349,7 +413,7 @@ class ChatWidget(anywidget.AnyWidget):
         if text is None:  # regenerate/retry: answer the last user message again
             last_user = max((m.id for m in messages if m.role == "user"), default=-1)
             asked = messages[: last_user + 1]
-        history = model_history(asked)
+        history = model_history(asked, self._registry.history_start(chat_id))
         if not history or history[-1]["role"] != "user":
             raise ProtocolError("There is no message to answer in this chat.")
         reply = Reply(chat_id, len(messages), owner=self)
@@ -381,7 +445,7 @@ class ChatWidget(anywidget.AnyWidget):
             del self._replies[reply.chat_id]
         message = {"id": reply.message_id, "role": "assistant", "content": "", "timestamp": "",
                    "status": "error", "error": "The reply failed unexpectedly.",
-                   "chat_id": reply.chat_id}
+                   "error_kind": "", "chat_id": reply.chat_id}
         try:
             outcome = self._outcome(reply, task)
             message = self._save(reply, outcome) if not discarded else {
@@ -390,7 +454,8 @@ class ChatWidget(anywidget.AnyWidget):
                 self._send_custom({
                     "type": "done", "chat_id": reply.chat_id, "message_id": reply.message_id,
                     "seq": reply.seq, "text": outcome.text, "reasoning": outcome.reasoning,
-                    "status": message["status"], "error": message["error"]})
+                    "status": message["status"], "error": message["error"],
+                    "error_kind": message["error_kind"]})
         except Exception as exc:
             log.exception("finishing the reply in chat %s failed", reply.chat_id)
             self.error = self._redact(f"The reply failed unexpectedly ({exc}).")
@@ -413,25 +478,30 @@ class ChatWidget(anywidget.AnyWidget):
         return task.result()
 
     def _save(self, reply: Reply, outcome: Outcome) -> dict[str, Any]:
-        """Append the assistant row (with its status marker); the message as saved."""
+        """Append the assistant row (with its status marker); the message as saved.
+
+        Every reply is saved, even one stopped before its first token: it keeps its id
+        and its status row says the prompt was withdrawn (see model_history)."""
         status, error = outcome.status, self._redact(outcome.error)
-        if outcome.text or status == "error":
-            try:
-                saved = self._registry.append(
-                    reply.chat_id, "assistant", outcome.text, user_id=self._user_id,
-                    status=None if status == "complete" else status, error=error or None)
-                return {**_message_dict(saved), "chat_id": reply.chat_id}
-            except (StorageError, KeyError) as exc:
-                log.error("could not save the reply in chat %s: %s", reply.chat_id, exc)
-                status, error = "error", self._redact(f"The reply could not be saved: {exc}")
-                self.error = error
+        try:
+            saved = self._registry.append(
+                reply.chat_id, "assistant", outcome.text, user_id=self._user_id,
+                status=None if status == "complete" else status, error=error or None,
+                error_kind=outcome.error_kind or None)
+            return {**_message_dict(saved), "chat_id": reply.chat_id}
+        except (StorageError, KeyError) as exc:
+            log.error("could not save the reply in chat %s: %s", reply.chat_id, exc)
+            status, error = "error", self._redact(f"The reply could not be saved: {exc}")
+            self.error = error
         return {"id": reply.message_id, "role": "assistant", "content": outcome.text,
-                "timestamp": "", "status": status, "error": error, "chat_id": reply.chat_id}
+                "timestamp": "", "status": status, "error": error, "error_kind": "",
+                "chat_id": reply.chat_id}
 
     def _publish_after_reply(self, chat_id: str) -> None:
         try:
             with self.hold_sync():
                 self.streams = {k: v for k, v in self.streams.items() if k != chat_id}
+                self.model_label = str(self._client.describe())  # a resolved model name
                 self._publish_chats()
                 if chat_id == self.active_chat_id:
                     self._publish_messages()

@@ -4,7 +4,7 @@
 // slow), and fully at the end.
 import { copyText, formatTime, h, icon } from "../dom";
 import { renderMarkdownInto } from "../markdown";
-import type { MessageStatus, Role, SendCommand } from "../types";
+import type { ErrorKind, MessageStatus, Role, SendCommand } from "../types";
 
 export interface BubbleData {
   chatId: string;
@@ -14,6 +14,7 @@ export interface BubbleData {
   timestamp: string;
   status: MessageStatus | "streaming";
   error: string;
+  errorKind?: ErrorKind;
   reasoning?: string;
 }
 
@@ -44,6 +45,7 @@ export class MessageBubble {
   private copyBtn: HTMLButtonElement;
   private regenBtn: HTMLButtonElement;
   private retryBtn: HTMLButtonElement;
+  private shorterBtn: HTMLButtonElement;
   private data: BubbleData | null = null;
   private renderedText: string | null = null;
   private renderedFinal = false;
@@ -84,9 +86,14 @@ export class MessageBubble {
     this.retryBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "retry", chat_id: this.data.chatId });
     });
+    // Offered when the conversation outgrew the model's context.
+    this.shorterBtn = actionButton("refresh", "Continue without oldest turns", "Retry, leaving the oldest half of the conversation out of what the model is sent");
+    this.shorterBtn.addEventListener("click", () => {
+      if (this.data) this.send({ type: "retry_shorter", chat_id: this.data.chatId });
+    });
     this.actions = isUser
       ? h("div", { class: "lc-actions" }, this.time, this.copyBtn)
-      : h("div", { class: "lc-actions" }, this.copyBtn, this.regenBtn, this.retryBtn, this.time);
+      : h("div", { class: "lc-actions" }, this.copyBtn, this.regenBtn, this.retryBtn, this.shorterBtn, this.time);
 
     const main = h("div", { class: "lc-msg-main" }, this.bubble, this.actions);
     if (role === "assistant") {
@@ -130,7 +137,8 @@ export class MessageBubble {
         }
       }
     }
-    this.body.hidden = !streaming && data.content === "" && data.status === "error";
+    // A reply stopped (or failed) before any text is just its note: a small bubble.
+    this.body.hidden = !streaming && data.content === "";
 
     // Reasoning (only known while streaming; messages carry only the reply text)
     const reasoning = data.reasoning ?? "";
@@ -163,6 +171,7 @@ export class MessageBubble {
     const assistant = data.role === "assistant";
     this.regenBtn.hidden = !(assistant && opts.isLast && !opts.busy && data.status !== "error");
     this.retryBtn.hidden = !(assistant && opts.isLast && !opts.busy && data.status === "error");
+    this.shorterBtn.hidden = this.retryBtn.hidden || data.errorKind !== "context_length";
     this.el.classList.toggle("lc-msg-last", opts.isLast);
     if (prev && prev.status === "streaming" && !streaming) this.el.classList.remove("lc-fade-in");
   }
@@ -253,7 +262,7 @@ function tailHost(body: HTMLElement): HTMLElement {
 
 function sameData(a: BubbleData, b: BubbleData): boolean {
   return (
-    a.id === b.id && a.content === b.content && a.status === b.status && a.error === b.error &&
+    a.id === b.id && a.content === b.content && a.status === b.status && a.error === b.error && a.errorKind === b.errorKind &&
     a.timestamp === b.timestamp && (a.reasoning ?? "") === (b.reasoning ?? "") && a.role === b.role && a.chatId === b.chatId
   );
 }

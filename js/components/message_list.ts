@@ -21,6 +21,10 @@ const BOTTOM_SLACK = 40;
 const EAGER = 16;
 const TOP_LOAD = 120;
 
+function bubbleKey(item: Pick<BubbleData, "chatId" | "id" | "role">): string {
+  return `${item.chatId}:${item.id}:${item.role}`;
+}
+
 export class MessageList {
   readonly el: HTMLElement;
   readonly scroller: HTMLElement;
@@ -123,9 +127,10 @@ export class MessageList {
     // Items: the window of messages, then the reply in progress if not yet among them.
     const items: BubbleData[] = next.messages.map((m) => ({
       chatId: next.chatId, id: m.id, role: m.role, content: m.content, timestamp: m.timestamp, status: m.status, error: m.error,
+      errorKind: m.error_kind ?? "",
     }));
     const s = next.stream;
-    if (s && !next.messages.some((m) => m.id === s.messageId)) {
+    if (s && !next.messages.some((m) => m.id === s.messageId && m.role === "assistant")) {
       items.push({
         chatId: next.chatId,
         id: s.messageId,
@@ -134,6 +139,7 @@ export class MessageList {
         timestamp: "",
         status: s.done ? s.done.status : "streaming",
         error: s.done ? s.done.error : "",
+        errorKind: s.done ? s.done.errorKind : "",
         reasoning: s.done ? "" : s.reasoning,
       });
     }
@@ -143,7 +149,8 @@ export class MessageList {
     let appended = 0;
     const lastIndex = items.length - 1;
     items.forEach((item, i) => {
-      const key = `${item.chatId}:${item.id}`;
+      // The role is part of the key: a bubble is never reused for a message of another role.
+      const key = bubbleKey(item);
       keep.add(key);
       let b = this.bubbles.get(key);
       let lazy = false;
@@ -190,9 +197,9 @@ export class MessageList {
     this.scroller.setAttribute("aria-busy", streaming ? "true" : "false");
     if (chatChanged) this.lastStreamKey = "";
     if (s && !s.done) {
-      this.lastStreamKey = `${next.chatId}:${s.messageId}`;
+      this.lastStreamKey = bubbleKey({ chatId: next.chatId, id: s.messageId, role: "assistant" });
     } else if (this.lastStreamKey) {
-      const ended = items.find((it) => `${it.chatId}:${it.id}` === this.lastStreamKey);
+      const ended = items.find((it) => bubbleKey(it) === this.lastStreamKey);
       if (ended && ended.status !== "streaming" && this.announcedKey !== this.lastStreamKey) {
         this.announcedKey = this.lastStreamKey;
         this.lastStreamKey = "";
@@ -210,7 +217,7 @@ export class MessageList {
       this.pinBottom();
       this.atBottom = true;
     } else {
-      const streamStarted = !!s && !s.done && !prevKeys.has(`${next.chatId}:${s.messageId}`) && !chatChanged;
+      const streamStarted = !!s && !s.done && !prevKeys.has(bubbleKey({ chatId: next.chatId, id: s.messageId, role: "assistant" })) && !chatChanged;
       this.newCount += appended + (streamStarted && appended === 0 ? 1 : 0);
     }
     this.updatePill();

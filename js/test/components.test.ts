@@ -393,6 +393,30 @@ describe("message bubbles", () => {
     expect(send).toHaveBeenLastCalledWith({ type: "retry", chat_id: CHAT_A });
   });
 
+  it("a reply stopped before any text is a small Stopped bubble with Regenerate", () => {
+    const a = new MessageBubble(send, "assistant");
+    a.update({ ...base, role: "assistant", content: "", status: "stopped" }, { isLast: true, busy: false });
+    expect(a.el.querySelector(".lc-note")!.textContent).toBe("Stopped");
+    expect(visible(a.el.querySelector(".lc-md"))).toBe(false);
+    expect(visible(byLabel(a.el, "Copy")[0])).toBe(false);
+    expect(visible(byLabel(a.el, "Regenerate")[0])).toBe(true);
+  });
+
+  it("a conversation too long for the model offers to continue without the oldest turns", () => {
+    const a = new MessageBubble(send, "assistant");
+    const tooLong = { ...base, role: "assistant" as const, content: "", status: "error" as const, error: "The conversation is too long." };
+    a.update(tooLong, { isLast: true, busy: false });
+    expect(visible(byLabel(a.el, "Continue without oldest turns")[0])).toBe(false); // not for other errors
+    a.update({ ...tooLong, errorKind: "context_length" }, { isLast: true, busy: false });
+    const shorter = byLabel(a.el, "Continue without oldest turns")[0];
+    expect(visible(shorter)).toBe(true);
+    expect(visible(byLabel(a.el, "Retry")[0])).toBe(true);
+    shorter.click();
+    expect(send).toHaveBeenLastCalledWith({ type: "retry_shorter", chat_id: CHAT_A });
+    a.update({ ...tooLong, errorKind: "context_length" }, { isLast: true, busy: true });
+    expect(visible(byLabel(a.el, "Continue without oldest turns")[0])).toBe(false);
+  });
+
   it("code blocks carry a Copy button, and Copy message copies the text", async () => {
     const writeText = vi.fn().mockResolvedValue(undefined);
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
@@ -535,6 +559,36 @@ describe("log, banner and older messages", () => {
     expect(t.getAttribute("aria-expanded")).toBe("true");
     el.querySelector<HTMLElement>(".lc-backdrop")!.click();
     expect(el.classList.contains("lc-drawer-open")).toBe(false);
+  });
+});
+
+describe("bubble roles", () => {
+  it("never pours a message of one role into a bubble of another", () => {
+    const { el, model, frame } = mount({ busy: true });
+    // A reply (id 2) streams, is stopped before any text and the kernel moves on: the next
+    // message to hold id 2 is a user message (as files written before the fix can show).
+    model.custom({ type: "delta", chat_id: CHAT_A, message_id: 2, seq: 0, text: "", reasoning: "" });
+    frame();
+    model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: 0, text: "", reasoning: "", status: "stopped", error: "" });
+    frame();
+    const user = { id: 2, role: "user" as const, content: "Say hi.", timestamp: "", status: "complete" as const, error: "" };
+    model.update({ busy: false, messages: [...model.state.messages, user] });
+    frame();
+    const bubble = el.querySelector<HTMLElement>('[data-id="2"][data-role="user"]');
+    expect(bubble?.textContent).toContain("Say hi.");
+    expect(el.querySelector('[data-id="2"][data-role="assistant"]')?.textContent ?? "").not.toContain("Say hi.");
+  });
+
+  it("shows a reply stopped before its first token as an assistant Stopped bubble after the user's", () => {
+    const { el, model, frame } = mount({ busy: true });
+    model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: -1, text: "", reasoning: "", status: "stopped", error: "" });
+    frame();
+    const stopped = { id: 2, role: "assistant" as const, content: "", timestamp: "", status: "stopped" as const, error: "" };
+    model.update({ busy: false, messages: [...model.state.messages, stopped] });
+    frame();
+    const roles = Array.from(el.querySelectorAll<HTMLElement>("[data-role]")).map((b) => `${b.dataset.id}:${b.dataset.role}`);
+    expect(roles).toEqual(["0:user", "1:assistant", "2:assistant"]);
+    expect(el.querySelector('[data-id="2"] .lc-note')?.textContent).toBe("Stopped");
   });
 });
 

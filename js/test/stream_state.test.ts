@@ -75,7 +75,7 @@ describe("StreamStore", () => {
     const d = store.get(CHAT)!;
     expect(d.text).toBe("one two three four five");
     expect(d.gap).toBe(false);
-    expect(d.done).toEqual({ status: "complete", error: "" });
+    expect(d.done).toEqual({ status: "complete", error: "", errorKind: "" });
   });
 
   it("a gap in the very first delta waits too", () => {
@@ -165,6 +165,16 @@ describe("StreamStore", () => {
     frame();
     expect(store.settle(CHAT, [msg, { ...msg, id: 3, role: "assistant", content: "hi" }])).toBe(true);
     expect(store.get(CHAT)).toBeUndefined();
+  });
+
+  it("a user message holding the stream's id does not settle it (ids are positions)", () => {
+    const { store, frame } = setup();
+    store.receive(delta(0, "hi", 3));
+    frame();
+    const user = { id: 3, role: "user" as const, content: "next prompt", timestamp: "", status: "complete" as const, error: "" };
+    expect(store.settle(CHAT, [user])).toBe(false);
+    expect(store.get(CHAT)?.messageId).toBe(3);
+    expect(store.settle(CHAT, [{ ...user, role: "assistant" }])).toBe(true);
   });
 
   it("done without any delta (a view that missed them all) shows the full text", () => {
