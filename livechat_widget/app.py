@@ -32,6 +32,9 @@ APP_NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "app.ipynb"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 DEFAULT_POOL_SIZE = 1
+# A visitor's kernel is shut down when the page closes; one whose page vanished without
+# saying so (a crash, a lost network) is culled after this long idle and unconnected.
+DEFAULT_CULL_IDLE_S = 600
 PROVIDERS = ("openai", "anthropic", "ollama", "demo")  # as ai_client.client_from_env knows them
 
 
@@ -94,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--cull-idle",
+        type=int,
+        default=DEFAULT_CULL_IDLE_S,
+        metavar="SECONDS",
+        help=(
+            "shut down a kernel that has had no page connected and no work for this long "
+            f"(default {DEFAULT_CULL_IDLE_S}; 0 = never). Connected and preheated kernels "
+            "are never culled"
+        ),
+    )
+    parser.add_argument(
         "--no-preheat",
         action="store_true",
         help="start each visitor's kernel on arrival instead of keeping preheated ones",
@@ -109,6 +123,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--port must be between 1 and 65535, not {args.port}")
     if args.pool_size < 1:
         parser.error(f"--pool-size must be at least 1, not {args.pool_size}")
+    if args.cull_idle < 0:
+        parser.error(f"--cull-idle must be 0 (never) or more seconds, not {args.cull_idle}")
     return args
 
 
@@ -205,6 +221,14 @@ def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[
         "--template=lab",
         "--VoilaConfiguration.show_tracebacks=False",
     ]
+    if args.cull_idle:
+        # cull_connected stays False: a kernel with an open page is never culled; Voila
+        # itself never culls a preheated kernel waiting in its pool.
+        argv += [
+            f"--MappingKernelManager.cull_idle_timeout={args.cull_idle}",
+            f"--MappingKernelManager.cull_interval={min(60, args.cull_idle)}",
+            "--MappingKernelManager.cull_connected=False",
+        ]
     if args.no_preheat:
         argv.append("--preheat_kernel=False")
     else:
@@ -219,11 +243,28 @@ def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[
 def _make_voila_class():
     from tornado.ioloop import IOLoop
     from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    class PageHandler(TornadoVoilaHandler):
+        """The app page, with the ``_xsrf`` cookie set: Voila's page sends it back in the
+        shutdown request it makes when the page closes, and without it that request is
+        refused (403) and the visitor's kernel stays (voila-dashboards/voila#1458)."""
+
+        async def prepare(self):
+            await super().prepare()
+            self.xsrf_token  # noqa: B018 -- reading it sets the cookie
 
     class LivechatVoila(Voila):
         """Voila that says, once it listens, where the app is."""
 
         name = "livechat"
+
+        def init_handlers(self):
+            return [
+                (handler[0], PageHandler, *handler[2:])
+                if handler[1] is TornadoVoilaHandler else handler
+                for handler in super().init_handlers()
+            ]
 
         def start(self):
             # Ctrl+C (SIGINT) stops like SIGTERM: the loop ends, then every kernel is
@@ -265,6 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.clear()
     os.environ.update(env)
     print(f"livechat: chats are stored in {env['LIVECHAT_CHAT_LOGS']}", flush=True)
+    print("livechat: a visitor's kernel is shut down when their page closes; "
+          + (f"unconnected idle kernels are culled after {args.cull_idle} s (--cull-idle)"
+             if args.cull_idle else "idle kernels are never culled (--cull-idle 0)"),
+          flush=True)
     try:
         _make_voila_class().launch_instance(argv=voila_argv(args))
     except KeyboardInterrupt:  # Ctrl+C before Voila's loop took over

@@ -177,6 +177,24 @@ def test_voila_argv_preheats_and_pins_the_port():
     assert "--no-browser" not in cold
 
 
+def test_idle_kernels_are_culled_unless_connected_by_default():
+    argv = app.voila_argv(app.parse_args([]))
+    assert f"--MappingKernelManager.cull_idle_timeout={app.DEFAULT_CULL_IDLE_S}" in argv
+    assert "--MappingKernelManager.cull_connected=False" in argv
+    assert "--MappingKernelManager.cull_interval=60" in argv
+    short = app.voila_argv(app.parse_args(["--cull-idle", "20"]))
+    assert "--MappingKernelManager.cull_interval=20" in short
+    never = app.voila_argv(app.parse_args(["--cull-idle", "0"]))
+    assert not any("cull" in a for a in never)
+
+
+def test_negative_cull_idle_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        app.parse_args(["--cull-idle", "-1"])
+    assert exit_info.value.code == 2
+    assert "--cull-idle" in capsys.readouterr().err
+
+
 def test_host_other_than_loopback_is_told_to_preheated_kernels(tmp_path):
     env = app.build_env(app.parse_args(["--host", "127.0.0.2", "--chat-logs", str(tmp_path)]), {})
     assert env["VOILA_APP_IP"] == "127.0.0.2"
