@@ -29,6 +29,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "storage": ("bench_storage.py", [], ["--repeats", "3"]),
     "client": ("bench_client.py", [], ["--mb", "2", "--pieces", "5000", "--repeat", "2"]),
     "startup": ("bench_startup.py", [], ["--visits", "2", "--settle", "6"]),
+    "kernels": ("bench_kernels.py", [], ["--views", "3"]),
     "long_chats": ("bench_long_chats.py", [], ["--repeats", "2"]),
     "stream_ab": ("bench_panel.py", [], ["--quick", "--cap", "30"]),
     "stream": ("bench_stream.py", [], ["--quick"]),
