@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .csv_storage import (
     MESSAGE_ROLES,
+    ChatNotFound,
     CsvStore,
     Message,
     StorageError,
@@ -170,11 +171,11 @@ class ChatRegistry:
     def _entry(self, chat_id: str) -> _Entry:
         entry = self._index.get(validate_chat_id(chat_id))
         if entry is None:
-            raise KeyError(chat_id)
+            raise ChatNotFound(chat_id)
         return entry
 
     def get(self, chat_id: str) -> ChatInfo:
-        """The chat's info; ValueError for a malformed id, KeyError for an unknown chat."""
+        """The chat's info; ValueError for a malformed id, ChatNotFound for an unknown chat."""
         return self._entry(chat_id).info
 
     def list(self) -> list[ChatInfo]:
@@ -278,7 +279,7 @@ class ChatRegistry:
         self._entry(chat_id)
         try:
             self.store.delete(chat_id)
-        except KeyError:
+        except ChatNotFound:
             pass  # already gone from disk: just forget it
         self._forget(chat_id)
 

@@ -52,7 +52,7 @@ Damage *before* the last complete record (not something a crash of this writer c
 produce) is not repaired: it raises ``StorageError`` and the file is left as it is.
 
 Unknown chats: ``load`` of a chat with no file returns ``[]``; ``archive`` and
-``delete`` raise ``KeyError``.
+``delete`` raise ``ChatNotFound`` (a ``KeyError``).
 
 Loading sets ``csv.field_size_limit`` (process-wide) high enough for large messages.
 """
@@ -93,6 +93,13 @@ _NUL_OK = sys.version_info >= (3, 11)  # csv.reader rejects NUL before 3.11
 
 class StorageError(Exception):
     """A chat file could not be read or written; the message names the path and cause."""
+
+
+class ChatNotFound(KeyError):
+    """No chat has that id (any more): never created, deleted or archived."""
+
+    def __str__(self) -> str:
+        return f"no chat {self.args[0]!r}" if self.args else "no such chat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,7 +698,7 @@ class CsvStore:
         try:
             return self._open_locked(path, os.O_RDONLY, fcntl.LOCK_EX)
         except FileNotFoundError:
-            raise KeyError(chat_id) from None
+            raise ChatNotFound(chat_id) from None
         except OSError as exc:
             raise StorageError(f"cannot {verb} {path}: {_cause(exc)}") from None
 

@@ -25,12 +25,22 @@ SNAPSHOT_INTERVAL = 0.25  # s between snapshots of the whole text (grows with it
 
 
 @dataclass
+class ReplyStats:
+    """What the stats panel shows of one reply, measured while it streamed."""
+
+    ttft_ms: float | None = None  # from the request to the first piece
+    tokens_per_s: float | None = None
+    tokens: int = 0  # the provider's completion tokens, else the pieces received
+
+
+@dataclass
 class Outcome:
     text: str
     reasoning: str
     status: str  # complete | stopped | length | error
     error: str = ""
     error_kind: str = ""  # "context_length": the conversation outgrew the model
+    stats: ReplyStats = field(default_factory=ReplyStats)
 
 
 @dataclass
@@ -45,7 +55,10 @@ class Reply:
     pending_text: list[str] = field(default_factory=list)
     pending_reasoning: list[str] = field(default_factory=list)
     task: asyncio.Task[Any] | None = None
-    owner: Any = None  # the widget that started it (and publishes it)
+    owner: Any = None  # the session that started it (and publishes it)
+    started: float = field(default_factory=time.monotonic)
+    first_piece: float | None = None
+    pieces: int = 0
 
     @property
     def text(self) -> str:
@@ -61,6 +74,16 @@ class Reply:
         reasoning = self.reasoning_parts[: len(self.reasoning_parts) - len(self.pending_reasoning)]
         return {"message_id": self.message_id, "text": "".join(text),
                 "reasoning": "".join(reasoning), "seq": self.seq}
+
+    def stats(self, usage: dict[str, Any] | None) -> ReplyStats:
+        """The reply's figures, measured when it ends (tokens: the provider's count)."""
+        end = time.monotonic()
+        completion = (usage or {}).get("completion_tokens")
+        tokens = completion if isinstance(completion, int) else self.pieces
+        first = self.first_piece
+        rate = tokens / (end - first) if first is not None and tokens and end > first else None
+        ttft = None if first is None else (first - self.started) * 1000.0
+        return ReplyStats(ttft, rate, tokens)
 
     def take_delta(self) -> dict[str, Any] | None:
         """The coalesced delta since the last one, or None when nothing arrived."""
@@ -105,6 +128,9 @@ async def stream_reply(
         async for piece in stream:
             if not isinstance(piece.text, str):
                 raise TypeError(f"the client yielded a {type(piece.text).__name__}, not text")
+            if reply.first_piece is None:
+                reply.first_piece = time.monotonic()
+            reply.pieces += 1
             if piece.kind == "reasoning":
                 reply.reasoning_parts.append(piece.text)
                 reply.pending_reasoning.append(piece.text)
@@ -112,21 +138,25 @@ async def stream_reply(
                 reply.text_parts.append(piece.text)
                 reply.pending_text.append(piece.text)
         finish = getattr(stream, "finish_reason", None)
-        return Outcome(reply.text, reply.reasoning, "length" if finish == "length" else "complete")
+        return Outcome(reply.text, reply.reasoning, "length" if finish == "length" else "complete",
+                       stats=reply.stats(getattr(stream, "usage", None)))
     except asyncio.CancelledError:
-        # Stop: keep what arrived. The task ends normally so its result is persisted.
-        current = asyncio.current_task()
-        if current is not None:
-            current.uncancel()
-        return Outcome(reply.text, reply.reasoning, "stopped")
+        # Stop: keep what arrived. The task ends normally so its result is persisted;
+        # uncancel() (3.11+) keeps later awaits in this task from being cancelled again.
+        uncancel = getattr(asyncio.current_task(), "uncancel", None)
+        if uncancel is not None:
+            uncancel()
+        return Outcome(reply.text, reply.reasoning, "stopped", stats=reply.stats(None))
     except AIError as exc:
         text = reply.text or (exc.partial_text or "")
         kind = "context_length" if isinstance(exc, ContextTooLong) else ""
-        return Outcome(text, reply.reasoning, "error", exc.user_message, kind)
+        return Outcome(text, reply.reasoning, "error", exc.user_message, kind,
+                       stats=reply.stats(None))
     except Exception as exc:  # a bug in a client must not leave a reply spinning forever
         log.exception("reply stream failed")
         return Outcome(reply.text, reply.reasoning, "error",
-                       f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).")
+                       f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).",
+                       stats=reply.stats(None))
     finally:
         flusher.cancel()
         # The last pieces go out as a final delta, so deltas always add up to `done`.

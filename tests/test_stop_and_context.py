@@ -22,7 +22,8 @@ from livechat_widget.ai_client import (
 )
 from livechat_widget.chat_registry import ChatRegistry
 from livechat_widget.csv_storage import CsvStore, messages_from_rows
-from livechat_widget.widget import ChatWidget, model_history, shorter_history_start
+from livechat_widget.history import model_history, shorter_history_start
+from livechat_widget.widget import ChatWidget
 
 # ------------------------------------------------------- Stop before the first token
 
@@ -168,7 +169,7 @@ async def test_too_long_offers_retry_with_the_oldest_turns_left_out(tmp_path):
     widget.close()
     again = ChatWidget(client, store=tmp_path / "logs", user_id="ada")
     assert any(m["error_kind"] == "context_length" for m in again.history(chat_id))
-    assert again._registry.history_start(chat_id) == 10
+    assert again.session.registry.history_start(chat_id) == 10
 
 
 async def test_retry_shorter_with_one_turn_left_says_why(tmp_path):

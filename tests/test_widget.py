@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from livechat_widget import telemetry
 from livechat_widget.ai_client import DemoClient, ProviderError
 from livechat_widget.chat_registry import ChatInfo, ChatRegistry
 from livechat_widget.csv_storage import CsvStore
-from livechat_widget.widget import WINDOW, ChatWidget, model_history
+from livechat_widget.history import model_history
+from livechat_widget.widget import WINDOW, ChatWidget
 
 # ------------------------------------------------------------------ doubles
 
@@ -100,7 +100,7 @@ def custom(widget: ChatWidget, kind: str) -> list[dict[str, Any]]:
 async def settle(widget: ChatWidget) -> None:
     """Wait until no reply is streaming (bounded, so a bug fails instead of hanging)."""
     for _ in range(3000):
-        if not widget._replies:
+        if not widget.session.replies:
             await asyncio.sleep(0)  # let done-callbacks run
             return
         await asyncio.sleep(0.01)
@@ -310,7 +310,7 @@ async def test_malformed_and_forged_messages_change_nothing(tmp_path, msg):
     widget.error = ""
     assert json.dumps(widget.get_state(), sort_keys=True, default=str) == before_state
     assert sorted(p.name for p in (tmp_path / "logs").rglob("*")) == files
-    assert widget.active_chat_id == chat_id and not widget._replies
+    assert widget.active_chat_id == chat_id and not widget.session.replies
 
 
 async def test_browser_cannot_write_state(tmp_path):
@@ -435,11 +435,13 @@ def test_model_history_merges_and_supersedes():
                        {"role": "assistant", "content": "new"}]
 
 
-def test_telemetry_of_other_clients_is_ignored(tmp_path):
+def test_stats_count_only_this_widgets_replies_from_the_reply_itself(tmp_path):
+    # No process-global bus: another client's telemetry event changes nothing here.
+    from livechat_widget import telemetry
+
     widget = make_widget(tmp_path)
     telemetry.emit(("livechat", "ai", "latency_ms"), {"client": object(), "outcome": "completed"})
     assert widget.stats["totals"]["replies"] == 0
-    widget.close()
 
 
 # ------------------------------------------------- against the fake provider server
@@ -520,7 +522,7 @@ async def test_a_broken_client_piece_releases_the_chat(tmp_path):
     widget = make_widget(tmp_path, BadPieceClient())
     reply = await asyncio.wait_for(widget.send("hi"), 30)
     assert (reply["status"], reply["content"]) == ("error", "fine ")
-    assert not widget.busy and widget.streams == {} and not widget._replies
+    assert not widget.busy and widget.streams == {} and not widget.session.replies
     widget.client.__class__ = ScriptedClient  # the client is fixed: the chat works again
     assert (await widget.send("again"))["status"] == "complete"
 
@@ -533,7 +535,7 @@ async def test_a_failed_archive_keeps_the_streaming_reply_and_shows_no_path(tmp_
     (tmp_path / "logs" / "archive").write_text("not a folder")
     browser(widget, type="clear", chat_id=chat_id)
     assert widget.error and str(tmp_path) not in widget.error
-    assert chat_id in widget._replies and widget.busy
+    assert chat_id in widget.session.replies and widget.busy
     gate.set()
     await settle(widget)
     assert [r["content"] for r in csv_rows(tmp_path, chat_id)] == ["keep streaming",

@@ -1,0 +1,58 @@
+"""What the model is sent of a chat: its turns, as the person left them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .csv_storage import Message
+
+
+def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str, str]]:
+    """What the model sees: each user turn with the latest usable reply to it.
+
+    - Messages before ``start`` (the person chose to leave the oldest turns out) are
+      not sent, except ``system`` messages.
+    - A regenerated reply supersedes the earlier ones to the same turn.
+    - A reply with no text (failed, cut, empty) is dropped; the user messages around
+      it are merged, so providers that require alternating roles accept the history.
+    - A reply stopped before any text withdraws its turn: the prompt is not sent
+      again (unless a later reply to it, e.g. Regenerate, says otherwise).
+    """
+    history: list[dict[str, str]] = []
+    withdrawn = False  # the last user turn in `history` was stopped before any text
+    for message in messages:
+        if message.id < start and message.role != "system":
+            continue
+        last = history[-1] if history else None
+        if message.role == "assistant":
+            if not message.content:  # nothing said: nothing to send back
+                if message.status == "stopped" and last and last["role"] == "user":
+                    withdrawn = True
+                continue
+            withdrawn = False
+            if last and last["role"] == "assistant":
+                history[-1] = {"role": "assistant", "content": message.content}
+                continue
+        elif message.role == "user" and last and last["role"] == "user":
+            if withdrawn:  # the earlier prompt was cancelled: this one replaces it
+                history[-1] = {"role": "user", "content": message.content}
+                withdrawn = False
+            else:
+                history[-1] = {"role": "user",
+                               "content": last["content"] + "\n\n" + message.content}
+            continue
+        history.append({"role": message.role, "content": message.content})
+    if withdrawn:
+        history.pop()
+    return history
+
+
+def shorter_history_start(messages: Sequence[Message], start: int) -> int | None:
+    """Where the history starts when the oldest half of its turns is left out (at
+    least one turn; the last turn always stays); None if one turn is all there is."""
+    turn_starts = [m.id for m in messages
+                   if m.role == "user" and m.id >= start
+                   and (m.id == 0 or messages[m.id - 1].role != "user")]
+    if len(turn_starts) < 2:
+        return None
+    return turn_starts[max(1, len(turn_starts) // 2)]

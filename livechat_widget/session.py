@@ -1,0 +1,333 @@
+"""The chat core without traitlets: replies, their persistence, history, stop, stats.
+
+A ``ChatSession`` is what a ``ChatWidget`` (or anything else) drives: it starts a
+reply as an asyncio task on the running loop, saves the person's message before the
+model is called and the reply when it ends, and tells its ``SessionListener`` what
+happened so the listener can draw it. Sessions on one chat folder in a process share
+the folder's registry and the replies streaming in it (``Folder``), so message ids and
+titles agree and two views never answer in the same chat at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from .chat_registry import ChatRegistry
+from .csv_storage import ChatNotFound, CsvStore, StorageError
+from .history import model_history, shorter_history_start
+from .streaming import Outcome, Reply, stream_reply
+from .wire import DeltaMsg, DoneMsg, MessagePayload, Stats, StatsPoint, empty_stats
+from .wire import message_payload as _payload
+
+log = logging.getLogger(__name__)
+
+RECENT_STATS = 20  # replies shown in the stats panel's chart
+
+
+class SessionError(ValueError):
+    """A request the chat cannot carry out now; the text is fit to show as is."""
+
+
+class SessionListener(Protocol):
+    """What a session reports; called on the event loop, never raising back into it."""
+
+    def reply_started(self, reply: Reply) -> None: ...
+    def reply_progress(self, reply: Reply) -> None: ...  # a snapshot is due
+    def reply_delta(self, delta: DeltaMsg) -> None: ...
+    def reply_finished(self, reply: Reply, done: DoneMsg | None) -> None: ...
+    def problem(self, text: str) -> None: ...  # shown in the error banner
+
+
+class Folder:
+    """What every session on one chat folder in this process shares."""
+
+    def __init__(self, store: CsvStore) -> None:
+        self.registry = ChatRegistry(store)
+        self.replies: dict[str, Reply] = {}  # chat id -> the reply streaming in it
+
+
+_FOLDERS: dict[Path, Folder] = {}
+
+
+def folder_for(store: CsvStore) -> Folder:
+    root = Path(store.root).resolve()
+    if root not in _FOLDERS:
+        _FOLDERS[root] = Folder(store)
+    return _FOLDERS[root]
+
+
+class ChatSession:
+    def __init__(
+        self, client: Any, store: CsvStore, user_id: str, listener: SessionListener
+    ) -> None:
+        folder = folder_for(store)
+        self.client = client
+        self.registry = folder.registry
+        self.replies = folder.replies  # shared with other sessions on this folder
+        self.user_id = user_id
+        self.listener = listener
+        self.closed = False
+        self._store_root = str(Path(store.root).resolve())
+        self._waiters: dict[int, asyncio.Future[MessagePayload]] = {}  # id(reply) -> send()
+        self._recent: deque[StatsPoint] = deque(maxlen=RECENT_STATS)
+        self._stats = empty_stats()
+        self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
+        self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
+
+    def ask_model_name(self, then: Callable[[], None]) -> None:
+        """A client told to use the server's model asks which one it is now, so a label
+        can name the model that will answer before the first reply; ``then`` runs after."""
+        resolve = getattr(self.client, "resolve_model", None)
+        if getattr(self.client, "model", None) != "" or resolve is None:
+            return
+        try:
+            task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(resolve())
+        except RuntimeError:
+            return  # no running loop: the first reply asks instead
+        self._tasks.add(task)
+
+        def done(task: asyncio.Task[Any]) -> None:
+            self._tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.info("could not ask the server for its model: %s", task.exception())
+            if not self.closed:
+                then()
+
+        task.add_done_callback(done)
+
+    def on_message(
+        self, callback: Callable[[dict[str, Any]], Any], *, remove: bool = False
+    ) -> None:
+        """Call ``callback(message)`` (with its ``chat_id``) for every message saved."""
+        if remove:
+            self._callbacks.remove(callback)
+        else:
+            self._callbacks.append(callback)
+
+    def _saved(self, message: MessagePayload, chat_id: str) -> None:
+        for callback in list(self._callbacks):
+            try:
+                callback({**message, "chat_id": chat_id})
+            except Exception as exc:  # shown, not swallowed; the chat goes on
+                log.exception("on_message callback %r failed", callback)
+                self.listener.problem(
+                    f"An on_message callback failed ({type(exc).__name__}: {exc})."
+                )
+
+    # -- replies
+
+    def start_reply(self, chat_id: str, text: str | None) -> Reply:
+        """Save the person's message (if any), then answer the chat's last user turn as a
+        task. ``chat_id`` "" starts a new chat. Raises ChatNotFound or SessionError."""
+        if chat_id:
+            self.registry.get(chat_id)
+        if chat_id in self.replies:
+            raise SessionError("A reply is still streaming in this chat: stop it first.")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "ChatWidget needs a running asyncio loop (a Jupyter kernel); "
+                "from a script, use `await chat.send(...)` inside asyncio.run"
+            ) from None
+        if not chat_id:
+            chat_id = self.registry.new().id
+        if text is not None:
+            # Durable first: the person's words are on disk before the model is called.
+            saved = self.registry.append(chat_id, "user", text, user_id=self.user_id)
+            self._saved(_payload(saved), chat_id)
+        messages = self.registry.messages(chat_id)
+        asked = messages
+        if text is None:  # regenerate/retry: answer the last user message again
+            last_user = max((m.id for m in messages if m.role == "user"), default=-1)
+            asked = messages[: last_user + 1]
+        history = model_history(asked, self.registry.history_start(chat_id))
+        if not history or history[-1]["role"] != "user":
+            raise SessionError("There is no message to answer in this chat.")
+        reply = Reply(chat_id, len(messages), owner=self)
+        self.replies[chat_id] = reply
+        reply.task = loop.create_task(
+            stream_reply(
+                self.client, history, reply, self.listener.reply_delta, self.listener.reply_progress
+            )
+        )
+        reply.task.add_done_callback(lambda task: self._finish(reply, task))
+        self.listener.reply_started(reply)
+        return reply
+
+    def retry_shorter(self, chat_id: str) -> Reply:
+        """Retry with the oldest half of the turns left out of what the model is sent
+        (offered when the conversation outgrew the model's context)."""
+        if chat_id in self.replies:
+            raise SessionError("A reply is still streaming in this chat: stop it first.")
+        messages = self.registry.messages(chat_id)
+        start = shorter_history_start(messages, self.registry.history_start(chat_id))
+        if start is None:
+            raise SessionError(
+                "The last message alone is too long for this model: "
+                "shorten it, or start a new chat."
+            )
+        self.registry.set_history_start(chat_id, start)
+        return self.start_reply(chat_id, None)
+
+    def wait(self, reply: Reply) -> asyncio.Future[MessagePayload]:
+        """A future for the reply's message as saved (how ``await chat.send()`` ends)."""
+        future: asyncio.Future[MessagePayload] = asyncio.get_running_loop().create_future()
+        self._waiters[id(reply)] = future
+        return future
+
+    def stop(self, chat_id: str) -> bool:
+        """Stop the reply streaming in a chat; what it said so far is kept."""
+        reply = self.replies.get(chat_id)
+        if reply is None or reply.task is None:
+            return False
+        reply.task.cancel()
+        return True
+
+    def discard(self, chat_id: str) -> bool:
+        """Cancel a reply whose chat is going away; nothing of it is saved."""
+        reply = self.replies.pop(chat_id, None)
+        if reply is None or reply.task is None:
+            return False
+        reply.task.cancel()
+        return True
+
+    def close(self) -> None:
+        """Replies this session started stop and are saved as stopped."""
+        self.closed = True
+        for reply in list(self.replies.values()):
+            if reply.owner is self and reply.task is not None:
+                reply.task.cancel()
+
+    # -- the end of a reply
+
+    def _finish(self, reply: Reply, task: asyncio.Task[Outcome]) -> None:
+        """Runs when a reply's task ends, however it ends: save, then report once.
+        Whatever fails in here, the chat is released and ``await send()`` returns."""
+        discarded = self.replies.get(reply.chat_id) is not reply  # its chat went away
+        if not discarded:
+            del self.replies[reply.chat_id]
+        message: MessagePayload = {
+            "id": reply.message_id,
+            "role": "assistant",
+            "content": "",
+            "timestamp": "",
+            "status": "error",
+            "error": "The reply failed unexpectedly.",
+            "error_kind": "",
+        }
+        done: DoneMsg | None = None
+        try:
+            outcome = _outcome(reply, task)
+            self._count(outcome)
+            if discarded:
+                message = {**message, "content": outcome.text, "status": "stopped", "error": ""}
+            else:
+                message = self._save(reply, outcome)
+                done = {
+                    "type": "done",
+                    "chat_id": reply.chat_id,
+                    "message_id": reply.message_id,
+                    "seq": reply.seq,
+                    "text": outcome.text,
+                    "reasoning": outcome.reasoning,
+                    "status": message["status"],
+                    "error": message["error"],
+                    "error_kind": message["error_kind"],
+                }
+        except Exception as exc:
+            log.exception("finishing the reply in chat %s failed", reply.chat_id)
+            message = {**message, "error": self.redact(f"The reply failed unexpectedly ({exc}).")}
+            self.listener.problem(message["error"])
+        finally:
+            if not self.closed:
+                self.listener.reply_finished(reply, done)
+            waiter = self._waiters.pop(id(reply), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+        if message["timestamp"]:  # saved
+            self._saved(message, reply.chat_id)
+
+    def _save(self, reply: Reply, outcome: Outcome) -> MessagePayload:
+        """Append the assistant row (with its status marker); the message as saved.
+
+        Every reply is saved, even one stopped before its first token: it keeps its id
+        and its status row says the prompt was withdrawn (see history.model_history)."""
+        status, error = outcome.status, self.redact(outcome.error)
+        try:
+            saved = self.registry.append(
+                reply.chat_id,
+                "assistant",
+                outcome.text,
+                user_id=self.user_id,
+                status=None if status == "complete" else status,
+                error=error or None,
+                error_kind=outcome.error_kind or None,
+            )
+            return _payload(saved)
+        except (StorageError, ChatNotFound) as exc:
+            log.error("could not save the reply in chat %s: %s", reply.chat_id, exc)
+            error = self.redact(f"The reply could not be saved: {exc}")
+            self.listener.problem(error)
+            return {
+                "id": reply.message_id,
+                "role": "assistant",
+                "content": outcome.text,
+                "timestamp": "",
+                "status": "error",
+                "error": error,
+                "error_kind": "",
+            }
+
+    # -- stats (this session's replies only)
+
+    @property
+    def stats(self) -> Stats:
+        return {"recent": list(self._recent), "totals": self._stats["totals"].copy()}
+
+    def _count(self, outcome: Outcome) -> None:
+        figures = outcome.stats
+        totals = self._stats["totals"]
+        totals["replies"] += 1
+        totals["tokens"] += figures.tokens
+        if outcome.status in ("complete", "length"):
+            name = "completed"
+            totals["completed"] += 1
+        elif outcome.status == "stopped":
+            name = "stopped"
+            totals["stopped"] += 1
+        else:
+            name = "error"
+            totals["errors"] += 1
+        self._recent.append(
+            {"ttft_ms": figures.ttft_ms, "tokens_per_s": figures.tokens_per_s, "outcome": name}
+        )
+
+    # -- what reaches the browser
+
+    def redact(self, text: str) -> str:
+        """Error texts name the server by host only and the chat folder by no path:
+        base URLs and filesystem paths never reach the browser."""
+        text = text.replace(self._store_root, "the chat folder")
+        for attr in ("base_url", "safe_base_url"):
+            base_url = str(getattr(self.client, attr, "") or "").rstrip("/")
+            if base_url and base_url in text:
+                text = text.replace(base_url, urlsplit(base_url).netloc or "the model server")
+        return text
+
+
+def _outcome(reply: Reply, task: asyncio.Task[Outcome]) -> Outcome:
+    if task.cancelled():  # cancelled before it could start streaming
+        return Outcome(reply.text, reply.reasoning, "stopped")
+    exc = task.exception()
+    if exc is not None:  # stream_reply should not raise; never hang on it
+        return Outcome(
+            reply.text, reply.reasoning, "error", f"The reply failed unexpectedly ({exc})."
+        )
+    return task.result()

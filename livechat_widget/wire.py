@@ -1,0 +1,122 @@
+"""The typed payloads of the kernel/browser contract (docs/protocol.md, js/types.ts).
+
+Every trait item and custom message the kernel sends is built here, so its shape is
+written once; ``tests/test_wire_contract.py`` fails when a field is added, renamed or
+removed here without the same change in ``js/types.ts`` and ``docs/protocol.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+from .chat_registry import ChatInfo
+from .csv_storage import Message
+
+Role = Literal["user", "assistant", "system"]
+Status = Literal["complete", "stopped", "length", "error"]
+ErrorKind = Literal["", "context_length"]
+
+
+class ChatSummary(TypedDict):
+    id: str
+    title: str
+    updated_at: str
+    message_count: int
+
+
+class MessagePayload(TypedDict):
+    id: int
+    role: str
+    content: str
+    timestamp: str
+    status: str
+    error: str
+    error_kind: str
+
+
+class Stream(TypedDict):
+    message_id: int
+    text: str
+    reasoning: str
+    seq: int
+
+
+class SearchHit(TypedDict):
+    chat_id: str
+    title: str
+    snippet: str
+
+
+class StatsPoint(TypedDict):
+    ttft_ms: float | None
+    tokens_per_s: float | None
+    outcome: str
+
+
+class StatsTotals(TypedDict):
+    replies: int
+    completed: int
+    stopped: int
+    errors: int
+    tokens: int
+
+
+class Stats(TypedDict):
+    recent: list[StatsPoint]
+    totals: StatsTotals
+
+
+class DeltaMsg(TypedDict):
+    type: Literal["delta"]
+    chat_id: str
+    message_id: int
+    seq: int
+    text: str
+    reasoning: str
+
+
+class DoneMsg(TypedDict):
+    type: Literal["done"]
+    chat_id: str
+    message_id: int
+    seq: int
+    text: str
+    reasoning: str
+    status: str
+    error: str
+    error_kind: str
+
+
+# The synced traits (name -> payload type), for the contract test and the docs.
+TRAITS: dict[str, str] = {
+    "title": "str",
+    "height": "str",
+    "theme": "str",
+    "model_label": "str",
+    "chats": "list[ChatSummary]",
+    "active_chat_id": "str",
+    "messages": "list[MessagePayload]",
+    "has_older": "bool",
+    "streams": "dict[str, Stream]",
+    "busy": "bool",
+    "error": "str",
+    "search_query": "str",
+    "search_results": "list[SearchHit]",
+    "stats": "Stats",
+}
+
+
+def message_payload(message: Message) -> MessagePayload:
+    return {"id": message.id, "role": message.role, "content": message.content,
+            "timestamp": message.timestamp, "status": message.status,
+            "error": message.error, "error_kind": message.error_kind}
+
+
+def chat_summary(info: ChatInfo) -> ChatSummary:
+    return {"id": info.id, "title": info.title, "updated_at": info.updated_at,
+            "message_count": info.message_count}
+
+
+def empty_stats() -> Stats:
+    return {"recent": [], "totals": {"replies": 0, "completed": 0, "stopped": 0,
+                                     "errors": 0, "tokens": 0}}
