@@ -120,3 +120,57 @@ def chat_summary(info: ChatInfo) -> ChatSummary:
 def empty_stats() -> Stats:
     return {"recent": [], "totals": {"replies": 0, "completed": 0, "stopped": 0,
                                      "errors": 0, "tokens": 0}}
+
+
+# Browser -> kernel: what each message type carries (validated in protocol.py).
+class SendCmd(TypedDict):
+    type: Literal["send"]
+    text: str
+    chat_id: str
+
+
+class ChatCmd(TypedDict):
+    """stop, regenerate, retry, retry_shorter, select_chat, delete, clear."""
+
+    type: str
+    chat_id: str
+
+
+class RenameCmd(TypedDict):
+    type: Literal["rename"]
+    chat_id: str
+    title: str
+
+
+class SearchCmd(TypedDict):
+    type: Literal["search"]
+    query: str
+
+
+class LoadOlderCmd(TypedDict):
+    type: Literal["load_older"]
+    chat_id: str
+    before: int
+
+
+class BareCmd(TypedDict):
+    """new_chat, dismiss_error."""
+
+    type: str
+
+
+COMMANDS: dict[str, type] = {
+    "send": SendCmd,
+    "stop": ChatCmd,
+    "regenerate": ChatCmd,
+    "retry": ChatCmd,
+    "retry_shorter": ChatCmd,
+    "new_chat": BareCmd,
+    "select_chat": ChatCmd,
+    "rename": RenameCmd,
+    "delete": ChatCmd,
+    "clear": ChatCmd,
+    "search": SearchCmd,
+    "load_older": LoadOlderCmd,
+    "dismiss_error": BareCmd,
+}
