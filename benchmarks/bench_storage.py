@@ -33,7 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from livechat_widget.chat_registry import ChatRegistry  # noqa: E402
-from livechat_widget.csv_storage import HEADER, CsvStore, _record  # noqa: E402
+from livechat_widget.csv_format import encode_record as _record  # noqa: E402
+from livechat_widget.csv_storage import HEADER, CsvStore  # noqa: E402
 
 WORDS = ("the quick brown fox jumps over a lazy dog, while \"quoted\" text, café, naïve, "
          "日本語, emoji 🚀 and numbers 1,234.5 keep the parser honest").split()

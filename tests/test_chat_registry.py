@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from livechat_widget.chat_registry import ChatInfo, ChatRegistry, SearchHit
-from livechat_widget.csv_storage import HEADER, CsvStore, Message, StorageError, _record
+from livechat_widget.csv_format import encode_record as _record
+from livechat_widget.csv_storage import HEADER, CsvStore, Message, StorageError
 
 
 @pytest.fixture

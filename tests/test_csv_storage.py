@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from livechat_widget import csv_storage
+from livechat_widget import csv_format, csv_storage, file_lock
 from livechat_widget.csv_storage import (
     CsvStore,
     Message,
@@ -108,7 +108,7 @@ def test_large_field_loads_with_the_default_field_size_limit(store, monkeypatch)
     chat = new_id()
     big = "é" * 300_000
     store.append(chat, "assistant", big)
-    monkeypatch.setattr(csv_storage, "_field_limit_raised", False)
+    monkeypatch.setattr(csv_format, "_field_limit_raised", False)
     old = csv.field_size_limit(131072)
     try:
         assert store.load(chat)[0].content == big
@@ -612,3 +612,25 @@ def test_load_records_matches_load(store: CsvStore) -> None:
     chat = new_id()
     rows = [store.append(chat, "user", c) for c in ("a", "b,\"c\"\n")]
     assert store.load_records(chat) == [[r.timestamp, r.user_id, r.role, r.content] for r in rows]
+
+
+def test_without_fcntl_the_store_works_in_one_process_and_says_so(store, monkeypatch) -> None:
+    # As on Windows: no fcntl module. One process can still use its chats.
+    monkeypatch.setattr(file_lock, "fcntl", None)
+    monkeypatch.setattr(file_lock, "_warned", False)
+    chat = new_id()
+    with pytest.warns(RuntimeWarning, match="no fcntl file locking"):
+        store.append(chat, "user", "hello")
+    store.append(chat, "assistant", "hi")  # warned once only
+    assert [r.content for r in store.load(chat)] == ["hello", "hi"]
+
+
+def test_the_package_imports_without_fcntl() -> None:
+    import subprocess
+    import sys
+
+    # (ChatWidget's own dependencies, e.g. ipykernel's, bring their Windows code paths.)
+    code = ("import sys; sys.modules['fcntl'] = None; import livechat_widget; "
+            "from livechat_widget import CsvStore, ChatRegistry, client_from_env; "
+            "from livechat_widget.file_lock import AVAILABLE; assert not AVAILABLE")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=HERE.parent)

@@ -1,0 +1,38 @@
+"""Advisory whole-file locks for the chat files, on every OS Python runs on.
+
+POSIX systems lock with ``fcntl.flock``, which also keeps writers in other processes
+(another kernel on the same folder) apart. Where ``fcntl`` does not exist (Windows) the
+files can still be used from one process: a warning says once that several processes
+writing the same chat folder are not kept apart there.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+SHARED = 1
+EXCLUSIVE = 2
+AVAILABLE = fcntl is not None
+_warned = False
+
+
+def lock(fd: int, kind: int) -> None:
+    """Block until ``fd``'s file is locked (``SHARED`` or ``EXCLUSIVE``); the lock goes
+    with the descriptor when it is closed."""
+    global _warned
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX if kind == EXCLUSIVE else fcntl.LOCK_SH)
+    elif not _warned:
+        _warned = True
+        warnings.warn(
+            "this platform has no fcntl file locking: chat files are safe to use from one "
+            "process, but two kernels writing the same chat folder are not kept apart",
+            RuntimeWarning, stacklevel=3)
