@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs, then runs all of it (Python, notebooks, browser).
+# The whole check, as CI runs it (.ci/run): installs what it needs, runs the linters and
+# type checkers, the whole suite (browser tests included), then the suite without
+# browsers on every other Python 3.10+ found here.
 # Usage: bash scripts/test.sh [extra pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +14,24 @@ if ! command -v chromium >/dev/null 2>&1; then
   $sudo_cmd apt-get install -y -q chromium
 fi
 
-# Installs the package (the build hook runs npm install + npm run build in js/).
-python3 -m pip install -q -e ".[test]"
+echo "== front end: install (locked) and build once"
+(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 
-# Front end: rebuild from the locked toolchain so the bundle matches the source.
-(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm run typecheck && npm test)
+echo "== package (the build hook skips the front end: it is built)"
+python3 -m pip install -q -e ".[test,e2e,lint]"
 
+echo "== checks: biome, tsc, ruff, ruff format, mypy"
+(cd js && npm run lint && npm run typecheck)
+python3 -m ruff check .
+python3 -m ruff format --check .
+python3 -m mypy
+
+echo "== front-end tests (vitest)"
+(cd js && npm test)
+
+echo "== the whole suite on $(python3 --version)"
 # pytest's exit code 5 (no tests collected) fails this script like any other failure.
 python3 -m pytest "$@"
+
+echo "== the suite without browsers on the other Pythons"
+python3 scripts/other_pythons.py

@@ -358,3 +358,11 @@ def shot(request):
         return path
 
     return take
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything here needs a browser and real servers: `pytest -m "not e2e"` skips it."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
