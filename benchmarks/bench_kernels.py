@@ -69,11 +69,26 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "livechat_widget.app", "--no-browser", "--port", str(port),
-             "--chat-logs", str(Path(tmp) / "logs"), "--provider", "demo",
-             "--pool-size", str(POOL_SIZE)],
-            env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "livechat_widget.app",
+                "--no-browser",
+                "--port",
+                str(port),
+                "--chat-logs",
+                str(Path(tmp) / "logs"),
+                "--provider",
+                "demo",
+                "--pool-size",
+                str(POOL_SIZE),
+            ],
+            env=env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             wait_listening(port, proc)
             at_start, _ = wait_for_count(proc.pid, POOL_SIZE, 120)
@@ -94,11 +109,18 @@ def main() -> None:
             at_end, waited = wait_for_count(proc.pid, POOL_SIZE, args.within)
         finally:
             stop(proc)
-    print(json.dumps({
-        "views": args.views, "pool_size": POOL_SIZE, "kernels_at_start": at_start,
-        "kernels_after_each_view": after_each, "kernels_at_end": at_end,
-        "seconds_waited": waited,
-    }))
+    print(
+        json.dumps(
+            {
+                "views": args.views,
+                "pool_size": POOL_SIZE,
+                "kernels_at_start": at_start,
+                "kernels_after_each_view": after_each,
+                "kernels_at_end": at_end,
+                "seconds_waited": waited,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -88,9 +88,6 @@ SCROLL = r"""
 """
 
 
-
-
-
 def long_chats(browser, repeats: int, step: int) -> dict:
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-long-") as tmp, TokenServer() as ts:
@@ -120,7 +117,8 @@ def long_chats(browser, repeats: int, step: int) -> dict:
                     "messages": n,
                     "paint_ms_median": statistics.median(r["paint_ms"] for r in ok) if ok else None,
                     "longest_task_ms_median": statistics.median(r["longest_task_ms"] for r in ok)
-                    if ok else None,
+                    if ok
+                    else None,
                     "longest_task_ms_max": max(r["longest_task_ms"] for r in ok) if ok else None,
                     "first_open": opens[n][0],
                     "runs": opens[n],
@@ -136,11 +134,14 @@ def long_chats(browser, repeats: int, step: int) -> dict:
                 log("scroll", i, r)
                 scrolls.append(r)
             out["scroll_back_1000"] = {
-                "chat_messages": n, "step_px_per_frame": step,
+                "chat_messages": n,
+                "step_px_per_frame": step,
                 "longest_frame_gap_ms_median": statistics.median(
-                    r["longest_frame_gap_ms"] for r in scrolls),
+                    r["longest_frame_gap_ms"] for r in scrolls
+                ),
                 "p95_frame_gap_ms_median": statistics.median(
-                    r["p95_frame_gap_ms"] for r in scrolls),
+                    r["p95_frame_gap_ms"] for r in scrolls
+                ),
                 "seconds_median": statistics.median(r["seconds"] for r in scrolls),
                 "runs": scrolls,
             }
@@ -156,13 +157,24 @@ def lab_cell(browser, repeats: int) -> dict:
         home = Path(tmp)
         root = home / "root"
         root.mkdir()
-        nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "c1",
-                         "metadata": {}, "outputs": [],
-                         "source": "from livechat_widget import ChatWidget\n"
-                                   f"ChatWidget(store={str(home / 'chat_logs')!r})"}],
-              "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                          "name": "python3"}},
-              "nbformat": 4, "nbformat_minor": 5}
+        nb = {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": "c1",
+                    "metadata": {},
+                    "outputs": [],
+                    "source": "from livechat_widget import ChatWidget\n"
+                    f"ChatWidget(store={str(home / 'chat_logs')!r})",
+                }
+            ],
+            "metadata": {
+                "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
         (root / "bench.ipynb").write_text(json.dumps(nb))
         settings = home / "settings"
         note = settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
@@ -170,22 +182,34 @@ def lab_cell(browser, repeats: int) -> dict:
         note.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
         port, token = free_port(), secrets.token_hex(16)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVECHAT_", "JUPYTER"))}
-        env.update(JUPYTER_CONFIG_DIR=str(home / "config"),
-                   JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-                   JUPYTERLAB_SETTINGS_DIR=str(settings),
-                   JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-                   IPYTHONDIR=str(home / "ipython"), LIVECHAT_PROVIDER="demo")
-        argv = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-                f"--LabApp.user_settings_dir={settings}",
-                f"--LabApp.workspaces_dir={home / 'workspaces'}",
-                "--ServerApp.terminals_enabled=False"]
+        env.update(
+            JUPYTER_CONFIG_DIR=str(home / "config"),
+            JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(settings),
+            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+            IPYTHONDIR=str(home / "ipython"),
+            LIVECHAT_PROVIDER="demo",
+        )
+        argv = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}",
+            "--ServerApp.terminals_enabled=False",
+        ]
         if os.geteuid() == 0:
             argv.append("--allow-root")
         out = open(home / "lab.log", "w")  # noqa: SIM115
-        lab = subprocess.Popen(argv, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+        lab = subprocess.Popen(
+            argv, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             base = f"http://127.0.0.1:{port}/"
             for _ in range(600):
@@ -210,22 +234,30 @@ def lab_cell(browser, repeats: int) -> dict:
         finally:
             stop(lab, signal.SIGTERM)
             out.close()
-    return {"first_run_s": times[0], "rerun_s_median": statistics.median(times[1:]),
-            "runs_s": times}
+    return {
+        "first_run_s": times[0],
+        "rerun_s_median": statistics.median(times[1:]),
+        "runs_s": times,
+    }
 
 
 def run_cell(page: Page) -> float:
     cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").first
-    page.evaluate("document.querySelectorAll('.livechat-root textarea, .livechat-root input')"
-                  ".forEach(e => e.dataset.benchOld = '1')")
+    page.evaluate(
+        "document.querySelectorAll('.livechat-root textarea, .livechat-root input')"
+        ".forEach(e => e.dataset.benchOld = '1')"
+    )
     cell.locator(".jp-InputPrompt").click()
-    page.wait_for_function("el => el.classList.contains('jp-mod-active')",
-                           arg=cell.element_handle())
+    page.wait_for_function(
+        "el => el.classList.contains('jp-mod-active')", arg=cell.element_handle()
+    )
     start = time.perf_counter()
     page.keyboard.press("Shift+Enter")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-OutputArea [aria-label=\"Message\"]')]"
-        ".some(e => !e.dataset.benchOld && e.offsetParent !== null)", polling="raf")
+        ".some(e => !e.dataset.benchOld && e.offsetParent !== null)",
+        polling="raf",
+    )
     elapsed = time.perf_counter() - start
     prompt = cell.locator(".jp-InputPrompt")
     for _ in range(600):  # wait for the cell to finish before the next run

@@ -161,9 +161,8 @@ CASES = [  # name, tokens, rate (tokens/s, 0 = unpaced)
 ]
 
 
-
-
 # ---------------------------------------------------------------- CPU accounting
+
 
 def tree(root: psutil.Process) -> list[psutil.Process]:
     try:
@@ -191,8 +190,9 @@ def cpu_snapshot(procs: list[psutil.Process]) -> dict[tuple[int, float], float]:
         try:
             with p.oneshot():
                 t = p.cpu_times()
-                snap[(p.pid, p.create_time())] = (t.user + t.system + t.children_user
-                                                  + t.children_system)
+                snap[(p.pid, p.create_time())] = (
+                    t.user + t.system + t.children_user + t.children_system
+                )
         except psutil.Error:
             pass
     return snap
@@ -204,10 +204,24 @@ def cpu_delta(before: dict, after: dict) -> float:
 
 # ---------------------------------------------------------------- servers
 
+
 def start_panel(port: int, base_url: str, log_path: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "panel", "serve", str(PEER_APP), "--address", "127.0.0.1",
-           "--port", str(port), "--allow-websocket-origin", f"127.0.0.1:{port}",
-           "--args", "--base-url", base_url]
+    cmd = [
+        sys.executable,
+        "-m",
+        "panel",
+        "serve",
+        str(PEER_APP),
+        "--address",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--allow-websocket-origin",
+        f"127.0.0.1:{port}",
+        "--args",
+        "--base-url",
+        base_url,
+    ]
     out = open(log_path, "a")  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     for _ in range(600):
@@ -221,19 +235,29 @@ def start_panel(port: int, base_url: str, log_path: Path) -> subprocess.Popen:
     raise RuntimeError("panel serve did not start")
 
 
-
 # ---------------------------------------------------------------- one reply
 
-def stream_once(page: Page, ts: TokenServer, *, mode: str, server: psutil.Process,
-                tokens: int, rate: float, cap: float) -> dict:
+
+def stream_once(
+    page: Page,
+    ts: TokenServer,
+    *,
+    mode: str,
+    server: psutil.Process,
+    tokens: int,
+    rate: float,
+    cap: float,
+) -> dict:
     """Send one message and measure its reply until it is all visible (or the cap)."""
     ts.tokens, ts.rate = tokens, rate
     ts.sent_at = []
-    box = page.get_by_role("textbox", name="Message") if mode == "ours" else \
-        page.get_by_role("textbox").first
+    box = (
+        page.get_by_role("textbox", name="Message")
+        if mode == "ours"
+        else page.get_by_role("textbox").first
+    )
     box.fill(f"stream {tokens} tokens")
-    before = page.evaluate("document.querySelectorAll('.lc-msg[data-role=\"assistant\"]')"
-                           ".length")
+    before = page.evaluate("document.querySelectorAll('.lc-msg[data-role=\"assistant\"]').length")
     page.evaluate("window.__bench.start()")
     cpu0_server, cpu0_browser = cpu_snapshot(tree(server)), cpu_snapshot(chromium_procs())
     started = time.time()
@@ -244,21 +268,30 @@ def stream_once(page: Page, ts: TokenServer, *, mode: str, server: psutil.Proces
             page.wait_for_function(
                 "n => document.querySelectorAll('.lc-msg[data-role=\"assistant\"]').length > n"
                 " && !document.querySelector('.lc-streaming')",
-                arg=before, timeout=cap * 1000, polling=100)
+                arg=before,
+                timeout=cap * 1000,
+                polling=100,
+            )
         else:
-            page.wait_for_function("n => window.__bench.lastIndex >= n - 1", arg=tokens,
-                                   timeout=cap * 1000, polling=100)
+            page.wait_for_function(
+                "n => window.__bench.lastIndex >= n - 1",
+                arg=tokens,
+                timeout=cap * 1000,
+                polling=100,
+            )
     except PlaywrightTimeout:
         capped = True
     elapsed = time.time() - started
     cpu_server = cpu_delta(cpu0_server, cpu_snapshot(tree(server)))
     cpu_browser = cpu_delta(cpu0_browser, cpu_snapshot(chromium_procs()))
-    b = page.evaluate("(() => { const b = window.__bench; b.stop(); const g = b.gaps.slice()"
-                      ".sort((x, y) => x - y); return { maxGap: b.maxGap, visible: b.visible,"
-                      " lastIndex: b.lastIndex, wsIn: b.wsIn, wsInMsgs: b.wsInMsgs, wsOut:"
-                      " b.wsOut, frames: g.length, p95Gap: g.length ? g[Math.floor(0.95 *"
-                      " (g.length - 1))] : 0, longestTask: Math.max(0, ...b.longtasks),"
-                      " text: b.finalText() }; })()")
+    b = page.evaluate(
+        "(() => { const b = window.__bench; b.stop(); const g = b.gaps.slice()"
+        ".sort((x, y) => x - y); return { maxGap: b.maxGap, visible: b.visible,"
+        " lastIndex: b.lastIndex, wsIn: b.wsIn, wsInMsgs: b.wsInMsgs, wsOut:"
+        " b.wsOut, frames: g.length, p95Gap: g.length ? g[Math.floor(0.95 *"
+        " (g.length - 1))] : 0, longestTask: Math.max(0, ...b.longtasks),"
+        " text: b.finalText() }; })()"
+    )
     shown = {int(m) for m in re.findall(r"t(\d+)", b.pop("text"))}
     sent = list(ts.sent_at)
     visible = b["visible"]
@@ -268,32 +301,55 @@ def stream_once(page: Page, ts: TokenServer, *, mode: str, server: psutil.Proces
     span = max(last_visible - first_sent, 1e-3)
     n_visible = len(shown & set(range(tokens)))
     result = {
-        "tokens": tokens, "rate_tokens_per_s": rate or "unpaced",
-        "capped": capped, "elapsed_s": round(elapsed, 3),
-        "visible_tokens": n_visible, "lost_tokens": tokens - n_visible,
+        "tokens": tokens,
+        "rate_tokens_per_s": rate or "unpaced",
+        "capped": capped,
+        "elapsed_s": round(elapsed, 3),
+        "visible_tokens": n_visible,
+        "lost_tokens": tokens - n_visible,
         "first_token_to_last_visible_s": round(span, 3),
         "visible_tokens_per_s": round(n_visible / span, 1),
-        "ws_bytes_in": b["wsIn"], "ws_messages_in": b["wsInMsgs"], "ws_bytes_out": b["wsOut"],
-        "cpu_s_server": round(cpu_server, 3), "cpu_s_browser": round(cpu_browser, 3),
-        "longest_frame_gap_ms": round(b["maxGap"], 1), "p95_frame_gap_ms": round(b["p95Gap"], 1),
-        "frames": b["frames"], "longest_task_ms": round(b["longestTask"], 1),
+        "ws_bytes_in": b["wsIn"],
+        "ws_messages_in": b["wsInMsgs"],
+        "ws_bytes_out": b["wsOut"],
+        "cpu_s_server": round(cpu_server, 3),
+        "cpu_s_browser": round(cpu_browser, 3),
+        "longest_frame_gap_ms": round(b["maxGap"], 1),
+        "p95_frame_gap_ms": round(b["p95Gap"], 1),
+        "frames": b["frames"],
+        "longest_task_ms": round(b["longestTask"], 1),
     }
     if rate:
-        lat = sorted(visible[i] - sent[i] * 1000 for i in range(min(len(visible), len(sent)))
-                     if visible[i] and sent[i])
+        lat = sorted(
+            visible[i] - sent[i] * 1000
+            for i in range(min(len(visible), len(sent)))
+            if visible[i] and sent[i]
+        )
         if lat:
             result["token_to_screen_ms"] = {
                 "p50": round(statistics.median(lat), 1),
-                "p95": round(lat[int(0.95 * (len(lat) - 1))], 1), "max": round(lat[-1], 1),
-                "tokens_measured": len(lat)}
+                "p95": round(lat[int(0.95 * (len(lat) - 1))], 1),
+                "max": round(lat[-1], 1),
+                "tokens_measured": len(lat),
+            }
     return result
 
 
 # ---------------------------------------------------------------- summary
 
-METRICS = ["visible_tokens", "lost_tokens", "first_token_to_last_visible_s",
-           "visible_tokens_per_s", "ws_bytes_in", "ws_messages_in", "cpu_s_server",
-           "cpu_s_browser", "longest_frame_gap_ms", "p95_frame_gap_ms", "longest_task_ms"]
+METRICS = [
+    "visible_tokens",
+    "lost_tokens",
+    "first_token_to_last_visible_s",
+    "visible_tokens_per_s",
+    "ws_bytes_in",
+    "ws_messages_in",
+    "cpu_s_server",
+    "cpu_s_browser",
+    "longest_frame_gap_ms",
+    "p95_frame_gap_ms",
+    "longest_task_ms",
+]
 
 
 def medians(runs: list[dict]) -> dict:
@@ -305,8 +361,12 @@ def medians(runs: list[dict]) -> dict:
     lat = [r["token_to_screen_ms"]["p95"] for r in runs if "token_to_screen_ms" in r]
     if lat:
         out["token_to_screen_p95_ms"] = round(statistics.median(lat), 1)
-        out["token_to_screen_p50_ms"] = round(statistics.median(
-            r["token_to_screen_ms"]["p50"] for r in runs if "token_to_screen_ms" in r), 1)
+        out["token_to_screen_p50_ms"] = round(
+            statistics.median(
+                r["token_to_screen_ms"]["p50"] for r in runs if "token_to_screen_ms" in r
+            ),
+            1,
+        )
     out["runs"] = len(runs)
     out["capped_runs"] = sum(r["capped"] for r in runs)
     return out
@@ -314,15 +374,22 @@ def medians(runs: list[dict]) -> dict:
 
 def ratios(ours: dict, peer: dict) -> dict:
     out = {}
-    for key in ["visible_tokens_per_s", "first_token_to_last_visible_s", "ws_bytes_in",
-                "cpu_s_server", "cpu_s_browser", "longest_frame_gap_ms",
-                "token_to_screen_p95_ms"]:
+    for key in [
+        "visible_tokens_per_s",
+        "first_token_to_last_visible_s",
+        "ws_bytes_in",
+        "cpu_s_server",
+        "cpu_s_browser",
+        "longest_frame_gap_ms",
+        "token_to_screen_p95_ms",
+    ]:
         if key in ours and key in peer and peer[key]:
             out[key] = round(ours[key] / peer[key], 4)
     return out
 
 
 # ---------------------------------------------------------------- main
+
 
 def run(runs: int, peer_long_runs: int, cap: float, scale: int) -> dict:
     results: dict = {"cpu_count": os.cpu_count(), "cap_s": cap, "cases": {}}
@@ -336,8 +403,9 @@ def run(runs: int, peer_long_runs: int, cap: float, scale: int) -> dict:
         peer_url = f"http://127.0.0.1:{peer_port}/{PEER_APP.stem}"
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+                browser = pw.chromium.launch(
+                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                )
                 ours_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
                 ours_ctx.route("**/*", only_local)
                 ours_page = ours_ctx.new_page()
@@ -347,9 +415,15 @@ def run(runs: int, peer_long_runs: int, cap: float, scale: int) -> dict:
 
                 def ours_run(tokens: int, rate: float) -> dict:
                     new_chat(ours_page)
-                    return stream_once(ours_page, ts, mode="ours",
-                                       server=psutil.Process(app.pid), tokens=tokens,
-                                       rate=rate, cap=cap)
+                    return stream_once(
+                        ours_page,
+                        ts,
+                        mode="ours",
+                        server=psutil.Process(app.pid),
+                        tokens=tokens,
+                        rate=rate,
+                        cap=cap,
+                    )
 
                 def peer_run(tokens: int, rate: float) -> dict:
                     nonlocal peer
@@ -361,9 +435,15 @@ def run(runs: int, peer_long_runs: int, cap: float, scale: int) -> dict:
                     page.get_by_role("textbox").first.wait_for(timeout=120_000)
                     time.sleep(0.5)  # let the session settle
                     try:
-                        result = stream_once(page, ts, mode="panel",
-                                             server=psutil.Process(peer.pid), tokens=tokens,
-                                             rate=rate, cap=cap)
+                        result = stream_once(
+                            page,
+                            ts,
+                            mode="panel",
+                            server=psutil.Process(peer.pid),
+                            tokens=tokens,
+                            rate=rate,
+                            cap=cap,
+                        )
                     finally:
                         ctx.close()
                     if result["capped"]:  # the callback would keep going: restart the server
@@ -373,21 +453,39 @@ def run(runs: int, peer_long_runs: int, cap: float, scale: int) -> dict:
 
                 for name, tokens, rate in CASES:
                     tokens //= scale
-                    case = {"tokens": tokens, "rate_tokens_per_s": rate or "unpaced",
-                            "ours_runs": [], "peer_runs": []}
+                    case = {
+                        "tokens": tokens,
+                        "rate_tokens_per_s": rate or "unpaced",
+                        "ours_runs": [],
+                        "peer_runs": [],
+                    }
                     peer_runs = peer_long_runs if tokens >= 20000 // scale else runs
                     for i in range(runs):
                         order = ["ours", "peer"] if i % 2 == 0 else ["peer", "ours"]
                         for who in order:
                             if who == "peer" and i >= peer_runs:
                                 continue
-                            r = ours_run(tokens, rate) if who == "ours" else \
-                                peer_run(tokens, rate)
+                            r = ours_run(tokens, rate) if who == "ours" else peer_run(tokens, rate)
                             case[f"{who}_runs"].append(r)
-                            log(name, who, i, json.dumps({k: r[k] for k in (
-                                "capped", "visible_tokens", "first_token_to_last_visible_s",
-                                "visible_tokens_per_s", "cpu_s_server", "cpu_s_browser",
-                                "longest_frame_gap_ms")}))
+                            log(
+                                name,
+                                who,
+                                i,
+                                json.dumps(
+                                    {
+                                        k: r[k]
+                                        for k in (
+                                            "capped",
+                                            "visible_tokens",
+                                            "first_token_to_last_visible_s",
+                                            "visible_tokens_per_s",
+                                            "cpu_s_server",
+                                            "cpu_s_browser",
+                                            "longest_frame_gap_ms",
+                                        )
+                                    }
+                                ),
+                            )
                     case["ours"] = medians(case["ours_runs"])
                     case["peer"] = medians(case["peer_runs"])
                     case["ratio_ours_over_peer"] = ratios(case["ours"], case["peer"])
@@ -402,28 +500,32 @@ def run(runs: int, peer_long_runs: int, cap: float, scale: int) -> dict:
 
 def versions() -> dict:
     from importlib.metadata import version
+
     out = {}
     for pkg in ("livechat-widget", "panel", "bokeh", "voila", "anywidget", "playwright"):
         with contextlib.suppress(Exception):
             out[pkg] = version(pkg)
     with contextlib.suppress(Exception):
-        out["chromium"] = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True,
-                                         text=True, timeout=30).stdout.strip()
+        out["chromium"] = subprocess.run(
+            ["/usr/bin/chromium", "--version"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per tool and case (5)")
-    parser.add_argument("--peer-long-runs", type=int, default=2,
-                        help="Panel runs of the 20,000-token case (2)")
+    parser.add_argument(
+        "--peer-long-runs", type=int, default=2, help="Panel runs of the 20,000-token case (2)"
+    )
     parser.add_argument("--cap", type=float, default=120.0, help="seconds per run at most (120)")
     parser.add_argument("--quick", action="store_true", help="1/10 of the tokens, 1 run")
     args = parser.parse_args()
     if args.quick:
         args.runs = args.peer_long_runs = 1
-    print(json.dumps(run(args.runs, args.peer_long_runs, args.cap, 10 if args.quick else 1),
-                     indent=2))
+    print(
+        json.dumps(run(args.runs, args.peer_long_runs, args.cap, 10 if args.quick else 1), indent=2)
+    )
 
 
 if __name__ == "__main__":

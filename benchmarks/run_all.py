@@ -85,6 +85,7 @@ def log(*args: object) -> None:
 
 # ---------------------------------------------------------------- machine hygiene
 
+
 def foreign_processes() -> list[str]:
     """Browser/notebook servers running on this machine that this run did not start."""
     import psutil
@@ -96,7 +97,7 @@ def foreign_processes() -> list[str]:
             continue
         cmd = " ".join(p.info["cmdline"] or [p.info["name"] or ""]).lower()
         if any(w in cmd for w in WATCH) and "run_all.py" not in cmd:
-            found.append(f'{p.info["pid"]} {cmd[:100]}')
+            found.append(f"{p.info['pid']} {cmd[:100]}")
     return found
 
 
@@ -107,11 +108,16 @@ def wait_quiet(limit: float) -> dict:
         log(f"waiting for a quiet machine: {len(others)} other processes, e.g. {others[0]}")
         time.sleep(15)
         others = foreign_processes()
-    return {"quiet": not others, "waited_s": round(time.time() - start),
-            "other_processes_at_start": others[:10], "loadavg_at_start": os.getloadavg()}
+    return {
+        "quiet": not others,
+        "waited_s": round(time.time() - start),
+        "other_processes_at_start": others[:10],
+        "loadavg_at_start": os.getloadavg(),
+    }
 
 
 # ---------------------------------------------------------------- running
+
 
 def run_bench(name: str, quick: bool) -> dict:
     script, args, quick_args = BENCHES[name]
@@ -128,31 +134,46 @@ def run_bench(name: str, quick: bool) -> dict:
         data = {"error": f"exit {proc.returncode}; no JSON", "stdout_tail": proc.stdout[-2000:]}
     if proc.returncode:
         data["exit_code"] = proc.returncode
-    return {"seconds": seconds, "command": " ".join(["python3", f"benchmarks/{script}",
-                                                     *argv[2:]]),
-            "other_processes_during": len(others),
-            "other_processes_list": others[:5], "loadavg_after": os.getloadavg(),
-            "result": data}
+    return {
+        "seconds": seconds,
+        "command": " ".join(["python3", f"benchmarks/{script}", *argv[2:]]),
+        "other_processes_during": len(others),
+        "other_processes_list": others[:5],
+        "loadavg_after": os.getloadavg(),
+        "result": data,
+    }
 
 
 def versions() -> dict:
     from importlib.metadata import version
 
     out = {"python": platform.python_version(), "platform": platform.platform()}
-    for pkg in ("livechat-widget", "anywidget", "ipywidgets", "voila", "jupyterlab", "panel",
-                "bokeh", "playwright", "httpx"):
+    for pkg in (
+        "livechat-widget",
+        "anywidget",
+        "ipywidgets",
+        "voila",
+        "jupyterlab",
+        "panel",
+        "bokeh",
+        "playwright",
+        "httpx",
+    ):
         with contextlib.suppress(Exception):
             out[pkg] = version(pkg)
     with contextlib.suppress(Exception):
-        out["chromium"] = subprocess.run(["/usr/bin/chromium", "--version"], text=True,
-                                         capture_output=True, timeout=30).stdout.strip()
+        out["chromium"] = subprocess.run(
+            ["/usr/bin/chromium", "--version"], text=True, capture_output=True, timeout=30
+        ).stdout.strip()
     with contextlib.suppress(Exception):
-        out["git_commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], text=True,
-                                           capture_output=True, cwd=HERE).stdout.strip()
+        out["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], text=True, capture_output=True, cwd=HERE
+        ).stdout.strip()
     return out
 
 
 # ---------------------------------------------------------------- targets
+
 
 def get(d: dict, *keys, default=None):
     for k in keys:
@@ -162,8 +183,7 @@ def get(d: dict, *keys, default=None):
     return d
 
 
-def target(name: str, measured, limit, *, higher_is_better: bool = False,
-           unit: str = "") -> dict:
+def target(name: str, measured, limit, *, higher_is_better: bool = False, unit: str = "") -> dict:
     if measured is None:
         return {"target": name, "measured": None, "met": False, "margin": "not measured"}
     met = measured >= limit if higher_is_better else measured <= limit
@@ -171,8 +191,11 @@ def target(name: str, measured, limit, *, higher_is_better: bool = False,
         margin = f"{measured / limit:.2f}x the target" if limit else ""
     else:
         diff = measured - limit
-        margin = (f"{-diff:.3g}{unit} under" if diff <= 0 else f"{diff:.3g}{unit} over "
-                  f"({measured / limit:.2f}x)")
+        margin = (
+            f"{-diff:.3g}{unit} under"
+            if diff <= 0
+            else f"{diff:.3g}{unit} over ({measured / limit:.2f}x)"
+        )
     return {"target": name, "measured": measured, "limit": limit, "met": met, "margin": margin}
 
 
@@ -181,47 +204,101 @@ def targets(r: dict) -> list[dict]:
     ab = get(r, "stream_ab", "result", "cases", default={})
     if ab:
         lost = [run["lost_tokens"] for case in ab.values() for run in case["ours_runs"]]
-        out.append(target("streaming: zero lost tokens in every run (ours)", max(lost), 0,
-                          unit=" tokens"))
+        out.append(
+            target("streaming: zero lost tokens in every run (ours)", max(lost), 0, unit=" tokens")
+        )
         ratio = get(ab, "unpaced_20000", "ratio_ours_over_peer", "visible_tokens_per_s")
-        out.append(target(">= 1,000x Panel's visible tokens/s, unpaced 20,000 tokens", ratio,
-                          1000, higher_is_better=True))
+        out.append(
+            target(
+                ">= 1,000x Panel's visible tokens/s, unpaced 20,000 tokens",
+                ratio,
+                1000,
+                higher_is_better=True,
+            )
+        )
         paced = get(ab, "paced_6000_at_2000_per_s", "ours", default={})
         full = paced.get("lost_tokens") == 0
-        out.append(target("6,000 tokens at 2,000/s fully visible within 3.1 s of first token",
-                          paced.get("first_token_to_last_visible_s") if full else None, 3.1,
-                          unit=" s"))
-        out.append(target("p95 token-to-screen at 2,000 tokens/s <= 50 ms",
-                          paced.get("token_to_screen_p95_ms"), 50, unit=" ms"))
+        out.append(
+            target(
+                "6,000 tokens at 2,000/s fully visible within 3.1 s of first token",
+                paced.get("first_token_to_last_visible_s") if full else None,
+                3.1,
+                unit=" s",
+            )
+        )
+        out.append(
+            target(
+                "p95 token-to-screen at 2,000 tokens/s <= 50 ms",
+                paced.get("token_to_screen_p95_ms"),
+                50,
+                unit=" ms",
+            )
+        )
         gaps = {k: case["ours"]["longest_frame_gap_ms"] for k, case in ab.items()}
         worst = max(gaps, key=gaps.get)
-        out.append(target(f"longest frame gap while streaming <= 35 ms (worst case: {worst})",
-                          gaps[worst], 35, unit=" ms"))
+        out.append(
+            target(
+                f"longest frame gap while streaming <= 35 ms (worst case: {worst})",
+                gaps[worst],
+                35,
+                unit=" ms",
+            )
+        )
     lc = get(r, "long_chats", "result", default={})
     if "open_chat_20000" in lc:
-        out.append(target("20,000-message chat painted <= 300 ms",
-                          lc["open_chat_20000"]["paint_ms_median"], 300, unit=" ms"))
+        out.append(
+            target(
+                "20,000-message chat painted <= 300 ms",
+                lc["open_chat_20000"]["paint_ms_median"],
+                300,
+                unit=" ms",
+            )
+        )
         worst = max(lc[f"open_chat_{n}"]["longest_task_ms_max"] for n in (200, 2000, 20000))
-        out.append(target("no main-thread task over 100 ms while opening (worst of all opens)",
-                          worst, 100, unit=" ms"))
-        out.append(target("2,000-message chat painted <= 80 ms",
-                          lc["open_chat_2000"]["paint_ms_median"], 80, unit=" ms"))
+        out.append(
+            target(
+                "no main-thread task over 100 ms while opening (worst of all opens)",
+                worst,
+                100,
+                unit=" ms",
+            )
+        )
+        out.append(
+            target(
+                "2,000-message chat painted <= 80 ms",
+                lc["open_chat_2000"]["paint_ms_median"],
+                80,
+                unit=" ms",
+            )
+        )
     st = get(r, "startup", "result", default={})
     if st:
-        out.append(target("new visitor, warm server, preheated kernels: usable widget <= 1.0 s",
-                          get(st, "preheated_kernels", "new_visitor_s", "median"), 1.0,
-                          unit=" s"))
+        out.append(
+            target(
+                "new visitor, warm server, preheated kernels: usable widget <= 1.0 s",
+                get(st, "preheated_kernels", "new_visitor_s", "median"),
+                1.0,
+                unit=" s",
+            )
+        )
     storage = get(r, "storage", "result", default={})
     for key in ("load", "registry_build", "append"):
         if key in storage:
             s = storage[key]
             value = s.get("rows_per_second_median", s.get("ratio"))
-            out.append({"target": f"storage {key}: {s['target']}", "measured": value,
-                        "met": s["ok"], "margin": ""})
+            out.append(
+                {
+                    "target": f"storage {key}: {s['target']}",
+                    "measured": value,
+                    "met": s["ok"],
+                    "margin": "",
+                }
+            )
     return out
 
 
 # ---------------------------------------------------------------- report
+
 
 def fmt(v) -> str:
     if v is None:
@@ -263,133 +340,190 @@ def markdown(res: dict) -> str:
         f"{env['platform']}, Python {env['python']}. Raw figures: "
         "[results.json](results.json).",
         "",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in env.items()
-                                 if k not in ("cpu_count", "platform", "python")) + ".",
+        "Versions: "
+        + ", ".join(
+            f"{k} {v}" for k, v in env.items() if k not in ("cpu_count", "platform", "python")
+        )
+        + ".",
         "",
     ]
     q = res["machine"]
     if q["quiet"]:
-        lines.append(f"The machine was quiet at the start (no other browser or notebook "
-                     f"server; load average {q['loadavg_at_start'][0]:.2f}).")
+        lines.append(
+            f"The machine was quiet at the start (no other browser or notebook "
+            f"server; load average {q['loadavg_at_start'][0]:.2f})."
+        )
     else:
-        lines.append(f"**The machine was not quiet**: after waiting {q['waited_s']} s, "
-                     f"{len(q['other_processes_at_start'])} processes not started by this run "
-                     "(browsers / notebook servers of other work on the same 2 cores) were "
-                     f"still running (load average {q['loadavg_at_start'][0]:.2f}); figures "
-                     "that depend on CPU time are noisier than on an idle machine.")
-    busy = [f"{k} ({v['other_processes_during']})" for k, v in r.items()
-            if v.get("other_processes_during")]
+        lines.append(
+            f"**The machine was not quiet**: after waiting {q['waited_s']} s, "
+            f"{len(q['other_processes_at_start'])} processes not started by this run "
+            "(browsers / notebook servers of other work on the same 2 cores) were "
+            f"still running (load average {q['loadavg_at_start'][0]:.2f}); figures "
+            "that depend on CPU time are noisier than on an idle machine."
+        )
+    busy = [
+        f"{k} ({v['other_processes_during']})"
+        for k, v in r.items()
+        if v.get("other_processes_during")
+    ]
     if busy:
-        lines.append("Other processes seen when each benchmark started: " + ", ".join(busy)
-                     + ".")
+        lines.append("Other processes seen when each benchmark started: " + ", ".join(busy) + ".")
     lines += ["", "## Targets", "", "| target | measured | met | margin |", "|---|---|---|---|"]
     for t in res["targets"]:
-        lines.append(f"| {t['target']} | {fmt(t['measured'])} | "
-                     f"{'yes' if t['met'] else '**no**'} | {t['margin']} |")
+        lines.append(
+            f"| {t['target']} | {fmt(t['measured'])} | "
+            f"{'yes' if t['met'] else '**no**'} | {t['margin']} |"
+        )
 
     ab = get(r, "stream_ab", "result", default={})
     if ab.get("cases"):
-        lines += ["", "## Streaming: livechat (Voila) vs. Panel ChatInterface", "",
-                  "Same token source (OpenAI-compatible SSE on 127.0.0.1), same headless "
-                  "Chromium, runs alternating A/B; medians. Panel's idiomatic streaming "
-                  "(a generator callback yielding the growing message) re-renders the whole "
-                  f"message per token, so its runs stop at a {fmt(ab.get('cap_s'))} s cap "
-                  "(tokens visible at the cap and the rate so far are reported). "
-                  "Token-to-screen: send time at the token server to the DOM update showing "
-                  "the token (ours updates the DOM in an animation frame, painted right "
-                  "after; Panel updates on websocket messages, painted at the next frame).",
-                  ""]
+        lines += [
+            "",
+            "## Streaming: livechat (Voila) vs. Panel ChatInterface",
+            "",
+            "Same token source (OpenAI-compatible SSE on 127.0.0.1), same headless "
+            "Chromium, runs alternating A/B; medians. Panel's idiomatic streaming "
+            "(a generator callback yielding the growing message) re-renders the whole "
+            f"message per token, so its runs stop at a {fmt(ab.get('cap_s'))} s cap "
+            "(tokens visible at the cap and the rate so far are reported). "
+            "Token-to-screen: send time at the token server to the DOM update showing "
+            "the token (ours updates the DOM in an animation frame, painted right "
+            "after; Panel updates on websocket messages, painted at the next frame).",
+            "",
+        ]
         for name, case in ab["cases"].items():
             o, p, ratio = case["ours"], case["peer"], case["ratio_ours_over_peer"]
             capped = f", {p['capped_runs']} capped" if p["capped_runs"] else ""
-            lines += [f"### {name.replace('_', ' ')} ({o['runs']} runs ours, {p['runs']} "
-                      f"Panel{capped})",
-                      "", "| | livechat | Panel | ours / Panel |", "|---|---|---|---|"]
+            lines += [
+                f"### {name.replace('_', ' ')} ({o['runs']} runs ours, {p['runs']} Panel{capped})",
+                "",
+                "| | livechat | Panel | ours / Panel |",
+                "|---|---|---|---|",
+            ]
             for label, key in AB_ROWS:
                 if key == "lost_tokens" and p["capped_runs"]:
-                    lines.append(f"| lost tokens | {fmt(o.get(key))} | – (capped: "
-                                 f"{fmt(p.get(key))} not yet shown) | – |")
+                    lines.append(
+                        f"| lost tokens | {fmt(o.get(key))} | – (capped: "
+                        f"{fmt(p.get(key))} not yet shown) | – |"
+                    )
                 elif key in o or key in p:
-                    lines.append(f"| {label} | {fmt(o.get(key))} | {fmt(p.get(key))} | "
-                                 f"{fmt(ratio.get(key))} |")
+                    lines.append(
+                        f"| {label} | {fmt(o.get(key))} | {fmt(p.get(key))} | "
+                        f"{fmt(ratio.get(key))} |"
+                    )
             lines.append("")
     lc = get(r, "long_chats", "result", default={})
     if lc:
-        lines += ["## Long chats (livechat in Voila)", "",
-                  "| chat | paint (median ms) | first open (ms) | longest task (median / max ms) "
-                  "|", "|---|---|---|---|"]
+        lines += [
+            "## Long chats (livechat in Voila)",
+            "",
+            "| chat | paint (median ms) | first open (ms) | longest task (median / max ms) |",
+            "|---|---|---|---|",
+        ]
         for n in (200, 2000, 20000):
             c = lc.get(f"open_chat_{n}")
             if c:
-                lines.append(f"| {n:,} messages | {fmt(c['paint_ms_median'])} | "
-                             f"{fmt(c['first_open'].get('paint_ms'))} | "
-                             f"{fmt(c['longest_task_ms_median'])} / "
-                             f"{fmt(c['longest_task_ms_max'])} |")
+                lines.append(
+                    f"| {n:,} messages | {fmt(c['paint_ms_median'])} | "
+                    f"{fmt(c['first_open'].get('paint_ms'))} | "
+                    f"{fmt(c['longest_task_ms_median'])} / "
+                    f"{fmt(c['longest_task_ms_max'])} |"
+                )
         s = lc.get("scroll_back_1000")
         if s:
             run0 = s["runs"][0]
-            lines += ["", f"Scrolling back through 1,000 older messages of the 20,000-message "
-                      f"chat ({s['step_px_per_frame']} px per frame, {len(s['runs'])} runs, "
-                      f"medians): {fmt(s['seconds_median'])} s, longest frame gap "
-                      f"{fmt(s['longest_frame_gap_ms_median'])} ms, p95 frame gap "
-                      f"{fmt(s['p95_frame_gap_ms_median'])} ms; first run: "
-                      f"{run0['older_pages_loaded']} older pages loaded, "
-                      f"{run0['frame_gaps_over_50ms']} frame gaps over 50 ms, longest task "
-                      f"{fmt(run0['longest_task_ms'])} ms, {run0['bubbles_in_dom']} bubbles in "
-                      "the DOM at the end.", ""]
+            lines += [
+                "",
+                f"Scrolling back through 1,000 older messages of the 20,000-message "
+                f"chat ({s['step_px_per_frame']} px per frame, {len(s['runs'])} runs, "
+                f"medians): {fmt(s['seconds_median'])} s, longest frame gap "
+                f"{fmt(s['longest_frame_gap_ms_median'])} ms, p95 frame gap "
+                f"{fmt(s['p95_frame_gap_ms_median'])} ms; first run: "
+                f"{run0['older_pages_loaded']} older pages loaded, "
+                f"{run0['frame_gaps_over_50ms']} frame gaps over 50 ms, longest task "
+                f"{fmt(run0['longest_task_ms'])} ms, {run0['bubbles_in_dom']} bubbles in "
+                "the DOM at the end.",
+                "",
+            ]
     st = get(r, "startup", "result", default={})
     lab = get(lc, "jupyterlab_cell_to_widget", default={})
     if st or lab:
         lines += ["## Startup", "", "| | seconds |", "|---|---|"]
-        for mode, label in (("preheated_kernels", "preheated kernels (default)"),
-                            ("no_preheat", "--no-preheat")):
+        for mode, label in (
+            ("preheated_kernels", "preheated kernels (default)"),
+            ("no_preheat", "--no-preheat"),
+        ):
             m = st.get(mode)
             if m:
-                lines.append(f"| `livechat` cold start to usable widget, {label} | "
-                             f"{fmt(m['cold_start_s'])} |")
-                lines.append(f"| new visitor on a warm server, {label} (median) | "
-                             f"{fmt(m['new_visitor_s']['median'])} |")
+                lines.append(
+                    f"| `livechat` cold start to usable widget, {label} | "
+                    f"{fmt(m['cold_start_s'])} |"
+                )
+                lines.append(
+                    f"| new visitor on a warm server, {label} (median) | "
+                    f"{fmt(m['new_visitor_s']['median'])} |"
+                )
         if lab:
-            lines.append(f"| JupyterLab: Shift+Enter on `ChatWidget()` to usable widget, first "
-                         f"run in a fresh kernel | {fmt(lab['first_run_s'])} |")
+            lines.append(
+                f"| JupyterLab: Shift+Enter on `ChatWidget()` to usable widget, first "
+                f"run in a fresh kernel | {fmt(lab['first_run_s'])} |"
+            )
             lines.append(f"| JupyterLab: same, re-run (median) | {fmt(lab['rerun_s_median'])} |")
         lines.append("")
     storage = get(r, "storage", "result", default={})
     client = get(r, "client", "result", default={})
     if storage or client:
-        lines += ["## Storage and client", "", "| figure | value | baseline | ratio |",
-                  "|---|---|---|---|"]
+        lines += [
+            "## Storage and client",
+            "",
+            "| figure | value | baseline | ratio |",
+            "|---|---|---|---|",
+        ]
         if "load" in storage:
             s = storage["load"]
-            lines.append(f"| CsvStore.load, {s['rows']:,} rows (s, median) | "
-                         f"{s['seconds_median']} | {s['baseline_seconds_median']} (csv.reader) "
-                         f"| {s['ratio']} |")
+            lines.append(
+                f"| CsvStore.load, {s['rows']:,} rows (s, median) | "
+                f"{s['seconds_median']} | {s['baseline_seconds_median']} (csv.reader) "
+                f"| {s['ratio']} |"
+            )
         if "registry_build" in storage:
             s = storage["registry_build"]
-            lines.append(f"| ChatRegistry build, {s['chats']:,} chats x {s['rows_per_chat']} "
-                         f"rows (s, median) | {s['seconds_median']} | "
-                         f"{s['baseline_seconds_median']} (csv.reader) | {s['ratio']} |")
+            lines.append(
+                f"| ChatRegistry build, {s['chats']:,} chats x {s['rows_per_chat']} "
+                f"rows (s, median) | {s['seconds_median']} | "
+                f"{s['baseline_seconds_median']} (csv.reader) | {s['ratio']} |"
+            )
         if "append" in storage:
             s = storage["append"]
-            lines.append(f"| CsvStore.append (rows/s, median) | {s['rows_per_second_median']:,}"
-                         f" | {s['baseline_rows_per_second_median']:,} (os.write+fsync) | "
-                         f"{s['ratio']} |")
+            lines.append(
+                f"| CsvStore.append (rows/s, median) | {s['rows_per_second_median']:,}"
+                f" | {s['baseline_rows_per_second_median']:,} (os.write+fsync) | "
+                f"{s['ratio']} |"
+            )
         for chunks in ("64KiB_chunks", "event_sized_chunks"):
             s = get(client, "sse_parser", chunks)
             if s:
-                lines.append(f"| SSE parser, {chunks.replace('_', ' ')} (MB/s) | "
-                             f"{s['sse_parser_mb_s']} | {s['bare_line_split_mb_s']} (bare line "
-                             f"split) | {s['parser_vs_bare_ratio']} |")
+                lines.append(
+                    f"| SSE parser, {chunks.replace('_', ' ')} (MB/s) | "
+                    f"{s['sse_parser_mb_s']} | {s['bare_line_split_mb_s']} (bare line "
+                    f"split) | {s['parser_vs_bare_ratio']} |"
+                )
         s = client.get("client_overhead")
         if s:
-            lines.append(f"| OpenAI client per piece (µs) | {s['client_us_per_piece']} | "
-                         f"{s['raw_us_per_piece']} (raw httpx) | "
-                         f"{s['client_us_per_piece'] / s['raw_us_per_piece']:.2f} |")
+            lines.append(
+                f"| OpenAI client per piece (µs) | {s['client_us_per_piece']} | "
+                f"{s['raw_us_per_piece']} (raw httpx) | "
+                f"{s['client_us_per_piece'] / s['raw_us_per_piece']:.2f} |"
+            )
         lines.append("")
     stream = get(r, "stream", "result", default={})
     if stream and "targets" in stream:
-        lines += ["## bench_stream.py (the app's own streaming checks)", "",
-                  "| check | met |", "|---|---|"]
+        lines += [
+            "## bench_stream.py (the app's own streaming checks)",
+            "",
+            "| check | met |",
+            "|---|---|",
+        ]
         lines += [f"| {k} | {'yes' if v else '**no**'} |" for k, v in stream["targets"].items()]
         lines.append("")
     if NOTES.strip():
@@ -404,11 +538,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     parser.add_argument("--skip", nargs="*", default=[], choices=list(BENCHES))
     parser.add_argument("--only", nargs="*", default=[], choices=list(BENCHES))
-    parser.add_argument("--wait-quiet", type=float, default=600,
-                        help="seconds to wait for other browsers/servers to finish (600)")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=600,
+        help="seconds to wait for other browsers/servers to finish (600)",
+    )
     parser.add_argument("--out", default=str(HERE), help="folder for results.json/RESULTS.md")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite RESULTS.md from the existing results.json")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite RESULTS.md from the existing results.json",
+    )
     args = parser.parse_args()
     out = Path(args.out)
     if args.report_only:
@@ -427,14 +568,21 @@ def main() -> None:
             continue
         results[name] = run_bench(name, args.quick)
     env = {"cpu_count": os.cpu_count(), **versions()}
-    res = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "quick": args.quick, "total_seconds": round(time.time() - started, 1),
-           "environment": env, "machine": machine, "benchmarks": results}
+    res = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": args.quick,
+        "total_seconds": round(time.time() - started, 1),
+        "environment": env,
+        "machine": machine,
+        "benchmarks": results,
+    }
     res["targets"] = targets(results)
     (out / "results.json").write_text(json.dumps(res, indent=2) + "\n")
     (out / "RESULTS.md").write_text(markdown(res))
-    log(f"wrote {out / 'results.json'} and {out / 'RESULTS.md'} "
-        f"({res['total_seconds'] / 60:.1f} min)")
+    log(
+        f"wrote {out / 'results.json'} and {out / 'RESULTS.md'} "
+        f"({res['total_seconds'] / 60:.1f} min)"
+    )
 
 
 if __name__ == "__main__":

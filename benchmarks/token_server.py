@@ -47,8 +47,7 @@ class TokenServer:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._serve, "127.0.0.1", 0))
+        server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -61,8 +60,10 @@ class TokenServer:
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
             await reader.readexactly(length)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                         b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
+            )
             await self._stream(writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -75,8 +76,12 @@ class TokenServer:
         self.finished.clear()
 
         def chunk(delta: dict, finish: str | None = None) -> bytes:
-            body = {"id": "bench", "object": "chat.completion.chunk", "model": "bench",
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            body = {
+                "id": "bench",
+                "object": "chat.completion.chunk",
+                "model": "bench",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
             return b"data: " + json.dumps(body).encode() + b"\n\n"
 
         writer.write(chunk({"role": "assistant", "content": ""}))

@@ -25,6 +25,7 @@ import socket
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 
@@ -163,7 +164,7 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
     return env
 
 
-def _bind_addresses(host: str, port: int) -> list[tuple]:
+def _bind_addresses(host: str, port: int) -> list[tuple[int, Any]]:
     try:
         infos = socket.getaddrinfo(
             host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
@@ -240,33 +241,33 @@ def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[
     return argv
 
 
-def _make_voila_class():
+def _make_voila_class() -> type[Any]:
     from tornado.ioloop import IOLoop
     from voila.app import Voila
     from voila.tornado.handler import TornadoVoilaHandler
 
-    class PageHandler(TornadoVoilaHandler):
+    class PageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # untyped base
         """The app page, with the ``_xsrf`` cookie set: Voila's page sends it back in the
         shutdown request it makes when the page closes, and without it that request is
         refused (403) and the visitor's kernel stays (voila-dashboards/voila#1458)."""
 
-        async def prepare(self):
+        async def prepare(self) -> None:
             await super().prepare()
             self.xsrf_token  # noqa: B018 -- reading it sets the cookie
 
-    class LivechatVoila(Voila):
+    class LivechatVoila(Voila):  # type: ignore[misc]  # untyped base
         """Voila that says, once it listens, where the app is."""
 
         name = "livechat"
 
-        def init_handlers(self):
+        def init_handlers(self) -> list[Any]:
             return [
                 (handler[0], PageHandler, *handler[2:])
                 if handler[1] is TornadoVoilaHandler else handler
                 for handler in super().init_handlers()
             ]
 
-        def start(self):
+        def start(self) -> None:
             # Ctrl+C (SIGINT) stops like SIGTERM: the loop ends, then every kernel is
             # shut down. Installed explicitly, since a parent may have left SIGINT
             # ignored (background jobs of a shell); a second Ctrl+C interrupts at once.
@@ -274,12 +275,12 @@ def _make_voila_class():
             IOLoop.current().add_callback(self._announce)
             super().start()
 
-        def _stop_on_sigint(self, sig, frame):
+        def _stop_on_sigint(self, sig: int, frame: Any) -> None:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             print("\nlivechat: stopping (shutting down kernels)...", flush=True)
             self._handle_signal_stop(sig, frame)
 
-        def _announce(self):
+        def _announce(self) -> None:
             url = display_url(self.ip, self.port)
             print(f"livechat {__version__} is serving the chat at {url}", flush=True)
             print("Press Ctrl+C to stop.", flush=True)

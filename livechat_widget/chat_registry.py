@@ -20,6 +20,7 @@ Not thread-safe: use it from one thread (the kernel's event loop).
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import uuid
@@ -227,15 +228,30 @@ class ChatRegistry:
         entry = self._entry(chat_id)
         if role not in MESSAGE_ROLES:
             raise ValueError(f"role must be one of {sorted(MESSAGE_ROLES)}, not {role!r}")
-        row = self.store.append(chat_id, role, content, user_id=user_id,
-                                status=status, error=error, error_kind=error_kind)
+        row = self.store.append(
+            chat_id,
+            role,
+            content,
+            user_id=user_id,
+            status=status,
+            error=error,
+            error_kind=error_kind,
+        )
         if status is None or status == "complete":
             status, error = "complete", ""
         else:
             status, error = parse_status(status_content(status, error))
         kind = (error_kind or "") if status == "error" else ""
-        message = Message(entry.info.message_count, role, row.content, row.timestamp,
-                          row.user_id, status, error, kind)
+        message = Message(
+            entry.info.message_count,
+            role,
+            row.content,
+            row.timestamp,
+            row.user_id,
+            status,
+            error,
+            kind,
+        )
         title = None
         if role == "user" and not entry.has_user:
             entry.has_user = True
@@ -262,8 +278,9 @@ class ChatRegistry:
         entry.history_start = start
         self._touch(entry, row.timestamp)
 
-    def _touch(self, entry: _Entry, stamp: str, *, title: str | None = None,
-               added: int = 0) -> None:
+    def _touch(
+        self, entry: _Entry, stamp: str, *, title: str | None = None, added: int = 0
+    ) -> None:
         info = entry.info
         entry.info = replace(
             info,
@@ -296,7 +313,7 @@ class ChatRegistry:
 
     # -- messages ----------------------------------------------------------------------
 
-    def messages(self, chat_id: str) -> list[Message]:
+    def messages(self, chat_id: str) -> builtins.list[Message]:  # list(): a method here
         """The chat's messages (a new list each call; cached for recently used chats)."""
         entry = self._entry(chat_id)
         cached = self._cache.get(chat_id)
@@ -313,7 +330,7 @@ class ChatRegistry:
         self._cache.move_to_end(chat_id)
         return list(cached)
 
-    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+    def search(self, query: str, limit: int = 50) -> builtins.list[SearchHit]:
         """Chats whose title or message contents contain ``query`` (case-insensitive):
         title matches first, then the rest, each group most recently updated first.
 

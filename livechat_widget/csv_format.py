@@ -86,12 +86,21 @@ def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
             status, error = parse_status(content)
             if status:
                 last = messages[-1]
-                messages[-1] = Message(last.id, last.role, last.content, last.timestamp,
-                                       last.user_id, status, error)
+                messages[-1] = Message(
+                    last.id, last.role, last.content, last.timestamp, last.user_id, status, error
+                )
         elif role == "error_kind" and messages and messages[-1].status == "error":
             last = messages[-1]
-            messages[-1] = Message(last.id, last.role, last.content, last.timestamp,
-                                   last.user_id, last.status, last.error, content.strip())
+            messages[-1] = Message(
+                last.id,
+                last.role,
+                last.content,
+                last.timestamp,
+                last.user_id,
+                last.status,
+                last.error,
+                content.strip(),
+            )
     return messages
 
 
@@ -238,8 +247,10 @@ def parse_records(data: bytes, path: Path) -> list[list[str]]:
     except UnicodeDecodeError:
         _utf8_error(data, path)
     except csv.Error as exc:
-        raise StorageError(f"cannot read {path}: damaged at line {reader.line_num} ({exc}); "
-                           "the file was left unchanged") from None
+        raise StorageError(
+            f"cannot read {path}: damaged at line {reader.line_num} ({exc}); "
+            "the file was left unchanged"
+        ) from None
     return _check_records(records, path)
 
 
@@ -250,8 +261,10 @@ def _utf8_error(data: bytes, path: Path) -> NoReturn:
     except UnicodeDecodeError as exc:
         start = exc.start
     line = data.count(b"\n", 0, start) + 1
-    raise StorageError(f"cannot read {path}: not valid UTF-8 at line {line} (byte {start}); "
-                       "the file was left unchanged")
+    raise StorageError(
+        f"cannot read {path}: not valid UTF-8 at line {line} (byte {start}); "
+        "the file was left unchanged"
+    )
 
 
 def _parse_with_nul(data: bytes, path: Path) -> list[list[str]]:
@@ -264,8 +277,10 @@ def _parse_with_nul(data: bytes, path: Path) -> list[list[str]]:
     try:
         records = list(reader)
     except csv.Error as exc:
-        raise StorageError(f"cannot read {path}: damaged at line {reader.line_num} ({exc}); "
-                           "the file was left unchanged") from None
+        raise StorageError(
+            f"cannot read {path}: damaged at line {reader.line_num} ({exc}); "
+            "the file was left unchanged"
+        ) from None
     return [[f.replace(nul, "\x00") for f in r] for r in _check_records(records, path)]
 
 
@@ -274,13 +289,17 @@ def _check_records(records: list[list[str]], path: Path) -> list[list[str]]:
     if not records:
         return records
     if records[0] != list(HEADER):
-        raise StorageError(f"cannot read {path}: not a chat log (its header is "
-                           f"{','.join(records[0])[:80]!r}, expected {','.join(HEADER)!r})")
+        raise StorageError(
+            f"cannot read {path}: not a chat log (its header is "
+            f"{','.join(records[0])[:80]!r}, expected {','.join(HEADER)!r})"
+        )
     del records[0]
     if set(map(len, records)) - {4}:
         records = [r for r in records if r]  # blank lines, e.g. from a spreadsheet
         for r in records:
             if len(r) != 4:
-                raise StorageError(f"cannot read {path}: a row has {len(r)} fields, expected 4 "
-                                   f"({','.join(r)[:80]!r}); the file was left unchanged")
+                raise StorageError(
+                    f"cannot read {path}: a row has {len(r)} fields, expected 4 "
+                    f"({','.join(r)[:80]!r}); the file was left unchanged"
+                )
     return records

@@ -58,17 +58,30 @@ from .csv_format import (
 )
 
 __all__ = [  # the format's names are re-exported: most callers need only this module
-    "HEADER", "MESSAGE_ROLES", "STATUSES", "ChatNotFound", "CsvStore", "Message", "Row",
-    "StorageError", "history_start_from_records", "messages_from_records",
-    "messages_from_rows", "next_timestamp_ms", "parse_status", "status_content",
-    "timestamp_from_ms", "utc_timestamp", "validate_chat_id",
+    "HEADER",
+    "MESSAGE_ROLES",
+    "STATUSES",
+    "ChatNotFound",
+    "CsvStore",
+    "Message",
+    "Row",
+    "StorageError",
+    "history_start_from_records",
+    "messages_from_records",
+    "messages_from_rows",
+    "next_timestamp_ms",
+    "parse_status",
+    "status_content",
+    "timestamp_from_ms",
+    "utc_timestamp",
+    "validate_chat_id",
 ]
 
 log = logging.getLogger(__name__)
 
 
 def _read_all(fd: int, size: int) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     offset = 0
     while True:  # read to the real end, even if the file grew after fstat
         chunk = os.pread(fd, max(size - offset, 1 << 16), offset)
@@ -206,7 +219,9 @@ class CsvStore:
         row = Row(ts, clean_text(user_id), role, clean_text(content))
         text = encode_record(*_astuple(row))
         if status is not None and status != "complete":
-            text += encode_record(ts, row.user_id, "status", clean_text(status_content(status, error)))
+            text += encode_record(
+                ts, row.user_id, "status", clean_text(status_content(status, error))
+            )
             if status == "error" and error_kind:
                 text += encode_record(ts, row.user_id, "error_kind", clean_text(error_kind))
         payload = text.encode("utf-8")
@@ -236,8 +251,10 @@ class CsvStore:
             try:
                 written = os.write(fd, data)
                 if written != len(data):
-                    raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes were written "
-                                  "(disk full?)")
+                    raise OSError(
+                        errno.ENOSPC,
+                        f"only {written} of {len(data)} bytes were written (disk full?)",
+                    )
                 os.fsync(fd)
             except BaseException as exc:
                 try:  # take back whatever part of this write reached the file
@@ -263,7 +280,7 @@ class CsvStore:
         size = st.st_size
         known = self._clean.get(chat_id)
         same = known is not None and known[:2] == (st.st_dev, st.st_ino) and known[2] <= size
-        start = known[2] if same else 0
+        start = known[2] if known is not None and same else 0
         if start < size:
             tail = os.pread(fd, size - start, start)
             if len(tail) != size - start or not tail.endswith(b"\n") or tail.count(b'"') & 1:
@@ -314,9 +331,14 @@ class CsvStore:
         try:
             fd = self._open_locked(path, os.O_RDWR, file_lock.EXCLUSIVE)
         except OSError as exc:
-            log.warning("%s ends with an incomplete row (%d bytes) that could not be set aside "
-                        "(%s); showing the %d complete bytes before it", path, len(data) - end,
-                        _cause(exc), end)
+            log.warning(
+                "%s ends with an incomplete row (%d bytes) that could not be set aside "
+                "(%s); showing the %d complete bytes before it",
+                path,
+                len(data) - end,
+                _cause(exc),
+                end,
+            )
             return data[:end]
         try:
             data, _ = self._repair_locked(fd, chat_id, path)
@@ -353,7 +375,7 @@ class CsvStore:
             try:
                 view = memoryview(torn)
                 while view:
-                    view = view[os.write(qfd, view):]
+                    view = view[os.write(qfd, view) :]
                 os.fsync(qfd)
             except OSError as exc:
                 os.close(qfd)
@@ -366,9 +388,14 @@ class CsvStore:
                 os.fsync(fd)
             except OSError as exc:
                 raise StorageError(f"cannot write {path}: {_cause(exc)}") from None
-            log.warning("%s ended with an incomplete row (a write interrupted by a crash?): "
-                        "moved its %d bytes to %s and kept the %d complete bytes before it",
-                        path, len(torn), qpath, end)
+            log.warning(
+                "%s ended with an incomplete row (a write interrupted by a crash?): "
+                "moved its %d bytes to %s and kept the %d complete bytes before it",
+                path,
+                len(torn),
+                qpath,
+                end,
+            )
             data = data[:end]
         self._clean[chat_id] = (st.st_dev, st.st_ino, end)
         return data, end
@@ -376,7 +403,7 @@ class CsvStore:
     # -- whole files -------------------------------------------------------------------
 
     def archive(self, chat_id: str) -> Path:
-        """"Clear chat": move the file to ``root/archive/<chat-id>-<UTC timestamp>.csv``
+        """ "Clear chat": move the file to ``root/archive/<chat-id>-<UTC timestamp>.csv``
         (one rename; nothing is rewritten). Returns the new path; KeyError if no file."""
         path = self.path(chat_id)
         adir = self.root / "archive"

@@ -35,4 +35,6 @@ def lock(fd: int, kind: int) -> None:
         warnings.warn(
             "this platform has no fcntl file locking: chat files are safe to use from one "
             "process, but two kernels writing the same chat folder are not kept apart",
-            RuntimeWarning, stacklevel=3)
+            RuntimeWarning,
+            stacklevel=3,
+        )

@@ -38,8 +38,10 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str,
                 history[-1] = {"role": "user", "content": message.content}
                 withdrawn = False
             else:
-                history[-1] = {"role": "user",
-                               "content": last["content"] + "\n\n" + message.content}
+                history[-1] = {
+                    "role": "user",
+                    "content": last["content"] + "\n\n" + message.content,
+                }
             continue
         history.append({"role": message.role, "content": message.content})
     if withdrawn:
@@ -50,9 +52,11 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str,
 def shorter_history_start(messages: Sequence[Message], start: int) -> int | None:
     """Where the history starts when the oldest half of its turns is left out (at
     least one turn; the last turn always stays); None if one turn is all there is."""
-    turn_starts = [m.id for m in messages
-                   if m.role == "user" and m.id >= start
-                   and (m.id == 0 or messages[m.id - 1].role != "user")]
+    turn_starts = [
+        m.id
+        for m in messages
+        if m.role == "user" and m.id >= start and (m.id == 0 or messages[m.id - 1].role != "user")
+    ]
     if len(turn_starts) < 2:
         return None
     return turn_starts[max(1, len(turn_starts) // 2)]

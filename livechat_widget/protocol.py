@@ -8,6 +8,7 @@ with a message fit for the error banner. No filesystem or network work happens h
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,15 +58,17 @@ def _text(msg: dict[str, Any], field: str, *, limit: int, allow_empty: bool = Fa
     value = clean_text(value)
     if len(value) > limit:
         raise ProtocolError(
-            f"The {field} is too long ({len(value):,} characters; at most {limit:,}).")
+            f"The {field} is too long ({len(value):,} characters; at most {limit:,})."
+        )
     if not allow_empty and not value.strip():
         raise ProtocolError(f"The {field} is empty.")
     return value
 
 
 def _send(msg: dict[str, Any]) -> Command:
-    return Command("send", chat_id=_chat_id(msg, optional=True),
-                   text=_text(msg, "text", limit=MAX_TEXT_CHARS))
+    return Command(
+        "send", chat_id=_chat_id(msg, optional=True), text=_text(msg, "text", limit=MAX_TEXT_CHARS)
+    )
 
 
 def _rename(msg: dict[str, Any]) -> Command:
@@ -85,15 +88,15 @@ def _load_older(msg: dict[str, Any]) -> Command:
     return Command("load_older", chat_id=_chat_id(msg), before=before)
 
 
-def _with_chat_id(kind: str):
+def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind, chat_id=_chat_id(msg))
 
 
-def _bare(kind: str):
+def _bare(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind)
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "send": _send,
     "stop": _with_chat_id("stop"),
     "regenerate": _with_chat_id("regenerate"),

@@ -104,13 +104,13 @@ def sidebar(
             SidebarUnavailableWarning,
             stacklevel=2,
         )
-        display(chat)
+        display(chat)  # type: ignore[no-untyped-call]
         return chat
 
     from sidecar import Sidecar
 
     panel = Sidecar(title=title, anchor=anchor)
     with panel:
-        display(chat)
+        display(chat)  # type: ignore[no-untyped-call]
     # ipywidgets keeps every open widget (the panel too) alive until it is closed.
     return chat

@@ -17,6 +17,7 @@ from typing import Any
 
 from .ai_client import AIError
 from .ai_errors import ContextTooLong
+from .wire import DeltaMsg, Stream
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class Reply:
     def reasoning(self) -> str:
         return "".join(self.reasoning_parts)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Stream:
         """The text covered by deltas up to `seq` (pending pieces go out in delta seq+1)."""
         text = self.text_parts[: len(self.text_parts) - len(self.pending_text)]
         reasoning = self.reasoning_parts[: len(self.reasoning_parts) - len(self.pending_reasoning)]
@@ -85,12 +86,12 @@ class Reply:
         ttft = None if first is None else (first - self.started) * 1000.0
         return ReplyStats(ttft, rate, tokens)
 
-    def take_delta(self) -> dict[str, Any] | None:
+    def take_delta(self) -> DeltaMsg | None:
         """The coalesced delta since the last one, or None when nothing arrived."""
         if not self.pending_text and not self.pending_reasoning:
             return None
         self.seq += 1
-        delta = {"type": "delta", "chat_id": self.chat_id, "message_id": self.message_id,
+        delta: DeltaMsg = {"type": "delta", "chat_id": self.chat_id, "message_id": self.message_id,
                  "seq": self.seq, "text": "".join(self.pending_text),
                  "reasoning": "".join(self.pending_reasoning)}
         self.pending_text.clear()
@@ -102,7 +103,7 @@ async def stream_reply(
     client: Any,
     history: list[dict[str, str]],
     reply: Reply,
-    send_delta: Callable[[dict[str, Any]], None],
+    send_delta: Callable[[DeltaMsg], None],
     publish_snapshot: Callable[[Reply], None],
 ) -> Outcome:
     """Stream one reply into `reply`, flushing deltas on a timer. Never raises

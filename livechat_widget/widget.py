@@ -58,7 +58,7 @@ class ChatWidget(anywidget.AnyWidget):
     theme = traitlets.Enum(["auto", "light", "dark"], default_value="auto").tag(sync=True)
     model_label = traitlets.Unicode("").tag(sync=True)
     # ChatInfo objects in Python (`chat.chats`), summaries in the browser.
-    chats = traitlets.List(read_only=True).tag(
+    chats: traitlets.List[ChatInfo] = traitlets.List(read_only=True).tag(
         sync=True, to_json=lambda infos, _widget: [chat_summary(i) for i in infos]
     )
     active_chat_id = traitlets.Unicode("").tag(sync=True)

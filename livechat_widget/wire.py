@@ -107,19 +107,31 @@ TRAITS: dict[str, str] = {
 
 
 def message_payload(message: Message) -> MessagePayload:
-    return {"id": message.id, "role": message.role, "content": message.content,
-            "timestamp": message.timestamp, "status": message.status,
-            "error": message.error, "error_kind": message.error_kind}
+    return {
+        "id": message.id,
+        "role": message.role,
+        "content": message.content,
+        "timestamp": message.timestamp,
+        "status": message.status,
+        "error": message.error,
+        "error_kind": message.error_kind,
+    }
 
 
 def chat_summary(info: ChatInfo) -> ChatSummary:
-    return {"id": info.id, "title": info.title, "updated_at": info.updated_at,
-            "message_count": info.message_count}
+    return {
+        "id": info.id,
+        "title": info.title,
+        "updated_at": info.updated_at,
+        "message_count": info.message_count,
+    }
 
 
 def empty_stats() -> Stats:
-    return {"recent": [], "totals": {"replies": 0, "completed": 0, "stopped": 0,
-                                     "errors": 0, "tokens": 0}}
+    return {
+        "recent": [],
+        "totals": {"replies": 0, "completed": 0, "stopped": 0, "errors": 0, "tokens": 0},
+    }
 
 
 # Browser -> kernel: what each message type carries (validated in protocol.py).

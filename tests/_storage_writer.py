@@ -20,7 +20,7 @@ from livechat_widget.csv_storage import CsvStore  # noqa: E402
 
 def content(tag: str, i: int) -> str:
     # Multi-line, quoted, multi-byte and long enough that a torn or interleaved write shows.
-    return f'{tag}:{i}:start, "quoted" \u00e9\U0001F680\nsecond line\r\n' + tag * 150 + f":{i}:end"
+    return f'{tag}:{i}:start, "quoted" \u00e9\U0001f680\nsecond line\r\n' + tag * 150 + f":{i}:end"
 
 
 def main() -> int:

@@ -91,7 +91,11 @@ def test_counts_exclude_event_rows_and_messages_carry_status(store: CsvStore) ->
     reg.rename(chat, "T2")
     assert [m.id for m in (m0, m1, m2, m3, m4)] == [0, 1, 2, 3, 4]
     assert (m1.status, m3.status, m3.error, m4.status) == (
-        "stopped", "error", "The provider timed out.", "length")
+        "stopped",
+        "error",
+        "The provider timed out.",
+        "length",
+    )
     assert reg.get(chat).message_count == 5
     assert reg.messages(chat) == [m0, m1, m2, m3, m4]
     again = ChatRegistry(store)
@@ -143,8 +147,12 @@ def test_restart_equality_with_many_chats(store: CsvStore) -> None:
     for i in range(12):
         chat = reg.new(f"chat {i}" if i % 3 == 0 else None).id
         for j in range(i):
-            reg.append(chat, "user" if j % 2 == 0 else "assistant", f"message {i}.{j}\nline 2",
-                       status="stopped" if j == 3 else None)
+            reg.append(
+                chat,
+                "user" if j % 2 == 0 else "assistant",
+                f"message {i}.{j}\nline 2",
+                status="stopped" if j == 3 else None,
+            )
         if i % 4 == 1:
             reg.rename(chat, f"renamed {i}")
     assert ChatRegistry(store).list() == reg.list()
@@ -154,10 +162,12 @@ def test_restart_equality_with_many_chats(store: CsvStore) -> None:
 def test_search_ranking_and_snippets(store: CsvStore) -> None:
     filler = "word " * 60
     old_title = _write_chat(store, [(1, "title", "Python tips"), (2, "user", "nothing here")])
-    newest_content = _write_chat(store, [(3, "user", "hello"),
-                                         (40, "assistant", filler + "use PyThOn\n3.12 " + filler)])
-    mid_title = _write_chat(store, [(5, "user", "python again: what is new?"),
-                                    (20, "assistant", "a lot")])
+    newest_content = _write_chat(
+        store, [(3, "user", "hello"), (40, "assistant", filler + "use PyThOn\n3.12 " + filler)]
+    )
+    mid_title = _write_chat(
+        store, [(5, "user", "python again: what is new?"), (20, "assistant", "a lot")]
+    )
     _write_chat(store, [(30, "user", "unrelated")])
     reg = ChatRegistry(store)
     hits = reg.search("PYTHON")
@@ -185,7 +195,8 @@ def test_search_sees_cached_and_new_messages(store: CsvStore) -> None:
     assert [h.chat.id for h in reg.search("zebra-42")] == [chat]
     other = ChatRegistry(store)  # nothing cached
     assert [(h.chat.id, h.snippet) for h in other.search("ZEBRA")] == [
-        (chat, "The answer is Zebra-42.")]
+        (chat, "The answer is Zebra-42.")
+    ]
 
 
 def test_search_handles_case_changes_that_change_length(store: CsvStore) -> None:
@@ -222,8 +233,14 @@ def test_messages_are_cached_for_paging_a_long_chat(store: CsvStore, monkeypatch
     store.root.mkdir()
     lines = [",".join(HEADER) + "\n"]
     for i in range(20_000):
-        lines.append(_record(ts(i % 3600), "u", "user" if i % 2 == 0 else "assistant",
-                             f"message {i}, \"quoted\"\nsecond line"))
+        lines.append(
+            _record(
+                ts(i % 3600),
+                "u",
+                "user" if i % 2 == 0 else "assistant",
+                f'message {i}, "quoted"\nsecond line',
+            )
+        )
     store.path(chat).write_text("".join(lines), encoding="utf-8")
     reg = ChatRegistry(store)
     assert reg.get(chat).message_count == 20_000

@@ -52,7 +52,7 @@ CONTENTS = [
     '"',
     '""',
     '",\n"',
-    "ends with quote\"",
+    'ends with quote"',
     "line\nbreak",
     "carriage\rreturn",
     "windows\r\nline",
@@ -76,14 +76,15 @@ CONTENTS = [
     "@cmd",
     "\\ backslash \\\\ and \\n literal",
     "x" * 200_000,  # 200 KB, beyond csv's default field_size_limit (128 KiB)
-    ("long, \"quoted\"\nmulti-line é🚀 " * 5000),
+    ('long, "quoted"\nmulti-line é🚀 ' * 5000),
 ]
 
 
 def test_every_content_case_round_trips(store: CsvStore) -> None:
     chat = new_id()
-    written = [store.append(chat, "user" if i % 2 else "assistant", c)
-               for i, c in enumerate(CONTENTS)]
+    written = [
+        store.append(chat, "user" if i % 2 else "assistant", c) for i, c in enumerate(CONTENTS)
+    ]
     assert [r.content for r in written] == CONTENTS
     rows = store.load(chat)
     assert rows == written
@@ -94,14 +95,16 @@ def test_every_content_case_round_trips(store: CsvStore) -> None:
 
 def test_file_is_plain_csv_readable_by_the_csv_module(store: CsvStore) -> None:
     chat = new_id()
-    for c in CONTENTS:
-        store.append(chat, "user", c, user_id="alice, \"the\" admin")
+    # Before Python 3.11 the csv module rejects NUL outright (CsvStore reads it anyway).
+    contents = [c for c in CONTENTS if sys.version_info >= (3, 11) or "\x00" not in c]
+    for c in contents:
+        store.append(chat, "user", c, user_id='alice, "the" admin')
     csv.field_size_limit(2**31 - 1)
     with open(store.path(chat), newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["timestamp", "user_id", "role", "content"]
-    assert [r[3] for r in rows[1:]] == CONTENTS
-    assert {r[1] for r in rows[1:]} == {"alice, \"the\" admin"}
+    assert [r[3] for r in rows[1:]] == contents
+    assert {r[1] for r in rows[1:]} == {'alice, "the" admin'}
 
 
 def test_large_field_loads_with_the_default_field_size_limit(store, monkeypatch) -> None:
@@ -180,6 +183,7 @@ def test_non_str_content_is_rejected(store: CsvStore) -> None:
 
 # -- status markers and messages ----------------------------------------------------------
 
+
 def test_status_rows_mark_stopped_and_failed_replies(store: CsvStore, monkeypatch) -> None:
     chat = new_id()
     store.append(chat, "system", "be brief")
@@ -197,10 +201,17 @@ def test_status_rows_mark_stopped_and_failed_replies(store: CsvStore, monkeypatc
     store.append(chat, "assistant", "fine", status="complete")
     rows = store.load(chat)
     assert [(r.role, r.content) for r in rows] == [
-        ("system", "be brief"), ("user", "hi"), ("assistant", "partial rep"),
-        ("status", "stopped"), ("title", "Greetings"), ("user", "again"),
-        ("assistant", "cut off"), ("status", "length"), ("assistant", "oops"),
-        ("status", "error: Rate limited: try later"), ("assistant", "fine"),
+        ("system", "be brief"),
+        ("user", "hi"),
+        ("assistant", "partial rep"),
+        ("status", "stopped"),
+        ("title", "Greetings"),
+        ("user", "again"),
+        ("assistant", "cut off"),
+        ("status", "length"),
+        ("assistant", "oops"),
+        ("status", "error: Rate limited: try later"),
+        ("assistant", "fine"),
     ]
     messages = messages_from_rows(rows)
     assert [(m.id, m.role, m.content, m.status, m.error) for m in messages] == [
@@ -220,9 +231,13 @@ def test_status_rows_mark_stopped_and_failed_replies(store: CsvStore, monkeypatc
 
 
 def test_messages_from_rows_ignores_status_before_any_message() -> None:
-    rows = [Row("t0", "u", "status", "stopped"), Row("t1", "u", "title", "T"),
-            Row("t2", "u", "user", "q"), Row("t3", "u", "status", "nonsense"),
-            Row("t4", "u", "status", "error")]
+    rows = [
+        Row("t0", "u", "status", "stopped"),
+        Row("t1", "u", "title", "T"),
+        Row("t2", "u", "user", "q"),
+        Row("t3", "u", "status", "nonsense"),
+        Row("t4", "u", "status", "error"),
+    ]
     assert messages_from_rows(rows) == [Message(0, "user", "q", "t2", "u", "error", "")]
 
 
@@ -230,16 +245,59 @@ def test_messages_from_rows_ignores_status_before_any_message() -> None:
 
 GOOD = "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"
 BAD_IDS = [
-    "", " ", ".", "..", "../x", "../" + GOOD, GOOD + "/..", "/etc/passwd", "/" + GOOD,
-    "a/b", "..\\x", "x\\" + GOOD, "%2e%2e%2fx", "%2E%2E/", "..%2f", "~", "~root",
-    GOOD.upper(), GOOD[:-1] + "B", str(uuid.uuid1()), str(uuid.uuid3(uuid.NAMESPACE_DNS, "x")),
-    str(uuid.uuid5(uuid.NAMESPACE_DNS, "x")), "00000000-0000-0000-0000-000000000000",
-    GOOD.replace("-", ""), "{" + GOOD + "}", "urn:uuid:" + GOOD, GOOD + ".csv",
-    GOOD + "\n", "\n" + GOOD, GOOD + "\r", GOOD + "\x00", "\x00" + GOOD, GOOD[:8] + "\x00",
-    " " + GOOD, GOOD + " ", GOOD[:-1], GOOD + "0", GOOD[:14] + "1" + GOOD[15:],
-    GOOD[:19] + "c" + GOOD[20:], GOOD.replace("3", "\u0663"), GOOD.replace("-", "\u2010"),
-    "x" * 5000, GOOD * 2, "con", "nul", "CON.csv",
-    None, 123, 1.5, b"3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", uuid.UUID(GOOD), [GOOD], {GOOD: 1},
+    "",
+    " ",
+    ".",
+    "..",
+    "../x",
+    "../" + GOOD,
+    GOOD + "/..",
+    "/etc/passwd",
+    "/" + GOOD,
+    "a/b",
+    "..\\x",
+    "x\\" + GOOD,
+    "%2e%2e%2fx",
+    "%2E%2E/",
+    "..%2f",
+    "~",
+    "~root",
+    GOOD.upper(),
+    GOOD[:-1] + "B",
+    str(uuid.uuid1()),
+    str(uuid.uuid3(uuid.NAMESPACE_DNS, "x")),
+    str(uuid.uuid5(uuid.NAMESPACE_DNS, "x")),
+    "00000000-0000-0000-0000-000000000000",
+    GOOD.replace("-", ""),
+    "{" + GOOD + "}",
+    "urn:uuid:" + GOOD,
+    GOOD + ".csv",
+    GOOD + "\n",
+    "\n" + GOOD,
+    GOOD + "\r",
+    GOOD + "\x00",
+    "\x00" + GOOD,
+    GOOD[:8] + "\x00",
+    " " + GOOD,
+    GOOD + " ",
+    GOOD[:-1],
+    GOOD + "0",
+    GOOD[:14] + "1" + GOOD[15:],
+    GOOD[:19] + "c" + GOOD[20:],
+    GOOD.replace("3", "\u0663"),
+    GOOD.replace("-", "\u2010"),
+    "x" * 5000,
+    GOOD * 2,
+    "con",
+    "nul",
+    "CON.csv",
+    None,
+    123,
+    1.5,
+    b"3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b",
+    uuid.UUID(GOOD),
+    [GOOD],
+    {GOOD: 1},
     Path(GOOD),
 ]
 
@@ -249,12 +307,19 @@ def test_bad_chat_ids_are_rejected_before_any_path(store: CsvStore, bad, monkeyp
     touched = []
     for name in ("open", "stat", "lstat", "unlink", "replace", "makedirs", "scandir"):
         real = getattr(os, name)
-        monkeypatch.setattr(os, name,
-                            lambda *a, _real=real, **k: touched.append(a) or _real(*a, **k))
-    for call in (lambda: store.path(bad), lambda: store.exists(bad), lambda: store.load(bad),
-                 lambda: store.append(bad, "user", "x"), lambda: store.archive(bad),
-                 lambda: store.delete(bad), lambda: store.create(bad),
-                 lambda: store.load_records(bad)):
+        monkeypatch.setattr(
+            os, name, lambda *a, _real=real, **k: touched.append(a) or _real(*a, **k)
+        )
+    for call in (
+        lambda: store.path(bad),
+        lambda: store.exists(bad),
+        lambda: store.load(bad),
+        lambda: store.append(bad, "user", "x"),
+        lambda: store.archive(bad),
+        lambda: store.delete(bad),
+        lambda: store.create(bad),
+        lambda: store.load_records(bad),
+    ):
         with pytest.raises(ValueError):
             call()
     monkeypatch.undo()
@@ -283,6 +348,7 @@ def test_unknown_chat_loads_empty_and_list_ignores_other_files(store: CsvStore) 
 
 
 # -- torn tails -----------------------------------------------------------------------------
+
 
 def _quarantined(store: CsvStore, chat: str) -> list[Path]:
     return sorted((store.root / "quarantine").glob(f"{chat}-*.partial"))
@@ -318,7 +384,7 @@ def test_torn_tail_at_every_byte_offset(tmp_path: Path, caplog) -> None:
             assert [q.read_bytes() for q in quarantine] == [data[good_end:k]], k
             assert stat.S_IMODE(quarantine[0].stat().st_mode) == 0o600
             assert any("incomplete row" in r.getMessage() for r in caplog.records), k
-        after = store.append(torn_chat, "user", "after, \"the\" crash")
+        after = store.append(torn_chat, "user", 'after, "the" crash')
         assert store.load(torn_chat) == [*expected, after], k
         assert CsvStore(store.root).load(torn_chat) == [*expected, after], k
 
@@ -351,7 +417,8 @@ def test_missing_final_newline_is_torn(store: CsvStore) -> None:
 
 
 def test_load_of_a_torn_file_that_cannot_be_repaired_still_returns_rows(
-        store: CsvStore, monkeypatch, caplog) -> None:
+    store: CsvStore, monkeypatch, caplog
+) -> None:
     chat = new_id()
     first = store.append(chat, "user", "first")
     with open(store.path(chat), "ab") as f:
@@ -376,10 +443,13 @@ def test_spreadsheet_saved_file_loads(store: CsvStore) -> None:
     store.path(chat).write_bytes(
         "\ufefftimestamp,user_id,role,content\r\n"
         "2026-11-25T06:40:01.123Z,alice,user,Hello\r\n"
-        '2026-11-25T06:40:02.123Z,alice,assistant,"Two\r\nlines, ""quoted"""\r\n'.encode())
+        '2026-11-25T06:40:02.123Z,alice,assistant,"Two\r\nlines, ""quoted"""\r\n'.encode()
+    )
     rows = store.load(chat)
     assert [(r.user_id, r.role, r.content) for r in rows] == [
-        ("alice", "user", "Hello"), ("alice", "assistant", 'Two\r\nlines, "quoted"')]
+        ("alice", "user", "Hello"),
+        ("alice", "assistant", 'Two\r\nlines, "quoted"'),
+    ]
     added = store.append(chat, "user", "more")
     assert store.load(chat) == [*rows, added]
 
@@ -403,13 +473,26 @@ def test_damage_before_the_last_complete_row_raises_and_changes_nothing(store) -
 
 # -- concurrency ----------------------------------------------------------------------------
 
+
 def test_two_processes_append_to_one_chat(tmp_path: Path) -> None:
     sys.path.insert(0, str(HERE))
     from _storage_writer import content
 
     root, chat, go = tmp_path / "logs", new_id(), tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, str(HERE / "_storage_writer.py"), str(root), chat,
-                               tag, "1000", str(go)]) for tag in ("A", "B")]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE / "_storage_writer.py"),
+                str(root),
+                chat,
+                tag,
+                "1000",
+                str(go),
+            ]
+        )
+        for tag in ("A", "B")
+    ]
     go.touch()
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     rows = CsvStore(root).load(chat)
@@ -461,6 +544,7 @@ def _load_path(path: Path) -> list[list[str]]:
 
 # -- failures -------------------------------------------------------------------------------
 
+
 def test_disk_full_raises_a_clear_error_and_keeps_earlier_rows(store, monkeypatch) -> None:
     chat = new_id()
     kept = [store.append(chat, "user", f"row {i}") for i in range(3)]
@@ -481,7 +565,7 @@ def test_disk_full_raises_a_clear_error_and_keeps_earlier_rows(store, monkeypatc
 
 def test_partial_write_is_taken_back(store: CsvStore, monkeypatch) -> None:
     chat = new_id()
-    kept = [store.append(chat, "user", "first, \"row\"\nwith lines")]
+    kept = [store.append(chat, "user", 'first, "row"\nwith lines')]
     before = store.path(chat).read_bytes()
     real_write = os.write
     monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[: len(data) // 2]))
@@ -568,6 +652,7 @@ def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
 
 # -- archive / delete -----------------------------------------------------------------------
 
+
 def test_archive_moves_the_file_whole(store: CsvStore) -> None:
     chat = new_id()
     rows = [store.append(chat, "user", f"m{i}\n") for i in range(3)]
@@ -610,7 +695,7 @@ def test_create_makes_a_header_only_file(store: CsvStore) -> None:
 
 def test_load_records_matches_load(store: CsvStore) -> None:
     chat = new_id()
-    rows = [store.append(chat, "user", c) for c in ("a", "b,\"c\"\n")]
+    rows = [store.append(chat, "user", c) for c in ("a", 'b,"c"\n')]
     assert store.load_records(chat) == [[r.timestamp, r.user_id, r.role, r.content] for r in rows]
 
 
@@ -630,7 +715,9 @@ def test_the_package_imports_without_fcntl() -> None:
     import sys
 
     # (ChatWidget's own dependencies, e.g. ipykernel's, bring their Windows code paths.)
-    code = ("import sys; sys.modules['fcntl'] = None; import livechat_widget; "
-            "from livechat_widget import CsvStore, ChatRegistry, client_from_env; "
-            "from livechat_widget.file_lock import AVAILABLE; assert not AVAILABLE")
+    code = (
+        "import sys; sys.modules['fcntl'] = None; import livechat_widget; "
+        "from livechat_widget import CsvStore, ChatRegistry, client_from_env; "
+        "from livechat_widget.file_lock import AVAILABLE; assert not AVAILABLE"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=HERE.parent)

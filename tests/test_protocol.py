@@ -9,38 +9,49 @@ from livechat_widget.protocol import Command, ProtocolError, parse_command
 CHAT = "3f1c2b4a-9d8e-4f6a-8b7c-1d2e3f4a5b6c"
 
 
-@pytest.mark.parametrize("msg, expected", [
-    ({"type": "send", "text": "hi"}, Command("send", text="hi")),
-    ({"type": "send", "text": "hi", "chat_id": CHAT}, Command("send", chat_id=CHAT, text="hi")),
-    ({"type": "send", "text": "x" * 100_000}, Command("send", text="x" * 100_000)),
-    ({"type": "stop", "chat_id": CHAT}, Command("stop", chat_id=CHAT)),
-    ({"type": "rename", "chat_id": CHAT, "title": "  a \n b\t"}, Command("rename", CHAT, "a b")),
-    ({"type": "search", "query": ""}, Command("search")),
-    ({"type": "load_older", "chat_id": CHAT, "before": 100},
-     Command("load_older", chat_id=CHAT, before=100)),
-    ({"type": "new_chat", "extra": "ignored"}, Command("new_chat")),
-    ({"type": "dismiss_error"}, Command("dismiss_error")),
-])
+@pytest.mark.parametrize(
+    "msg, expected",
+    [
+        ({"type": "send", "text": "hi"}, Command("send", text="hi")),
+        ({"type": "send", "text": "hi", "chat_id": CHAT}, Command("send", chat_id=CHAT, text="hi")),
+        ({"type": "send", "text": "x" * 100_000}, Command("send", text="x" * 100_000)),
+        ({"type": "stop", "chat_id": CHAT}, Command("stop", chat_id=CHAT)),
+        (
+            {"type": "rename", "chat_id": CHAT, "title": "  a \n b\t"},
+            Command("rename", CHAT, "a b"),
+        ),
+        ({"type": "search", "query": ""}, Command("search")),
+        (
+            {"type": "load_older", "chat_id": CHAT, "before": 100},
+            Command("load_older", chat_id=CHAT, before=100),
+        ),
+        ({"type": "new_chat", "extra": "ignored"}, Command("new_chat")),
+        ({"type": "dismiss_error"}, Command("dismiss_error")),
+    ],
+)
 def test_valid_messages(msg, expected):
     assert parse_command(msg) == expected
 
 
-@pytest.mark.parametrize("msg, fragment", [
-    ("send", "not an object"),
-    ({"type": None}, "Unknown message type"),
-    ({"type": "x" * 1000}, "Unknown message type"),
-    ({"type": "send", "text": None}, "must be text"),
-    ({"type": "send", "text": "\n \t"}, "empty"),
-    ({"type": "send", "text": "x" * 100_001}, "too long"),
-    ({"type": "send", "text": "hi", "chat_id": CHAT.upper()}, "not valid"),
-    ({"type": "send", "text": "hi", "chat_id": CHAT + "\n"}, "not valid"),
-    ({"type": "select_chat", "chat_id": "../../" + CHAT}, "not valid"),
-    ({"type": "select_chat", "chat_id": "3f1c2b4a-9d8e-1f6a-8b7c-1d2e3f4a5b6c"}, "not valid"),
-    ({"type": "rename", "chat_id": CHAT, "title": "t" * 201}, "too long"),
-    ({"type": "load_older", "chat_id": CHAT, "before": True}, "oldest message"),
-    ({"type": "load_older", "chat_id": CHAT, "before": -1}, "oldest message"),
-    ({"type": "load_older", "chat_id": CHAT, "before": "5"}, "oldest message"),
-])
+@pytest.mark.parametrize(
+    "msg, fragment",
+    [
+        ("send", "not an object"),
+        ({"type": None}, "Unknown message type"),
+        ({"type": "x" * 1000}, "Unknown message type"),
+        ({"type": "send", "text": None}, "must be text"),
+        ({"type": "send", "text": "\n \t"}, "empty"),
+        ({"type": "send", "text": "x" * 100_001}, "too long"),
+        ({"type": "send", "text": "hi", "chat_id": CHAT.upper()}, "not valid"),
+        ({"type": "send", "text": "hi", "chat_id": CHAT + "\n"}, "not valid"),
+        ({"type": "select_chat", "chat_id": "../../" + CHAT}, "not valid"),
+        ({"type": "select_chat", "chat_id": "3f1c2b4a-9d8e-1f6a-8b7c-1d2e3f4a5b6c"}, "not valid"),
+        ({"type": "rename", "chat_id": CHAT, "title": "t" * 201}, "too long"),
+        ({"type": "load_older", "chat_id": CHAT, "before": True}, "oldest message"),
+        ({"type": "load_older", "chat_id": CHAT, "before": -1}, "oldest message"),
+        ({"type": "load_older", "chat_id": CHAT, "before": "5"}, "oldest message"),
+    ],
+)
 def test_invalid_messages_raise_a_readable_error(msg, fragment):
     with pytest.raises(ProtocolError, match=fragment):
         parse_command(msg)

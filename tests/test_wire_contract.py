@@ -106,8 +106,11 @@ def test_nested_stats_fields_agree():
 def test_traits_agree_with_the_widget_and_both_documents():
     from livechat_widget.widget import ChatWidget
 
-    synced = {name for name, trait in ChatWidget.class_traits(sync=True).items()
-              if not name.startswith("_")}
+    synced = {
+        name
+        for name, trait in ChatWidget.class_traits(sync=True).items()
+        if not name.startswith("_")
+    }
     synced -= {"layout", "tabbable", "tooltip", "comm", "keys", "log"}  # ipywidgets' own
     assert synced == set(wire.TRAITS)
     assert set(ts_shape("Traits")) == set(wire.TRAITS), "js/types.ts Traits"

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import widget, { ChatApp } from "../widget";
 import { MessageBubble } from "../components/message_bubble";
 import { Composer } from "../components/composer";
@@ -7,7 +7,7 @@ import type { Traits } from "../types";
 
 let cleanup: (() => void)[] = [];
 afterEach(() => {
-  cleanup.forEach((f) => f());
+  for (const f of cleanup) f();
   cleanup = [];
   document.body.replaceChildren();
   vi.useRealTimers();
@@ -20,7 +20,9 @@ function mount(over: Partial<Traits> = {}) {
   const frames: (() => void)[] = [];
   const app = new ChatApp(model, el, { schedule: (cb) => frames.push(cb) });
   cleanup.push(() => app.destroy());
-  const frame = () => frames.splice(0).forEach((f) => f());
+  const frame = () => {
+    for (const f of frames.splice(0)) f();
+  };
   return { model, el: app.root, host: el, app, frame };
 }
 
@@ -601,13 +603,13 @@ describe("announcements", () => {
     const app = new ChatApp(model, el, { schedule: (cb) => frames.push(cb) });
     cleanup.push(() => app.destroy());
     model.custom({ type: "delta", chat_id: CHAT_A, message_id: 2, seq: 0, text: "Part", reasoning: "" });
-    frames.splice(0).forEach((f) => f());
+    for (const f of frames.splice(0)) f();
     model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: 0, text: "Partial", reasoning: "", status: "stopped", error: "" });
     model.update({
       busy: false,
       messages: [...model.state.messages, { id: 2, role: "assistant", content: "Partial", timestamp: "", status: "stopped", error: "" }],
     });
-    frames.splice(0).forEach((f) => f());
+    for (const f of frames.splice(0)) f();
     expect(el.querySelector('[role="status"][aria-live="polite"]')!.textContent).toBe("Reply stopped.");
     expect(el.querySelector(".lc-streaming")).toBeNull();
   });

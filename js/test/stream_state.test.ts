@@ -18,7 +18,7 @@ function setup() {
   const store = new StreamStore((ids) => changes.push(ids), (cb) => frames.push(cb));
   const frame = () => {
     const fs = frames.splice(0);
-    fs.forEach((f) => f());
+    for (const f of fs) f();
   };
   return { store, frames, changes, frame };
 }
@@ -189,7 +189,7 @@ describe("StreamStore", () => {
     const { store, frames, changes } = setup();
     store.receive(delta(0, "a"));
     store.dispose();
-    frames.forEach((f) => f());
+    for (const f of frames) f();
     expect(changes).toHaveLength(0);
   });
 });

@@ -14,13 +14,19 @@ KERNELS_BACK_WITHIN_S = 60  # what the issue asks of a closed page's kernel
 
 
 def bubble_roles(page: Page) -> list[str]:
-    return root(page).locator(".lc-msg[data-role]").evaluate_all(
-        "els => els.map(e => e.dataset.id + ':' + e.dataset.role)")
+    return (
+        root(page)
+        .locator(".lc-msg[data-role]")
+        .evaluate_all("els => els.map(e => e.dataset.id + ':' + e.dataset.role)")
+    )
 
 
 def chat_posts(fake_provider) -> list:
-    return [r for r in fake_provider.requests
-            if r.method == "POST" and r.path.endswith("/chat/completions")]
+    return [
+        r
+        for r in fake_provider.requests
+        if r.method == "POST" and r.path.endswith("/chat/completions")
+    ]
 
 
 def test_stop_before_the_first_token_then_send(start_livechat, fake_provider, new_context):
