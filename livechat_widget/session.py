@@ -22,7 +22,15 @@ from .chat_registry import ChatRegistry
 from .csv_storage import ChatNotFound, CsvStore, StorageError
 from .history import model_history, shorter_history_start
 from .streaming import Outcome, Reply, stream_reply
-from .wire import DeltaMsg, DoneMsg, MessagePayload, Stats, StatsPoint, empty_stats
+from .wire import (
+    DeltaMsg,
+    DoneMsg,
+    MessagePayload,
+    SearchHit,
+    Stats,
+    StatsPoint,
+    empty_stats,
+)
 from .wire import message_payload as _payload
 
 log = logging.getLogger(__name__)
@@ -119,6 +127,17 @@ class ChatSession:
                 self.listener.problem(
                     f"An on_message callback failed ({type(exc).__name__}: {exc})."
                 )
+
+    # -- reading
+
+    def history(self, chat_id: str) -> list[MessagePayload]:
+        """All messages of a chat ("" = none yet), oldest first."""
+        return [_payload(m) for m in self.registry.messages(chat_id)] if chat_id else []
+
+    def search(self, query: str) -> list[SearchHit]:
+        """Chats whose title or messages contain ``query`` (a blank query finds none)."""
+        hits = self.registry.search(query.strip()) if query.strip() else []
+        return [{"chat_id": h.chat.id, "title": h.chat.title, "snippet": h.snippet} for h in hits]
 
     # -- replies
 

@@ -144,14 +144,9 @@ class ChatWidget(anywidget.AnyWidget):
             self.error = self.session.redact(f"Something went wrong ({type(exc).__name__}: {exc}).")
 
     def _search(self, command: Command) -> None:
-        query = command.text.strip()
-        hits = self._registry.search(query) if query else []
         with self.hold_sync():
             self.search_query = command.text
-            self.search_results = [
-                {"chat_id": hit.chat.id, "title": hit.chat.title, "snippet": hit.snippet}
-                for hit in hits
-            ]
+            self.search_results = [dict(hit) for hit in self.session.search(command.text)]
 
     def _load_older(self, command: Command) -> None:
         if command.chat_id != self.active_chat_id or command.before != self._window_start:
@@ -208,10 +203,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def history(self, chat_id: str | None = None) -> list[dict[str, Any]]:
         """All messages of a chat (default: the active one), oldest first."""
-        chat_id = chat_id or self.active_chat_id
-        return (
-            [dict(message_payload(m)) for m in self._registry.messages(chat_id)] if chat_id else []
-        )
+        return [dict(m) for m in self.session.history(chat_id or self.active_chat_id)]
 
     @property
     def client(self) -> Any:
