@@ -474,7 +474,7 @@ async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path)
         assert on_disk_at_request == [["first words"]]
         assert await fp.async_wait_for_disconnect(0, timeout=10), "stop closed the response"
         stopped = widget.messages[-1]
-        assert stopped["status"] == "stopped" and stopped["content"].startswith("w0 ")
+        assert stopped["status"] == "stopped" and stopped["content"].startswith("w0")
         assert len(stopped["content"]) < len(reply_text(None))
 
         fp.down()
