@@ -31,8 +31,8 @@ import httpx  # noqa: E402
 from fake_provider import openai_chunk, sse, tokens  # noqa: E402
 
 from livechat_widget import telemetry  # noqa: E402
-from livechat_widget.ai_client import OpenAICompatibleClient  # noqa: E402
-from livechat_widget.sse import SSEParser  # noqa: E402
+from livechat_widget.providers.openai import OpenAICompatibleClient  # noqa: E402
+from livechat_widget.providers.sse import SSEParser  # noqa: E402
 
 WORDS = ("The quick brown fox jumps over the lazy dog; caf\u00e9 \u4e16\u754c \U0001F600 "
          "line\u2028separator and `code` with \"quotes\".").split(" ")

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import __version__
+from .providers.env import PROVIDERS  # imports no HTTP code
 
 APP_NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "app.ipynb"
 DEFAULT_HOST = "127.0.0.1"
@@ -35,7 +36,6 @@ DEFAULT_POOL_SIZE = 1
 # A visitor's kernel is shut down when the page closes; one whose page vanished without
 # saying so (a crash, a lost network) is culled after this long idle and unconnected.
 DEFAULT_CULL_IDLE_S = 600
-PROVIDERS = ("openai", "anthropic", "ollama", "demo")  # as ai_client.client_from_env knows them
 
 
 class UsageError(Exception):

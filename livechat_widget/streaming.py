@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ai_client import AIError
-from .ai_errors import ContextTooLong
+from .providers.errors import AIError, ContextTooLong
 
 log = logging.getLogger(__name__)
 

@@ -165,7 +165,7 @@ class ChatWidget(anywidget.AnyWidget):
         theme: str = "auto",
     ) -> None:
         if client is None:
-            from .ai_client import client_from_env
+            from .providers.env import client_from_env
 
             client = client_from_env()
         if not isinstance(store, CsvStore):

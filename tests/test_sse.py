@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from livechat_widget.sse import ServerSentEvent, SSEParser
+from livechat_widget.providers.sse import ServerSentEvent, SSEParser
 
 
 def parse(*chunks: bytes) -> tuple[list[ServerSentEvent], bool]:

@@ -12,16 +12,16 @@ import pytest
 from fake_provider import FakeProvider, FakeResponse, error, openai_reply
 from test_widget import ScriptedClient, browser, csv_rows, custom, make_widget, settle
 
-from livechat_widget.ai_client import (
-    ContextTooLong,
-    ModelNotFound,
-    OpenAICompatibleClient,
-    ProviderError,
-    StreamInterrupted,
-    client_from_env,
-)
 from livechat_widget.chat_registry import ChatRegistry
 from livechat_widget.csv_storage import CsvStore, messages_from_rows
+from livechat_widget.providers.env import client_from_env
+from livechat_widget.providers.errors import (
+    ContextTooLong,
+    ModelNotFound,
+    ProviderError,
+    StreamInterrupted,
+)
+from livechat_widget.providers.openai import OpenAICompatibleClient
 from livechat_widget.widget import ChatWidget, model_history, shorter_history_start
 
 # ------------------------------------------------------- Stop before the first token
@@ -193,12 +193,6 @@ def test_shorter_history_start_halves_the_turns():
     assert shorter_history_start(messages, 0) == 2  # 3 turns (a, b+b2, c) -> from b
     assert shorter_history_start(messages, 2) == 5  # 2 turns -> the last one
     assert shorter_history_start(messages, 5) is None
-
-
-@pytest.fixture
-def fp():
-    with FakeProvider() as provider:
-        yield provider
 
 
 def _client(fp: FakeProvider, model: str | None = "fake-model") -> OpenAICompatibleClient:

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from livechat_widget import telemetry
-from livechat_widget.ai_client import DemoClient, ProviderError
 from livechat_widget.chat_registry import ChatInfo, ChatRegistry
 from livechat_widget.csv_storage import CsvStore
+from livechat_widget.providers.demo import DemoClient
+from livechat_widget.providers.errors import ProviderError
 from livechat_widget.widget import WINDOW, ChatWidget, model_history
 
 # ------------------------------------------------------------------ doubles
@@ -54,7 +55,7 @@ class ScriptedStream:
 
 
 class ScriptedClient:
-    """The `stream()` interface of livechat_widget.ai_client, with scripted replies."""
+    """The `stream()` interface of livechat_widget.providers, with scripted replies."""
 
     provider, model = "scripted", "scripted-1"
 
@@ -324,7 +325,7 @@ async def test_browser_cannot_write_state(tmp_path):
 
 
 async def test_no_secret_path_or_base_url_in_state(tmp_path, monkeypatch):
-    from livechat_widget.ai_client import OpenAICompatibleClient
+    from livechat_widget.providers.openai import OpenAICompatibleClient
 
     secret = "sk-test-very-secret-key-123"
     client = OpenAICompatibleClient("http://127.0.0.1:9/v1/private", "gpt-test", api_key=secret)
@@ -448,7 +449,7 @@ def test_telemetry_of_other_clients_is_ignored(tmp_path):
 async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path):
     from fake_provider import FakeProvider
 
-    from livechat_widget.ai_client import OpenAICompatibleClient
+    from livechat_widget.providers.openai import OpenAICompatibleClient
 
     on_disk_at_request: list[list[str]] = []
 

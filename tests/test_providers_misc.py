@@ -13,16 +13,14 @@ import pytest
 from fake_provider import FakeProvider, error, openai_reply
 
 import livechat_widget
-from livechat_widget import ai_errors, telemetry
-from livechat_widget.ai_client import (
-    AIError,
-    AnthropicClient,
-    DemoClient,
-    OpenAICompatibleClient,
-    Piece,
-    ProviderError,
-    client_from_env,
-)
+from livechat_widget import telemetry
+from livechat_widget.providers import errors as ai_errors
+from livechat_widget.providers.anthropic import AnthropicClient
+from livechat_widget.providers.base import Piece
+from livechat_widget.providers.demo import DemoClient
+from livechat_widget.providers.env import client_from_env
+from livechat_widget.providers.errors import AIError, ProviderError
+from livechat_widget.providers.openai import OpenAICompatibleClient
 
 HELLO = [{"role": "user", "content": "How do I plot a sine wave?"}]
 

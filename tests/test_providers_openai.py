@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -29,40 +28,38 @@ from fake_provider import (
     sse_response,
 )
 
-from livechat_widget import ai_client
-from livechat_widget.ai_client import (
+from livechat_widget.providers.base import ReplyStream
+from livechat_widget.providers.config import RetryPolicy
+from livechat_widget.providers.errors import (
     AIError,
     AuthenticationFailed,
     ConnectionFailed,
     ContentFiltered,
     ModelNotFound,
-    OpenAICompatibleClient,
     ProviderError,
     QuotaExceeded,
     RateLimited,
     StreamInterrupted,
-    _parse_retry_after,
 )
+from livechat_widget.providers.openai import OpenAICompatibleClient
+from livechat_widget.providers.transport import parse_retry_after
 
 KEY = "sk-test-SECRETSECRETSECRET1234"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 
 
-@pytest.fixture
-def fp() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
-
-
-def client(fp: FakeProvider, **kw: Any) -> OpenAICompatibleClient:
-    kw.setdefault("backoff_base", 0.01)
-    kw.setdefault("max_retry_wait", 5.0)
+def client(fp: FakeProvider, *, random: Any = None, **kw: Any) -> OpenAICompatibleClient:
+    """A client of the fake provider with tiny backoffs; ``random`` draws the jitter."""
+    retry = RetryPolicy(max_retries=kw.pop("max_retries", 2),
+                        backoff_base=kw.pop("backoff_base", 0.01),
+                        max_retry_wait=kw.pop("max_retry_wait", 5.0),
+                        **({} if random is None else {"random": random}))
     return OpenAICompatibleClient(fp.base_url, kw.pop("model", "fake-model"),
-                                  kw.pop("api_key", KEY), **kw)
+                                  kw.pop("api_key", KEY), retry=retry, **kw)
 
 
 async def run(c: OpenAICompatibleClient, messages: list[dict[str, str]] = MESSAGES
-              ) -> tuple[str, str, ai_client.ReplyStream]:
+              ) -> tuple[str, str, ReplyStream]:
     stream = c.stream(messages)
     text, reasoning = [], []
     try:
@@ -456,24 +453,11 @@ async def test_unicode_separators_and_split_surrogate_pair(fp: FakeProvider) -> 
 # ------------------------------------------------------------------ HTTP errors, retries
 
 
-@pytest.fixture
-def max_jitter(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float]]:
-    """Make the full-jitter backoff deterministic: always the upper bound."""
-    calls: list[tuple[float, float]] = []
-
-    def uniform(a: float, b: float) -> float:
-        calls.append((a, b))
-        return b
-
-    monkeypatch.setattr(ai_client.random, "uniform", uniform)
-    return calls
-
-
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504, 529])
 async def test_retryable_status_then_success(fp: FakeProvider, status: int,
                                              max_jitter: list[tuple[float, float]]) -> None:
     fp.script(error(status))
-    text, _, stream = await run(client(fp))
+    text, _, stream = await run(client(fp, random=max_jitter))
     assert text == fp.text and stream.outcome == "completed"
     assert len(fp.requests) == 2
     assert max_jitter == [(0.0, 0.01)]
@@ -484,7 +468,7 @@ async def test_exponential_backoff_with_full_jitter(fp: FakeProvider,
                                                     ) -> None:
     fp.script(error(500), error(500), error(500))
     start = time.monotonic()
-    exc = await fails(client(fp, backoff_base=0.05), ProviderError)
+    exc = await fails(client(fp, backoff_base=0.05, random=max_jitter), ProviderError)
     elapsed = time.monotonic() - start
     assert max_jitter == [(0.0, 0.05), (0.0, 0.1)]
     assert 0.15 <= elapsed < 1.0
@@ -521,10 +505,10 @@ async def test_retry_after_seconds_is_honoured(fp: FakeProvider) -> None:
 
 def test_retry_after_http_date() -> None:
     when = datetime.now(timezone.utc) + timedelta(seconds=120)
-    wait = _parse_retry_after(httpx.Headers({"retry-after": format_datetime(when, usegmt=True)}))
+    wait = parse_retry_after(httpx.Headers({"retry-after": format_datetime(when, usegmt=True)}))
     assert wait is not None and 115 <= wait <= 121
-    assert _parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
-    assert _parse_retry_after(httpx.Headers({"retry-after-ms": "1500"})) == 1.5
+    assert parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
+    assert parse_retry_after(httpx.Headers({"retry-after-ms": "1500"})) == 1.5
 
 
 async def test_long_retry_after_is_not_waited(fp: FakeProvider) -> None:
@@ -611,7 +595,7 @@ async def test_stream_options_rejected_then_remembered(fp: FakeProvider) -> None
 
 async def test_connection_refused(fp: FakeProvider, max_jitter: list[Any]) -> None:
     fp.down()
-    exc = await fails(client(fp), ConnectionFailed)
+    exc = await fails(client(fp, random=max_jitter), ConnectionFailed)
     assert fp.base_url in exc.user_message
     assert len(max_jitter) == 2  # retried max_retries times
     assert fp.requests == []
@@ -628,7 +612,7 @@ async def test_connection_refused_then_server_comes_up(fp: FakeProvider,
     fp.down()
     loop = asyncio.get_running_loop()
     loop.call_later(0.15, fp.up)
-    text, _, _ = await run(client(fp, backoff_base=0.1, max_retries=3))
+    text, _, _ = await run(client(fp, backoff_base=0.1, max_retries=3, random=max_jitter))
     assert text == fp.text
     assert len(fp.requests) == 1
 

@@ -4,7 +4,6 @@ Anthropic's streaming documentation."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,10 +17,11 @@ from fake_provider import (
     error,
 )
 
-from livechat_widget import ai_client
-from livechat_widget.ai_client import (
+from livechat_widget.providers.anthropic import AnthropicClient
+from livechat_widget.providers.base import ReplyStream
+from livechat_widget.providers.config import RetryPolicy
+from livechat_widget.providers.errors import (
     AIError,
-    AnthropicClient,
     AuthenticationFailed,
     ContentFiltered,
     ModelNotFound,
@@ -35,31 +35,16 @@ KEY = "sk-ant-api03-SECRETSECRETSECRET"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 
 
-@pytest.fixture
-def fp() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
-
-
-@pytest.fixture(autouse=True)
-def max_jitter(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float]]:
-    calls: list[tuple[float, float]] = []
-
-    def uniform(a: float, b: float) -> float:
-        calls.append((a, b))
-        return b
-
-    monkeypatch.setattr(ai_client.random, "uniform", uniform)
-    return calls
-
-
-def client(fp: FakeProvider, **kw: Any) -> AnthropicClient:
-    kw.setdefault("backoff_base", 0.01)
-    return AnthropicClient(kw.pop("model", "claude-fake"), KEY, base_url=fp.url, **kw)
+def client(fp: FakeProvider, *, random: Any = None, **kw: Any) -> AnthropicClient:
+    """A client of the fake provider with tiny backoffs; ``random`` draws the jitter."""
+    retry = RetryPolicy(backoff_base=kw.pop("backoff_base", 0.01),
+                        **({} if random is None else {"random": random}))
+    return AnthropicClient(kw.pop("model", "claude-fake"), KEY, base_url=fp.url, retry=retry,
+                           **kw)
 
 
 async def run(c: AnthropicClient, messages: list[dict[str, str]] = MESSAGES
-              ) -> tuple[str, str, ai_client.ReplyStream]:
+              ) -> tuple[str, str, ReplyStream]:
     stream = c.stream(messages)
     text, reasoning = [], []
     try:
@@ -182,11 +167,11 @@ async def test_529_is_retried_like_503(fp: FakeProvider,
     overloaded = {"type": "error", "error": {"type": "overloaded_error",
                                              "message": "Overloaded"}}
     fp.script(error(529, overloaded))
-    text, _, _ = await run(client(fp))
+    text, _, _ = await run(client(fp, random=max_jitter))
     assert text == fp.text and len(fp.requests) == 2
     fp.reset()
     fp.script(*[error(529, overloaded) for _ in range(3)])
-    exc = await fails(client(fp), ProviderError)
+    exc = await fails(client(fp, random=max_jitter), ProviderError)
     assert "overloaded" in exc.user_message and exc.status_code == 529
     assert len(fp.requests) == 3
     assert max_jitter == [(0.0, 0.01), (0.0, 0.01), (0.0, 0.02)]
