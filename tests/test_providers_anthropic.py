@@ -37,14 +37,15 @@ MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "conten
 
 def client(fp: FakeProvider, *, random: Any = None, **kw: Any) -> AnthropicClient:
     """A client of the fake provider with tiny backoffs; ``random`` draws the jitter."""
-    retry = RetryPolicy(backoff_base=kw.pop("backoff_base", 0.01),
-                        **({} if random is None else {"random": random}))
-    return AnthropicClient(kw.pop("model", "claude-fake"), KEY, base_url=fp.url, retry=retry,
-                           **kw)
+    retry = RetryPolicy(
+        backoff_base=kw.pop("backoff_base", 0.01), **({} if random is None else {"random": random})
+    )
+    return AnthropicClient(kw.pop("model", "claude-fake"), KEY, base_url=fp.url, retry=retry, **kw)
 
 
-async def run(c: AnthropicClient, messages: list[dict[str, str]] = MESSAGES
-              ) -> tuple[str, str, ReplyStream]:
+async def run(
+    c: AnthropicClient, messages: list[dict[str, str]] = MESSAGES
+) -> tuple[str, str, ReplyStream]:
     stream = c.stream(messages)
     text, reasoning = [], []
     try:
@@ -69,31 +70,62 @@ def events(*items: tuple[str, dict[str, Any]]) -> FakeResponse:
 
 
 def text_delta(text: str, index: int = 0) -> tuple[str, dict[str, Any]]:
-    return ("content_block_delta", {"type": "content_block_delta", "index": index,
-                                    "delta": {"type": "text_delta", "text": text}})
+    return (
+        "content_block_delta",
+        {
+            "type": "content_block_delta",
+            "index": index,
+            "delta": {"type": "text_delta", "text": text},
+        },
+    )
 
 
-START = ("message_start", {"type": "message_start", "message": {
-    "id": "msg_1", "type": "message", "role": "assistant", "content": [], "model": "c",
-    "stop_reason": None, "stop_sequence": None,
-    "usage": {"input_tokens": 25, "cache_read_input_tokens": 5, "output_tokens": 1}}})
-BLOCK = ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}})
+START = (
+    "message_start",
+    {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "model": "c",
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 25, "cache_read_input_tokens": 5, "output_tokens": 1},
+        },
+    },
+)
+BLOCK = (
+    "content_block_start",
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+)
 
 
 def stop(reason: str = "end_turn", tokens: int = 2) -> list[tuple[str, dict[str, Any]]]:
-    return [("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            ("message_delta", {"type": "message_delta", "delta": {
-                "stop_reason": reason, "stop_sequence": None}, "usage": {"output_tokens": tokens}}),
-            ("message_stop", {"type": "message_stop"})]
+    return [
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": reason, "stop_sequence": None},
+                "usage": {"output_tokens": tokens},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
 
 
 async def test_stream_with_thinking_split_at_random_boundaries(fp: FakeProvider) -> None:
     for seed in range(3):
-        fp.script(anthropic_reply("Caf\u00e9 \U0001F600 na\u2028ve", thinking="Let me think.")
-                  .split(seed, 11, delay=0.0002 if seed == 0 else 0.0))
+        fp.script(
+            anthropic_reply("Caf\u00e9 \U0001f600 na\u2028ve", thinking="Let me think.").split(
+                seed, 11, delay=0.0002 if seed == 0 else 0.0
+            )
+        )
         text, reasoning, stream = await run(client(fp))
-        assert (text, reasoning) == ("Caf\u00e9 \U0001F600 na\u2028ve", "Let me think.")
+        assert (text, reasoning) == ("Caf\u00e9 \U0001f600 na\u2028ve", "Let me think.")
         assert (stream.finish_reason, stream.provider_finish_reason) == ("stop", "end_turn")
         assert stream.usage == {"prompt_tokens": 12, "completion_tokens": 4}  # 4 tokens
     request = fp.requests[0]
@@ -101,19 +133,31 @@ async def test_stream_with_thinking_split_at_random_boundaries(fp: FakeProvider)
     assert request.headers["x-api-key"] == KEY
     assert request.headers["anthropic-version"] == "2023-06-01"
     assert "authorization" not in request.headers
-    assert request.json == {"model": "claude-fake", "max_tokens": 4096, "stream": True,
-                            "system": "Be brief.",
-                            "messages": [{"role": "user", "content": "Hi"}]}
+    assert request.json == {
+        "model": "claude-fake",
+        "max_tokens": 4096,
+        "stream": True,
+        "system": "Be brief.",
+        "messages": [{"role": "user", "content": "Hi"}],
+    }
 
 
 async def test_payload_merges_turns_and_drops_empty_ones(fp: FakeProvider) -> None:
-    await run(client(fp, max_tokens=100), [
-        {"role": "user", "content": "a"}, {"role": "user", "content": "b"},
-        {"role": "assistant", "content": ""}, {"role": "assistant", "content": "c"},
-        {"role": "user", "content": "d"}])
+    await run(
+        client(fp, max_tokens=100),
+        [
+            {"role": "user", "content": "a"},
+            {"role": "user", "content": "b"},
+            {"role": "assistant", "content": ""},
+            {"role": "assistant", "content": "c"},
+            {"role": "user", "content": "d"},
+        ],
+    )
     assert fp.requests[0].json["messages"] == [
-        {"role": "user", "content": "a\n\nb"}, {"role": "assistant", "content": "c"},
-        {"role": "user", "content": "d"}]
+        {"role": "user", "content": "a\n\nb"},
+        {"role": "assistant", "content": "c"},
+        {"role": "user", "content": "d"},
+    ]
     assert fp.requests[0].json["max_tokens"] == 100 and "system" not in fp.requests[0].json
 
 
@@ -124,9 +168,17 @@ async def test_base_url_ending_in_v1(fp: FakeProvider) -> None:
 
 
 async def test_usage_counts_cache_tokens_and_ping_and_unknown_events(fp: FakeProvider) -> None:
-    fp.script(events(START, BLOCK, ("ping", {"type": "ping"}), text_delta("Hel"),
-                     ("future_event", {"type": "future_event", "x": 1}), text_delta("lo"),
-                     *stop(tokens=7)))
+    fp.script(
+        events(
+            START,
+            BLOCK,
+            ("ping", {"type": "ping"}),
+            text_delta("Hel"),
+            ("future_event", {"type": "future_event", "x": 1}),
+            text_delta("lo"),
+            *stop(tokens=7),
+        )
+    )
     text, _, stream = await run(client(fp))
     assert text == "Hello"
     assert stream.usage == {"prompt_tokens": 30, "completion_tokens": 7}
@@ -136,7 +188,10 @@ async def test_max_tokens_is_length(fp: FakeProvider) -> None:
     fp.script(anthropic_reply("cut here", stop_reason="max_tokens"))
     text, _, stream = await run(client(fp))
     assert (text, stream.finish_reason, stream.provider_finish_reason) == (
-        "cut here", "length", "max_tokens")
+        "cut here",
+        "length",
+        "max_tokens",
+    )
 
 
 async def test_refusal_is_content_filtered(fp: FakeProvider) -> None:
@@ -146,8 +201,17 @@ async def test_refusal_is_content_filtered(fp: FakeProvider) -> None:
 
 
 async def test_error_event_mid_stream(fp: FakeProvider) -> None:
-    fp.script(events(START, BLOCK, text_delta("Partial"), ("error", {
-        "type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})))
+    fp.script(
+        events(
+            START,
+            BLOCK,
+            text_delta("Partial"),
+            (
+                "error",
+                {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            ),
+        )
+    )
     exc = await fails(client(fp), ProviderError)
     assert exc.partial_text == "Partial"
     assert "overloaded" in exc.user_message
@@ -155,17 +219,24 @@ async def test_error_event_mid_stream(fp: FakeProvider) -> None:
 
 
 async def test_error_event_before_any_text_is_retried(fp: FakeProvider) -> None:
-    fp.script(events(START, ("error", {"type": "error", "error": {
-        "type": "overloaded_error", "message": "Overloaded"}})))
+    fp.script(
+        events(
+            START,
+            (
+                "error",
+                {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            ),
+        )
+    )
     text, _, _ = await run(client(fp))
     assert text == fp.text
     assert len(fp.requests) == 2
 
 
-async def test_529_is_retried_like_503(fp: FakeProvider,
-                                       max_jitter: list[tuple[float, float]]) -> None:
-    overloaded = {"type": "error", "error": {"type": "overloaded_error",
-                                             "message": "Overloaded"}}
+async def test_529_is_retried_like_503(
+    fp: FakeProvider, max_jitter: list[tuple[float, float]]
+) -> None:
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     fp.script(error(529, overloaded))
     text, _, _ = await run(client(fp, random=max_jitter))
     assert text == fp.text and len(fp.requests) == 2
@@ -177,20 +248,36 @@ async def test_529_is_retried_like_503(fp: FakeProvider,
     assert max_jitter == [(0.0, 0.01), (0.0, 0.01), (0.0, 0.02)]
 
 
-@pytest.mark.parametrize(("status", "etype", "message", "cls"), [
-    (401, "authentication_error", f"invalid x-api-key {KEY}", AuthenticationFailed),
-    (403, "permission_error", "Your API key does not have permission", AuthenticationFailed),
-    (404, "not_found_error", "model: claude-fake", ModelNotFound),
-    (400, "invalid_request_error", "Your credit balance is too low to access the Anthropic "
-                                   "API.", QuotaExceeded),
-    (400, "invalid_request_error", "messages: roles must alternate", ProviderError),
-    (413, "request_too_large", "Request exceeds the maximum allowed number of bytes.",
-     ProviderError),
-])
-async def test_http_errors(fp: FakeProvider, status: int, etype: str, message: str,
-                           cls: type[AIError]) -> None:
-    fp.script(error(status, {"type": "error", "error": {"type": etype, "message": message},
-                             "request_id": "req_1"}))
+@pytest.mark.parametrize(
+    ("status", "etype", "message", "cls"),
+    [
+        (401, "authentication_error", f"invalid x-api-key {KEY}", AuthenticationFailed),
+        (403, "permission_error", "Your API key does not have permission", AuthenticationFailed),
+        (404, "not_found_error", "model: claude-fake", ModelNotFound),
+        (
+            400,
+            "invalid_request_error",
+            "Your credit balance is too low to access the Anthropic API.",
+            QuotaExceeded,
+        ),
+        (400, "invalid_request_error", "messages: roles must alternate", ProviderError),
+        (
+            413,
+            "request_too_large",
+            "Request exceeds the maximum allowed number of bytes.",
+            ProviderError,
+        ),
+    ],
+)
+async def test_http_errors(
+    fp: FakeProvider, status: int, etype: str, message: str, cls: type[AIError]
+) -> None:
+    fp.script(
+        error(
+            status,
+            {"type": "error", "error": {"type": etype, "message": message}, "request_id": "req_1"},
+        )
+    )
     exc = await fails(client(fp), cls)
     assert len(fp.requests) == 1
     if cls is AuthenticationFailed:
@@ -200,20 +287,35 @@ async def test_http_errors(fp: FakeProvider, status: int, etype: str, message: s
 
 
 async def test_rate_limit_with_retry_after(fp: FakeProvider) -> None:
-    limited = {"type": "error", "error": {"type": "rate_limit_error",
-                                          "message": "Number of request tokens has exceeded"}}
-    fp.script(error(429, limited, headers={"retry-after": "0"}),
-              error(429, limited, headers={"retry-after": "7200"}))
+    limited = {
+        "type": "error",
+        "error": {"type": "rate_limit_error", "message": "Number of request tokens has exceeded"},
+    }
+    fp.script(
+        error(429, limited, headers={"retry-after": "0"}),
+        error(429, limited, headers={"retry-after": "7200"}),
+    )
     exc = await fails(client(fp), RateLimited)
     assert "2 hours" in exc.user_message and "UTC" in exc.user_message
     assert len(fp.requests) == 2
 
 
 async def test_end_without_message_stop_or_stop_reason(fp: FakeProvider) -> None:
-    fp.script(FakeResponse(200, dict(SSE_HEADERS), [
-        anthropic_event(*START), anthropic_event(*BLOCK), anthropic_event(*text_delta("Hal")),
-        anthropic_event(*text_delta("f")), b"event: content_block_delta\ndata: {\"ty", CUT],
-        framing="close"))
+    fp.script(
+        FakeResponse(
+            200,
+            dict(SSE_HEADERS),
+            [
+                anthropic_event(*START),
+                anthropic_event(*BLOCK),
+                anthropic_event(*text_delta("Hal")),
+                anthropic_event(*text_delta("f")),
+                b'event: content_block_delta\ndata: {"ty',
+                CUT,
+            ],
+            framing="close",
+        )
+    )
     exc = await fails(client(fp), StreamInterrupted)
     assert exc.partial_text == "Half"
     assert len(fp.requests) == 1
@@ -250,6 +352,8 @@ def test_repr_and_describe() -> None:
     c = AnthropicClient("claude-haiku-4-5", KEY)
     assert c.provider == "anthropic"
     assert c.describe() == "claude-haiku-4-5 via api.anthropic.com"
-    assert repr(c) == ("AnthropicClient(provider='anthropic', "
-                       "base_url='https://api.anthropic.com', model='claude-haiku-4-5')")
+    assert repr(c) == (
+        "AnthropicClient(provider='anthropic', "
+        "base_url='https://api.anthropic.com', model='claude-haiku-4-5')"
+    )
     assert KEY not in repr(c)

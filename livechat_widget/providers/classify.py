@@ -42,6 +42,7 @@ __all__ = [
     "problem_from_response",
     "problem_in_stream",
     "redact",
+    "rule_for",
 ]
 
 _SECRET_RES = (
@@ -293,9 +294,14 @@ def _fields(problem: Problem, ctx: ErrorContext) -> dict[str, Any]:
     }
 
 
+def rule_for(problem: Problem) -> Rule:
+    """The first rule of :data:`RULES` that applies to ``problem``."""
+    return next(r for r in RULES if r.applies(problem))
+
+
 def classify(problem: Problem, ctx: ErrorContext) -> AIError:
     """The error the first applicable rule of :data:`RULES` makes of ``problem``."""
-    rule = next(r for r in RULES if r.applies(problem))
+    rule = rule_for(problem)
     info = problem.info
     return rule.error(
         rule.template.format(**_fields(problem, ctx)),
