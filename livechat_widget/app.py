@@ -262,7 +262,8 @@ def _make_voila_class():
         def init_handlers(self):
             return [
                 (handler[0], PageHandler, *handler[2:])
-                if handler[1] is TornadoVoilaHandler else handler
+                if handler[1] is TornadoVoilaHandler
+                else handler
                 for handler in super().init_handlers()
             ]
 
@@ -306,10 +307,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.clear()
     os.environ.update(env)
     print(f"livechat: chats are stored in {env['LIVECHAT_CHAT_LOGS']}", flush=True)
-    print("livechat: a visitor's kernel is shut down when their page closes; "
-          + (f"unconnected idle kernels are culled after {args.cull_idle} s (--cull-idle)"
-             if args.cull_idle else "idle kernels are never culled (--cull-idle 0)"),
-          flush=True)
+    print(
+        "livechat: a visitor's kernel is shut down when their page closes; "
+        + (
+            f"unconnected idle kernels are culled after {args.cull_idle} s (--cull-idle)"
+            if args.cull_idle
+            else "idle kernels are never culled (--cull-idle 0)"
+        ),
+        flush=True,
+    )
     try:
         _make_voila_class().launch_instance(argv=voila_argv(args))
     except KeyboardInterrupt:  # Ctrl+C before Voila's loop took over

@@ -58,17 +58,26 @@ class Reply:
         """The text covered by deltas up to `seq` (pending pieces go out in delta seq+1)."""
         text = self.text_parts[: len(self.text_parts) - len(self.pending_text)]
         reasoning = self.reasoning_parts[: len(self.reasoning_parts) - len(self.pending_reasoning)]
-        return {"message_id": self.message_id, "text": "".join(text),
-                "reasoning": "".join(reasoning), "seq": self.seq}
+        return {
+            "message_id": self.message_id,
+            "text": "".join(text),
+            "reasoning": "".join(reasoning),
+            "seq": self.seq,
+        }
 
     def take_delta(self) -> dict[str, Any] | None:
         """The coalesced delta since the last one, or None when nothing arrived."""
         if not self.pending_text and not self.pending_reasoning:
             return None
         self.seq += 1
-        delta = {"type": "delta", "chat_id": self.chat_id, "message_id": self.message_id,
-                 "seq": self.seq, "text": "".join(self.pending_text),
-                 "reasoning": "".join(self.pending_reasoning)}
+        delta = {
+            "type": "delta",
+            "chat_id": self.chat_id,
+            "message_id": self.message_id,
+            "seq": self.seq,
+            "text": "".join(self.pending_text),
+            "reasoning": "".join(self.pending_reasoning),
+        }
         self.pending_text.clear()
         self.pending_reasoning.clear()
         return delta
@@ -124,8 +133,12 @@ async def stream_reply(
         return Outcome(text, reply.reasoning, "error", exc.user_message, kind)
     except Exception as exc:  # a bug in a client must not leave a reply spinning forever
         log.exception("reply stream failed")
-        return Outcome(reply.text, reply.reasoning, "error",
-                       f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).")
+        return Outcome(
+            reply.text,
+            reply.reasoning,
+            "error",
+            f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).",
+        )
     finally:
         flusher.cancel()
         # The last pieces go out as a final delta, so deltas always add up to `done`.
