@@ -344,6 +344,7 @@ def test_config_objects_or_the_separate_keyword_arguments() -> None:
     assert c.timeouts == Timeouts(connect=3, read=40, total=90)
     assert c.retry == RetryPolicy(max_retries=4, backoff_base=0.2, backoff_max=5, max_retry_wait=30)
     assert (c.connect_timeout, c.read_timeout, c.total_timeout, c.max_retries) == (3, 40, 90, 4)
+    assert (c.backoff_base, c.backoff_max, c.max_retry_wait) == (0.2, 5, 30)
     timeouts, retry = Timeouts(read=7), RetryPolicy(max_retries=0)
     a = AnthropicClient("m", timeouts=timeouts, retry=retry)
     assert (a.timeouts, a.retry, a.read_timeout) == (timeouts, retry, 7)

@@ -125,6 +125,18 @@ class HTTPClient(BaseClient):
     def max_retries(self) -> int:
         return self.retry.max_retries
 
+    @property
+    def backoff_base(self) -> float:
+        return self.retry.backoff_base
+
+    @property
+    def backoff_max(self) -> float:
+        return self.retry.backoff_max
+
+    @property
+    def max_retry_wait(self) -> float:
+        return self.retry.max_retry_wait
+
     # -- identity
 
     def _guess_provider(self) -> str:
