@@ -31,11 +31,13 @@ import httpx  # noqa: E402
 from fake_provider import openai_chunk, sse, tokens  # noqa: E402
 
 from livechat_widget import telemetry  # noqa: E402
-from livechat_widget.ai_client import OpenAICompatibleClient  # noqa: E402
-from livechat_widget.sse import SSEParser  # noqa: E402
+from livechat_widget.providers.openai import OpenAICompatibleClient  # noqa: E402
+from livechat_widget.providers.sse import SSEParser  # noqa: E402
 
-WORDS = ("The quick brown fox jumps over the lazy dog; caf\u00e9 \u4e16\u754c \U0001F600 "
-         "line\u2028separator and `code` with \"quotes\".").split(" ")
+WORDS = (
+    "The quick brown fox jumps over the lazy dog; caf\u00e9 \u4e16\u754c \U0001f600 "
+    'line\u2028separator and `code` with "quotes".'
+).split(" ")
 
 
 def recorded_stream(megabytes: float) -> tuple[bytes, int]:
@@ -53,7 +55,7 @@ def recorded_stream(megabytes: float) -> tuple[bytes, int]:
 
 
 def chunked(data: bytes, size: int) -> list[bytes]:
-    return [data[i:i + size] for i in range(0, len(data), size)]
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def bare_lines(chunks: list[bytes]) -> int:
@@ -99,8 +101,11 @@ def bench_parser(megabytes: float, repeat: int) -> dict:
         chunks = chunked(data, size)
         best = {"bare": float("inf"), "sse": float("inf"), "json": float("inf")}
         for _ in range(repeat):  # interleaved, so load from other processes hits all alike
-            for key, fn in (("bare", bare_lines), ("sse", parse_events),
-                            ("json", parse_events_json)):
+            for key, fn in (
+                ("bare", bare_lines),
+                ("sse", parse_events),
+                ("json", parse_events_json),
+            ):
                 start = time.perf_counter()
                 result = fn(chunks)
                 best[key] = min(best[key], time.perf_counter() - start)
@@ -131,15 +136,23 @@ fp.stop()
 async def bench_client(n_pieces: int, repeat: int) -> dict:
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(tests=str(ROOT / "tests"), n=n_pieces)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         base = f"http://127.0.0.1:{port}/v1"
         messages = [{"role": "user", "content": "Go"}]
-        payload = {"model": "m", "messages": messages, "stream": True,
-                   "stream_options": {"include_usage": True}}
+        payload = {
+            "model": "m",
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         async with httpx.AsyncClient(timeout=60) as http:
+
             async def raw() -> int:
                 size = 0
                 async with http.stream("POST", base + "/chat/completions", json=payload) as r:

@@ -27,12 +27,15 @@ BASE_URL = parser.parse_known_args(sys.argv[1:])[0].base_url
 
 async def callback(contents: str, user: str, instance: pn.chat.ChatInterface):
     """Stream the reply: yield the message so far after every token (Panel's docs idiom)."""
-    body = {"model": "bench", "stream": True,
-            "messages": [{"role": "user", "content": contents}]}
+    body = {"model": "bench", "stream": True, "messages": [{"role": "user", "content": contents}]}
     message = ""
     async with httpx.AsyncClient(timeout=None) as client:  # noqa: SIM117
-        async with client.stream("POST", f"{BASE_URL}/chat/completions", json=body,
-                                 headers={"Authorization": "Bearer bench-key"}) as response:
+        async with client.stream(
+            "POST",
+            f"{BASE_URL}/chat/completions",
+            json=body,
+            headers={"Authorization": "Bearer bench-key"},
+        ) as response:
             async for line in response.aiter_lines():
                 if not line.startswith("data: ") or line == "data: [DONE]":
                     continue
@@ -42,5 +45,6 @@ async def callback(contents: str, user: str, instance: pn.chat.ChatInterface):
                     yield message
 
 
-pn.chat.ChatInterface(callback=callback, callback_user="Assistant",
-                      sizing_mode="stretch_both").servable()
+pn.chat.ChatInterface(
+    callback=callback, callback_user="Assistant", sizing_mode="stretch_both"
+).servable()

@@ -22,19 +22,49 @@ _EXPORTS = {
     "ChatInfo": "chat_registry",
     "SearchHit": "chat_registry",
     "ChatRegistry": "chat_registry",
-    "AIError": "ai_client",
-    "AnthropicClient": "ai_client",
-    "DemoClient": "ai_client",
-    "OpenAICompatibleClient": "ai_client",
-    "client_from_env": "ai_client",
+    "AnthropicClient": "providers.anthropic",
+    "DemoClient": "providers.demo",
+    "OpenAICompatibleClient": "providers.openai",
+    "client_from_env": "providers.env",
+    "AIError": "providers.errors",
+    "AuthenticationFailed": "providers.errors",
+    "ConnectionFailed": "providers.errors",
+    "ContentFiltered": "providers.errors",
+    "ContextTooLong": "providers.errors",
+    "ModelNotFound": "providers.errors",
+    "ProviderError": "providers.errors",
+    "QuotaExceeded": "providers.errors",
+    "RateLimited": "providers.errors",
+    "StreamInterrupted": "providers.errors",
     "sidebar": "sidecar_panel",
 }
 
 __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
-    "AIError", "AnthropicClient", "ChatInfo", "ChatRegistry", "ChatWidget", "CsvStore",
-    "DemoClient", "Message", "OpenAICompatibleClient", "Row", "SearchHit", "StorageError",
-    "client_from_env", "sidebar",
+    "AIError",
+    "AnthropicClient",
+    "AuthenticationFailed",
+    "ChatInfo",
+    "ChatRegistry",
+    "ChatWidget",
+    "ConnectionFailed",
+    "ContentFiltered",
+    "ContextTooLong",
+    "CsvStore",
+    "DemoClient",
+    "Message",
+    "ModelNotFound",
+    "OpenAICompatibleClient",
+    "ProviderError",
+    "QuotaExceeded",
+    "RateLimited",
+    "Row",
+    "SearchHit",
+    "StorageError",
+    "StreamInterrupted",
+    "client_from_env",
+    "sidebar",
 ]
+
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
@@ -50,14 +80,23 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
-    from .ai_client import (
-        AIError,
-        AnthropicClient,
-        DemoClient,
-        OpenAICompatibleClient,
-        client_from_env,
-    )
     from .chat_registry import ChatInfo, ChatRegistry, SearchHit
     from .csv_storage import CsvStore, Message, Row, StorageError
+    from .providers.anthropic import AnthropicClient
+    from .providers.demo import DemoClient
+    from .providers.env import client_from_env
+    from .providers.errors import (
+        AIError,
+        AuthenticationFailed,
+        ConnectionFailed,
+        ContentFiltered,
+        ContextTooLong,
+        ModelNotFound,
+        ProviderError,
+        QuotaExceeded,
+        RateLimited,
+        StreamInterrupted,
+    )
+    from .providers.openai import OpenAICompatibleClient
     from .sidecar_panel import sidebar
     from .widget import ChatWidget

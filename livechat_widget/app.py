@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .providers.env import PROVIDERS  # imports no HTTP code
 
 APP_NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "app.ipynb"
 DEFAULT_HOST = "127.0.0.1"
@@ -36,7 +37,6 @@ DEFAULT_POOL_SIZE = 1
 # A visitor's kernel is shut down when the page closes; one whose page vanished without
 # saying so (a crash, a lost network) is culled after this long idle and unconnected.
 DEFAULT_CULL_IDLE_S = 600
-PROVIDERS = ("openai", "anthropic", "ollama", "demo")  # as ai_client.client_from_env knows them
 
 
 class UsageError(Exception):
@@ -263,7 +263,8 @@ def _make_voila_class() -> type[Any]:
         def init_handlers(self) -> list[Any]:
             return [
                 (handler[0], PageHandler, *handler[2:])
-                if handler[1] is TornadoVoilaHandler else handler
+                if handler[1] is TornadoVoilaHandler
+                else handler
                 for handler in super().init_handlers()
             ]
 
@@ -307,10 +308,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.clear()
     os.environ.update(env)
     print(f"livechat: chats are stored in {env['LIVECHAT_CHAT_LOGS']}", flush=True)
-    print("livechat: a visitor's kernel is shut down when their page closes; "
-          + (f"unconnected idle kernels are culled after {args.cull_idle} s (--cull-idle)"
-             if args.cull_idle else "idle kernels are never culled (--cull-idle 0)"),
-          flush=True)
+    print(
+        "livechat: a visitor's kernel is shut down when their page closes; "
+        + (
+            f"unconnected idle kernels are culled after {args.cull_idle} s (--cull-idle)"
+            if args.cull_idle
+            else "idle kernels are never culled (--cull-idle 0)"
+        ),
+        flush=True,
+    )
     try:
         _make_voila_class().launch_instance(argv=voila_argv(args))
     except KeyboardInterrupt:  # Ctrl+C before Voila's loop took over

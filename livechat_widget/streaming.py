@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ai_client import AIError
-from .ai_errors import ContextTooLong
+from .providers.errors import AIError, ContextTooLong
 from .wire import DeltaMsg, Stream
 
 log = logging.getLogger(__name__)
@@ -73,8 +72,12 @@ class Reply:
         """The text covered by deltas up to `seq` (pending pieces go out in delta seq+1)."""
         text = self.text_parts[: len(self.text_parts) - len(self.pending_text)]
         reasoning = self.reasoning_parts[: len(self.reasoning_parts) - len(self.pending_reasoning)]
-        return {"message_id": self.message_id, "text": "".join(text),
-                "reasoning": "".join(reasoning), "seq": self.seq}
+        return {
+            "message_id": self.message_id,
+            "text": "".join(text),
+            "reasoning": "".join(reasoning),
+            "seq": self.seq,
+        }
 
     def stats(self, usage: dict[str, Any] | None) -> ReplyStats:
         """The reply's figures, measured when it ends (tokens: the provider's count)."""
@@ -91,9 +94,14 @@ class Reply:
         if not self.pending_text and not self.pending_reasoning:
             return None
         self.seq += 1
-        delta: DeltaMsg = {"type": "delta", "chat_id": self.chat_id, "message_id": self.message_id,
-                 "seq": self.seq, "text": "".join(self.pending_text),
-                 "reasoning": "".join(self.pending_reasoning)}
+        delta: DeltaMsg = {
+            "type": "delta",
+            "chat_id": self.chat_id,
+            "message_id": self.message_id,
+            "seq": self.seq,
+            "text": "".join(self.pending_text),
+            "reasoning": "".join(self.pending_reasoning),
+        }
         self.pending_text.clear()
         self.pending_reasoning.clear()
         return delta
@@ -139,8 +147,12 @@ async def stream_reply(
                 reply.text_parts.append(piece.text)
                 reply.pending_text.append(piece.text)
         finish = getattr(stream, "finish_reason", None)
-        return Outcome(reply.text, reply.reasoning, "length" if finish == "length" else "complete",
-                       stats=reply.stats(getattr(stream, "usage", None)))
+        return Outcome(
+            reply.text,
+            reply.reasoning,
+            "length" if finish == "length" else "complete",
+            stats=reply.stats(getattr(stream, "usage", None)),
+        )
     except asyncio.CancelledError:
         # Stop: keep what arrived. The task ends normally so its result is persisted;
         # uncancel() (3.11+) keeps later awaits in this task from being cancelled again.
@@ -151,13 +163,18 @@ async def stream_reply(
     except AIError as exc:
         text = reply.text or (exc.partial_text or "")
         kind = "context_length" if isinstance(exc, ContextTooLong) else ""
-        return Outcome(text, reply.reasoning, "error", exc.user_message, kind,
-                       stats=reply.stats(None))
+        return Outcome(
+            text, reply.reasoning, "error", exc.user_message, kind, stats=reply.stats(None)
+        )
     except Exception as exc:  # a bug in a client must not leave a reply spinning forever
         log.exception("reply stream failed")
-        return Outcome(reply.text, reply.reasoning, "error",
-                       f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).",
-                       stats=reply.stats(None))
+        return Outcome(
+            reply.text,
+            reply.reasoning,
+            "error",
+            f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).",
+            stats=reply.stats(None),
+        )
     finally:
         flusher.cancel()
         # The last pieces go out as a final delta, so deltas always add up to `done`.

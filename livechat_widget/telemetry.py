@@ -75,9 +75,14 @@ def log_handler(name: tuple[str, str, str], data: dict[str, Any]) -> None:
         return
     log.info(
         "%s: %s/%s %s ttft=%sms total=%sms pieces=%s tokens=%s tokens/s=%s",
-        ".".join(name), data.get("provider"), data.get("model"), data.get("outcome"),
-        _fmt(data.get("ttft_ms"), ".0f"), _fmt(data.get("total_ms"), ".0f"),
-        data.get("pieces"), _fmt(data.get("completion_tokens"), "d"),
+        ".".join(name),
+        data.get("provider"),
+        data.get("model"),
+        data.get("outcome"),
+        _fmt(data.get("ttft_ms"), ".0f"),
+        _fmt(data.get("total_ms"), ".0f"),
+        data.get("pieces"),
+        _fmt(data.get("completion_tokens"), "d"),
         _fmt(data.get("tokens_per_s"), ".1f"),
     )
 

@@ -82,7 +82,7 @@ class ChatWidget(anywidget.AnyWidget):
         theme: str = "auto",
     ) -> None:
         if client is None:
-            from .ai_client import client_from_env
+            from .providers.env import client_from_env
 
             client = client_from_env()
         super().__init__(title=title, height=height, theme=theme)

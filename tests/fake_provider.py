@@ -155,8 +155,7 @@ class FakeResponse:
                 flush()
                 out.append(part)
         flush()
-        return FakeResponse(self.status, dict(self.headers), out, self.framing,
-                            self.head_delay)
+        return FakeResponse(self.status, dict(self.headers), out, self.framing, self.head_delay)
 
 
 @dataclass
@@ -188,7 +187,7 @@ def split_random(data: bytes, rng: random.Random | int = 0, max_size: int = 7) -
     out, i = [], 0
     while i < len(data):
         n = rng.randint(1, max_size)
-        out.append(data[i:i + n])
+        out.append(data[i : i + n])
         i += n
     return out
 
@@ -211,15 +210,26 @@ def anthropic_event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def openai_chunk(content: str | None = None, *, role: str | None = None,
-                 finish_reason: str | None = None, reasoning: str | None = None,
-                 reasoning_field: str = "reasoning_content", model: str = "fake-model",
-                 usage: dict[str, int] | None = None, empty_choices: bool = False,
-                 id: str = "chatcmpl-fake") -> dict[str, Any]:
+def openai_chunk(
+    content: str | None = None,
+    *,
+    role: str | None = None,
+    finish_reason: str | None = None,
+    reasoning: str | None = None,
+    reasoning_field: str = "reasoning_content",
+    model: str = "fake-model",
+    usage: dict[str, int] | None = None,
+    empty_choices: bool = False,
+    id: str = "chatcmpl-fake",
+) -> dict[str, Any]:
     """One ``chat.completion.chunk`` object as OpenAI documents it."""
-    chunk: dict[str, Any] = {"id": id, "object": "chat.completion.chunk",
-                             "created": 1700000000, "model": model,
-                             "system_fingerprint": "fp_fake"}
+    chunk: dict[str, Any] = {
+        "id": id,
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": model,
+        "system_fingerprint": "fp_fake",
+    }
     if empty_choices:
         chunk["choices"] = []
     else:
@@ -230,8 +240,9 @@ def openai_chunk(content: str | None = None, *, role: str | None = None,
             delta["content"] = content
         if reasoning is not None:
             delta[reasoning_field] = reasoning
-        chunk["choices"] = [{"index": 0, "delta": delta, "logprobs": None,
-                             "finish_reason": finish_reason}]
+        chunk["choices"] = [
+            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        ]
     if usage is not None or empty_choices:
         chunk["usage"] = usage
     return chunk
@@ -250,16 +261,26 @@ def _paced(items: Iterable[bytes], tokens_per_s: float) -> list[Part]:
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
 
 
-def sse_response(*events: Any, status: int = 200, headers: dict[str, str] | None = None,
-                 framing: str = "chunked") -> FakeResponse:
+def sse_response(
+    *events: Any, status: int = 200, headers: dict[str, str] | None = None, framing: str = "chunked"
+) -> FakeResponse:
     """A response whose body is ``sse(*events)``, one write per event."""
-    return FakeResponse(status, {**SSE_HEADERS, **(headers or {})},
-                        [sse(e) for e in events], framing)
+    return FakeResponse(
+        status, {**SSE_HEADERS, **(headers or {})}, [sse(e) for e in events], framing
+    )
 
 
-def openai_reply(text: str, tokens_per_s: float = 0.0, *, model: str = "fake-model",
-                 finish_reason: str | None = "stop", usage: bool = True, done: bool = True,
-                 reasoning: str = "", role_chunk: bool = True) -> FakeResponse:
+def openai_reply(
+    text: str,
+    tokens_per_s: float = 0.0,
+    *,
+    model: str = "fake-model",
+    finish_reason: str | None = "stop",
+    usage: bool = True,
+    done: bool = True,
+    reasoning: str = "",
+    role_chunk: bool = True,
+) -> FakeResponse:
     """A streamed chat completion of ``text``, one token per chunk, at a pace."""
     words = tokens(text)
     events: list[bytes] = []
@@ -272,64 +293,144 @@ def openai_reply(text: str, tokens_per_s: float = 0.0, *, model: str = "fake-mod
     if finish_reason is not None:
         events.append(sse(openai_chunk(None, finish_reason=finish_reason, model=model)))
     if usage:
-        events.append(sse(openai_chunk(empty_choices=True, model=model, usage={
-            "prompt_tokens": 9, "completion_tokens": len(words) + len(tokens(reasoning)),
-            "total_tokens": 9 + len(words) + len(tokens(reasoning))})))
+        events.append(
+            sse(
+                openai_chunk(
+                    empty_choices=True,
+                    model=model,
+                    usage={
+                        "prompt_tokens": 9,
+                        "completion_tokens": len(words) + len(tokens(reasoning)),
+                        "total_tokens": 9 + len(words) + len(tokens(reasoning)),
+                    },
+                )
+            )
+        )
     if done:
         events.append(sse("[DONE]"))
     return FakeResponse(200, dict(SSE_HEADERS), _paced(events, tokens_per_s))
 
 
-def anthropic_reply(text: str, tokens_per_s: float = 0.0, *,
-                    model: str = "claude-fake", stop_reason: str | None = "end_turn",
-                    thinking: str = "", message_stop: bool = True) -> FakeResponse:
+def anthropic_reply(
+    text: str,
+    tokens_per_s: float = 0.0,
+    *,
+    model: str = "claude-fake",
+    stop_reason: str | None = "end_turn",
+    thinking: str = "",
+    message_stop: bool = True,
+) -> FakeResponse:
     """A streamed Messages API reply, as Anthropic documents the events."""
     words = tokens(text)
-    events = [anthropic_event("message_start", {"type": "message_start", "message": {
-        "id": "msg_fake", "type": "message", "role": "assistant", "model": model,
-        "content": [], "stop_reason": None, "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 1}}})]
+    events = [
+        anthropic_event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_fake",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 12, "output_tokens": 1},
+                },
+            },
+        )
+    ]
     index = 0
     if thinking:
-        events.append(anthropic_event("content_block_start", {
-            "type": "content_block_start", "index": index,
-            "content_block": {"type": "thinking", "thinking": "", "signature": ""}}))
+        events.append(
+            anthropic_event(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+                },
+            )
+        )
         for token in tokens(thinking):
-            events.append(anthropic_event("content_block_delta", {
-                "type": "content_block_delta", "index": index,
-                "delta": {"type": "thinking_delta", "thinking": token}}))
-        events.append(anthropic_event("content_block_delta", {
-            "type": "content_block_delta", "index": index,
-            "delta": {"type": "signature_delta", "signature": "EqQBCgIYAhIM"}}))
-        events.append(anthropic_event("content_block_stop",
-                                      {"type": "content_block_stop", "index": index}))
+            events.append(
+                anthropic_event(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "thinking_delta", "thinking": token},
+                    },
+                )
+            )
+        events.append(
+            anthropic_event(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "signature_delta", "signature": "EqQBCgIYAhIM"},
+                },
+            )
+        )
+        events.append(
+            anthropic_event("content_block_stop", {"type": "content_block_stop", "index": index})
+        )
         index += 1
-    events.append(anthropic_event("content_block_start", {
-        "type": "content_block_start", "index": index,
-        "content_block": {"type": "text", "text": ""}}))
+    events.append(
+        anthropic_event(
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "text", "text": ""},
+            },
+        )
+    )
     events.append(anthropic_event("ping", {"type": "ping"}))
     for token in words:
-        events.append(anthropic_event("content_block_delta", {
-            "type": "content_block_delta", "index": index,
-            "delta": {"type": "text_delta", "text": token}}))
-    events.append(anthropic_event("content_block_stop",
-                                  {"type": "content_block_stop", "index": index}))
+        events.append(
+            anthropic_event(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": token},
+                },
+            )
+        )
+    events.append(
+        anthropic_event("content_block_stop", {"type": "content_block_stop", "index": index})
+    )
     if stop_reason is not None:
-        events.append(anthropic_event("message_delta", {
-            "type": "message_delta",
-            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-            "usage": {"output_tokens": len(words)}}))
+        events.append(
+            anthropic_event(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                    "usage": {"output_tokens": len(words)},
+                },
+            )
+        )
     if message_stop:
         events.append(anthropic_event("message_stop", {"type": "message_stop"}))
     return FakeResponse(200, dict(SSE_HEADERS), _paced(events, tokens_per_s))
 
 
-def error(status: int, body: Any = None, headers: dict[str, str] | None = None,
-          content_type: str | None = None) -> FakeResponse:
+def error(
+    status: int,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    content_type: str | None = None,
+) -> FakeResponse:
     """An error response; a dict/list body is sent as JSON."""
     if body is None:
-        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else (
-            "Overloaded" if status == 529 else "Error")
+        phrase = (
+            HTTPStatus(status).phrase
+            if status in HTTPStatus._value2member_map_
+            else ("Overloaded" if status == 529 else "Error")
+        )
         body = {"error": {"message": phrase, "type": "error", "code": status}}
     if isinstance(body, (dict, list)):
         data = json.dumps(body).encode()
@@ -349,9 +450,14 @@ class FakeProvider:
     error = staticmethod(error)
     sse_response = staticmethod(sse_response)
 
-    def __init__(self, text: str | Callable[[Recorded], str] = DEFAULT_TEXT,
-                 tokens_per_s: float = 0.0, *, port: int = 0,
-                 stall_limit: float = 60.0) -> None:
+    def __init__(
+        self,
+        text: str | Callable[[Recorded], str] = DEFAULT_TEXT,
+        tokens_per_s: float = 0.0,
+        *,
+        port: int = 0,
+        stall_limit: float = 60.0,
+    ) -> None:
         self.text = text
         self.tokens_per_s = tokens_per_s
         self.requests: list[Recorded] = []
@@ -478,15 +584,25 @@ class FakeProvider:
         if request.method == "POST" and path.endswith("/messages"):
             return anthropic_reply(text, self.tokens_per_s, model=model)
         if request.method == "GET" and path.endswith("/models"):
-            return FakeResponse(200, {"content-type": "application/json"}, [json.dumps(
-                {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})],
-                "length")
-        return error(404, {"error": {"message": f"Unknown path {path}",
-                                     "type": "invalid_request_error", "code": None}})
+            return FakeResponse(
+                200,
+                {"content-type": "application/json"},
+                [json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})],
+                "length",
+            )
+        return error(
+            404,
+            {
+                "error": {
+                    "message": f"Unknown path {path}",
+                    "type": "invalid_request_error",
+                    "code": None,
+                }
+            },
+        )
 
     def _respond(self, request: Recorded) -> FakeResponse:
-        item = self._queue.popleft() if self._queue else (self._handler
-                                                           or self.default_response)
+        item = self._queue.popleft() if self._queue else (self._handler or self.default_response)
         return item(request) if callable(item) else item
 
     # -- waiting (sync for threads, async for tests running on an event loop)
@@ -542,8 +658,7 @@ class FakeProvider:
             self._writers.discard(writer)
             writer.close()
 
-    async def _read_request(self, reader: asyncio.StreamReader,
-                            buf: bytearray) -> Recorded | None:
+    async def _read_request(self, reader: asyncio.StreamReader, buf: bytearray) -> Recorded | None:
         while b"\r\n\r\n" not in buf:
             data = await reader.read(65536)
             if not data:
@@ -571,9 +686,14 @@ class FakeProvider:
             parsed = None
         return Recorded(method, path, headers, body_bytes, parsed)
 
-    async def _send(self, response: FakeResponse, request: Recorded,
-                    reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    buf: bytearray) -> bool:
+    async def _send(
+        self,
+        response: FakeResponse,
+        request: Recorded,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        buf: bytearray,
+    ) -> bool:
         """Send one response; returns whether the connection can serve another."""
         framing = response.framing
         parts = [p.encode() if isinstance(p, str) else p for p in response.parts]

@@ -15,7 +15,9 @@ def test_every_exported_name_resolves():
 
 
 def test_import_does_not_load_the_widget_stack():
-    code = ("import sys, livechat_widget; "
-            "print(sorted(m for m in ('anywidget', 'ipywidgets', 'httpx') if m in sys.modules))")
+    code = (
+        "import sys, livechat_widget; "
+        "print(sorted(m for m in ('anywidget', 'ipywidgets', 'httpx') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

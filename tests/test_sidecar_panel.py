@@ -8,7 +8,7 @@ import pytest
 import sidecar
 
 from livechat_widget import sidecar_panel
-from livechat_widget.ai_client import DemoClient
+from livechat_widget.providers.demo import DemoClient
 from livechat_widget.sidecar_panel import SidebarUnavailableWarning, lab_unavailable_reason
 from livechat_widget.widget import ChatWidget
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from livechat_widget.sse import ServerSentEvent, SSEParser
+from livechat_widget.providers.sse import ServerSentEvent, SSEParser
 
 
 def parse(*chunks: bytes) -> tuple[list[ServerSentEvent], bool]:
@@ -42,19 +42,23 @@ def test_mixed_line_endings_and_crlf_split_across_chunks() -> None:
 
 
 def test_comments_unknown_fields_and_colon_rules() -> None:
-    body = (b": keep-alive\n"
-            b":OPENROUTER PROCESSING\n"
-            b"foo: bar\n"
-            b"data:no-space\n"
-            b"data:  two spaces\n"
-            b"data\n"  # a field without a colon: empty value
-            b"\n")
+    body = (
+        b": keep-alive\n"
+        b":OPENROUTER PROCESSING\n"
+        b"foo: bar\n"
+        b"data:no-space\n"
+        b"data:  two spaces\n"
+        b"data\n"  # a field without a colon: empty value
+        b"\n"
+    )
     assert datas(body) == ["no-space\n two spaces\n"]
 
 
 def test_event_id_and_retry_fields() -> None:
-    events, _ = parse(b"event: message_start\nid: 7\nretry: 1500\ndata: {}\n\n"
-                      b"id: bad\x00id\nretry: 12a\ndata: x\n\n")
+    events, _ = parse(
+        b"event: message_start\nid: 7\nretry: 1500\ndata: {}\n\n"
+        b"id: bad\x00id\nretry: 12a\ndata: x\n\n"
+    )
     assert events[0].event == "message_start" and events[0].id == "7"
     assert events[0].retry == 1500
     assert events[1].event == "message"  # the type resets after each dispatch
@@ -75,7 +79,7 @@ def test_byte_order_mark_dropped_only_at_start() -> None:
 
 
 def test_incomplete_event_at_end_is_reported_not_dispatched() -> None:
-    events, pending = parse(b"data: a\n\ndata: {\"cut")
+    events, pending = parse(b'data: a\n\ndata: {"cut')
     assert [e.data for e in events] == ["a"] and pending is True
     events, pending = parse(b"data: a\n\ndata: b\n")  # no blank line after b
     assert [e.data for e in events] == ["a"] and pending is True
@@ -90,7 +94,7 @@ def test_unicode_line_separators_are_not_line_ends() -> None:
 
 
 def test_multibyte_characters_split_at_every_byte() -> None:
-    text = "h\u00e9llo \u4e16\u754c \U0001F600 \u2028 end"
+    text = "h\u00e9llo \u4e16\u754c \U0001f600 \u2028 end"
     body = b"data: " + text.encode() + b"\r\n\r\n"
     for i in range(1, len(body)):
         for j in range(i + 1, len(body), 3):
@@ -106,8 +110,13 @@ def test_random_splits_equal_whole_parse() -> None:
     events = []
     for i in range(60):
         line_end = rng.choice([b"\n", b"\r", b"\r\n"])
-        events.append(b"data: " + json.dumps({"i": i, "t": "\u00fc\u2028\U0001F680" * (i % 4)},
-                                             ensure_ascii=False).encode() + line_end * 2)
+        events.append(
+            b"data: "
+            + json.dumps(
+                {"i": i, "t": "\u00fc\u2028\U0001f680" * (i % 4)}, ensure_ascii=False
+            ).encode()
+            + line_end * 2
+        )
         if i % 7 == 0:
             events.append(b": comment" + line_end)
     body = b"".join(events)
@@ -118,7 +127,7 @@ def test_random_splits_equal_whole_parse() -> None:
         chunks, k = [], 0
         while k < len(body):
             n = rng.randint(1, 9)
-            chunks.append(body[k:k + n])
+            chunks.append(body[k : k + n])
             k += n
         assert datas(*chunks) == expected
 
@@ -135,8 +144,11 @@ def test_bulk_chunks_match_byte_by_byte_parsing() -> None:
     for i in range(400):
         kind = rng.random()
         if kind < 0.7:
-            parts.append(b"data: " + json.dumps({"i": i, "t": "\u00e9\U0001F600"},
-                                                ensure_ascii=False).encode() + b"\n\n")
+            parts.append(
+                b"data: "
+                + json.dumps({"i": i, "t": "\u00e9\U0001f600"}, ensure_ascii=False).encode()
+                + b"\n\n"
+            )
         elif kind < 0.8:
             parts.append(b"event: delta\ndata: %d\n\n" % i)
         elif kind < 0.85:
@@ -148,8 +160,9 @@ def test_bulk_chunks_match_byte_by_byte_parsing() -> None:
         else:
             parts.append(b"\n")  # a stray blank line
     body = b"".join(parts)
-    reference = [(e.data, e.event, e.id) for e in parse(*[body[i:i + 1]
-                                                          for i in range(len(body))])[0]]
+    reference = [
+        (e.data, e.event, e.id) for e in parse(*[body[i : i + 1] for i in range(len(body))])[0]
+    ]
     for size in (64, 333, 4096, len(body)):
-        events, _ = parse(*[body[i:i + size] for i in range(0, len(body), size)])
+        events, _ = parse(*[body[i : i + size] for i in range(0, len(body), size)])
         assert [(e.data, e.event, e.id) for e in events] == reference, size

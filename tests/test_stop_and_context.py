@@ -12,24 +12,23 @@ import pytest
 from fake_provider import FakeProvider, FakeResponse, error, openai_reply
 from test_widget import ScriptedClient, browser, csv_rows, custom, make_widget, settle
 
-from livechat_widget.ai_client import (
-    ContextTooLong,
-    ModelNotFound,
-    OpenAICompatibleClient,
-    ProviderError,
-    StreamInterrupted,
-    client_from_env,
-)
 from livechat_widget.chat_registry import ChatRegistry
 from livechat_widget.csv_storage import CsvStore, messages_from_rows
 from livechat_widget.history import model_history, shorter_history_start
+from livechat_widget.providers.env import client_from_env
+from livechat_widget.providers.errors import (
+    ContextTooLong,
+    ModelNotFound,
+    ProviderError,
+    StreamInterrupted,
+)
+from livechat_widget.providers.openai import OpenAICompatibleClient
 from livechat_widget.widget import ChatWidget
 
 # ------------------------------------------------------- Stop before the first token
 
 
-async def test_a_reply_stopped_before_its_first_token_is_saved_and_its_prompt_withdrawn(
-        tmp_path):
+async def test_a_reply_stopped_before_its_first_token_is_saved_and_its_prompt_withdrawn(tmp_path):
     client = ScriptedClient(pieces=["never shown"], delay=30)
     widget = make_widget(tmp_path, client)
     browser(widget, type="send", text="A very long prompt the server chews on")
@@ -39,14 +38,18 @@ async def test_a_reply_stopped_before_its_first_token_is_saved_and_its_prompt_wi
     await settle(widget)
 
     roles = [(m["id"], m["role"], m["content"], m["status"]) for m in widget.messages]
-    assert roles == [(0, "user", "A very long prompt the server chews on", "complete"),
-                     (1, "assistant", "", "stopped")]
+    assert roles == [
+        (0, "user", "A very long prompt the server chews on", "complete"),
+        (1, "assistant", "", "stopped"),
+    ]
     done = custom(widget, "done")[-1]
     assert (done["message_id"], done["status"], done["text"]) == (1, "stopped", "")
     # The README's promise: a status row follows any reply that did not complete.
     assert [(r["role"], r["content"]) for r in csv_rows(tmp_path, chat_id)] == [
-        ("user", "A very long prompt the server chews on"), ("assistant", ""),
-        ("status", "stopped")]
+        ("user", "A very long prompt the server chews on"),
+        ("assistant", ""),
+        ("status", "stopped"),
+    ]
 
     client.delay = 0
     browser(widget, type="send", text="Say hi.", chat_id=chat_id)
@@ -54,7 +57,11 @@ async def test_a_reply_stopped_before_its_first_token_is_saved_and_its_prompt_wi
     # The cancelled prompt is not sent again, not even merged into the new one.
     assert client.requests[-1] == [{"role": "user", "content": "Say hi."}]
     assert [(m["id"], m["role"]) for m in widget.messages] == [
-        (0, "user"), (1, "assistant"), (2, "user"), (3, "assistant")]
+        (0, "user"),
+        (1, "assistant"),
+        (2, "user"),
+        (3, "assistant"),
+    ]
 
 
 async def test_send_returns_the_id_the_stopped_reply_really_has(tmp_path):
@@ -98,23 +105,39 @@ def _messages(tmp_path: Path, rows: list[tuple[str, str]]):
 
 def test_files_written_before_the_fix_keep_their_history(tmp_path):
     # Before the fix a reply stopped before any text left no row: user, user, assistant.
-    old = _messages(tmp_path, [("user", "cancelled"), ("user", "Say hi."),
-                               ("assistant", "Hi!"), ("user", "Thanks")])
+    old = _messages(
+        tmp_path,
+        [("user", "cancelled"), ("user", "Say hi."), ("assistant", "Hi!"), ("user", "Thanks")],
+    )
     assert model_history(old) == [
         {"role": "user", "content": "cancelled\n\nSay hi."},
         {"role": "assistant", "content": "Hi!"},
-        {"role": "user", "content": "Thanks"}]
+        {"role": "user", "content": "Thanks"},
+    ]
 
 
 def test_model_history_withdraws_stopped_empty_turns_only(tmp_path):
-    messages = _messages(tmp_path, [("user", "a"), ("assistant", "A"), ("user", "b"),
-                                    ("assistant", ""), ("status", "stopped"),
-                                    ("user", "c"), ("assistant", "half"),
-                                    ("status", "stopped"), ("user", "d")])
+    messages = _messages(
+        tmp_path,
+        [
+            ("user", "a"),
+            ("assistant", "A"),
+            ("user", "b"),
+            ("assistant", ""),
+            ("status", "stopped"),
+            ("user", "c"),
+            ("assistant", "half"),
+            ("status", "stopped"),
+            ("user", "d"),
+        ],
+    )
     assert model_history(messages) == [
-        {"role": "user", "content": "a"}, {"role": "assistant", "content": "A"},
-        {"role": "user", "content": "c"}, {"role": "assistant", "content": "half"},
-        {"role": "user", "content": "d"}]
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": "A"},
+        {"role": "user", "content": "c"},
+        {"role": "assistant", "content": "half"},
+        {"role": "user", "content": "d"},
+    ]
     # The last turn stopped empty: nothing is left to answer.
     assert model_history(messages[:4]) == model_history(messages[:2])
 
@@ -130,8 +153,11 @@ class ContextLimitedClient(ScriptedClient):
         self.limit = limit
 
     def stream(self, messages):
-        self.fail = (ContextTooLong("The conversation is too long for 'tiny'.")
-                     if len(messages) > self.limit else None)
+        self.fail = (
+            ContextTooLong("The conversation is too long for 'tiny'.")
+            if len(messages) > self.limit
+            else None
+        )
         return super().stream(messages)
 
 
@@ -149,13 +175,20 @@ async def test_too_long_offers_retry_with_the_oldest_turns_left_out(tmp_path):
     assert (failed["status"], failed["error_kind"]) == ("error", "context_length")
     assert custom(widget, "done")[-1]["error_kind"] == "context_length"
     assert [r["role"] for r in csv_rows(tmp_path, chat_id)][-3:] == [
-        "assistant", "status", "error_kind"]
+        "assistant",
+        "status",
+        "error_kind",
+    ]
 
     browser(widget, type="retry_shorter", chat_id=chat_id)  # 7 turns -> the newest 4
     await settle(widget)
     assert widget.error == ""
     assert [m["content"] for m in client.requests[-1] if m["role"] == "user"] == [
-        "question 3", "question 4", "question 5", "question 6"]
+        "question 3",
+        "question 4",
+        "question 5",
+        "question 6",
+    ]
     assert widget.messages[-1]["status"] == "error"  # 7 messages: still too many
     browser(widget, type="retry_shorter", chat_id=chat_id)  # 4 turns -> the newest 2
     await settle(widget)
@@ -183,8 +216,14 @@ async def test_retry_shorter_with_one_turn_left_says_why(tmp_path):
 
 
 def test_shorter_history_start_halves_the_turns():
-    store_rows = [("user", "a"), ("assistant", "A"), ("user", "b"), ("user", "b2"),
-                  ("assistant", "B"), ("user", "c")]
+    store_rows = [
+        ("user", "a"),
+        ("assistant", "A"),
+        ("user", "b"),
+        ("user", "b2"),
+        ("assistant", "B"),
+        ("user", "c"),
+    ]
 
     class M:
         def __init__(self, i, role):
@@ -194,12 +233,6 @@ def test_shorter_history_start_halves_the_turns():
     assert shorter_history_start(messages, 0) == 2  # 3 turns (a, b+b2, c) -> from b
     assert shorter_history_start(messages, 2) == 5  # 2 turns -> the last one
     assert shorter_history_start(messages, 5) is None
-
-
-@pytest.fixture
-def fp():
-    with FakeProvider() as provider:
-        yield provider
 
 
 def _client(fp: FakeProvider, model: str | None = "fake-model") -> OpenAICompatibleClient:
@@ -217,12 +250,28 @@ async def test_an_empty_stream_is_reported_as_too_long_not_as_text_kept(fp):
 
 
 async def test_a_context_length_error_is_its_own_class(fp):
-    fp.script(error(400, {"error": {"message": "the request exceeds the available context "
-                                               "size, try increasing it",
-                                    "type": "exceed_context_size_error", "code": 400}}),
-              error(400, {"error": {"message": "This model's maximum context length is 8192",
-                                    "type": "invalid_request_error",
-                                    "code": "context_length_exceeded"}}))
+    fp.script(
+        error(
+            400,
+            {
+                "error": {
+                    "message": "the request exceeds the available context size, try increasing it",
+                    "type": "exceed_context_size_error",
+                    "code": 400,
+                }
+            },
+        ),
+        error(
+            400,
+            {
+                "error": {
+                    "message": "This model's maximum context length is 8192",
+                    "type": "invalid_request_error",
+                    "code": "context_length_exceeded",
+                }
+            },
+        ),
+    )
     for _ in range(2):
         with pytest.raises(ContextTooLong) as info:
             await _client(fp).stream([{"role": "user", "content": "hi"}]).collect()
@@ -231,9 +280,14 @@ async def test_a_context_length_error_is_its_own_class(fp):
 
 
 async def test_a_cut_before_any_text_does_not_claim_text_was_kept(fp):
-    fp.script(FakeResponse(200, {"content-type": "text/event-stream"},
-                           [b'data: {"choices":[{"index":0,"delta":{"role":"assistant"}}]}\n\n'],
-                           "close"))
+    fp.script(
+        FakeResponse(
+            200,
+            {"content-type": "text/event-stream"},
+            [b'data: {"choices":[{"index":0,"delta":{"role":"assistant"}}]}\n\n'],
+            "close",
+        )
+    )
     with pytest.raises(StreamInterrupted) as info:
         await _client(fp).stream([{"role": "user", "content": "hi"}]).collect()
     assert "so far is kept" not in info.value.user_message
@@ -260,8 +314,10 @@ async def test_the_only_listed_model_is_used_and_named(fp):
 
 async def test_the_first_of_several_models_is_used_with_a_note(fp):
     listing = json.dumps({"object": "list", "data": [{"id": "big"}, {"id": "small"}]})
-    fp.script(FakeResponse(200, {"content-type": "application/json"}, [listing], "length"),
-              openai_reply("hi"))
+    fp.script(
+        FakeResponse(200, {"content-type": "application/json"}, [listing], "length"),
+        openai_reply("hi"),
+    )
     client = _client(fp, None)
     await client.stream([{"role": "user", "content": "hi"}]).collect()
     assert client.model == "big"
@@ -290,9 +346,14 @@ def test_status_rows_of_every_kind_load_in_a_plain_csv_reader(tmp_path):
     store = CsvStore(tmp_path)
     chat_id = ChatRegistry(store).new().id
     store.append(chat_id, "user", "q")
-    store.append(chat_id, "assistant", "", status="error", error="Too long.",
-                 error_kind="context_length")
+    store.append(
+        chat_id, "assistant", "", status="error", error="Too long.", error_kind="context_length"
+    )
     with open(store.path(chat_id), newline="", encoding="utf-8") as f:
         rows = [(r["role"], r["content"]) for r in csv.DictReader(f)]
-    assert rows == [("user", "q"), ("assistant", ""), ("status", "error: Too long."),
-                    ("error_kind", "context_length")]
+    assert rows == [
+        ("user", "q"),
+        ("assistant", ""),
+        ("status", "error: Too long."),
+        ("error_kind", "context_length"),
+    ]

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from livechat_widget.ai_client import DemoClient, ProviderError
 from livechat_widget.chat_registry import ChatInfo, ChatRegistry
 from livechat_widget.csv_storage import CsvStore
 from livechat_widget.history import model_history
+from livechat_widget.providers.demo import DemoClient
+from livechat_widget.providers.errors import ProviderError
 from livechat_widget.widget import WINDOW, ChatWidget
 
 # ------------------------------------------------------------------ doubles
@@ -29,8 +30,14 @@ class Piece:
 class ScriptedStream:
     """Yields scripted pieces, then finishes or raises; records what it was asked."""
 
-    def __init__(self, pieces: list[str], delay: float, fail: Exception | None,
-                 finish_reason: str, gate: asyncio.Event | None) -> None:
+    def __init__(
+        self,
+        pieces: list[str],
+        delay: float,
+        fail: Exception | None,
+        finish_reason: str,
+        gate: asyncio.Event | None,
+    ) -> None:
         self.pieces, self.delay, self.fail, self.gate = pieces, delay, fail, gate
         self.finish_reason: str | None = None
         self.usage = None
@@ -54,12 +61,19 @@ class ScriptedStream:
 
 
 class ScriptedClient:
-    """The `stream()` interface of livechat_widget.ai_client, with scripted replies."""
+    """The `stream()` interface of livechat_widget.providers, with scripted replies."""
 
     provider, model = "scripted", "scripted-1"
 
-    def __init__(self, pieces=("Hel", "lo", " there"), delay=0.0, fail=None,
-                 finish_reason="stop", gate=None, on_request=None) -> None:
+    def __init__(
+        self,
+        pieces=("Hel", "lo", " there"),
+        delay=0.0,
+        fail=None,
+        finish_reason="stop",
+        gate=None,
+        on_request=None,
+    ) -> None:
         self.pieces, self.delay, self.fail = list(pieces), delay, fail
         self.finish_reason, self.gate, self.on_request = finish_reason, gate, on_request
         self.requests: list[list[dict[str, str]]] = []
@@ -69,8 +83,7 @@ class ScriptedClient:
         self.requests.append(messages)
         if self.on_request:
             self.on_request(messages)
-        stream = ScriptedStream(self.pieces, self.delay, self.fail, self.finish_reason,
-                                self.gate)
+        stream = ScriptedStream(self.pieces, self.delay, self.fail, self.finish_reason, self.gate)
         stream._finish_reason = self.finish_reason
         self.streams.append(stream)
         return stream
@@ -80,8 +93,9 @@ class ScriptedClient:
 
 
 def make_widget(tmp_path: Path, client: Any = None, **kwargs: Any) -> ChatWidget:
-    widget = ChatWidget(client or ScriptedClient(), store=tmp_path / "logs", user_id="ada",
-                        **kwargs)
+    widget = ChatWidget(
+        client or ScriptedClient(), store=tmp_path / "logs", user_id="ada", **kwargs
+    )
     widget.wire: list[dict[str, Any]] = []  # type: ignore[attr-defined]
     widget.comm.send = lambda data=None, metadata=None, buffers=None: widget.wire.append(data)
     return widget
@@ -93,8 +107,11 @@ def browser(widget: ChatWidget, **msg: Any) -> None:
 
 
 def custom(widget: ChatWidget, kind: str) -> list[dict[str, Any]]:
-    return [m["content"] for m in widget.wire
-            if m.get("method") == "custom" and m["content"]["type"] == kind]
+    return [
+        m["content"]
+        for m in widget.wire
+        if m.get("method") == "custom" and m["content"]["type"] == kind
+    ]
 
 
 async def settle(widget: ChatWidget) -> None:
@@ -129,14 +146,19 @@ async def test_send_streams_deltas_then_done_and_persists(tmp_path):
     assert "".join(d["text"] for d in deltas) == done["text"] == "a" * 50
     assert done["status"] == "complete" and done["seq"] == deltas[-1]["seq"]
     assert widget.wire.index({"method": "custom", "content": done}) > max(
-        widget.wire.index({"method": "custom", "content": d}) for d in deltas)
+        widget.wire.index({"method": "custom", "content": d}) for d in deltas
+    )
 
     rows = csv_rows(tmp_path, chat_id)
     assert [(r["role"], r["content"], r["user_id"]) for r in rows] == [
-        ("user", "Hi there", "ada"), ("assistant", "a" * 50, "ada")]
+        ("user", "Hi there", "ada"),
+        ("assistant", "a" * 50, "ada"),
+    ]
     assert not widget.busy and widget.streams == {}
     assert [(m["role"], m["status"]) for m in widget.messages] == [
-        ("user", "complete"), ("assistant", "complete")]
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
     assert widget.chats[0].id == chat_id and widget.chats[0].message_count == 2
 
 
@@ -172,7 +194,10 @@ async def test_stop_keeps_and_persists_the_partial_reply(tmp_path):
     assert client.streams[0].closed, "the HTTP stream is closed at once"
     rows = csv_rows(tmp_path, chat_id)
     assert [(r["role"], r["content"]) for r in rows] == [
-        ("user", "count"), ("assistant", "one "), ("status", "stopped")]
+        ("user", "count"),
+        ("assistant", "one "),
+        ("status", "stopped"),
+    ]
     assert widget.messages[-1]["status"] == "stopped"
     # A rebuilt registry (new process) reads the same marker.
     assert ChatRegistry(CsvStore(tmp_path / "logs")).messages(chat_id)[-1].status == "stopped"
@@ -194,7 +219,10 @@ async def test_provider_error_keeps_partial_text_and_retry_answers_again(tmp_pat
     browser(widget, type="retry", chat_id=chat_id)
     await settle(widget)
     assert [(m["content"], m["status"]) for m in widget.messages] == [
-        ("question", "complete"), ("partial", "error"), ("fixed", "complete")]
+        ("question", "complete"),
+        ("partial", "error"),
+        ("fixed", "complete"),
+    ]
     # The retry asked the same question again; the failed answer is not sent.
     assert client.requests[1] == [{"role": "user", "content": "question"}]
 
@@ -227,7 +255,9 @@ async def test_second_send_in_a_streaming_chat_is_refused(tmp_path):
     gate.set()
     await settle(widget)
     assert [r["content"] for r in csv_rows(tmp_path, widget.active_chat_id)] == [
-        "first", "Hello there"]
+        "first",
+        "Hello there",
+    ]
 
 
 async def test_python_api(tmp_path):
@@ -237,7 +267,10 @@ async def test_python_api(tmp_path):
 
     reply = await widget.send("From a cell")
     assert (reply["role"], reply["content"], reply["status"]) == (
-        "assistant", "Hello there", "complete")
+        "assistant",
+        "Hello there",
+        "complete",
+    )
     first = widget.active_chat_id
     assert [m["content"] for m in widget.history()] == ["From a cell", "Hello there"]
     assert seen == [("user", "From a cell"), ("assistant", "Hello there")]
@@ -279,18 +312,29 @@ async def test_reply_from_python_streams_to_views_like_one_from_the_browser(tmp_
 
 
 FORGED: list[Any] = [
-    None, [], "send", 42,
-    {}, {"type": 3}, {"type": "explode"}, {"type": "__init__"},
-    {"type": "send"}, {"type": "send", "text": 5}, {"type": "send", "text": "   "},
+    None,
+    [],
+    "send",
+    42,
+    {},
+    {"type": 3},
+    {"type": "explode"},
+    {"type": "__init__"},
+    {"type": "send"},
+    {"type": "send", "text": 5},
+    {"type": "send", "text": "   "},
     {"type": "send", "text": "x" * 100_001},
     {"type": "send", "text": "hi", "chat_id": "../../etc/passwd"},
     {"type": "send", "text": "hi", "chat_id": "00000000-0000-4000-8000-000000000000"},
-    {"type": "select_chat", "chat_id": "../x"}, {"type": "select_chat"},
+    {"type": "select_chat", "chat_id": "../x"},
+    {"type": "select_chat"},
     {"type": "select_chat", "chat_id": "0ABCDEF0-0000-4000-8000-000000000000"},
     {"type": "rename", "chat_id": "00000000-0000-4000-8000-000000000000", "title": "t"},
     {"type": "rename", "chat_id": None, "title": "t"},
-    {"type": "delete", "chat_id": "/tmp"}, {"type": "clear", "chat_id": ["a"]},
-    {"type": "search", "query": {"$gt": ""}}, {"type": "search", "query": "q" * 501},
+    {"type": "delete", "chat_id": "/tmp"},
+    {"type": "clear", "chat_id": ["a"]},
+    {"type": "search", "query": {"$gt": ""}},
+    {"type": "search", "query": "q" * 501},
     {"type": "load_older", "chat_id": "x", "before": 1},
     {"type": "stop", "chat_id": 7},
 ]
@@ -324,7 +368,7 @@ async def test_browser_cannot_write_state(tmp_path):
 
 
 async def test_no_secret_path_or_base_url_in_state(tmp_path, monkeypatch):
-    from livechat_widget.ai_client import OpenAICompatibleClient
+    from livechat_widget.providers.openai import OpenAICompatibleClient
 
     secret = "sk-test-very-secret-key-123"
     client = OpenAICompatibleClient("http://127.0.0.1:9/v1/private", "gpt-test", api_key=secret)
@@ -373,8 +417,10 @@ async def test_regenerate_sends_history_without_superseded_replies(tmp_path):
     client.pieces = ["third"]
     await widget.send("q2")
     assert client.requests[2] == [
-        {"role": "user", "content": "q1"}, {"role": "assistant", "content": "second answer"},
-        {"role": "user", "content": "q2"}]
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "second answer"},
+        {"role": "user", "content": "q2"},
+    ]
 
 
 async def test_delete_while_streaming_discards_the_reply(tmp_path):
@@ -427,12 +473,21 @@ def test_model_history_merges_and_supersedes():
     def m(i, role, content, status="complete"):
         return Message(i, role, content, "t", "u", status, "")
 
-    history = model_history([
-        m(0, "system", "be brief"), m(1, "user", "a"), m(2, "assistant", "", "error"),
-        m(3, "user", "b"), m(4, "assistant", "old"), m(5, "assistant", "new")])
-    assert history == [{"role": "system", "content": "be brief"},
-                       {"role": "user", "content": "a\n\nb"},
-                       {"role": "assistant", "content": "new"}]
+    history = model_history(
+        [
+            m(0, "system", "be brief"),
+            m(1, "user", "a"),
+            m(2, "assistant", "", "error"),
+            m(3, "user", "b"),
+            m(4, "assistant", "old"),
+            m(5, "assistant", "new"),
+        ]
+    )
+    assert history == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "a\n\nb"},
+        {"role": "assistant", "content": "new"},
+    ]
 
 
 def test_stats_count_only_this_widgets_replies_from_the_reply_itself(tmp_path):
@@ -450,7 +505,7 @@ def test_stats_count_only_this_widgets_replies_from_the_reply_itself(tmp_path):
 async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path):
     from fake_provider import FakeProvider
 
-    from livechat_widget.ai_client import OpenAICompatibleClient
+    from livechat_widget.providers.openai import OpenAICompatibleClient
 
     on_disk_at_request: list[list[str]] = []
 
@@ -489,7 +544,8 @@ async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path)
         assert fp.requests[-1].json["messages"] == [
             {"role": "user", "content": "first words"},
             {"role": "assistant", "content": stopped["content"]},
-            {"role": "user", "content": "are you there?"}]
+            {"role": "user", "content": "are you there?"},
+        ]
         await client.aclose()
 
 
@@ -538,8 +594,7 @@ async def test_a_failed_archive_keeps_the_streaming_reply_and_shows_no_path(tmp_
     assert chat_id in widget.session.replies and widget.busy
     gate.set()
     await settle(widget)
-    assert [r["content"] for r in csv_rows(tmp_path, chat_id)] == ["keep streaming",
-                                                                   "Hello there"]
+    assert [r["content"] for r in csv_rows(tmp_path, chat_id)] == ["keep streaming", "Hello there"]
     assert not widget.busy
 
 
@@ -582,7 +637,10 @@ async def test_close_while_streaming_saves_the_reply_as_stopped(tmp_path):
     await asyncio.sleep(0.1)
     rows = csv_rows(tmp_path, chat_id)
     assert [(r["role"], r["content"]) for r in rows] == [
-        ("user", "hi"), ("assistant", "part"), ("status", "stopped")]
+        ("user", "hi"),
+        ("assistant", "part"),
+        ("status", "stopped"),
+    ]
 
 
 async def test_a_chat_that_cannot_be_read_leaves_the_view_where_it_was(tmp_path):

@@ -4,6 +4,8 @@ Every way a reply can end other than "the provider said it is finished" raises a
 subclass of :class:`AIError`. ``user_message`` says what happened and what to do
 about it; it never contains an API key or a raw HTML page. ``partial_text`` holds
 the answer text already streamed before the failure ("" when none arrived).
+When the provider said why, ``code``, ``type`` and ``request_id`` keep its own words
+(for a bug report or a support ticket); :mod:`.classify` decides the class.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class AIError(Exception):
         partial_text: str = "",
         status_code: int | None = None,
         retry_after: float | None = None,
+        code: str | None = None,
+        type: str | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(user_message)
         self.user_message = user_message
@@ -40,6 +45,13 @@ class AIError(Exception):
         self.status_code = status_code
         #: Seconds the provider asked us to wait before trying again, when it said.
         self.retry_after = retry_after
+        #: The provider's error code ("insufficient_quota", "context_length_exceeded").
+        self.code = code
+        #: The provider's error type ("invalid_request_error", "overloaded_error").
+        self.type = type
+        #: The provider's id of the failed request (x-request-id / request-id header,
+        #: or the error body), to quote when asking the provider for help.
+        self.request_id = request_id
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.user_message!r})"

@@ -31,22 +31,29 @@ class ServerSentEvent:
 
     __slots__ = ("data", "event", "id", "retry")
 
-    def __init__(self, data: str, event: str = "message", id: str = "",
-                 retry: int | None = None) -> None:
+    def __init__(
+        self, data: str, event: str = "message", id: str = "", retry: int | None = None
+    ) -> None:
         self.data = data
         self.event = event
         self.id = id
         self.retry = retry
 
     def __repr__(self) -> str:
-        return (f"ServerSentEvent(data={self.data!r}, event={self.event!r}, id={self.id!r}, "
-                f"retry={self.retry!r})")
+        return (
+            f"ServerSentEvent(data={self.data!r}, event={self.event!r}, id={self.id!r}, "
+            f"retry={self.retry!r})"
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ServerSentEvent):
             return NotImplemented
         return (self.data, self.event, self.id, self.retry) == (
-            other.data, other.event, other.id, other.retry)
+            other.data,
+            other.event,
+            other.id,
+            other.retry,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -60,8 +67,16 @@ class SSEParser:
     [ServerSentEvent(data='hello', event='message', id='', retry=None)]
     """
 
-    __slots__ = ("_buf", "_skip_lf", "_started", "_special", "_data", "_event",
-                 "last_event_id", "retry")
+    __slots__ = (
+        "_buf",
+        "_skip_lf",
+        "_started",
+        "_special",
+        "_data",
+        "_event",
+        "last_event_id",
+        "retry",
+    )
 
     def __init__(self) -> None:
         self._buf = b""  # the incomplete last line
@@ -102,10 +117,13 @@ class SSEParser:
             end = len(lines) & ~1
             data_lines = lines[0:end:2]
             if not any(lines[1:end:2]) and all(
-                    map(bytes.startswith, data_lines, repeat(b"data: "))):
+                map(bytes.startswith, data_lines, repeat(b"data: "))
+            ):
                 last_id, retry, event = self.last_event_id, self.retry, ServerSentEvent
-                events = [event(line[6:].decode("utf-8", "replace"), "message", last_id, retry)
-                          for line in data_lines]
+                events = [
+                    event(line[6:].decode("utf-8", "replace"), "message", last_id, retry)
+                    for line in data_lines
+                ]
                 if end == len(lines):
                     return events
                 lines = lines[end:]
@@ -113,10 +131,14 @@ class SSEParser:
             if not line:  # blank line: dispatch
                 if data:
                     raw = data[0] if len(data) == 1 else b"\n".join(data)
-                    events.append(ServerSentEvent(
-                        raw.decode("utf-8", "replace"),
-                        self._event.decode("utf-8", "replace") if self._event else "message",
-                        self.last_event_id, self.retry))
+                    events.append(
+                        ServerSentEvent(
+                            raw.decode("utf-8", "replace"),
+                            self._event.decode("utf-8", "replace") if self._event else "message",
+                            self.last_event_id,
+                            self.retry,
+                        )
+                    )
                     data = self._data = []
                 self._event = b""
             elif line.startswith(b"data: "):  # the common case first

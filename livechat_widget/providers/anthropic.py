@@ -1,0 +1,229 @@
+"""Anthropic's Messages API, streamed natively."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .base import Piece, ReplyStream
+from .classify import error_info
+from .config import DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MODEL
+from .errors import ContentFiltered, ProviderError
+from .http_client import HTTPClient
+from .protocol import StreamProtocol, set_usage
+from .sse import ServerSentEvent
+
+__all__ = ["ANTHROPIC_VERSION", "AnthropicClient"]
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+_ANTHROPIC_STOP = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "pause_turn": "stop",
+    "model_context_window_exceeded": "length",
+}
+
+
+class _AnthropicProtocol(StreamProtocol):
+    def on_event(self, event: ServerSentEvent) -> Iterable[Piece]:
+        try:
+            obj = json.loads(event.data)
+        except ValueError:
+            return self.skip_malformed("not JSON")
+        if not isinstance(obj, dict):
+            return self.skip_malformed("not a JSON object")
+        kind = obj.get("type") or event.event
+        if kind == "content_block_delta":
+            delta = obj.get("delta")
+            if not isinstance(delta, dict):
+                return self.skip_malformed("delta is not an object")
+            dtype = delta.get("type")
+            if dtype == "text_delta":
+                return self._piece("text", delta.get("text"), event)
+            if dtype == "thinking_delta":
+                return self._piece("reasoning", delta.get("thinking"), event)
+            return ()  # signature_delta, input_json_delta, citations_delta, ...
+        if kind == "ping" or kind == "content_block_stop":
+            return ()
+        if kind == "message_start":
+            message = obj.get("message")
+            usage = message.get("usage") if isinstance(message, dict) else None
+            if isinstance(usage, dict):
+                set_usage(self.state, _input_tokens(usage), usage.get("output_tokens"))
+            return ()
+        if kind == "content_block_start":
+            block = obj.get("content_block")
+            if isinstance(block, dict):
+                if block.get("type") == "text" and block.get("text"):
+                    return self._piece("text", block.get("text"), event)
+                if block.get("type") == "thinking" and block.get("thinking"):
+                    return self._piece("reasoning", block.get("thinking"), event)
+            return ()
+        if kind == "message_delta":
+            delta = obj.get("delta")
+            usage = obj.get("usage")
+            if isinstance(usage, dict):
+                set_usage(self.state, _input_tokens(usage), usage.get("output_tokens"))
+            stop = delta.get("stop_reason") if isinstance(delta, dict) else None
+            if stop is not None:
+                self._stop(str(stop))
+            return ()
+        if kind == "message_stop":
+            self.done = True
+            if self.state.finish_reason is None:
+                self.state.finish_reason = "stop"
+            self.finished = True
+            return ()
+        if kind == "error":
+            info = error_info(obj)
+            self.fail(
+                self.client.in_stream_error(info),
+                retryable=info.type in ("overloaded_error", "api_error", "rate_limit_error")
+                and not self.got_content,
+            )
+            return ()
+        return ()  # an event type added after this was written
+
+    def _piece(self, kind: str, text: Any, event: ServerSentEvent) -> Iterable[Piece]:
+        if not isinstance(text, str):
+            return self.skip_malformed(f"{kind} is {type(text).__name__}")
+        if not text:
+            return ()
+        self.got_content = True
+        mender = self.mender
+        if mender.pending[kind] or "\\u" in event.data:
+            text = mender.mend(kind, text)
+            if not text:
+                return ()
+        return (Piece(kind, text),)
+
+    def _stop(self, reason: str) -> None:
+        state = self.state
+        state.provider_finish_reason = reason
+        if reason == "refusal":
+            state.finish_reason = reason
+            self.fail(
+                ContentFiltered(
+                    "Claude declined to continue this reply (refusal). Rephrase the message and "
+                    "try again."
+                )
+            )
+            return
+        state.finish_reason = _ANTHROPIC_STOP.get(reason, reason)
+        self.finished = True
+
+    def at_end(self, pending: bool) -> list[Piece]:
+        tail = self.mender.flush()
+        if self.finished:
+            if self.state.finish_reason == "tool_calls" and not self.got_content:
+                raise ProviderError(
+                    "Claude answered with a tool call instead of text; this "
+                    "chat does not offer tools. Try again."
+                )
+            return tail
+        raise self.interrupted(pending)
+
+
+def _input_tokens(usage: Mapping[str, Any]) -> int | None:
+    total = 0
+    found = False
+    for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
+        value = usage.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            total += value
+            found = True
+    return total if found else None
+
+
+class AnthropicClient(HTTPClient):
+    """Anthropic's Messages API with streaming. System messages become the top-level
+    ``system``; consecutive messages of the same role are merged; empty ones dropped.
+    Other parameters as :class:`OpenAICompatibleClient`, plus ``max_tokens``."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_ANTHROPIC_MODEL,
+        api_key: str | None = None,
+        *,
+        base_url: str = DEFAULT_ANTHROPIC_BASE_URL,
+        max_tokens: int = 4096,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("provider", "anthropic")
+        super().__init__(base_url, model, api_key, **kwargs)
+        self.max_tokens = max_tokens
+
+    @property
+    def _endpoint_path(self) -> str:  # type: ignore[override]
+        return "/messages" if urlsplit(self.base_url).path.endswith("/v1") else "/v1/messages"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"accept": "text/event-stream", "anthropic-version": ANTHROPIC_VERSION}
+        if self._api_key:
+            headers["x-api-key"] = self._api_key
+        headers.update(self.extra_headers)
+        return headers
+
+    def _payload(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        system = "\n\n".join(
+            m["content"] for m in messages if m["role"] == "system" and m["content"].strip()
+        )
+        turns: list[dict[str, str]] = []
+        for m in messages:
+            if m["role"] == "system" or not m["content"].strip():
+                continue
+            if turns and turns[-1]["role"] == m["role"]:
+                turns[-1] = {
+                    "role": m["role"],
+                    "content": turns[-1]["content"] + "\n\n" + m["content"],
+                }
+            else:
+                turns.append({"role": m["role"], "content": m["content"]})
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "messages": turns,
+            "stream": True,
+        }
+        if system:
+            payload["system"] = system
+        payload.update(self.extra_body)
+        return payload
+
+    def _protocol(self, state: ReplyStream) -> StreamProtocol:
+        return _AnthropicProtocol(self, state)
+
+    def _key_hint(self) -> str:
+        return "LIVECHAT_API_KEY or ANTHROPIC_API_KEY"
+
+    def _whole_answer(self, body: bytes, state: ReplyStream) -> list[Piece]:
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            raise ProviderError(
+                "Anthropic sent an answer that is not valid JSON. Try again."
+            ) from None
+        if not isinstance(obj, dict) or obj.get("type") == "error":
+            raise self.in_stream_error(error_info(obj))
+        pieces = []
+        for block in obj.get("content") or []:
+            if isinstance(block, dict):
+                if block.get("type") == "text" and isinstance(block.get("text"), str):
+                    pieces.append(Piece("text", block["text"]))
+                elif block.get("type") == "thinking" and isinstance(block.get("thinking"), str):
+                    pieces.append(Piece("reasoning", block["thinking"]))
+        usage = obj.get("usage")
+        if not isinstance(usage, dict):
+            usage = {}
+        set_usage(state, _input_tokens(usage), usage.get("output_tokens"))
+        stop = obj.get("stop_reason")
+        if stop is None or not pieces:
+            raise ProviderError("Anthropic sent an answer without text. Try again.")
+        state.provider_finish_reason = str(stop)
+        state.finish_reason = _ANTHROPIC_STOP.get(str(stop), str(stop))
+        return pieces

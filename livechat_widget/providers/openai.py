@@ -1,0 +1,328 @@
+"""OpenAI's chat completions protocol, spoken by OpenAI and most servers: Ollama,
+vLLM, llama.cpp's server, LM Studio, OpenRouter, Azure OpenAI deployments."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._format import join_url, netloc, safe_url
+from .base import Piece, ReplyStream
+from .classify import ErrorInfo, error_info
+from .config import DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL
+from .errors import ContentFiltered, ModelNotFound, ProviderError
+from .http_client import HTTPClient
+from .protocol import StreamProtocol, set_usage
+from .sse import ServerSentEvent
+
+__all__ = ["OpenAICompatibleClient"]
+
+log = logging.getLogger(__name__)
+
+
+class _OpenAIProtocol(StreamProtocol):
+    def __init__(self, client: HTTPClient, state: ReplyStream) -> None:
+        super().__init__(client, state)
+        self.saw_done = False
+        self.tool_call = False
+
+    def on_event(self, event: ServerSentEvent) -> Iterable[Piece]:
+        data = event.data
+        if data[:1] == "[" and data.strip() == "[DONE]":
+            self.saw_done = True
+            self.done = True
+            return ()
+        if not data.strip():
+            return ()  # an empty data event (a keep-alive)
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            if event.event == "error":
+                self.fail(self.client.in_stream_error(ErrorInfo(data, "", "")))
+                return ()
+            return self.skip_malformed("not JSON")
+        if not isinstance(obj, dict):
+            return self.skip_malformed("not a JSON object")
+        if (
+            "error" in obj
+            and obj["error"]
+            or obj.get("object") == "error"
+            or (event.event == "error")
+        ):
+            code = error_info(obj).code
+            self.fail(
+                self.client.in_stream_error(error_info(obj)),
+                retryable=code in ("429", "500", "502", "503", "529") and not self.got_content,
+            )
+            return ()
+        usage = obj.get("usage")
+        if usage:
+            set_usage(
+                self.state,
+                usage.get("prompt_tokens") if isinstance(usage, dict) else None,
+                usage.get("completion_tokens") if isinstance(usage, dict) else None,
+            )
+        choices = obj.get("choices")
+        if choices is not None and not isinstance(choices, list):
+            return self.skip_malformed("choices is not a list")
+        if not choices:
+            if choices is None and not usage and "prompt_filter_results" not in obj:
+                return self.skip_malformed("no choices")
+            return ()  # the usage chunk, Azure's prompt-filter chunk
+        choice = choices[0]
+        if not isinstance(choice, dict):
+            return self.skip_malformed("choice is not an object")
+        pieces: list[Piece] = []
+        delta = choice.get("delta")
+        if delta is None:
+            delta = choice.get("message")  # a few servers send whole messages
+        if isinstance(delta, dict):
+            content = delta.get("content")
+            if isinstance(content, str):
+                if content:
+                    pieces.append(Piece("text", content))
+            elif content is None:
+                if "content" in delta and len(delta) == 1 and choice.get("finish_reason") is None:
+                    return self.skip_malformed("null content")
+            elif isinstance(content, list):  # content parts (Mistral)
+                for part in content:
+                    if isinstance(part, dict) and isinstance(part.get("text"), str):
+                        kind = "reasoning" if part.get("type") == "thinking" else "text"
+                        pieces.append(Piece(kind, part["text"]))
+            else:
+                return self.skip_malformed(f"content is {type(content).__name__}")
+            reasoning = delta.get("reasoning_content")
+            if not isinstance(reasoning, str) or not reasoning:
+                reasoning = delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                pieces.insert(0, Piece("reasoning", reasoning))
+            refusal = delta.get("refusal")
+            if isinstance(refusal, str) and refusal:
+                pieces.append(Piece("text", refusal))
+            if delta.get("tool_calls") or delta.get("function_call"):
+                self.tool_call = True
+        elif delta is not None:
+            return self.skip_malformed("delta is not an object")
+        if pieces:
+            self.got_content = True
+            mender = self.mender
+            if mender.pending["text"] or mender.pending["reasoning"] or "\\u" in data:
+                pieces = [Piece(p.kind, mender.mend(p.kind, p.text)) for p in pieces]
+                pieces = [p for p in pieces if p.text]
+        finish = choice.get("finish_reason")
+        if finish is not None:
+            self._finish(str(finish))
+        return pieces
+
+    def _finish(self, reason: str) -> None:
+        state = self.state
+        state.finish_reason = state.provider_finish_reason = reason
+        if reason == "content_filter":
+            self.fail(
+                ContentFiltered(
+                    f"{self.client.who()}'s content filter stopped the reply. Rephrase the "
+                    f"message and try again."
+                )
+            )
+        elif reason == "error":
+            self.fail(
+                ProviderError(
+                    f"{self.client.who()} reported an error while writing the reply and stopped. "
+                    f"Try again."
+                )
+            )
+        else:
+            self.finished = True
+
+    def at_end(self, pending: bool) -> list[Piece]:
+        tail = self.mender.flush()
+        if self.finished:
+            if self.state.finish_reason in ("tool_calls", "function_call") and not (
+                self.got_content
+            ):
+                raise ProviderError(
+                    f"{self.model_name()} answered with a tool call instead of text; this chat "
+                    f"does not offer tools. Try again or rephrase the message."
+                )
+            return tail
+        if self.saw_done:
+            if self.got_content:
+                return tail  # [DONE] after text, without a finish reason: still an end
+            raise ProviderError(
+                f"{self.client.who()} ended the reply without sending any text or a reason. "
+                f"Try again."
+            )
+        raise self.interrupted(pending)
+
+
+def _model_ids(response: httpx.Response) -> list[str]:
+    """Model ids from an OpenAI-style ``{"data": [{"id": ...}]}`` list (llama.cpp's
+    server also sends ``{"models": [{"name"|"model": ...}]}``); [] if it is neither."""
+    try:
+        obj = response.json()
+    except ValueError:
+        return []
+    if not isinstance(obj, dict):
+        return []
+    ids = [item.get("id") for item in obj.get("data") or [] if isinstance(item, dict)]
+    if not any(ids):
+        ids = [
+            item.get("model") or item.get("name")
+            for item in obj.get("models") or []
+            if isinstance(item, dict)
+        ]
+    return [i for i in ids if isinstance(i, str) and i.strip()]
+
+
+class OpenAICompatibleClient(HTTPClient):
+    """Chat completions with SSE streaming, for OpenAI and every server that speaks
+    its protocol: Ollama (``http://localhost:11434/v1``), vLLM, llama.cpp server,
+    LM Studio, OpenRouter, Azure OpenAI (a deployment URL; the key is sent as
+    ``api-key``).
+
+    ``read_timeout`` is the longest wait for any byte (including the first: a
+    reasoning model or a model being loaded may think for a long time);
+    ``total_timeout`` bounds the whole reply. Retries: see the module docstring.
+    """
+
+    _endpoint_path = "/chat/completions"
+    _lists_models = True
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_OPENAI_BASE_URL,
+        model: str | None = DEFAULT_OPENAI_MODEL,
+        api_key: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(base_url, model, api_key, **kwargs)
+        self._stream_options = True  # cleared when a server rejects stream_options
+
+    def _guess_provider(self) -> str:
+        parts = urlsplit(self.base_url)
+        host = (parts.hostname or "").lower()
+        if host == "api.openai.com":
+            return "openai"
+        if host.endswith("openrouter.ai"):
+            return "openrouter"
+        if host.endswith(".azure.com") or host.endswith(".azure-api.net"):
+            return "azure"
+        if parts.port == 11434:
+            return "ollama"
+        return "openai-compatible"
+
+    def describe(self) -> str:
+        label = f"{self._model_label()} via {netloc(self.base_url)}"
+        return label + " (Ollama)" if self.provider == "ollama" else label
+
+    async def resolve_model(self) -> str:
+        """With ``model=None``: the server's only model (or the first it lists, noted in
+        the label), from ``GET {base_url}/models``; asked once, before the first reply."""
+        if self.model:
+            return self.model
+        url = join_url(self.base_url, "/models")
+        headers = {k: v for k, v in self._headers().items() if k != "accept"}
+        try:
+            response = await self._http().get(url, headers=headers)
+        except httpx.TransportError as exc:
+            raise self._connection_failed(exc) from None
+        ids = _model_ids(response) if response.status_code == 200 else []
+        if not ids:
+            status = f" (HTTP {response.status_code})" if response.status_code != 200 else ""
+            raise ModelNotFound(
+                f"No model was named and {netloc(self.base_url)} did not list one at "
+                f"{safe_url(url)}{status}. Name the model with LIVECHAT_MODEL (or "
+                f"livechat --model).",
+                status_code=response.status_code,
+            )
+        self.model = ids[0]
+        if len(ids) > 1:
+            self.model_note = f"first of {len(ids)} listed"
+            log.warning(
+                "%s lists %d models; using the first, %r (set LIVECHAT_MODEL to choose)",
+                netloc(self.base_url),
+                len(ids),
+                ids[0],
+            )
+        return self.model
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"accept": "text/event-stream"}
+        if self._api_key:
+            if self.provider == "azure":
+                headers["api-key"] = self._api_key
+            else:
+                headers["authorization"] = f"Bearer {self._api_key}"
+        headers.update(self.extra_headers)
+        return headers
+
+    def _payload(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        payload: dict[str, Any] = {"model": self.model, "messages": messages, "stream": True}
+        if self._stream_options:
+            payload["stream_options"] = {"include_usage": True}
+        payload.update(self.extra_body)
+        return payload
+
+    def adjust_request(self, status: int, body: bytes) -> bool:
+        if (
+            self._stream_options
+            and status in (400, 422)
+            and (b"stream_options" in body or b"include_usage" in body)
+        ):
+            log.info(
+                "%s rejected stream_options; sending requests without it", netloc(self.base_url)
+            )
+            self._stream_options = False
+            return True
+        return False
+
+    def _protocol(self, state: ReplyStream) -> StreamProtocol:
+        return _OpenAIProtocol(self, state)
+
+    def _key_hint(self) -> str:
+        if self.provider == "openai":
+            return "LIVECHAT_API_KEY or OPENAI_API_KEY"
+        return "LIVECHAT_API_KEY"
+
+    def _whole_answer(self, body: bytes, state: ReplyStream) -> list[Piece]:
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            raise ProviderError(
+                f"{self.who()} sent an answer that is not valid JSON. Try again."
+            ) from None
+        if not isinstance(obj, dict):
+            raise ProviderError(f"{self.who()} sent an unexpected answer. Try again.")
+        if obj.get("error") or obj.get("object") == "error":
+            raise self.in_stream_error(error_info(obj))
+        choices = obj.get("choices") or [{}]
+        choice = choices[0] if isinstance(choices[0], dict) else {}
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            message = {}
+        usage = obj.get("usage")
+        if not isinstance(usage, dict):
+            usage = {}
+        set_usage(state, usage.get("prompt_tokens"), usage.get("completion_tokens"))
+        pieces = []
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            pieces.append(Piece("reasoning", reasoning))
+        content = message.get("content")
+        if isinstance(content, str) and content:
+            pieces.append(Piece("text", content))
+        finish = choice.get("finish_reason")
+        if finish is None or not pieces:
+            raise ProviderError(f"{self.who()} sent an answer without text. Try again.")
+        if finish == "content_filter":
+            raise ContentFiltered(
+                f"{self.who()}'s content filter stopped the reply. "
+                f"Rephrase the message and try again."
+            )
+        state.finish_reason = state.provider_finish_reason = str(finish)
+        return pieces
