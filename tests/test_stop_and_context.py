@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fake_provider import FakeProvider, FakeResponse, error, openai_reply
-from test_widget import ScriptedClient, browser, csv_rows, custom, make_widget, settle
+from widget_doubles import ScriptedClient, browser, csv_rows, custom, make_widget, settle
 
 from livechat_widget.chat_registry import ChatRegistry
 from livechat_widget.csv_storage import CsvStore, messages_from_rows

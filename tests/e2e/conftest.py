@@ -31,12 +31,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fake_provider import FakeProvider  # tests/ is on sys.path: tests/conftest.py is there
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
-sys.path.insert(0, str(REPO / "tests"))  # tests/fake_provider.py
-
-from fake_provider import FakeProvider  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -1,0 +1,120 @@
+"""Test doubles for the widget: a scripted client (the ``stream()`` interface of the
+providers) and helpers that drive a ChatWidget exactly as the browser does."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from livechat_widget.widget import ChatWidget
+
+
+@dataclass
+class Piece:
+    kind: str
+    text: str
+
+
+class ScriptedStream:
+    """Yields scripted pieces, then finishes or raises; records what it was asked."""
+
+    def __init__(
+        self,
+        pieces: list[str],
+        delay: float,
+        fail: Exception | None,
+        finish_reason: str,
+        gate: asyncio.Event | None,
+    ) -> None:
+        self.pieces, self.delay, self.fail, self.gate = pieces, delay, fail, gate
+        self.finish_reason: str | None = None
+        self.usage = None
+        self.closed = False
+
+    def __aiter__(self):
+        return self._run()
+
+    async def _run(self):
+        for i, text in enumerate(self.pieces):
+            if i == 1 and self.gate is not None:
+                await self.gate.wait()
+            await asyncio.sleep(self.delay)
+            yield Piece("text", text)
+        if self.fail is not None:
+            raise self.fail
+        self.finish_reason = self._finish_reason
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class ScriptedClient:
+    """The `stream()` interface of livechat_widget.providers, with scripted replies."""
+
+    provider, model = "scripted", "scripted-1"
+
+    def __init__(
+        self,
+        pieces=("Hel", "lo", " there"),
+        delay=0.0,
+        fail=None,
+        finish_reason="stop",
+        gate=None,
+        on_request=None,
+    ) -> None:
+        self.pieces, self.delay, self.fail = list(pieces), delay, fail
+        self.finish_reason, self.gate, self.on_request = finish_reason, gate, on_request
+        self.requests: list[list[dict[str, str]]] = []
+        self.streams: list[ScriptedStream] = []
+
+    def stream(self, messages):
+        self.requests.append(messages)
+        if self.on_request:
+            self.on_request(messages)
+        stream = ScriptedStream(self.pieces, self.delay, self.fail, self.finish_reason, self.gate)
+        stream._finish_reason = self.finish_reason
+        self.streams.append(stream)
+        return stream
+
+    def describe(self) -> str:
+        return "scripted model"
+
+
+def make_widget(tmp_path: Path, client: Any = None, **kwargs: Any) -> ChatWidget:
+    widget = ChatWidget(
+        client or ScriptedClient(), store=tmp_path / "logs", user_id="ada", **kwargs
+    )
+    widget.wire: list[dict[str, Any]] = []  # type: ignore[attr-defined]
+    widget.comm.send = lambda data=None, metadata=None, buffers=None: widget.wire.append(data)
+    return widget
+
+
+def browser(widget: ChatWidget, **msg: Any) -> None:
+    """Deliver a message exactly as the front end's model.send() does."""
+    widget._handle_custom_msg(msg, [])
+
+
+def custom(widget: ChatWidget, kind: str) -> list[dict[str, Any]]:
+    return [
+        m["content"]
+        for m in widget.wire
+        if m.get("method") == "custom" and m["content"]["type"] == kind
+    ]
+
+
+async def settle(widget: ChatWidget) -> None:
+    """Wait until no reply is streaming (bounded, so a bug fails instead of hanging)."""
+    for _ in range(3000):
+        if not widget.session.replies:
+            await asyncio.sleep(0)  # let done-callbacks run
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("reply never finished")
+
+
+def csv_rows(tmp_path: Path, chat_id: str) -> list[dict[str, str]]:
+    with open(tmp_path / "logs" / f"{chat_id}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
