@@ -357,3 +357,13 @@ def test_status_rows_of_every_kind_load_in_a_plain_csv_reader(tmp_path):
         ("status", "error: Too long."),
         ("error_kind", "context_length"),
     ]
+
+
+async def test_a_model_named_by_its_file_on_the_server_is_labelled_by_the_file_name(fp):
+    # llama-cpp-python's server lists its model as the path of the file it loaded.
+    listing = json.dumps({"object": "list", "data": [{"id": "/models/SmolLM2-135M.gguf"}]})
+    fp.script(FakeResponse(200, {"content-type": "application/json"}, [listing], "length"))
+    client = _client(fp, None)
+    await client.resolve_model()
+    assert client.model == "/models/SmolLM2-135M.gguf"  # what the server is asked for
+    assert client.describe() == f"SmolLM2-135M.gguf via 127.0.0.1:{fp.port}"

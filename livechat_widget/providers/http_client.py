@@ -151,12 +151,16 @@ class HTTPClient(BaseClient):
         return self.provider == "ollama" or urlsplit(self.base_url).port == 11434
 
     def describe(self) -> str:
-        return f"{self._model_label()} via {netloc(self.base_url)}"
+        return f"{self.model_label()} via {netloc(self.base_url)}"
 
-    def _model_label(self) -> str:
+    def model_label(self) -> str:
+        """The model as a label names it (without a server-side path)."""
         if not self.model:
             return "the server's model"
-        return f"{self.model} ({self.model_note})" if self.model_note else self.model
+        # A local server may name its model by the file it loaded (llama.cpp's server:
+        # "/models/x.gguf"): the label shows the file name, not a path on that machine.
+        name = self.model.rsplit("/", 1)[-1] if self.model.startswith("/") else self.model
+        return f"{name} ({self.model_note})" if self.model_note else name
 
     async def resolve_model(self) -> str:
         """The model to ask for: the one given, else the server's (see subclasses)."""

@@ -217,7 +217,7 @@ class OpenAICompatibleClient(HTTPClient):
         return "openai-compatible"
 
     def describe(self) -> str:
-        label = f"{self._model_label()} via {netloc(self.base_url)}"
+        label = f"{self.model_label()} via {netloc(self.base_url)}"
         return label + " (Ollama)" if self.provider == "ollama" else label
 
     async def resolve_model(self) -> str:

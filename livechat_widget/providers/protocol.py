@@ -130,4 +130,4 @@ class StreamProtocol:
         return StreamInterrupted(f"{what}{cut}.{kept(self.state)}")
 
     def model_name(self) -> str:
-        return repr(self.client.model)
+        return repr(self.client.model_label())
