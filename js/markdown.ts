@@ -25,7 +25,7 @@ import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
-import { FOCUS } from "./components/ui";
+import { FOCUS, FOCUS_INSET } from "./components/ui";
 import { copyText, h, icon } from "./dom";
 
 const LANGUAGES = { bash, c, cpp, css, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
@@ -196,6 +196,13 @@ export function markdownCacheSize(): number {
  * sanitized markdown. These are created here with DOM APIs, never from model text.
  */
 export function enhanceMarkdown(root: HTMLElement): void {
+  // Blocks that scroll sideways (long code lines, wide tables) take keyboard focus, so
+  // they can be scrolled without a mouse.
+  for (const block of Array.from(root.querySelectorAll<HTMLElement>("pre.lc-pre, table"))) {
+    if (block.tabIndex === 0) continue;
+    block.tabIndex = 0;
+    block.classList.add(...FOCUS_INSET.split(" "));
+  }
   for (const pre of Array.from(root.querySelectorAll<HTMLPreElement>("pre.lc-pre"))) {
     if (pre.parentElement?.classList.contains("lc-codeblock")) continue;
     const lang = pre.getAttribute("data-lang") || "";
