@@ -161,7 +161,7 @@ export class MessageBubble {
         "div",
         {
           class:
-            "lc-avatar lc:d-chat-image lc:self-start lc:grid lc:place-items-center lc:size-7 lc:rounded-full lc:bg-active " +
+            "lc-avatar lc:d-chat-image lc:row-[2/span_2] lc:self-start lc:grid lc:place-items-center lc:size-7 lc:rounded-full lc:bg-active " +
             "lc:text-accent lc:group-[.lc-msg-error]/msg:bg-danger-bg lc:group-[.lc-msg-error]/msg:text-danger-fg " +
             "lc:@max-compact:size-6 lc:@max-tiny:hidden",
           "aria-hidden": "true",
