@@ -68,7 +68,7 @@ export function icon(name: keyof typeof ICONS | string, size = 16, cls = ""): SV
     "stroke-linejoin": "round",
     "aria-hidden": "true",
     focusable: "false",
-    class: cls ? `lc-icon ${cls}` : "lc-icon",
+    class: `lc-icon lc:inline-block lc:shrink-0 lc:align-middle ${cls}`.trimEnd(),
   });
   if (name === "stop") {
     s.append(svg("rect", { x: 6, y: 6, width: 12, height: 12, rx: 2, fill: "currentColor", stroke: "none" }));

@@ -33,7 +33,7 @@ export class Composer {
       type: "button",
       class:
         "lc-send lc:grid lc:place-items-center lc:shrink-0 lc:size-[34px] lc:rounded-item lc:bg-accent lc:text-on-accent " +
-        "lc:transition-colors lc:duration-150 lc:enabled:hover:bg-accent-hover lc:disabled:bg-line lc:disabled:text-muted " +
+        "lc:transition-colors lc:duration-150 lc:enabled:hover:bg-accent-hover lc:disabled:bg-line lc:disabled:text-muted lc:disabled:cursor-default " +
         `lc:[&.lc-send-stop]:bg-fg lc:[&.lc-send-stop]:text-surface ${FOCUS}`,
     });
     this.counter = h("span", { class: "lc-counter lc:tabular-nums", hidden: true });
