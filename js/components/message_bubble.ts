@@ -144,7 +144,7 @@ export class MessageBubble {
         }
       });
     });
-    this.regenBtn = actionButton("refresh", "Regenerate", "Regenerate reply", `${size} ${QUIET}`);
+    this.regenBtn = actionButton("refresh", "Regenerate", "Regenerate reply");
     this.regenBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "regenerate", chat_id: this.data.chatId });
     });
@@ -343,7 +343,8 @@ function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
 }
 
-function actionButton(iconName: string, label: string, title: string, extra: string): HTMLButtonElement {
+/** An action under a message; `extra` sets its height and colours (default: a quiet 28 px one). */
+function actionButton(iconName: string, label: string, title: string, extra = `lc:h-7 ${QUIET}`): HTMLButtonElement {
   const b = h("button", {
     type: "button",
     class:
