@@ -55,7 +55,8 @@ const ICONS: Record<string, string[]> = {
   sparkle: ["M12 3l1.9 5.1L19 10l-5.1 1.9L12 17l-1.9-5.1L5 10l5.1-1.9z", "M19 15l.9 2.1L22 18l-2.1.9L19 21l-.9-2.1L16 18l2.1-.9z"],
 };
 
-export function icon(name: keyof typeof ICONS | string, size = 16): SVGElement {
+/** An icon; `cls` adds utility classes (placement, colour) to the svg. */
+export function icon(name: keyof typeof ICONS | string, size = 16, cls = ""): SVGElement {
   const s = svg("svg", {
     viewBox: "0 0 24 24",
     width: size,
@@ -67,7 +68,7 @@ export function icon(name: keyof typeof ICONS | string, size = 16): SVGElement {
     "stroke-linejoin": "round",
     "aria-hidden": "true",
     focusable: "false",
-    class: "lc-icon",
+    class: `lc-icon lc:inline-block lc:shrink-0 lc:align-middle ${cls}`.trimEnd(),
   });
   if (name === "stop") {
     s.append(svg("rect", { x: 6, y: 6, width: 12, height: 12, rx: 2, fill: "currentColor", stroke: "none" }));

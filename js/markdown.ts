@@ -25,6 +25,7 @@ import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
+import { FOCUS, FOCUS_INSET } from "./components/ui";
 import { copyText, h, icon } from "./dom";
 
 const LANGUAGES = { bash, c, cpp, css, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
@@ -71,6 +72,15 @@ function highlight(code: string, lang: string): string {
   return escapeHtml(code);
 }
 
+// Code blocks and image placeholders are styled here (utilities), outside the
+// typography plugin's reach (`not-prose`).
+const PRE =
+  "lc-pre not-prose lc:m-0 lc:py-3 lc:px-3.5 lc:overflow-x-auto lc:bg-transparent lc:text-fg lc:font-mono lc:text-note " +
+  "lc:leading-[1.55] lc:whitespace-pre lc:wrap-normal lc:[tab-size:4] lc:@max-compact:p-2.5";
+const IMG =
+  "lc-img lc:inline-flex lc:items-center lc:gap-1.5 lc:max-w-full lc:py-[3px] lc:pr-1 lc:pl-2 lc:border lc:border-dashed " +
+  "lc:border-line-strong lc:rounded-control lc:text-note lc:text-muted lc:[&_a]:truncate";
+
 const marked = new Marked({
   gfm: true,
   breaks: true,
@@ -83,18 +93,18 @@ const marked = new Marked({
     code(token: Tokens.Code): string {
       const lang = ((token.lang || "").match(/^[\w+#.-]*/)?.[0] ?? "").toLowerCase();
       const body = highlight(token.text.replace(/\n$/, ""), lang);
-      return `<pre class="lc-pre" data-lang="${escapeHtml(lang)}"><code class="hljs">${body}</code></pre>\n`;
+      return `<pre class="${PRE}" data-lang="${escapeHtml(lang)}"><code class="hljs lc:[font-family:inherit]">${body}</code></pre>\n`;
     },
     image(token: Tokens.Image): string {
       const alt = token.text || "image";
       const href = token.href || "";
       if (isRemoteImageUrl(href) && isSafeUrl(href)) {
         return (
-          `<span class="lc-img" data-lc-src="${escapeHtml(href)}">` +
+          `<span class="${IMG}" data-lc-src="${escapeHtml(href)}">` +
           `<a href="${escapeHtml(href)}" title="${escapeHtml(href)}">Image: ${escapeHtml(alt)}</a></span>`
         );
       }
-      return `<span class="lc-img lc-img-blocked">Image: ${escapeHtml(alt)}</span>`;
+      return `<span class="${IMG} lc-img-blocked">Image: ${escapeHtml(alt)}</span>`;
     },
   },
 });
@@ -188,10 +198,24 @@ export function markdownCacheSize(): number {
  * sanitized markdown. These are created here with DOM APIs, never from model text.
  */
 export function enhanceMarkdown(root: HTMLElement): void {
+  // Blocks that scroll sideways (long code lines, wide tables) take keyboard focus, so
+  // they can be scrolled without a mouse.
+  for (const block of Array.from(root.querySelectorAll<HTMLElement>("pre.lc-pre, table"))) {
+    if (block.tabIndex === 0) continue;
+    block.tabIndex = 0;
+    block.classList.add(...FOCUS_INSET.split(" "));
+  }
   for (const pre of Array.from(root.querySelectorAll<HTMLPreElement>("pre.lc-pre"))) {
     if (pre.parentElement?.classList.contains("lc-codeblock")) continue;
     const lang = pre.getAttribute("data-lang") || "";
-    const copy = h("button", { type: "button", class: "lc-code-copy lc-focus", "aria-label": "Copy", title: "Copy code" });
+    const copy = h("button", {
+      type: "button",
+      class:
+        "lc-code-copy lc:inline-flex lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
+        `lc:hover:bg-hover lc:hover:text-fg ${FOCUS}`,
+      "aria-label": "Copy",
+      title: "Copy code",
+    });
     const label = h("span", {}, "Copy");
     copy.append(icon("copy", 14), label);
     copy.addEventListener("click", () => {
@@ -201,8 +225,17 @@ export function enhanceMarkdown(root: HTMLElement): void {
         setTimeout(() => (label.textContent = "Copy"), 1500);
       });
     });
-    const head = h("div", { class: "lc-code-head" }, h("span", { class: "lc-code-lang" }, lang || "text"), copy);
-    const wrap = h("div", { class: "lc-codeblock" });
+    const head = h(
+      "div",
+      { class: "lc:flex lc:items-center lc:justify-between lc:gap-2 lc:py-[3px] lc:pr-1 lc:pl-3 lc:bg-code-head lc:text-xs lc:text-muted" },
+      h("span", { class: "lc-code-lang lc:font-mono" }, lang || "text"),
+      copy,
+    );
+    const wrap = h("div", {
+      class:
+        "lc-codeblock not-prose lc:my-[0.75em] lc:first:mt-0 lc:last:mb-0 lc:overflow-hidden lc:bg-code lc:border lc:border-line " +
+        "lc:rounded-item",
+    });
     pre.replaceWith(wrap);
     wrap.append(head, pre);
   }
@@ -210,10 +243,17 @@ export function enhanceMarkdown(root: HTMLElement): void {
     if (span.querySelector("button")) continue;
     const src = span.getAttribute("data-lc-src") || "";
     if (!isRemoteImageUrl(src) || !isSafeUrl(src)) continue;
-    const show = h("button", { type: "button", class: "lc-img-show lc-focus" }, "Show image");
+    const show = h(
+      "button",
+      {
+        type: "button",
+        class: `lc-img-show lc:py-0.5 lc:px-2 lc:rounded-md lc:border lc:border-line-strong lc:text-xs lc:text-fg lc:whitespace-nowrap lc:hover:bg-hover ${FOCUS}`,
+      },
+      "Show image",
+    );
     show.addEventListener("click", () => {
       const alt = span.querySelector("a")?.textContent?.replace(/^Image: /, "") ?? "";
-      const img = h("img", { alt, referrerpolicy: "no-referrer", loading: "lazy", class: "lc-img-loaded" });
+      const img = h("img", { alt, referrerpolicy: "no-referrer", loading: "lazy", class: "lc:m-0 lc:max-w-full lc:h-auto lc:rounded-control" });
       img.src = src;
       span.replaceChildren(img);
     });

@@ -8,6 +8,7 @@ import { MessageList } from "./components/message_list";
 import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
+import { iconButton } from "./components/ui";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
 import type { ChatModel, Command, DeltaMsg, DoneMsg, Traits } from "./types";
@@ -33,6 +34,7 @@ export class ChatApp {
   private bannerText: HTMLElement;
   private backdrop: HTMLElement;
   private controller = new AbortController();
+  // biome-ignore lint/suspicious/noExplicitAny: anywidget's listener signature (see types.ts)
   private listeners: [string, (...args: any[]) => void][] = [];
   private drawerOpen = false;
   private statsOpen = false;
@@ -45,7 +47,14 @@ export class ChatApp {
     // (and removes) inline styles on `el` itself, which would undo our height.
     this.host = el;
     el.classList.add("livechat-host");
-    this.root = h("div", { class: "livechat-root" });
+    // The widget's box and its container: the layout follows the root's width
+    // (@container), not the viewport's. Its height comes from the `height` trait.
+    this.root = h("div", {
+      class:
+        "livechat-root lc:@container lc:relative lc:block lc:min-h-[220px] lc:min-w-0 lc:overflow-hidden lc:text-left " +
+        "lc:bg-surface lc:text-fg lc:font-ui lc:text-body lc:leading-normal lc:antialiased lc:border lc:border-line " +
+        "lc:rounded-box",
+    });
 
     this.streams = new StreamStore((chats) => this.onStreams(chats), opts.schedule);
     this.sidebar = new Sidebar(this.send, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
@@ -70,24 +79,44 @@ export class ChatApp {
       },
       signal,
     );
-    this.bannerText = h("span", { class: "lc-banner-text" });
-    const dismiss = h("button", { type: "button", class: "lc-icon-btn lc-focus", "aria-label": "Dismiss error", title: "Dismiss" });
+    this.bannerText = h("span", { class: "lc:flex-1 lc:min-w-0 lc:wrap-anywhere" });
+    const dismiss = h("button", {
+      type: "button", class: iconButton("lc:size-8 lc:text-current"), "aria-label": "Dismiss error", title: "Dismiss",
+    });
     dismiss.append(icon("x", 14));
     dismiss.addEventListener("click", () => this.send({ type: "dismiss_error" }), { signal });
-    this.banner = h("div", { class: "lc-banner", role: "alert", hidden: true }, icon("alert", 16), this.bannerText, dismiss);
-    this.backdrop = h("div", { class: "lc-backdrop", "aria-hidden": "true" });
+    this.banner = h(
+      "div",
+      {
+        class:
+          "lc-banner lc:flex lc:items-center lc:gap-2 lc:shrink-0 lc:mt-2 lc:mx-3 lc:py-1.5 lc:pr-1.5 lc:pl-3 lc:rounded-item " +
+          "lc:bg-danger-bg lc:border lc:border-danger-line lc:text-danger-fg lc:text-ui lc:@max-tiny:mt-1.5 lc:@max-tiny:mx-1.5",
+        role: "alert",
+        hidden: true,
+      },
+      icon("alert", 16),
+      this.bannerText,
+      dismiss,
+    );
+    // Behind the open drawer (narrow layout only); a tap on it closes the drawer.
+    this.backdrop = h("div", {
+      class: "lc-backdrop lc:hidden lc:@max-wide:drawer-open:block lc:absolute lc:inset-0 lc:z-10 lc:bg-black/40",
+      "aria-hidden": "true",
+    });
     this.backdrop.addEventListener("click", () => this.setDrawer(false), { signal });
 
     const main = h(
       "main",
-      { class: "lc-main" },
+      { class: "lc-main lc:relative lc:flex lc:flex-col lc:flex-1 lc:min-w-0 lc:bg-surface" },
       this.topbar.el,
       this.banner,
       this.stats.el,
       this.list.el,
       this.composer.el,
     );
-    this.root.append(h("div", { class: "lc-app" }, this.sidebar.el, this.backdrop, main));
+    this.root.append(
+      h("div", { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" }, this.sidebar.el, this.backdrop, main),
+    );
     el.replaceChildren(this.root);
     const root = this.root;
 
@@ -144,6 +173,7 @@ export class ChatApp {
     return this.model.get(key);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   private listen(name: string, cb: (...args: any[]) => void): void {
     this.model.on(name, cb);
     this.listeners.push([name, cb]);

@@ -1,6 +1,7 @@
 // The composer: an auto-growing textarea ("Message"); Enter sends, Shift+Enter inserts
 // a newline, IME composition is never interrupted; Send becomes Stop while busy.
 import { h, icon } from "../dom";
+import { FOCUS } from "./ui";
 
 export interface ComposerState {
   busy: boolean;
@@ -21,17 +22,51 @@ export class Composer {
     signal: AbortSignal,
   ) {
     this.textarea = h("textarea", {
-      class: "lc-input", rows: 1, "aria-label": "Message", placeholder: "Message", maxlength: MAX_TEXT,
+      class:
+        "lc-input lc:flex-1 lc:min-w-0 lc:min-h-[34px] lc:max-h-[200px] lc:py-1.5 lc:px-0 lc:border-0 lc:outline-none " +
+        "lc:bg-transparent lc:resize-none lc:overflow-y-hidden lc:text-body lc:leading-normal lc:placeholder:text-muted",
+      rows: 1, "aria-label": "Message", placeholder: "Message", maxlength: MAX_TEXT,
       enterkeyhint: "send",
     });
-    this.button = h("button", { type: "button", class: "lc-send lc-focus" });
-    this.counter = h("span", { class: "lc-counter", hidden: true });
-    const box = h("div", { class: "lc-composer-box" }, this.textarea, this.button);
+    // Send (accent), disabled while the box is empty, Stop (.lc-send-stop) while a reply streams.
+    this.button = h("button", {
+      type: "button",
+      class:
+        "lc-send lc:grid lc:place-items-center lc:shrink-0 lc:size-[34px] lc:rounded-item lc:bg-accent lc:text-on-accent " +
+        "lc:transition-colors lc:duration-150 lc:enabled:hover:bg-accent-hover lc:disabled:bg-line lc:disabled:text-muted lc:disabled:cursor-default " +
+        `lc:[&.lc-send-stop]:bg-fg lc:[&.lc-send-stop]:text-surface ${FOCUS}`,
+    });
+    this.counter = h("span", { class: "lc-counter lc:tabular-nums", hidden: true });
+    const box = h(
+      "div",
+      {
+        class:
+          "lc-composer-box lc:flex lc:items-end lc:gap-2 lc:py-1.5 lc:pr-1.5 lc:pl-3.5 lc:bg-surface lc:border lc:border-line-strong " +
+          "lc:rounded-composer lc:shadow-float lc:transition-[border-color,box-shadow] lc:duration-150 " +
+          "lc:focus-within:border-accent lc:focus-within:ring-3 lc:focus-within:ring-accent/25",
+      },
+      this.textarea,
+      this.button,
+    );
     this.el = h(
       "div",
-      { class: "lc-composer" },
+      {
+        class:
+          "lc-composer lc:shrink-0 lc:w-full lc:max-w-[calc(48rem+32px)] lc:mx-auto lc:pt-1.5 lc:px-4 lc:pb-2.5 " +
+          "lc:@max-compact:px-2 lc:@max-compact:pb-2",
+      },
       box,
-      h("div", { class: "lc-composer-hint" }, h("span", { class: "lc-hint-keys" }, "Enter to send · Shift+Enter for a new line"), this.counter),
+      h(
+        "div",
+        {
+          // At compact widths only the character counter is worth the room, and only once shown.
+          class:
+            "lc:flex lc:justify-center lc:gap-3 lc:mt-[5px] lc:text-micro lc:text-muted " +
+            "lc:@max-compact:not-has-[.lc-counter:not([hidden])]:hidden",
+        },
+        h("span", { class: "lc:@max-compact:hidden" }, "Enter to send · Shift+Enter for a new line"),
+        this.counter,
+      ),
     );
     this.textarea.addEventListener("input", () => this.onInput(), { signal });
     this.textarea.addEventListener("keydown", (e) => this.onKeydown(e), { signal });

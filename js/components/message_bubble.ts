@@ -5,6 +5,7 @@
 import { copyText, formatTime, h, icon } from "../dom";
 import { renderMarkdownInto } from "../markdown";
 import type { ErrorKind, MessageStatus, Role, SendCommand } from "../types";
+import { FOCUS } from "./ui";
 
 export interface BubbleData {
   chatId: string;
@@ -32,6 +33,47 @@ export interface BubbleOptions {
 
 const MIN_STREAM_RENDER_MS = 100;
 
+// A message is a daisyUI chat row (`chat chat-start|chat-end`, prefixed `lc:d-`): the
+// avatar is its chat-image, the text its chat-bubble, the actions its chat-footer.
+// Assistant replies read as a page, not a balloon: their bubble has no fill or tail.
+// (The user row's column gap leaves room for the bubble's tail.)
+const ROW: Record<Role, string> = {
+  user: "lc:d-chat-end lc:gap-x-3",
+  assistant: "lc:d-chat-start lc:gap-x-2.5 lc:@max-compact:gap-x-2 lc:@max-tiny:gap-x-0",
+  system: "lc:grid-cols-1 lc:justify-items-center",
+};
+const BUBBLE: Record<Role, string> = {
+  user: "lc-bubble-user lc:py-2 lc:px-3.5 lc:max-w-[min(85%,36rem)] lc:@max-compact:max-w-[92%]",
+  assistant:
+    "lc-bubble-assistant lc:w-full lc:max-w-full lc:p-0 lc:pt-[3px] lc:rounded-none lc:bg-transparent lc:before:hidden",
+  system:
+    "lc:py-1 lc:px-2.5 lc:text-note lc:text-muted lc:bg-transparent lc:border lc:border-dashed lc:border-line-strong " +
+    "lc:rounded-control lc:before:hidden",
+};
+
+/** Markdown in a reply: the typography plugin (`prose`), sized and spaced for a chat. */
+const MARKDOWN =
+  "lc-md lc:prose lc:prose-lc lc:max-w-none lc:text-body lc:leading-[1.6] lc:[&.lc-md-pending]:whitespace-pre-wrap " +
+  "lc:*:first:mt-0 lc:*:last:mb-0 " +
+  "lc:prose-p:my-[0.75em] lc:prose-ul:my-[0.75em] lc:prose-ol:my-[0.75em] lc:prose-ul:ps-[1.5em] lc:prose-ol:ps-[1.5em] " +
+  "lc:prose-li:my-[0.2em] lc:prose-li:ps-0 lc:prose-headings:mt-[1.1em] lc:prose-headings:mb-[0.75em] " +
+  "lc:prose-headings:font-strong lc:prose-headings:leading-[1.3] lc:prose-h1:text-[1.35em] lc:prose-h2:text-[1.2em] " +
+  "lc:prose-h3:text-[1.08em] lc:prose-h4:text-[1em] lc:prose-a:font-normal lc:prose-a:underline-offset-2 " +
+  "lc:prose-blockquote:my-[0.75em] lc:prose-blockquote:ps-3 lc:prose-blockquote:border-s-[3px] " +
+  "lc:prose-blockquote:font-normal lc:prose-blockquote:not-italic lc:prose-blockquote:[quotes:none] lc:prose-hr:my-4 " +
+  "lc:prose-table:block lc:prose-table:max-w-full lc:prose-table:overflow-x-auto lc:prose-table:my-[0.75em] " +
+  "lc:prose-table:text-ui lc:prose-th:border lc:prose-th:border-line lc:prose-th:px-2.5 lc:prose-th:py-[5px] " +
+  "lc:prose-th:bg-code lc:prose-th:text-left lc:prose-td:border lc:prose-td:border-line lc:prose-td:px-2.5 " +
+  "lc:prose-td:py-[5px] lc:prose-code:font-mono lc:prose-code:font-normal lc:prose-code:text-[0.88em] " +
+  "lc:prose-code:bg-code lc:prose-code:border lc:prose-code:border-line lc:prose-code:rounded-[5px] " +
+  "lc:prose-code:px-[0.35em] lc:prose-code:py-[0.05em] lc:prose-code:before:content-none lc:prose-code:after:content-none";
+
+const QUIET = "lc:text-muted lc:hover:text-fg";
+const ACTIONS =
+  "lc-actions lc:d-chat-footer lc:flex lc:items-center lc:gap-0.5 lc:text-muted lc:opacity-0 lc:transition-opacity " +
+  "lc:duration-150 lc:group-hover/msg:opacity-100 lc:group-focus-within/msg:opacity-100 " +
+  "lc:group-[.lc-msg-last]/msg:opacity-100 lc:group-[.lc-msg-error]/msg:opacity-100 lc:touch:opacity-100";
+
 export class MessageBubble {
   readonly el: HTMLElement;
   private bubble: HTMLElement;
@@ -58,17 +100,43 @@ export class MessageBubble {
 
   constructor(private send: SendCommand, role: Role) {
     const isUser = role === "user";
-    this.el = h("div", { class: `lc-msg lc-msg-${role} lc-fade-in`, "data-role": role });
-    this.bubble = h("div", { class: `lc-bubble ${isUser ? "lc-bubble-user" : "lc-bubble-assistant"}` });
-    this.reasoningBody = h("div", { class: "lc-reasoning-body" });
-    this.reasoningEl = h("details", { class: "lc-reasoning", hidden: true }, h("summary", {}, "Reasoning"), this.reasoningBody);
-    this.body = h("div", { class: isUser ? "lc-plain" : "lc-md" });
-    this.note = h("div", { class: "lc-note", hidden: true });
-    this.errorBox = h("div", { class: "lc-error-box", role: "note", hidden: true });
+    this.el = h("div", {
+      class:
+        `lc-msg lc-msg-${role} lc-fade-in lc:group/msg lc:d-chat ${ROW[role]} lc:min-w-0 lc:py-0 ` +
+        "lc:[&.lc-fade-in]:animate-fade",
+      "data-role": role,
+    });
+    this.bubble = h("div", {
+      class: `lc-bubble lc:d-chat-bubble lc:min-w-0 lc:min-h-0 lc:wrap-anywhere ${BUBBLE[role]}`,
+    });
+    this.reasoningBody = h("div", { class: "lc:whitespace-pre-wrap lc:max-h-[12em] lc:overflow-y-auto" });
+    this.reasoningEl = h(
+      "details",
+      { class: "lc-reasoning lc:mb-2 lc:ps-2.5 lc:border-s-2 lc:border-line-strong lc:text-note lc:text-muted", hidden: true },
+      h("summary", { class: `lc:cursor-pointer lc:font-semibold ${FOCUS}` }, "Reasoning"),
+      this.reasoningBody,
+    );
+    this.body = h("div", { class: role === "assistant" ? MARKDOWN : "lc-plain lc:whitespace-pre-wrap" });
+    this.note = h("div", {
+      class: "lc-note lc:inline-flex lc:mt-1.5 lc:py-px lc:px-2 lc:rounded-full lc:border lc:border-line lc:text-meta lc:text-muted",
+      hidden: true,
+    });
+    this.errorBox = h("div", {
+      class:
+        "lc-error-box lc:flex lc:items-start lc:gap-2 lc:mt-1.5 lc:py-2 lc:px-2.5 lc:rounded-item lc:bg-danger-bg " +
+        "lc:border lc:border-danger-line lc:text-danger-fg lc:text-ui",
+      role: "note",
+      hidden: true,
+    });
     this.bubble.append(this.reasoningEl, this.body, this.note, this.errorBox);
 
-    this.time = h("time", { class: "lc-time" });
-    this.copyBtn = actionButton("copy", "Copy", "Copy message");
+    this.time = h("time", {
+      class:
+        "lc-time lc:px-1.5 lc:text-meta lc:text-muted lc:opacity-0 lc:transition-opacity lc:duration-150 " +
+        "lc:group-hover/msg:opacity-100 lc:group-focus-within/msg:opacity-100",
+    });
+    const size = isUser ? "lc:h-6" : "lc:h-7";
+    this.copyBtn = actionButton("copy", "Copy", "Copy message", `${size} ${QUIET} lc:[&>.lc-action-label]:hidden`);
     this.copyBtn.addEventListener("click", () => {
       const label = this.copyBtn.querySelector(".lc-action-label");
       void copyText(this.data?.content ?? "").then((ok) => {
@@ -82,25 +150,39 @@ export class MessageBubble {
     this.regenBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "regenerate", chat_id: this.data.chatId });
     });
-    this.retryBtn = actionButton("refresh", "Retry", "Retry");
+    this.retryBtn = actionButton("refresh", "Retry", "Retry", `${size} lc:text-danger-fg lc:border lc:border-danger-line`);
     this.retryBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "retry", chat_id: this.data.chatId });
     });
     // Offered when the conversation outgrew the model's context.
-    this.shorterBtn = actionButton("refresh", "Continue without oldest turns", "Retry, leaving the oldest half of the conversation out of what the model is sent");
+    this.shorterBtn = actionButton(
+      "refresh",
+      "Continue without oldest turns",
+      "Retry, leaving the oldest half of the conversation out of what the model is sent",
+      `${size} lc:text-fg lc:border lc:border-line`,
+    );
     this.shorterBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "retry_shorter", chat_id: this.data.chatId });
     });
     this.actions = isUser
-      ? h("div", { class: "lc-actions" }, this.time, this.copyBtn)
-      : h("div", { class: "lc-actions" }, this.copyBtn, this.regenBtn, this.retryBtn, this.shorterBtn, this.time);
+      ? h("div", { class: `${ACTIONS} lc:min-h-6 lc:mt-px` }, this.time, this.copyBtn)
+      : h("div", { class: `${ACTIONS} lc:min-h-7 lc:mt-0.5` }, this.copyBtn, this.regenBtn, this.retryBtn, this.shorterBtn, this.time);
 
-    const main = h("div", { class: "lc-msg-main" }, this.bubble, this.actions);
     if (role === "assistant") {
-      this.el.append(h("div", { class: "lc-avatar", "aria-hidden": "true" }, icon("sparkle", 16)), main);
-    } else {
-      this.el.append(main);
+      const avatar = h(
+        "div",
+        {
+          class:
+            "lc-avatar lc:d-chat-image lc:row-[2/span_2] lc:self-start lc:grid lc:place-items-center lc:size-7 lc:rounded-full lc:bg-active " +
+            "lc:text-accent lc:group-[.lc-msg-error]/msg:bg-danger-bg lc:group-[.lc-msg-error]/msg:text-danger-fg " +
+            "lc:@max-compact:size-6 lc:@max-tiny:hidden",
+          "aria-hidden": "true",
+        },
+        icon("sparkle", 16),
+      );
+      this.el.append(avatar);
     }
+    this.el.append(this.bubble, this.actions);
   }
 
   update(data: BubbleData, opts: BubbleOptions): void {
@@ -154,7 +236,7 @@ export class MessageBubble {
     this.el.classList.toggle("lc-msg-error", data.status === "error");
     if (data.status === "error") {
       this.errorBox.hidden = false;
-      this.errorBox.replaceChildren(icon("alert", 14), h("span", {}, data.error || "The reply failed."));
+      this.errorBox.replaceChildren(icon("alert", 14, "lc:mt-[3px]"), h("span", {}, data.error || "The reply failed."));
     } else {
       this.errorBox.hidden = true;
     }
@@ -186,7 +268,8 @@ export class MessageBubble {
   }
 
   private renderFinal(): void {
-    const data = this.data!;
+    const data = this.data;
+    if (!data) return;
     renderMarkdownInto(this.body, data.content, true);
     this.body.classList.remove("lc-md-pending");
     this.renderedText = data.content;
@@ -225,7 +308,7 @@ export class MessageBubble {
     const rendered = this.renderedText ?? "";
     if (!content.startsWith(rendered)) return; // the next render catches up
     const tail = content.slice(rendered.length);
-    if (!this.tailEl || !this.tailEl.isConnected) {
+    if (!this.tailEl?.isConnected) {
       if (!tail) return;
       this.tailEl = h("span", { class: "lc-stream-tail" });
       tailHost(this.body).append(this.tailEl);
@@ -235,7 +318,7 @@ export class MessageBubble {
 
   private renderStreaming(): void {
     const data = this.data;
-    if (!data || data.status !== "streaming") return;
+    if (data?.status !== "streaming") return;
     if (this.renderedText === data.content) return;
     const t0 = now();
     renderMarkdownInto(this.body, data.content, false);
@@ -275,8 +358,15 @@ function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
 }
 
-function actionButton(iconName: string, label: string, title: string): HTMLButtonElement {
-  const b = h("button", { type: "button", class: "lc-action lc-focus", "aria-label": label, title });
+/** An action under a message; `extra` sets its height and colours (default: a quiet 28 px one). */
+function actionButton(iconName: string, label: string, title: string, extra = `lc:h-7 ${QUIET}`): HTMLButtonElement {
+  const b = h("button", {
+    type: "button",
+    class:
+      `lc-action lc:inline-flex lc:items-center lc:gap-[5px] lc:px-[7px] lc:rounded-control lc:text-xs lc:hover:bg-hover ${FOCUS} ${extra}`,
+    "aria-label": label,
+    title,
+  });
   b.append(icon(iconName, 14), h("span", { class: "lc-action-label" }, label));
   return b;
 }

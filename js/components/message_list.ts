@@ -6,6 +6,7 @@ import { h, icon } from "../dom";
 import type { StreamView } from "../stream_state";
 import type { Message, SendCommand } from "../types";
 import { MessageBubble, type BubbleData } from "./message_bubble";
+import { FOCUS, FOCUS_INSET } from "./ui";
 
 export interface ListState {
   chatId: string;
@@ -48,31 +49,61 @@ export class MessageList {
   private byEl = new WeakMap<Element, MessageBubble>();
 
   constructor(private send: SendCommand, signal: AbortSignal) {
-    this.olderBtn = h("button", { type: "button", class: "lc-older-btn lc-focus" }, "Load older messages");
+    this.olderBtn = h(
+      "button",
+      {
+        type: "button",
+        class: `lc:py-1 lc:px-2.5 lc:rounded-full lc:border lc:border-line lc:text-xs lc:text-muted lc:hover:bg-hover lc:hover:text-fg ${FOCUS}`,
+      },
+      "Load older messages",
+    );
     this.olderBtn.addEventListener("click", () => this.requestOlder(), { signal });
-    this.olderRow = h("div", { class: "lc-older", hidden: true }, this.olderBtn);
-    this.emptyModel = h("p", { class: "lc-empty-model" });
+    this.olderRow = h("div", { class: "lc:pb-3 lc:text-center", hidden: true }, this.olderBtn);
+    this.emptyModel = h("p", { class: "lc:text-note lc:text-muted" });
     this.empty = h(
       "div",
-      { class: "lc-empty", hidden: true },
-      h("div", { class: "lc-empty-icon", "aria-hidden": "true" }, icon("sparkle", 22)),
-      h("p", { class: "lc-empty-title" }, "How can I help?"),
+      { class: "lc-empty lc:flex-1 lc:flex lc:flex-col lc:items-center lc:justify-center lc:gap-1.5 lc:py-6 lc:px-4 lc:text-center", hidden: true },
+      h(
+        "div",
+        { class: "lc:grid lc:place-items-center lc:size-11 lc:mb-1.5 lc:rounded-tile lc:bg-active lc:text-accent", "aria-hidden": "true" },
+        icon("sparkle", 22),
+      ),
+      h("p", { class: "lc:text-hero lc:font-strong" }, "How can I help?"),
       this.emptyModel,
     );
-    this.inner = h("div", { class: "lc-log-inner" });
+    this.inner = h("div", {
+      class:
+        "lc:flex lc:flex-col lc:gap-1.5 lc:w-full lc:max-w-[48rem] lc:mx-auto lc:px-4 lc:@max-compact:gap-1 lc:@max-compact:px-2.5",
+    });
     this.scroller = h(
       "div",
-      { class: "lc-log lc-focus", role: "log", "aria-label": "Messages", "aria-live": "off", tabindex: 0 },
+      {
+        class:
+          "lc-log lc:flex lc:flex-col lc:h-full lc:overflow-y-auto lc:overflow-x-hidden lc:overscroll-contain lc:pt-4 lc:pb-2 " +
+          FOCUS_INSET,
+        role: "log", "aria-label": "Messages", "aria-live": "off", tabindex: 0,
+      },
       this.olderRow,
       this.empty,
       this.inner,
     );
-    this.pillCount = h("span", { class: "lc-pill-count", hidden: true });
-    this.pill = h("button", { type: "button", class: "lc-pill lc-focus", "aria-label": "Jump to latest", hidden: true });
+    this.pillCount = h("span", {
+      class: "lc:px-[7px] lc:rounded-full lc:bg-accent lc:text-on-accent lc:text-micro lc:leading-[18px]",
+      hidden: true,
+    });
+    this.pill = h("button", {
+      type: "button",
+      class:
+        "lc-pill lc:absolute lc:z-5 lc:bottom-3 lc:left-1/2 lc:-translate-x-1/2 lc:inline-flex lc:items-center lc:gap-1.5 " +
+        "lc:h-8 lc:px-3 lc:rounded-full lc:bg-surface lc:border lc:border-line-strong lc:shadow-float lc:text-note " +
+        `lc:font-semibold lc:whitespace-nowrap lc:animate-pop ${FOCUS}`,
+      "aria-label": "Jump to latest",
+      hidden: true,
+    });
     this.pill.append(icon("down", 14), h("span", {}, "Jump to latest"), this.pillCount);
     this.pill.addEventListener("click", () => this.scrollToBottom(true), { signal });
-    this.status = h("div", { class: "lc-sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
-    this.el = h("div", { class: "lc-log-wrap" }, this.scroller, this.pill, this.status);
+    this.status = h("div", { class: "lc:sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+    this.el = h("div", { class: "lc:relative lc:flex-1 lc:min-h-0" }, this.scroller, this.pill, this.status);
 
     this.scroller.addEventListener("scroll", () => this.onScroll(), { signal, passive: true });
     if (typeof ResizeObserver !== "undefined") {
@@ -168,7 +199,7 @@ export class MessageList {
       // unchanged, so a reply starting or ending touches one bubble, not the window.
       const isLast = i === lastIndex;
       b.update(item, { isLast, busy: isLast && (next.busy || (!!s && !s.done)), lazy });
-      if (lazy && b.isDeferred) this.io!.observe(b.el);
+      if (lazy && b.isDeferred) this.io?.observe(b.el);
       wanted.push(b.el);
     });
     for (const [key, b] of this.bubbles) {
@@ -245,7 +276,7 @@ export class MessageList {
 
   private requestOlder(): void {
     const st = this.state;
-    if (!st || !st.hasOlder || this.loadingOlder || !st.messages.length || !st.chatId) return;
+    if (!st?.hasOlder || this.loadingOlder || !st.messages.length || !st.chatId) return;
     this.loadingOlder = true;
     this.olderBtn.textContent = "Loading older messages…";
     this.send({ type: "load_older", chat_id: st.chatId, before: st.messages[0].id });

@@ -3,6 +3,25 @@
 // come from the kernel (`search` messages, debounced); "New chat" fixed at the bottom.
 import { h, icon, relativeTime } from "../dom";
 import type { ChatSummary, SearchHit, SendCommand } from "../types";
+import { FOCUS, FOCUS_INSET, PLAIN_LIST, SMALL_BUTTON, iconButton } from "./ui";
+
+// A row of the chat list: `group/item` (the <li>, .lc-active when it is the open chat)
+// and `group/row` (the row, whose hover/focus reveals Rename/Archive/Delete).
+// (Class names are written out whole: Tailwind finds them by scanning this file.)
+const ROW =
+  "lc-chat-row lc:group/row lc:relative lc:flex lc:items-center lc:min-h-9 lc:rounded-item " +
+  "lc:hover:bg-hover lc:group-[.lc-active]/item:bg-active lc:group-[.lc-active]/item:hover:bg-active";
+const TEXT_INPUT =
+  "lc:w-full lc:h-[34px] lc:px-2.5 lc:border lc:bg-surface lc:placeholder:text-muted";
+// Rename / Archive / Delete sit over the end of the row: always in the accessibility tree
+// and reachable with Tab, shown on hover or focus (on touch screens: on the open chat).
+const ROW_ACTIONS =
+  "lc-chat-actions lc:absolute lc:right-0.5 lc:top-1/2 lc:-translate-y-1/2 lc:flex lc:gap-0.5 lc:pl-3.5 " +
+  "lc:rounded-r-item lc:bg-linear-to-r lc:from-transparent lc:to-row-hover lc:to-[12px] " +
+  "lc:group-[.lc-active]/item:to-active lc:opacity-0 lc:group-hover/row:opacity-100 lc:group-focus-within/row:opacity-100 " +
+  "lc:touch:group-[.lc-active]/item:opacity-100 lc:touch:group-[:not(.lc-active)]/item:pointer-events-none";
+const ROW_ACTION = iconButton("lc:size-7 lc:text-muted");
+const EMPTY = "lc-side-empty lc:py-4 lc:px-2 lc:text-ui lc:text-muted lc:text-center lc:list-none";
 
 export interface SidebarState {
   title: string;
@@ -24,7 +43,7 @@ class ChatItem {
 
   constructor(chat: ChatSummary, private owner: Sidebar) {
     this.chat = chat;
-    this.el = h("li", { class: "lc-chat-item", "data-chat-id": chat.id });
+    this.el = h("li", { class: "lc-chat-item lc:group/item lc:m-0 lc:list-none", "data-chat-id": chat.id });
   }
 
   update(chat: ChatSummary, active: boolean): void {
@@ -46,7 +65,9 @@ class ChatItem {
     this.el.dataset.mode = this.mode;
     if (this.mode === "rename") {
       const input = h("input", {
-        type: "text", class: "lc-rename-input lc-focus", "aria-label": "Chat title", maxlength: 200, "data-lc-own-esc": "",
+        type: "text",
+        class: `lc-rename-input ${TEXT_INPUT} lc:border-accent lc:rounded-control lc:text-item ${FOCUS}`,
+        "aria-label": "Chat title", maxlength: 200, "data-lc-own-esc": "",
       });
       input.value = chat.title;
       let finished = false;
@@ -70,14 +91,18 @@ class ChatItem {
         }
       });
       input.addEventListener("blur", () => finish(true));
-      this.el.replaceChildren(h("div", { class: "lc-chat-row lc-chat-row-edit" }, input));
+      this.el.replaceChildren(h("div", { class: `${ROW} lc-chat-row-edit lc:p-0.5` }, input));
       input.focus();
       input.select();
       return;
     }
     if (this.mode === "confirm") {
-      const del = h("button", { type: "button", class: "lc-btn-danger lc-focus" }, "Delete");
-      const cancel = h("button", { type: "button", class: "lc-btn-ghost lc-focus", "data-lc-own-esc": "" }, "Cancel");
+      const del = h("button", { type: "button", class: `${SMALL_BUTTON} lc:bg-destructive lc:text-white lc:hover:bg-destructive-hover` }, "Delete");
+      const cancel = h(
+        "button",
+        { type: "button", class: `${SMALL_BUTTON} lc:bg-surface lc:border lc:border-line-strong lc:hover:bg-hover`, "data-lc-own-esc": "" },
+        "Cancel",
+      );
       del.addEventListener("click", () => {
         this.owner.send({ type: "delete", chat_id: chat.id });
         this.mode = "view";
@@ -90,9 +115,12 @@ class ChatItem {
       });
       const box = h(
         "div",
-        { class: "lc-confirm", role: "group", "aria-label": `Delete “${chat.title}”?`, "data-lc-own-esc": "" },
-        h("p", { class: "lc-confirm-text" }, "Delete this chat?"),
-        h("div", { class: "lc-confirm-actions" }, cancel, del),
+        {
+          class: "lc-confirm lc:py-2 lc:px-2.5 lc:rounded-item lc:bg-danger-bg lc:border lc:border-danger-line",
+          role: "group", "aria-label": `Delete “${chat.title}”?`, "data-lc-own-esc": "",
+        },
+        h("p", { class: "lc:mb-1.5 lc:text-ui lc:text-fg" }, "Delete this chat?"),
+        h("div", { class: "lc:flex lc:justify-end lc:gap-1.5" }, cancel, del),
       );
       box.addEventListener("keydown", (e) => {
         if (e.key === "Escape") {
@@ -107,25 +135,37 @@ class ChatItem {
     }
     const select = h(
       "button",
-      { type: "button", class: "lc-chat-select lc-focus", title: chat.title, "aria-current": this.active ? "page" : null },
-      h("span", { class: "lc-chat-title" }, chat.title || "Untitled chat"),
-      h("span", { class: "lc-chat-time" }, relativeTime(chat.updated_at)),
+      {
+        type: "button",
+        class: `lc-chat-select lc:flex-1 lc:min-w-0 lc:flex lc:items-baseline lc:gap-2 lc:py-2 lc:px-2.5 lc:rounded-item lc:text-left ${FOCUS_INSET}`,
+        title: chat.title, "aria-current": this.active ? "page" : null,
+      },
+      h("span", { class: "lc-chat-title lc:flex-1 lc:min-w-0 lc:truncate lc:text-item lc:group-[.lc-active]/item:font-semibold" }, chat.title || "Untitled chat"),
+      h(
+        "span",
+        {
+          class:
+            "lc-chat-time lc:shrink-0 lc:text-meta lc:text-muted lc:group-hover/row:invisible " +
+            "lc:group-focus-within/row:invisible lc:touch:group-[.lc-active]/item:invisible",
+        },
+        relativeTime(chat.updated_at),
+      ),
     );
     select.addEventListener("click", () => this.owner.select(chat.id));
-    const rename = h("button", { type: "button", class: "lc-icon-btn lc-focus", "aria-label": "Rename chat", title: "Rename" });
+    const rename = h("button", { type: "button", class: ROW_ACTION, "aria-label": "Rename chat", title: "Rename" });
     rename.append(icon("pencil", 14));
     rename.addEventListener("click", () => this.setMode("rename"));
     // Archive ("clear") is undoable from disk (chat_logs/archive/), so it needs no confirm.
-    const archive = h("button", { type: "button", class: "lc-icon-btn lc-focus", "aria-label": "Archive chat", title: "Archive" });
+    const archive = h("button", { type: "button", class: ROW_ACTION, "aria-label": "Archive chat", title: "Archive" });
     archive.append(icon("archive", 14));
     archive.addEventListener("click", () => this.owner.send({ type: "clear", chat_id: chat.id }));
-    const del = h("button", { type: "button", class: "lc-icon-btn lc-icon-danger lc-focus", "aria-label": "Delete chat", title: "Delete" });
+    const del = h("button", { type: "button", class: `${ROW_ACTION} lc:hover:text-danger-fg`, "aria-label": "Delete chat", title: "Delete" });
     del.append(icon("trash", 14));
     del.addEventListener("click", () => {
       this.owner.closeOtherModes(this);
       this.setMode("confirm");
     });
-    this.el.replaceChildren(h("div", { class: "lc-chat-row" }, select, h("div", { class: "lc-chat-actions" }, rename, archive, del)));
+    this.el.replaceChildren(h("div", { class: ROW }, select, h("div", { class: ROW_ACTIONS }, rename, archive, del)));
     if (hadFocus) select.focus();
   }
 }
@@ -148,9 +188,11 @@ export class Sidebar {
     signal: AbortSignal,
     id = "lc-sidebar",
   ) {
-    this.heading = h("h2", { class: "lc-side-title" });
+    this.heading = h("h2", { class: "lc-side-title lc:px-1 lc:text-head lc:font-strong lc:truncate" });
     this.search = h("input", {
-      type: "search", class: "lc-search lc-focus", "aria-label": "Search chats", placeholder: "Search chats",
+      type: "search",
+      class: `lc-search ${TEXT_INPUT} lc:pl-[30px] lc:border-line lc:rounded-item lc:text-ui lc:focus:border-accent ${FOCUS}`,
+      "aria-label": "Search chats", placeholder: "Search chats",
       maxlength: 500, autocomplete: "off", spellcheck: "false", "data-lc-own-esc": "",
     });
     this.search.addEventListener("input", () => this.onSearchInput(), { signal });
@@ -166,18 +208,43 @@ export class Sidebar {
       },
       { signal },
     );
-    const searchWrap = h("div", { class: "lc-search-wrap" }, icon("search", 14), this.search);
-    this.list = h("ul", { class: "lc-chat-list" });
+    const searchWrap = h(
+      "div",
+      { class: "lc:relative lc:flex lc:items-center" },
+      icon("search", 14, "lc:absolute lc:left-2.5 lc:text-muted lc:pointer-events-none"),
+      this.search,
+    );
+    this.list = h("ul", { class: `lc-chat-list ${PLAIN_LIST}` });
     this.results = h("div", { class: "lc-results", hidden: true });
-    this.newBtn = h("button", { type: "button", class: "lc-new-chat lc-focus", "aria-label": "New chat" });
+    this.newBtn = h("button", {
+      type: "button",
+      class:
+        "lc-new-chat lc:w-full lc:h-[38px] lc:flex lc:items-center lc:justify-center lc:gap-2 lc:rounded-item " +
+        `lc:bg-accent lc:text-on-accent lc:font-semibold lc:text-item lc:shadow-btn lc:hover:bg-accent-hover ${FOCUS}`,
+      "aria-label": "New chat",
+    });
     this.newBtn.append(icon("plus", 16), h("span", {}, "New chat"));
     this.newBtn.addEventListener("click", () => this.newChat(), { signal });
     this.el = h(
       "aside",
-      { class: "lc-sidebar", id, "aria-label": "Chat list" },
-      h("div", { class: "lc-side-head" }, this.heading, searchWrap),
-      h("nav", { class: "lc-side-scroll", "aria-label": "Chats" }, this.list, this.results),
-      h("div", { class: "lc-side-foot" }, this.newBtn),
+      {
+        // Narrow container: hidden, or a drawer over the chat; wide (>= 768 px): a w-72 pane.
+        class:
+          "lc-sidebar lc:hidden lc:flex-col lc:w-[min(18rem,88%)] lc:shrink-0 lc:bg-side lc:border-r lc:border-line " +
+          "lc:@max-wide:drawer-open:flex lc:@max-wide:drawer-open:absolute lc:@max-wide:drawer-open:inset-y-0 " +
+          "lc:@max-wide:drawer-open:left-0 lc:@max-wide:drawer-open:z-20 lc:@max-wide:drawer-open:shadow-drawer " +
+          "lc:@max-wide:drawer-open:animate-slide-in lc:@wide:flex lc:@wide:w-72",
+        id,
+        "aria-label": "Chat list",
+      },
+      h("div", { class: "lc:flex lc:flex-col lc:gap-2.5 lc:pt-3.5 lc:px-3 lc:pb-2" }, this.heading, searchWrap),
+      h(
+        "nav",
+        { class: "lc:flex-1 lc:min-h-0 lc:overflow-y-auto lc:overscroll-contain lc:pt-1 lc:px-2 lc:pb-2", "aria-label": "Chats" },
+        this.list,
+        this.results,
+      ),
+      h("div", { class: "lc:pt-2.5 lc:px-3 lc:pb-3 lc:border-t lc:border-line" }, this.newBtn),
     );
     signal.addEventListener("abort", () => {
       if (this.debounce !== null) clearTimeout(this.debounce);
@@ -231,7 +298,7 @@ export class Sidebar {
     });
     while (kids.length > wanted.length) kids[kids.length - 1].remove();
     if (!state.chats.length) {
-      this.list.replaceChildren(h("li", { class: "lc-side-empty" }, "No chats yet"));
+      this.list.replaceChildren(h("li", { class: EMPTY }, "No chats yet"));
     } else {
       this.list.querySelector(".lc-side-empty")?.remove();
     }
@@ -261,26 +328,36 @@ export class Sidebar {
     if (!searching || !this.state) return;
     const st = this.state;
     if (st.searchQuery !== q) {
-      this.results.replaceChildren(h("p", { class: "lc-side-empty", role: "status" }, "Searching…"));
+      this.results.replaceChildren(h("p", { class: EMPTY, role: "status" }, "Searching…"));
       return;
     }
     if (!st.searchResults.length) {
-      this.results.replaceChildren(h("p", { class: "lc-side-empty", role: "status" }, `No chats match “${q}”`));
+      this.results.replaceChildren(h("p", { class: EMPTY, role: "status" }, `No chats match “${q}”`));
       return;
     }
-    const ul = h("ul", { class: "lc-hit-list", "aria-label": "Search results" });
+    const ul = h("ul", { class: `lc-hit-list ${PLAIN_LIST}`, "aria-label": "Search results" });
     for (const hit of st.searchResults) {
       const b = h(
         "button",
-        { type: "button", class: "lc-hit lc-focus", "aria-current": hit.chat_id === st.activeChatId ? "page" : null },
-        h("span", { class: "lc-hit-title" }, hit.title || "Untitled chat"),
+        {
+          type: "button",
+          class:
+            "lc-hit lc:flex lc:flex-col lc:gap-0.5 lc:w-full lc:py-2 lc:px-2.5 lc:rounded-item lc:text-left " +
+            `lc:hover:bg-hover lc:aria-[current]:bg-active ${FOCUS_INSET}`,
+          "aria-current": hit.chat_id === st.activeChatId ? "page" : null,
+        },
+        h("span", { class: "lc:text-ui lc:font-semibold lc:truncate" }, hit.title || "Untitled chat"),
         highlightSnippet(hit.snippet, q),
       );
       b.addEventListener("click", () => this.select(hit.chat_id));
       ul.append(h("li", {}, b));
     }
     this.results.replaceChildren(
-      h("p", { class: "lc-results-count", role: "status" }, `${st.searchResults.length} result${st.searchResults.length === 1 ? "" : "s"}`),
+      h(
+        "p",
+        { class: "lc-results-count lc:pt-1 lc:px-2.5 lc:pb-1.5 lc:text-meta lc:text-muted lc:uppercase lc:tracking-[0.04em]", role: "status" },
+        `${st.searchResults.length} result${st.searchResults.length === 1 ? "" : "s"}`,
+      ),
       ul,
     );
   }
@@ -288,7 +365,7 @@ export class Sidebar {
 
 /** The snippet as text with the query's occurrences in <mark> (built with DOM, never HTML). */
 export function highlightSnippet(snippet: string, query: string): HTMLElement {
-  const el = h("span", { class: "lc-hit-snippet" });
+  const el = h("span", { class: "lc-hit-snippet lc:text-xs lc:text-muted lc:line-clamp-2 lc:wrap-anywhere" });
   const q = query.toLowerCase();
   if (!q) {
     el.textContent = snippet;
@@ -303,7 +380,7 @@ export function highlightSnippet(snippet: string, query: string): HTMLElement {
       break;
     }
     if (j > i) el.append(snippet.slice(i, j));
-    el.append(h("mark", {}, snippet.slice(j, j + q.length)));
+    el.append(h("mark", { class: "lc:bg-mark lc:text-fg lc:rounded-[3px] lc:px-px" }, snippet.slice(j, j + q.length)));
     i = j + q.length;
   }
   return el;

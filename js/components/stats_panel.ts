@@ -10,7 +10,12 @@ export class StatsPanel {
   readonly el: HTMLElement;
 
   constructor(id: string) {
-    this.el = h("section", { class: "lc-stats", id, "aria-label": "Reply statistics", hidden: true });
+    this.el = h("section", {
+      class:
+        "lc-stats lc:flex lc:flex-col lc:gap-2.5 lc:shrink-0 lc:max-h-[45%] lc:overflow-y-auto lc:p-3 " +
+        "lc:bg-side lc:border-b lc:border-line",
+      id, "aria-label": "Reply statistics", hidden: true,
+    });
   }
 
   setOpen(open: boolean): void {
@@ -22,7 +27,7 @@ export class StatsPanel {
     const t = stats?.totals ?? { replies: 0, completed: 0, stopped: 0, errors: 0, tokens: 0 };
     const totals = h(
       "dl",
-      { class: "lc-totals" },
+      { class: "lc:grid lc:grid-cols-[repeat(auto-fit,minmax(64px,1fr))] lc:gap-1.5" },
       ...(
         [
           ["Replies", t.replies],
@@ -31,15 +36,22 @@ export class StatsPanel {
           ["Errors", t.errors],
           ["Tokens", t.tokens],
         ] as [string, number][]
-      ).map(([k, v]) => h("div", { class: "lc-total" }, h("dt", {}, k), h("dd", {}, formatNumber(v)))),
+      ).map(([k, v]) =>
+        h(
+          "div",
+          { class: "lc:py-1.5 lc:px-2 lc:rounded-control lc:bg-surface lc:border lc:border-line" },
+          h("dt", { class: "lc:text-micro lc:text-muted" }, k),
+          h("dd", { class: "lc:text-head lc:font-strong lc:tabular-nums" }, formatNumber(v)),
+        ),
+      ),
     );
     this.el.replaceChildren(
       totals,
       h(
         "div",
-        { class: "lc-charts" },
-        chart("Time to first token", "ms", recent, (p) => p.ttft_ms, "lc-series-a"),
-        chart("Speed", "tokens/s", recent, (p) => p.tokens_per_s, "lc-series-b"),
+        { class: "lc:grid lc:grid-cols-[repeat(auto-fit,minmax(200px,1fr))] lc:gap-2" },
+        chart("Time to first token", "ms", recent, (p) => p.ttft_ms, "lc:fill-accent"),
+        chart("Speed", "tokens/s", recent, (p) => p.tokens_per_s, "lc:fill-good"),
       ),
     );
   }
@@ -55,7 +67,7 @@ function chart(
   unit: string,
   points: StatsPoint[],
   pick: (p: StatsPoint) => number | null,
-  cls: string,
+  barFill: string,
 ): HTMLElement {
   const values = points.map(pick);
   const known = values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
@@ -68,11 +80,12 @@ function chart(
   const bars = values.map((v, i) => {
     const x = i * slot + (slot - bw) / 2;
     if (v === null || !Number.isFinite(v)) {
-      return svg("rect", { x, y: H - 2, width: bw, height: 2, class: "lc-bar-missing", rx: 1 });
+      return svg("rect", { x, y: H - 2, width: bw, height: 2, class: "lc-bar-missing lc:fill-line-strong", rx: 1 });
     }
     const bh = Math.max(2, (v / max) * (H - 6));
     const outcome = points[i]?.outcome ?? "";
-    const r = svg("rect", { x, y: H - bh, width: bw, height: bh, rx: 1.5, class: `lc-bar ${outcome === "error" ? "lc-bar-error" : ""}` });
+    const fill = outcome === "error" ? "lc-bar-error lc:fill-danger" : barFill;
+    const r = svg("rect", { x, y: H - bh, width: bw, height: bh, rx: 1.5, class: `lc-bar ${fill}` });
     r.append(svg("title", {}, document.createTextNode(`${formatNumber(v, 1)} ${unit} (${outcome || "reply"})`)));
     return r;
   });
@@ -81,20 +94,20 @@ function chart(
     : `${title}: no data yet`;
   const chartSvg = svg(
     "svg",
-    { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img", "aria-label": label, class: `lc-chart ${cls}` },
-    svg("line", { x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5, class: "lc-axis" }),
+    { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img", "aria-label": label, class: "lc-chart lc:block lc:w-full lc:h-14" },
+    svg("line", { x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5, class: "lc:stroke-line-strong lc:stroke-1" }),
     ...bars,
   );
   return h(
     "figure",
-    { class: "lc-chart-box" },
+    { class: "lc:py-2 lc:px-2.5 lc:rounded-item lc:bg-surface lc:border lc:border-line" },
     h(
       "figcaption",
-      {},
-      h("span", { class: "lc-chart-title" }, title),
-      h("span", { class: "lc-chart-value" }, last === null ? "–" : `${formatNumber(last, last < 10 ? 1 : 0)} ${unit}`),
+      { class: "lc:flex lc:justify-between lc:gap-2 lc:mb-1.5 lc:text-xs" },
+      h("span", { class: "lc:text-muted" }, title),
+      h("span", { class: "lc:font-strong lc:tabular-nums" }, last === null ? "–" : `${formatNumber(last, last < 10 ? 1 : 0)} ${unit}`),
     ),
     chartSvg,
-    h("p", { class: "lc-chart-foot" }, known.length ? `avg ${formatNumber(avg, avg! < 10 ? 1 : 0)} ${unit} · ${known.length} replies` : "no replies yet"),
+    h("p", { class: "lc:mt-1 lc:text-micro lc:text-muted" }, avg !== null ? `avg ${formatNumber(avg, avg < 10 ? 1 : 0)} ${unit} · ${known.length} replies` : "no replies yet"),
   );
 }

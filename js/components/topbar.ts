@@ -1,6 +1,7 @@
 // The bar above the conversation: chat title and model label; at narrow container
 // widths (< 768 px) it also holds the drawer toggle for the chat list.
 import { h, icon } from "../dom";
+import { iconButton } from "./ui";
 
 export interface TopbarState {
   title: string;
@@ -21,24 +22,29 @@ export class Topbar {
     signal: AbortSignal,
   ) {
     this.toggle = h("button", {
-      type: "button", class: "lc-icon-btn lc-drawer-toggle lc-focus", "aria-label": "Toggle chat list",
+      type: "button", class: `lc-drawer-toggle ${iconButton()} lc:@wide:hidden`, "aria-label": "Toggle chat list",
       "aria-controls": opts.sidebarId, "aria-expanded": "false", title: "Chats",
     });
     this.toggle.append(icon("menu", 18));
     this.toggle.addEventListener("click", opts.onToggleDrawer, { signal });
-    this.titleEl = h("h2", { class: "lc-top-title" });
-    this.modelEl = h("p", { class: "lc-top-model" });
+    this.titleEl = h("h2", { class: "lc-top-title lc:text-title lc:font-strong lc:truncate" });
+    this.modelEl = h("p", { class: "lc-top-model lc:text-xs lc:text-muted lc:truncate" });
     this.statsBtn = h("button", {
-      type: "button", class: "lc-icon-btn lc-focus", "aria-label": "Stats", "aria-controls": opts.statsId,
+      type: "button", class: `${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
+      "aria-label": "Stats", "aria-controls": opts.statsId,
       "aria-expanded": "false", title: "Reply statistics",
     });
     this.statsBtn.append(icon("chart", 16));
     this.statsBtn.addEventListener("click", opts.onToggleStats, { signal });
     this.el = h(
       "header",
-      { class: "lc-topbar" },
+      {
+        class:
+          "lc-topbar lc:flex lc:items-center lc:gap-2 lc:shrink-0 lc:min-h-[52px] lc:py-1.5 lc:px-3 lc:border-b lc:border-line " +
+          "lc:@max-compact:min-h-[46px] lc:@max-compact:px-2",
+      },
       this.toggle,
-      h("div", { class: "lc-top-text" }, this.titleEl, this.modelEl),
+      h("div", { class: "lc:flex lc:flex-col lc:flex-1 lc:min-w-0" }, this.titleEl, this.modelEl),
       this.statsBtn,
     );
   }
@@ -51,6 +57,5 @@ export class Topbar {
     this.modelEl.hidden = !s.modelLabel;
     this.toggle.setAttribute("aria-expanded", String(s.drawerOpen));
     this.statsBtn.setAttribute("aria-expanded", String(s.statsOpen));
-    this.statsBtn.classList.toggle("lc-pressed", s.statsOpen);
   }
 }

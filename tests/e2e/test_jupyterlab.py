@@ -210,3 +210,48 @@ def test_widget_css_changes_nothing_outside_the_widget(start_lab, fake_provider,
     diffs = result["diffs"]
     assert diffs == [], "the widget's CSS changed JupyterLab's elements:\n" + "\n".join(diffs)
     assert page.errors == []
+
+
+TOTALS_JS = """
+panel => [...panel.querySelectorAll('dl > div')].map(item => {
+  const [dt, dd] = [item.querySelector('dt'), item.querySelector('dd')];
+  const box = el => { const r = el.getBoundingClientRect();
+                      return {x: r.x, y: r.y, right: r.right, bottom: r.bottom}; };
+  return {
+    label: dt.textContent, value: dd.textContent,
+    float: [getComputedStyle(dt).float, getComputedStyle(dd).float],
+    width: [getComputedStyle(dt).width, getComputedStyle(dd).width],
+    item: box(item), dt: box(dt), dd: box(dd),
+  };
+})
+"""
+
+
+def test_stats_totals_do_not_float_or_overlap_in_a_notebook_output(
+    start_lab, fake_provider, new_context, shot
+):
+    """JupyterLab's output-area CSS floats dt/dd (width 20%/80%); the widget's reset undoes it."""
+    fake_provider.text = "Counting replies."
+    lab = start_lab()
+    page = open_notebook(new_context, lab, "demo.ipynb")
+    run_cell(page, 1)
+    root, box = chat_in(cells(page).nth(1).locator(".jp-OutputArea"))
+    expect(box).to_be_editable()
+    box.fill("Hello")
+    box.press("Enter")
+    expect(root.locator(".lc-msg[data-role=assistant]").last).to_contain_text("Counting replies.")
+    root.get_by_role("button", name="Stats").click()
+    panel = root.get_by_role("region", name="Reply statistics")
+    expect(panel).to_be_visible()
+    expect(panel.locator("dd").first).to_have_text("1")  # one reply counted
+    shot(page, "stats-panel")
+    totals = panel.evaluate(TOTALS_JS)
+    assert [t["label"] for t in totals] == ["Replies", "Completed", "Stopped", "Errors", "Tokens"]
+    for t in totals:
+        assert t["float"] == ["none", "none"], t
+        dt, dd, item = t["dt"], t["dd"], t["item"]
+        assert dd["y"] >= dt["bottom"] - 0.5, f"the value overlaps its label: {t}"
+        for el in (dt, dd):  # both inside their own box
+            assert item["x"] <= el["x"] and el["right"] <= item["right"] + 0.5, t
+            assert item["y"] <= el["y"] and el["bottom"] <= item["bottom"] + 0.5, t
+    assert page.errors == []

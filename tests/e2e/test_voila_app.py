@@ -535,3 +535,62 @@ def test_provider_down_shows_error_with_retry_then_retry_works(
     assert any(r["content"] == "Back online and answering."
                for rows in read_rows(app.chat_logs).values() for r in rows)  # fmt: skip
     assert page.errors == []
+
+
+# ------------------------------------------------------------ accessibility
+
+AXE_JS = Path(__file__).resolve().parents[2] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """
+async () => {
+  const widget = document.querySelector('.livechat-root');
+  const result = await axe.run(widget, {resultTypes: ['violations']});
+  return result.violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 5).map(n => `${n.target.join(' ')}: ${n.failureSummary}`),
+    }));
+}
+"""
+# finite animations (fade-ins, the drawer sliding in) have ended; the caret may blink on
+SETTLED_JS = """
+() => document.getAnimations().every(
+  a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)
+"""
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """Serious and critical axe-core violations inside the widget."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    page.wait_for_function(SETTLED_JS)
+    return page.evaluate(AXE_RUN)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_serious_violation(start_livechat, fake_provider, new_context, shot, theme):
+    """axe-core (js/node_modules/axe-core) on the widget: wide with a markdown reply and the
+    stats panel, then narrow (360 x 740) with the drawer closed and open."""
+    assert AXE_JS.exists(), "axe-core is missing: run `npm ci` in js/"
+    fake_provider.text = MARKDOWN_REPLY
+    app = start_livechat("--theme", theme)
+    page = open_app(new_context, app.url)
+    expect(root(page)).to_have_attribute("data-lc-scheme", theme)
+    send(page, "How do I read a chat file in Python?")
+    expect(assistant(page).last.locator("pre code")).to_contain_text("def read_chat(path):")
+    wait_idle(page)
+    page.get_by_role("button", name="Stats").click()
+    expect(root(page).get_by_role("region", name="Reply statistics")).to_be_visible()
+    found = {"wide": axe_violations(page)}
+
+    page.get_by_role("button", name="Stats").click()
+    page.set_viewport_size({"width": 360, "height": 740})
+    toggle = page.get_by_role("button", name="Toggle chat list")
+    expect(toggle).to_be_visible()
+    found["narrow"] = axe_violations(page)
+    toggle.click()
+    expect(root(page).get_by_role("complementary", name="Chat list")).to_be_in_viewport()
+    found["narrow, drawer open"] = axe_violations(page)
+    shot(page, f"axe-{theme}-drawer")
+    assert all(not v for v in found.values()), found
+    assert page.errors == []
