@@ -73,6 +73,14 @@ export class StreamStore {
   syncSnapshot(streams: Record<string, Stream> | null | undefined): void {
     this.snapshot = streams ?? {};
     const changed = new Set<string>();
+    // A reply the kernel no longer streams and that never got its `done` (its chat was
+    // deleted, or it failed before `done` could be sent) is over: drop it.
+    for (const [chatId, s] of this.states) {
+      if (!s.done && !(chatId in this.snapshot)) {
+        this.states.delete(chatId);
+        changed.add(chatId);
+      }
+    }
     for (const [chatId, snap] of Object.entries(this.snapshot)) {
       if (!snap || typeof snap.message_id !== "number") continue;
       const s = this.states.get(chatId);

@@ -266,7 +266,9 @@ class ChatRegistry:
 
     def history_start(self, chat_id: str) -> int:
         """The id of the first message the model is sent (0 = the whole chat)."""
-        return self._entry(chat_id).history_start
+        entry = self._entry(chat_id)
+        # A hand-edited file may point past its last message: then the whole chat is sent.
+        return entry.history_start if entry.history_start < entry.info.message_count else 0
 
     def set_history_start(self, chat_id: str, start: int) -> None:
         """Leave the messages before ``start`` out of what the model is sent (a

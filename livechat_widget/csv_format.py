@@ -111,7 +111,7 @@ def history_start_from_records(records: Iterable[Sequence[str]]) -> int:
     for record in records:
         if record[2] == "history_start":
             value = record[3].strip()
-            start = int(value) if value.isdigit() and len(value) < 10 else start
+            start = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else start
     return start
 
 

@@ -23,6 +23,9 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str,
     for message in messages:
         if message.id < start and message.role != "system":
             continue
+        if message.role == "system" and withdrawn:
+            history.pop()  # the withdrawn prompt is final once something else follows
+            withdrawn = False
         last = history[-1] if history else None
         if message.role == "assistant":
             if not message.content:  # nothing said: nothing to send back

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +51,7 @@ class SessionListener(Protocol):
     def reply_delta(self, delta: DeltaMsg) -> None: ...
     def reply_finished(self, reply: Reply, done: DoneMsg | None) -> None: ...
     def problem(self, text: str) -> None: ...  # shown in the error banner
+    def chat_changed(self, chat_id: str) -> None: ...  # by another session on the folder
 
 
 class Folder:
@@ -58,6 +60,17 @@ class Folder:
     def __init__(self, store: CsvStore) -> None:
         self.registry = ChatRegistry(store)
         self.replies: dict[str, Reply] = {}  # chat id -> the reply streaming in it
+        self.sessions: weakref.WeakSet[ChatSession] = weakref.WeakSet()
+
+    def tell_others(self, session: ChatSession, chat_id: str) -> None:
+        """A reply started or ended in ``chat_id``: the other sessions' views redraw it
+        (a notebook cell run again makes a second widget on the same folder)."""
+        for other in list(self.sessions):
+            if other is not session and not other.closed:
+                try:
+                    other.listener.chat_changed(chat_id)
+                except Exception:
+                    log.exception("updating another view of chat %s failed", chat_id)
 
 
 _FOLDERS: dict[Path, Folder] = {}
@@ -75,6 +88,8 @@ class ChatSession:
         self, client: Any, store: CsvStore, user_id: str, listener: SessionListener
     ) -> None:
         folder = folder_for(store)
+        folder.sessions.add(self)
+        self.folder = folder
         self.client = client
         self.registry = folder.registry
         self.replies = folder.replies  # shared with other sessions on this folder
@@ -178,6 +193,7 @@ class ChatSession:
         )
         reply.task.add_done_callback(lambda task: self._finish(reply, task))
         self.listener.reply_started(reply)
+        self.folder.tell_others(self, chat_id)
         return reply
 
     def retry_shorter(self, chat_id: str) -> Reply:
@@ -267,6 +283,7 @@ class ChatSession:
         finally:
             if not self.closed:
                 self.listener.reply_finished(reply, done)
+            self.folder.tell_others(self, reply.chat_id)
             waiter = self._waiters.pop(id(reply), None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(message)

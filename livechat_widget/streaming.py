@@ -189,5 +189,10 @@ async def stream_reply(
         if aclose is not None:
             try:
                 await aclose()
+            except asyncio.CancelledError:
+                # Stop pressed as the reply ended: the outcome above stands.
+                uncancel = getattr(asyncio.current_task(), "uncancel", None)
+                if uncancel is not None:
+                    uncancel()
             except Exception:
                 log.debug("closing the reply stream failed", exc_info=True)

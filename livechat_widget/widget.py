@@ -248,15 +248,25 @@ class ChatWidget(anywidget.AnyWidget):
                 self.streams = {k: v for k, v in self.streams.items() if k != reply.chat_id}
                 self._label_model()  # a resolved model name
                 self.stats = dict(self.session.stats)
-                self._publish_chats()
-                if reply.chat_id == self.active_chat_id:
-                    self._publish_messages()
+                self.chat_changed(reply.chat_id)
         except Exception:
             log.exception("publishing the state after a reply failed")
             self.busy = self.active_chat_id in self.session.replies
 
     def problem(self, text: str) -> None:
         self.error = text
+
+    def chat_changed(self, chat_id: str) -> None:
+        with self.hold_sync():
+            self._publish_chats()
+            if chat_id != self.active_chat_id:
+                return
+            if chat_id in self._registry:
+                self._publish_messages()
+            else:  # deleted or archived from another view
+                self.streams = {k: v for k, v in self.streams.items() if k != chat_id}
+                remaining = self._registry.list()
+                self._show(remaining[0].id if remaining else "")
 
     def _label_model(self) -> None:
         self.model_label = str(self.client.describe())
@@ -265,6 +275,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _discard(self, chat_id: str) -> None:
         """Publish the state after `chat_id` left the registry (its reply discarded)."""
+        self.session.folder.tell_others(self.session, chat_id)
         with self.hold_sync():
             if self.session.discard(chat_id):
                 self.streams = {k: v for k, v in self.streams.items() if k != chat_id}

@@ -17,6 +17,7 @@ from livechat_widget.csv_storage import CsvStore, messages_from_rows
 from livechat_widget.history import model_history, shorter_history_start
 from livechat_widget.providers.env import client_from_env
 from livechat_widget.providers.errors import (
+    AuthenticationFailed,
     ContextTooLong,
     ModelNotFound,
     ProviderError,
@@ -367,3 +368,83 @@ async def test_a_model_named_by_its_file_on_the_server_is_labelled_by_the_file_n
     await client.resolve_model()
     assert client.model == "/models/SmolLM2-135M.gguf"  # what the server is asked for
     assert client.describe() == f"SmolLM2-135M.gguf via 127.0.0.1:{fp.port}"
+
+
+# ----------------------------------------------- found in review: more than one view
+
+
+async def test_a_second_widget_on_the_folder_sees_a_reply_end(tmp_path):
+    # Running the cell again while a reply streams makes a second widget on the folder.
+    gate = asyncio.Event()
+    client = ScriptedClient(gate=gate)
+    a = make_widget(tmp_path, client)
+    browser(a, type="send", text="from A")
+    await asyncio.sleep(0.05)
+    b = make_widget(tmp_path, client)
+    assert b.active_chat_id == a.active_chat_id and b.busy
+    gate.set()
+    await settle(a)
+    assert not b.busy, "B learns that the reply ended"
+    assert [m["role"] for m in b.messages] == ["user", "assistant"]
+
+
+async def test_deleting_a_chat_in_one_widget_moves_the_other_off_it(tmp_path):
+    client = ScriptedClient(gate=asyncio.Event())
+    a = make_widget(tmp_path, client)
+    browser(a, type="send", text="streaming here")
+    await asyncio.sleep(0.05)
+    chat_id = a.active_chat_id
+    b = make_widget(tmp_path, client)
+    browser(b, type="delete", chat_id=chat_id)
+    await settle(a)
+    assert a.active_chat_id == "" and chat_id not in a.streams and not a.busy
+    assert a.error == ""
+
+
+def test_model_history_a_withdrawn_prompt_stays_withdrawn_past_a_system_row(tmp_path):
+    messages = _messages(
+        tmp_path,
+        [
+            ("user", "cancelled"),
+            ("assistant", ""),
+            ("status", "stopped"),
+            ("system", "Be brief."),
+            ("user", "B"),
+        ],
+    )
+    assert model_history(messages) == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "B"},
+    ]
+
+
+@pytest.mark.parametrize("value", ["²", "999", "-1", "x"])
+def test_a_malformed_history_start_sends_the_whole_chat(tmp_path, value):
+    store = CsvStore(tmp_path)
+    chat_id = ChatRegistry(store).new().id
+    store.append(chat_id, "user", "q")
+    store.append(chat_id, "assistant", "a")
+    store.append(chat_id, "history_start", value)  # a hand-edited file
+    registry = ChatRegistry(store)  # must still load
+    assert registry.history_start(chat_id) == 0
+
+
+async def test_llama_cpp_context_size_errors_are_too_long_and_not_retried(fp):
+    body = {
+        "error": {
+            "code": 500,
+            "message": "the request exceeds the available context size, try increasing it",
+            "type": "server_error",
+        }
+    }
+    fp.script(error(500, body), error(500, body), error(500, body))
+    client = OpenAICompatibleClient(fp.base_url, "fake-model", max_retries=2, backoff_base=0.01)
+    with pytest.raises(ContextTooLong):
+        await client.stream([{"role": "user", "content": "hi"}]).collect()
+    assert len(fp.requests) == 1  # a 500 is retried, but the same prompt would fail again
+
+
+async def test_a_rejected_key_when_listing_models_says_so(fp):
+    fp.script(error(401, {"error": {"message": "Invalid API key", "type": "invalid_api_key"}}))
+    with pytest.raises(AuthenticationFailed):
+        await _client(fp, None).resolve_model()

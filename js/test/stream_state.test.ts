@@ -177,6 +177,23 @@ describe("StreamStore", () => {
     expect(store.settle(CHAT, [{ ...user, role: "assistant" }])).toBe(true);
   });
 
+  it("a reply that leaves the streams trait without its done is over (its chat was deleted)", () => {
+    const { store, frame } = setup();
+    const snap = { message_id: 3, text: "", reasoning: "", seq: -1 };
+    store.syncSnapshot({ [CHAT]: snap, [OTHER]: { ...snap, message_id: 7 } });
+    store.receive(delta(0, "partial"));
+    frame();
+    expect(store.get(CHAT)?.text).toBe("partial");
+    store.syncSnapshot({ [OTHER]: { ...snap, message_id: 7 } });
+    expect(store.get(CHAT)).toBeUndefined();
+    expect(store.get(OTHER)?.messageId).toBe(7); // still streaming
+    // A reply that ended with its done stays until the messages trait holds it.
+    store.receive({ ...done("all", 0, "complete", 7), chat_id: OTHER });
+    frame();
+    store.syncSnapshot({});
+    expect(store.get(OTHER)?.done?.status).toBe("complete");
+  });
+
   it("done without any delta (a view that missed them all) shows the full text", () => {
     const { store, frame } = setup();
     store.receive(done("complete reply", 9, "length"));

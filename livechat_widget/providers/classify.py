@@ -241,7 +241,7 @@ RULES: tuple[Rule, ...] = (
         "context too long",
         lambda p: (
             p.kind("context_length", "exceed_context")
-            or p.says("context length", "context window")
+            or p.says("context length", "context window", "context size", "input is too long")
             or (p.says("too long") and p.says("prompt"))
         ),
         ContextTooLong,

@@ -231,6 +231,8 @@ class OpenAICompatibleClient(HTTPClient):
             response = await self._http().get(url, headers=headers)
         except httpx.TransportError as exc:
             raise self._connection_failed(exc) from None
+        if response.status_code in (401, 403):  # a key problem, not a missing model
+            raise self.status_error(response, response.content, None)
         ids = _model_ids(response) if response.status_code == 200 else []
         if not ids:
             status = f" (HTTP {response.status_code})" if response.status_code != 200 else ""

@@ -23,7 +23,7 @@ import httpx
 
 from ._format import clock, duration
 from .config import RetryPolicy
-from .errors import AIError, QuotaExceeded, RateLimited, StreamInterrupted
+from .errors import AIError, ContextTooLong, QuotaExceeded, RateLimited, StreamInterrupted
 
 __all__ = [
     "ERROR_BODY_LIMIT",
@@ -80,7 +80,8 @@ def _seconds_until(http_date: str) -> float | None:
 
 def should_retry(status: int, error: AIError) -> bool:
     """Whether an error response is worth another attempt (out of credit never is)."""
-    return status in RETRY_STATUSES and not isinstance(error, QuotaExceeded)
+    # Out of credit or a conversation too long for the model: the same request fails again.
+    return status in RETRY_STATUSES and not isinstance(error, (QuotaExceeded, ContextTooLong))
 
 
 def _retryable_transport_error(exc: Exception) -> bool:
