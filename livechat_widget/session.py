@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 RECENT_STATS = 20  # replies shown in the stats panel's chart
 
 
+STILL_STREAMING = "A reply is still streaming in this chat: stop it first."
+
+
 class SessionError(ValueError):
     """A request the chat cannot carry out now; the text is fit to show as is."""
 
@@ -99,7 +102,7 @@ class ChatSession:
         self._store_root = str(Path(store.root).resolve())
         self._waiters: dict[int, asyncio.Future[MessagePayload]] = {}  # id(reply) -> send()
         self._recent: deque[StatsPoint] = deque(maxlen=RECENT_STATS)
-        self._stats = empty_stats()
+        self._totals = empty_stats()["totals"]
         self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
 
@@ -162,7 +165,7 @@ class ChatSession:
         if chat_id:
             self.registry.get(chat_id)
         if chat_id in self.replies:
-            raise SessionError("A reply is still streaming in this chat: stop it first.")
+            raise SessionError(STILL_STREAMING)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -200,7 +203,7 @@ class ChatSession:
         """Retry with the oldest half of the turns left out of what the model is sent
         (offered when the conversation outgrew the model's context)."""
         if chat_id in self.replies:
-            raise SessionError("A reply is still streaming in this chat: stop it first.")
+            raise SessionError(STILL_STREAMING)
         messages = self.registry.messages(chat_id)
         start = shorter_history_start(messages, self.registry.history_start(chat_id))
         if start is None:
@@ -325,11 +328,11 @@ class ChatSession:
 
     @property
     def stats(self) -> Stats:
-        return {"recent": list(self._recent), "totals": self._stats["totals"].copy()}
+        return {"recent": list(self._recent), "totals": self._totals.copy()}
 
     def _count(self, outcome: Outcome) -> None:
         figures = outcome.stats
-        totals = self._stats["totals"]
+        totals = self._totals
         totals["replies"] += 1
         totals["tokens"] += figures.tokens
         if outcome.status in ("complete", "length"):

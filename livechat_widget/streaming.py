@@ -107,6 +107,15 @@ class Reply:
         return delta
 
 
+def _uncancel() -> None:
+    """Take back a cancellation this task handled, so its later awaits (closing the
+    stream) are not cancelled again. Task.uncancel exists from Python 3.11; on 3.10 a
+    handled CancelledError needs nothing more."""
+    uncancel = getattr(asyncio.current_task(), "uncancel", None)
+    if uncancel is not None:
+        uncancel()
+
+
 async def stream_reply(
     client: Any,
     history: list[dict[str, str]],
@@ -154,11 +163,8 @@ async def stream_reply(
             stats=reply.stats(getattr(stream, "usage", None)),
         )
     except asyncio.CancelledError:
-        # Stop: keep what arrived. The task ends normally so its result is persisted;
-        # uncancel() (3.11+) keeps later awaits in this task from being cancelled again.
-        uncancel = getattr(asyncio.current_task(), "uncancel", None)
-        if uncancel is not None:
-            uncancel()
+        # Stop: keep what arrived. The task ends normally so its result is persisted.
+        _uncancel()
         return Outcome(reply.text, reply.reasoning, "stopped", stats=reply.stats(None))
     except AIError as exc:
         text = reply.text or (exc.partial_text or "")
@@ -190,9 +196,6 @@ async def stream_reply(
             try:
                 await aclose()
             except asyncio.CancelledError:
-                # Stop pressed as the reply ended: the outcome above stands.
-                uncancel = getattr(asyncio.current_task(), "uncancel", None)
-                if uncancel is not None:
-                    uncancel()
+                _uncancel()  # Stop pressed as the reply ended: the outcome above stands
             except Exception:
                 log.debug("closing the reply stream failed", exc_info=True)

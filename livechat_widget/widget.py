@@ -245,7 +245,7 @@ class ChatWidget(anywidget.AnyWidget):
             if done is not None:
                 anywidget.AnyWidget.send(self, dict(done))
             with self.hold_sync():
-                self.streams = {k: v for k, v in self.streams.items() if k != reply.chat_id}
+                self._drop_stream(reply.chat_id)
                 self._label_model()  # a resolved model name
                 self.stats = dict(self.session.stats)
                 self.chat_changed(reply.chat_id)
@@ -264,7 +264,7 @@ class ChatWidget(anywidget.AnyWidget):
             if chat_id in self._registry:
                 self._publish_messages()
             else:  # deleted or archived from another view
-                self.streams = {k: v for k, v in self.streams.items() if k != chat_id}
+                self._drop_stream(chat_id)
                 remaining = self._registry.list()
                 self._show(remaining[0].id if remaining else "")
 
@@ -278,12 +278,15 @@ class ChatWidget(anywidget.AnyWidget):
         self.session.folder.tell_others(self.session, chat_id)
         with self.hold_sync():
             if self.session.discard(chat_id):
-                self.streams = {k: v for k, v in self.streams.items() if k != chat_id}
+                self._drop_stream(chat_id)
             self._publish_chats()
             self.search_results = [h for h in self.search_results if h["chat_id"] != chat_id]
             if chat_id == self.active_chat_id:
                 remaining = self._registry.list()
                 self._show(remaining[0].id if remaining else "")
+
+    def _drop_stream(self, chat_id: str) -> None:
+        self.streams = {k: v for k, v in self.streams.items() if k != chat_id}
 
     def _show(self, chat_id: str) -> None:
         """Make `chat_id` ("" = a new, not yet created chat) the active chat."""
