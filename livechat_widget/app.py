@@ -245,6 +245,7 @@ def _make_voila_class() -> type[Any]:
     from tornado.ioloop import IOLoop
     from voila.app import Voila
     from voila.tornado.handler import TornadoVoilaHandler
+    from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
     class PageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # untyped base
         """The app page, with the ``_xsrf`` cookie set: Voila's page sends it back in the
@@ -255,6 +256,17 @@ def _make_voila_class() -> type[Any]:
             await super().prepare()
             self.xsrf_token  # noqa: B018 -- reading it sets the cookie
 
+    class KernelSocket(VoilaKernelWebsocketHandler):  # type: ignore[misc]  # untyped base
+        """The kernel's websocket with Nagle's algorithm off. A reply streams as many
+        small writes; with Nagle on, each waits for the ACK of the one before (tens of
+        ms on loopback, see benchmarks/RESULTS.md)."""
+
+        async def open(self, kernel_id: str) -> None:
+            self.set_nodelay(True)
+            await super().open(kernel_id)
+
+    replaced = {TornadoVoilaHandler: PageHandler, VoilaKernelWebsocketHandler: KernelSocket}
+
     class LivechatVoila(Voila):  # type: ignore[misc]  # untyped base
         """Voila that says, once it listens, where the app is."""
 
@@ -262,9 +274,7 @@ def _make_voila_class() -> type[Any]:
 
         def init_handlers(self) -> list[Any]:
             return [
-                (handler[0], PageHandler, *handler[2:])
-                if handler[1] is TornadoVoilaHandler
-                else handler
+                (handler[0], replaced.get(handler[1], handler[1]), *handler[2:])
                 for handler in super().init_handlers()
             ]
 

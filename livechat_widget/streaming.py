@@ -2,13 +2,16 @@
 
 Sending one comm message per token loses tokens above Jupyter Server's iopub rate
 limit (~1000 msg/s) and re-sending a growing string per token is quadratic. So pieces
-are buffered and flushed as one delta per FLUSH_INTERVAL, and the full text so far is
-published (for views rendered mid-stream) far less often.
+are buffered and flushed as deltas, at most one per FLUSH_INTERVAL, and the full text
+so far is published (for views rendered mid-stream) far less often. The flush is on
+the leading edge: a piece that follows a pause goes out at once; only pieces that keep
+coming wait, for at most FLUSH_INTERVAL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,7 +23,9 @@ from .wire import DeltaMsg, Stream
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL = 0.025  # s between deltas: <= 40 messages/s, well under the iopub limit
+# Deltas (<= 50/s) plus snapshots (<= 4/s) stay under 60 kernel-to-page messages/s: no
+# more than the page can paint, far under the iopub limit.
+FLUSH_INTERVAL = 0.02  # s at least between two deltas
 SNAPSHOT_INTERVAL = 0.25  # s between snapshots of the whole text (grows with its size)
 
 
@@ -59,6 +64,7 @@ class Reply:
     started: float = field(default_factory=time.monotonic)
     first_piece: float | None = None
     pieces: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # a piece is pending
 
     @property
     def text(self) -> str:
@@ -123,23 +129,34 @@ async def stream_reply(
     send_delta: Callable[[DeltaMsg], None],
     publish_snapshot: Callable[[Reply], None],
 ) -> Outcome:
-    """Stream one reply into `reply`, flushing deltas on a timer. Never raises
+    """Stream one reply into `reply`, flushing deltas as they come. Never raises
     AIError or CancelledError: they become the outcome's status (error / stopped)."""
 
-    async def flush_periodically() -> None:
+    async def flush_when_due() -> None:
+        last_delta = -FLUSH_INTERVAL
         next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL
+        published_seq = reply.seq  # the seq of the last snapshot
         while True:
-            await asyncio.sleep(FLUSH_INTERVAL)
+            # Sleep until a piece arrives, or until a snapshot of sent deltas is due.
+            due = None if reply.seq == published_seq else next_snapshot - time.monotonic()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(reply.arrived.wait(), due)
+            wait = last_delta + FLUSH_INTERVAL - time.monotonic()
+            if wait > 0:  # pieces keep coming: coalesce them for the rest of the interval
+                await asyncio.sleep(wait)
+            reply.arrived.clear()
             delta = reply.take_delta()
             if delta is not None:
                 send_delta(delta)
-            if time.monotonic() >= next_snapshot:
+                last_delta = time.monotonic()
+            if reply.seq != published_seq and time.monotonic() >= next_snapshot:
                 publish_snapshot(reply)
+                published_seq = reply.seq
                 # Each snapshot re-sends the whole text: space them out as it grows.
                 size = sum(map(len, reply.text_parts))
                 next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL + size / 1_000_000
 
-    flusher = asyncio.create_task(flush_periodically())
+    flusher = asyncio.create_task(flush_when_due())
     stream = None
     try:
         stream = client.stream(history)
@@ -155,6 +172,7 @@ async def stream_reply(
             else:
                 reply.text_parts.append(piece.text)
                 reply.pending_text.append(piece.text)
+            reply.arrived.set()
         finish = getattr(stream, "finish_reason", None)
         return Outcome(
             reply.text,
