@@ -14,6 +14,10 @@ drives Debian's Chromium with Playwright. Prints JSON:
   longest main-thread task meanwhile.
 
     python3 benchmarks/bench_stream.py [--quick]
+    python3 benchmarks/bench_stream.py --base-url http://127.0.0.1:8081/v1 [--model NAME]
+
+With --base-url it measures the app against a real OpenAI-compatible model server
+instead (see real_server.py): time to first token at the server and on screen.
 """
 
 from __future__ import annotations
@@ -143,7 +147,9 @@ def write_chat(folder: Path, title: str, n: int) -> str:
     return chat_id
 
 
-def start_app(port: int, logs: Path, base_url: str) -> subprocess.Popen:
+def start_app(
+    port: int, logs: Path, base_url: str, model: str | None = "bench"
+) -> subprocess.Popen:
     cmd = [
         "livechat",
         "--no-browser",
@@ -155,8 +161,7 @@ def start_app(port: int, logs: Path, base_url: str) -> subprocess.Popen:
         "openai",
         "--base-url",
         base_url,
-        "--model",
-        "bench",
+        *(["--model", model] if model else []),  # none: the server's first model
     ]
     proc = subprocess.Popen(
         cmd,
@@ -294,7 +299,15 @@ def open_chat(page: Page, title: str, last_id: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller replies (smoke run)")
+    parser.add_argument("--base-url", help="a real OpenAI-compatible server, e.g. llama.cpp's")
+    parser.add_argument("--model", help="with --base-url: the model (default: the server's)")
+    parser.add_argument("--runs", type=int, default=5, help="with --base-url: prompts to time")
     args = parser.parse_args()
+    if args.base_url:
+        import real_server
+
+        print(json.dumps(real_server.run(args.base_url, args.model, args.runs), indent=2))
+        return
     scale = 10 if args.quick else 1
 
     with tempfile.TemporaryDirectory() as tmp, TokenServer() as ts:
