@@ -29,7 +29,8 @@ from .wire import DeltaMsg, DoneMsg, chat_summary, message_payload
 log = logging.getLogger(__name__)
 
 _STATIC = Path(__file__).parent / "static"
-WINDOW = 100  # messages sent to the browser at once; older ones on request
+OPEN_WINDOW = 30  # messages sent when a chat opens: few enough to paint at once
+WINDOW = 100  # older messages sent per request (the page asks once right after opening)
 
 MessageCallback = Callable[[dict[str, Any]], Any]
 
@@ -294,7 +295,7 @@ class ChatWidget(anywidget.AnyWidget):
         messages = self._registry.messages(chat_id) if chat_id else []
         with self.hold_sync():
             self.active_chat_id = chat_id
-            self._window_start = max(0, len(messages) - WINDOW)
+            self._window_start = max(0, len(messages) - OPEN_WINDOW)
             self._publish_messages(messages)
 
     def _publish_messages(self, messages: list[Message] | None = None) -> None:

@@ -15,7 +15,7 @@ from livechat_widget.csv_storage import CsvStore
 from livechat_widget.history import model_history
 from livechat_widget.providers.demo import DemoClient
 from livechat_widget.providers.errors import ProviderError
-from livechat_widget.widget import WINDOW, ChatWidget
+from livechat_widget.widget import OPEN_WINDOW, WINDOW, ChatWidget
 
 # -------------------------------------------------------------------- tests
 
@@ -283,15 +283,18 @@ async def test_window_and_load_older(tmp_path):
         registry.append(chat_id, "user" if i % 2 == 0 else "assistant", f"m{i}")
     widget = make_widget(tmp_path)
     assert widget.active_chat_id == chat_id
-    assert len(widget.messages) == WINDOW and widget.has_older
-    assert widget.messages[0]["id"] == 150 and widget.messages[-1]["content"] == "m249"
+    # Opening sends the newest few; each request for older ones a page of WINDOW more.
+    assert len(widget.messages) == OPEN_WINDOW and widget.has_older
+    first = 250 - OPEN_WINDOW
+    assert widget.messages[0]["id"] == first and widget.messages[-1]["content"] == "m249"
 
-    browser(widget, type="load_older", chat_id=chat_id, before=149)  # stale: ignored
-    assert len(widget.messages) == WINDOW
-    browser(widget, type="load_older", chat_id=chat_id, before=150)
-    assert widget.messages[0]["id"] == 50 and widget.has_older
-    browser(widget, type="load_older", chat_id=chat_id, before=50)
-    assert [m["id"] for m in widget.messages] == list(range(250)) and not widget.has_older
+    browser(widget, type="load_older", chat_id=chat_id, before=first - 1)  # stale: ignored
+    assert len(widget.messages) == OPEN_WINDOW
+    browser(widget, type="load_older", chat_id=chat_id, before=first)
+    assert widget.messages[0]["id"] == first - WINDOW and widget.has_older
+    while widget.has_older:
+        browser(widget, type="load_older", chat_id=chat_id, before=widget.messages[0]["id"])
+    assert [m["id"] for m in widget.messages] == list(range(250))
 
 
 async def test_regenerate_sends_history_without_superseded_replies(tmp_path):

@@ -252,6 +252,17 @@ export class MessageList {
       this.newCount += appended + (streamStarted && appended === 0 ? 1 : 0);
     }
     this.updatePill();
+    // A chat opens with its newest messages only, painted at once; the page before
+    // them is asked for right after that paint, so scrolling back finds it there.
+    if (chatChanged && next.hasOlder) this.prefetchOlder(next.chatId);
+  }
+
+  private prefetchOlder(chatId: string): void {
+    const afterPaint = (cb: () => void) =>
+      typeof requestAnimationFrame === "function" ? requestAnimationFrame(() => setTimeout(cb, 0)) : setTimeout(cb, 0);
+    afterPaint(() => {
+      if (this.state?.chatId === chatId) this.requestOlder();
+    });
   }
 
   scrollToBottom(focusLog = false): void {

@@ -528,6 +528,21 @@ describe("log, banner and older messages", () => {
     expect(ids).toEqual(["99", "100", "101", "102"]);
   });
 
+  it("asks for the page before a just-opened chat once, right after painting it", () => {
+    vi.useFakeTimers();
+    const msgs = Array.from({ length: 3 }, (_, i) => ({
+      id: 100 + i, role: (i % 2 ? "assistant" : "user") as "user" | "assistant", content: `m${i}`, timestamp: "", status: "complete" as const, error: "",
+    }));
+    const { model } = mount({ messages: msgs, has_older: true });
+    const asked = () => model.sent.filter((m) => m.type === "load_older");
+    expect(asked()).toHaveLength(0); // the newest messages paint first
+    vi.advanceTimersByTime(100);
+    expect(asked()).toEqual([{ type: "load_older", chat_id: CHAT_A, before: 100 }]);
+    model.update({ messages: [{ ...msgs[0], id: 99, content: "older" }, ...msgs], has_older: true });
+    vi.advanceTimersByTime(100);
+    expect(asked()).toHaveLength(1); // further pages only on scrolling back
+  });
+
   it("shows the model label and an empty state", () => {
     const { el } = mount({ active_chat_id: "", messages: [], model_label: "demo model (offline)" });
     expect(el.querySelector(".lc-top-model")!.textContent).toBe("demo model (offline)");
