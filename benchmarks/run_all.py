@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from report_peers import streaming_peers_section
+
 HERE = Path(__file__).resolve().parent
 
 # name -> (script, args, quick args)
@@ -31,7 +33,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "startup": ("bench_startup.py", [], ["--visits", "2", "--settle", "6"]),
     "kernels": ("bench_kernels.py", [], ["--views", "3"]),
     "long_chats": ("bench_long_chats.py", [], ["--repeats", "2"]),
-    "stream_ab": ("bench_panel.py", [], ["--quick", "--cap", "30"]),
+    "stream_ab": ("bench_peers.py", [], ["--quick", "--cap", "30"]),
     "stream": ("bench_stream.py", [], ["--quick"]),
 }
 DEFAULT_SKIP: set[str] = set()
@@ -312,23 +314,6 @@ def fmt(v) -> str:
     return str(v)
 
 
-AB_ROWS = [
-    ("visible tokens at the end (or at the cap)", "visible_tokens"),
-    ("lost tokens", "lost_tokens"),
-    ("first token -> last visible (s)", "first_token_to_last_visible_s"),
-    ("visible tokens/s", "visible_tokens_per_s"),
-    ("websocket bytes server -> page", "ws_bytes_in"),
-    ("websocket messages server -> page", "ws_messages_in"),
-    ("CPU s, server (Voila + kernel / panel serve)", "cpu_s_server"),
-    ("CPU s, browser (all Chromium processes)", "cpu_s_browser"),
-    ("longest frame gap (ms)", "longest_frame_gap_ms"),
-    ("p95 frame gap (ms)", "p95_frame_gap_ms"),
-    ("longest main-thread task (ms)", "longest_task_ms"),
-    ("token-to-screen p50 (ms)", "token_to_screen_p50_ms"),
-    ("token-to-screen p95 (ms)", "token_to_screen_p95_ms"),
-]
-
-
 def markdown(res: dict) -> str:
     r = res["benchmarks"]
     env = res["environment"]
@@ -377,41 +362,7 @@ def markdown(res: dict) -> str:
 
     ab = get(r, "stream_ab", "result", default={})
     if ab.get("cases"):
-        lines += [
-            "",
-            "## Streaming: livechat (Voila) vs. Panel ChatInterface",
-            "",
-            "Same token source (OpenAI-compatible SSE on 127.0.0.1), same headless "
-            "Chromium, runs alternating A/B; medians. Panel's idiomatic streaming "
-            "(a generator callback yielding the growing message) re-renders the whole "
-            f"message per token, so its runs stop at a {fmt(ab.get('cap_s'))} s cap "
-            "(tokens visible at the cap and the rate so far are reported). "
-            "Token-to-screen: send time at the token server to the DOM update showing "
-            "the token (ours updates the DOM in an animation frame, painted right "
-            "after; Panel updates on websocket messages, painted at the next frame).",
-            "",
-        ]
-        for name, case in ab["cases"].items():
-            o, p, ratio = case["ours"], case["peer"], case["ratio_ours_over_peer"]
-            capped = f", {p['capped_runs']} capped" if p["capped_runs"] else ""
-            lines += [
-                f"### {name.replace('_', ' ')} ({o['runs']} runs ours, {p['runs']} Panel{capped})",
-                "",
-                "| | livechat | Panel | ours / Panel |",
-                "|---|---|---|---|",
-            ]
-            for label, key in AB_ROWS:
-                if key == "lost_tokens" and p["capped_runs"]:
-                    lines.append(
-                        f"| lost tokens | {fmt(o.get(key))} | – (capped: "
-                        f"{fmt(p.get(key))} not yet shown) | – |"
-                    )
-                elif key in o or key in p:
-                    lines.append(
-                        f"| {label} | {fmt(o.get(key))} | {fmt(p.get(key))} | "
-                        f"{fmt(ratio.get(key))} |"
-                    )
-            lines.append("")
+        lines += streaming_peers_section(ab, fmt)
     lc = get(r, "long_chats", "result", default={})
     if lc:
         lines += [
