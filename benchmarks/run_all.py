@@ -5,7 +5,7 @@
 Each benchmark runs as a subprocess that prints one JSON object (their stderr goes
 to this one's). Before starting, it waits (up to ``--wait-quiet`` seconds) until no
 Chromium, Voila, JupyterLab or Panel process that it did not start is running, and
-records whether the machine was quiet. Needs the ``bench`` extra (Panel, psutil):
+records whether the machine was quiet. Needs the ``bench`` extra (Panel, Gradio, psutil):
 ``pip install -e ".[bench]"``. About 15 minutes on 2 cores.
 """
 
