@@ -37,6 +37,14 @@ DEFAULT_POOL_SIZE = 1
 # A visitor's kernel is shut down when the page closes; one whose page vanished without
 # saying so (a crash, a lost network) is culled after this long idle and unconnected.
 DEFAULT_CULL_IDLE_S = 600
+# The JupyterLab extensions the app page loads: the widget manager and anywidget. Voila
+# otherwise loads every extension installed (each with its own requests and scripts),
+# which the chat never uses.
+PAGE_EXTENSIONS = (
+    "anywidget",
+    "@voila-dashboards/widgets-manager8",
+    "@voila-dashboards/widgets-manager7",
+)
 
 
 class UsageError(Exception):
@@ -221,6 +229,7 @@ def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[
         "--Voila.port_retries=0",
         "--template=lab",
         "--VoilaConfiguration.show_tracebacks=False",
+        *(f"--VoilaConfiguration.extension_allowlist={name}" for name in PAGE_EXTENSIONS),
     ]
     if args.cull_idle:
         # cull_connected stays False: a kernel with an open page is never culled; Voila

@@ -384,3 +384,13 @@ def test_console_script_is_declared():
     (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "livechat"]
     assert script.value == "livechat_widget.app:main"
     assert script.load() is app.main
+
+
+def test_the_page_loads_only_the_widget_manager_and_anywidget():
+    # Parsed by Voila itself: a repeated list option must build the whole list.
+    from voila.app import Voila
+
+    voila = Voila()
+    voila.parse_command_line(app.voila_argv(app.parse_args([]))[1:])
+    allowed = voila.config.VoilaConfiguration.extension_allowlist
+    assert allowed == list(app.PAGE_EXTENSIONS) and "anywidget" in allowed
