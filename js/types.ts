@@ -32,8 +32,8 @@ export interface Message {
   error: string;
   error_kind?: ErrorKind;
   // Which version of its turn this message is (from 1) of how many: edits, regenerations.
-  version: number;
-  versions: number;
+  version?: number;
+  versions?: number;
 }
 
 export interface Stream {
