@@ -239,9 +239,12 @@ class ChatSession:
         if chat_id in self.replies:
             raise SessionError(STILL_STREAMING)
         self._check_message(chat_id, message_id)
-        versions = self.registry.tree(chat_id).versions(message_id)
+        tree = self.registry.tree(chat_id)
+        versions = tree.versions(message_id)
         if not 1 <= version <= len(versions):
             raise SessionError(f"That message has {len(versions)} version(s), not {version}.")
+        if versions[version - 1] in tree.branch():
+            return  # already shown: nothing to record
         self.registry.select_version(chat_id, versions[version - 1])
         self.folder.tell_others(self, chat_id)
 

@@ -55,15 +55,23 @@ class VersionTree:
         self.parent.append(parent)
         self.roles.append(role)
         self.children.setdefault(parent, []).append(message_id)
-        self.shown[parent] = message_id
+        self._show_path(message_id)
         return message_id
 
     def select(self, message_id: int) -> bool:
         """Show ``message_id`` among its versions; False if there is no such message."""
         if not 0 <= message_id < len(self.parent):
             return False
-        self.shown[self.parent[message_id]] = message_id
+        self._show_path(message_id)
         return True
+
+    def _show_path(self, message_id: int) -> None:
+        """Show ``message_id`` and every message above it (an edit of a message on a
+        branch not shown brings that branch into view)."""
+        node = message_id
+        while node != ROOT:
+            self.shown[self.parent[node]] = node
+            node = self.parent[node]
 
     def branch(self) -> list[int]:
         """The ids of the messages shown, oldest first."""

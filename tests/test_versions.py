@@ -107,6 +107,29 @@ async def test_the_selected_version_survives_a_reload_and_shows_in_a_second_widg
     assert [m["content"] for m in reloaded.select_version(0, 2)] == ["What is 2+3?", "five"]
 
 
+async def test_editing_a_message_on_a_branch_not_shown_brings_that_branch_into_view(fp, tmp_path):
+    widget = make_widget(tmp_path, _client(fp))
+    await _two_turns(fp, widget)  # ids 0..3
+    fp.text = "five"
+    await widget.edit(0, "What is 2+3?")  # ids 4, 5: message 2 is now on a hidden branch
+    rows = len(csv_rows(tmp_path, widget.active_chat_id))
+    assert widget.select_version(4, 2) == widget.history()  # shown already: no row
+    assert len(csv_rows(tmp_path, widget.active_chat_id)) == rows
+    fp.text = "seven"
+    await widget.edit(2, "And 3+4?")
+    assert _sent(fp) == [
+        ("user", "What is 2+2?"),
+        ("assistant", "four"),
+        ("user", "And 3+4?"),
+    ]
+    assert _shown(widget) == [
+        ("user", "What is 2+2?", 1, 2),
+        ("assistant", "four", 1, 1),
+        ("user", "And 3+4?", 2, 2),
+        ("assistant", "seven", 1, 1),
+    ]
+
+
 async def test_regenerated_replies_are_versions_and_the_model_gets_the_one_shown(fp, tmp_path):
     widget = make_widget(tmp_path, _client(fp))
     fp.text = "first"
