@@ -7,7 +7,16 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page, expect
-from test_voila_app import assistant, last_user_text, open_app, read_rows, send, user, wait_idle
+from test_voila_app import (
+    assistant,
+    axe_violations,
+    last_user_text,
+    open_app,
+    read_rows,
+    send,
+    user,
+    wait_idle,
+)
 
 
 def _faded_in(page: Page) -> None:
@@ -44,6 +53,7 @@ def test_edit_and_the_version_switcher_follow_the_branch_shown(
     expect(box).to_be_focused()
     expect(box).to_have_value("What is 2+2?")
     shot(page, "editing")
+    assert axe_violations(page) == [], "the editor"
     box.fill("What is 2+3?")
     box.press("Enter")
     expect(user(page)).to_have_count(1)
@@ -74,6 +84,7 @@ def test_edit_and_the_version_switcher_follow_the_branch_shown(
     expect(user(page).first.locator(".lc-versions")).to_contain_text("1/2")
     _faded_in(page)
     shot(page, "first-version-shown")
+    assert axe_violations(page) == [], "the version switchers"
 
     # A following send follows the branch shown.
     send(page, "And 4+4?")
