@@ -290,7 +290,7 @@ export class MessageBubble {
     const data = this.data;
     this.editor = new MessageEditor({
       onSave: (text) => this.send({ type: "edit", chat_id: data.chatId, message_id: data.id, text }),
-      onClose: () => this.stopEditing(),
+      onClose: (saved) => this.stopEditing(saved),
       isBusy: this.isBusy,
     });
     this.el.classList.add("lc-editing");
@@ -300,14 +300,15 @@ export class MessageBubble {
     this.editor.open(data.content);
   }
 
-  private stopEditing(): void {
+  private stopEditing(saved: boolean): void {
     if (!this.editor) return;
     this.editor.el.remove();
     this.editor = null;
     this.el.classList.remove("lc-editing");
     this.body.hidden = false;
     this.actions.hidden = false;
-    this.editBtn.focus({ preventScroll: true });
+    // Saved: this bubble gives way to the new version, so the app moves focus on.
+    if (!saved) this.editBtn.focus({ preventScroll: true });
   }
 
   /** True while the markdown render waits for renderDeferred(). */

@@ -30,7 +30,8 @@ export function editOutcome(original: string, draft: string, busy: boolean): Edi
 
 export interface EditorHandlers {
   onSave: (text: string) => void;
-  onClose: () => void;
+  /** `saved`: the edit went to the kernel (focus is the saver's business then). */
+  onClose: (saved: boolean) => void;
   isBusy: () => boolean;
 }
 
@@ -78,11 +79,11 @@ export class MessageEditor {
         if (!action) return;
         e.preventDefault();
         if (action === "save") this.save();
-        else this.handlers.onClose();
+        else this.handlers.onClose(false);
       },
       { signal },
     );
-    cancel.addEventListener("click", () => this.handlers.onClose(), { signal });
+    cancel.addEventListener("click", () => this.handlers.onClose(false), { signal });
     save.addEventListener("click", () => this.save(), { signal });
   }
 
@@ -102,6 +103,6 @@ export class MessageEditor {
       return;
     }
     if (outcome.kind === "save") this.handlers.onSave(outcome.text);
-    this.handlers.onClose();
+    this.handlers.onClose(outcome.kind === "save");
   }
 }

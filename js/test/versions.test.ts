@@ -146,6 +146,14 @@ describe("versions in the message list", () => {
     byLabel(app.root, "Previous version")[0].click();
     expect(model.sent[model.sent.length - 1]).toEqual({ type: "select_version", chat_id: CHAT_A, message_id: 4, version: 1 });
 
+    // Saving an edit hands focus to the composer (the edited bubble gives way to the new version).
+    byLabel(app.root, "Edit")[0].click();
+    const input = byLabel(app.root, "Edit message")[0] as HTMLTextAreaElement;
+    input.value = "What is 2+4?";
+    key(input, "Enter");
+    expect(model.sent[model.sent.length - 1]).toEqual({ type: "edit", chat_id: CHAT_A, message_id: 4, text: "What is 2+4?" });
+    expect(document.activeElement).toBe(app.composer.textarea);
+
     model.update({ busy: true });
     expect(app.root.querySelector<HTMLElement>(".lc-log > div:last-child")!.dataset.busy).toBe("true");
     const count = model.sent.length;
