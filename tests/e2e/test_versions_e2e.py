@@ -104,6 +104,16 @@ def test_edit_and_the_version_switcher_follow_the_branch_shown(
     expect(user(page).first.locator(".lc-versions")).to_contain_text("1/2")
     _faded_in(page)
     shot(page, "after-reload")
+    # Narrow (a phone, the JupyterLab sidebar): the switcher and the editor still fit.
+    page.set_viewport_size({"width": 360, "height": 740})
+    expect(user(page).first.get_by_role("button", name="Next version")).to_be_in_viewport()
+    user(page).last.get_by_role("button", name="Edit").click()
+    expect(user(page).last.get_by_role("textbox", name="Edit message")).to_be_in_viewport()
+    _faded_in(page)
+    shot(page, "narrow-editing")
+    page.keyboard.press("Escape")
+    expect(user(page).last.get_by_role("textbox", name="Edit message")).to_have_count(0)
+
     (rows,) = read_rows(app.chat_logs).values()
     roles = [r["role"] for r in rows]
     assert roles.count("edit") == 1 and roles.count("select") == 2
