@@ -31,6 +31,9 @@ export interface Message {
   status: MessageStatus;
   error: string;
   error_kind?: ErrorKind;
+  // Which version of its turn this message is (from 1) of how many: edits, regenerations.
+  version?: number;
+  versions?: number;
 }
 
 export interface Stream {
@@ -112,6 +115,8 @@ export type Command =
   | { type: "clear"; chat_id: string }
   | { type: "search"; query: string }
   | { type: "load_older"; chat_id: string; before: number }
-  | { type: "dismiss_error" };
+  | { type: "dismiss_error" }
+  | { type: "edit"; chat_id: string; message_id: number; text: string }
+  | { type: "select_version"; chat_id: string; message_id: number; version: number };
 
 export type SendCommand = (cmd: Command) => void;

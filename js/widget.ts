@@ -164,6 +164,11 @@ export class ChatApp {
     if (cmd.type === "new_chat") this.requestedChat = "";
     else if (cmd.type === "select_chat") this.requestedChat = cmd.chat_id;
     this.model.send(cmd);
+    if (cmd.type === "edit") {
+      // The edited turn ends the branch now: follow its new reply from the composer.
+      this.list.followNext();
+      this.composer.focus();
+    }
   };
 
   /** The chat this view asked the kernel for and has not seen become active yet. */

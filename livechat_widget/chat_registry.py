@@ -43,6 +43,7 @@ from .csv_storage import (
     utc_timestamp,
     validate_chat_id,
 )
+from .versions import EDIT_ROLE, SELECT_ROLE, VersionTree, tree_from_records
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class ChatRegistry:
         self.cache_size = cache_size
         self._index: dict[str, _Entry] = {}
         self._cache: OrderedDict[str, list[Message]] = OrderedDict()
+        self._trees: dict[str, VersionTree] = {}  # the versions of each cached chat
         self.refresh()
 
     # -- the index ---------------------------------------------------------------------
@@ -162,6 +164,7 @@ class ChatRegistry:
             index[chat_id] = _summarise(chat_id, records, self.store.path(chat_id))
         self._index = index
         self._cache.clear()
+        self._trees.clear()
 
     def __len__(self) -> int:
         return len(self._index)
@@ -223,11 +226,17 @@ class ChatRegistry:
         status: str | None = None,
         error: str | None = None,
         error_kind: str | None = None,
+        replaces: int | None = None,
     ) -> Message:
-        """Append a user/assistant/system message (with its status marker, if any)."""
+        """Append a user/assistant/system message (with its status marker, if any);
+        ``replaces``: the id of the message this one is a new version of (an edit)."""
         entry = self._entry(chat_id)
         if role not in MESSAGE_ROLES:
             raise ValueError(f"role must be one of {sorted(MESSAGE_ROLES)}, not {role!r}")
+        events: list[tuple[str, str]] = []
+        if replaces is not None:
+            self._check_version_of(chat_id, replaces, role)
+            events.append((EDIT_ROLE, str(replaces)))
         row = self.store.append(
             chat_id,
             role,
@@ -236,6 +245,7 @@ class ChatRegistry:
             status=status,
             error=error,
             error_kind=error_kind,
+            events=events,
         )
         if status is None or status == "complete":
             status, error = "complete", ""
@@ -261,8 +271,31 @@ class ChatRegistry:
         cached = self._cache.get(chat_id)
         if cached is not None:
             cached.append(message)
+            self._trees[chat_id].add(role, replaces)
             self._cache.move_to_end(chat_id)
         return message
+
+    def _check_version_of(self, chat_id: str, message_id: int, role: str) -> None:
+        messages = self.messages(chat_id)
+        if not isinstance(message_id, int) or not 0 <= message_id < len(messages):
+            raise ValueError(f"no message {message_id!r} in this chat")
+        if messages[message_id].role != role:
+            raise ValueError(f"message {message_id} is not a {role} message")
+
+    def tree(self, chat_id: str) -> VersionTree:
+        """The chat's versions (see versions.py); read it, do not change it."""
+        self.messages(chat_id)  # loads the tree with the messages
+        return self._trees[chat_id]
+
+    def select_version(self, chat_id: str, message_id: int) -> None:
+        """Show message ``message_id`` among its versions (a ``select`` row)."""
+        entry = self._entry(chat_id)
+        if not isinstance(message_id, int) or not 0 <= message_id < entry.info.message_count:
+            raise ValueError(f"no message {message_id!r} in this chat")
+        tree = self.tree(chat_id)
+        row = self.store.append(chat_id, SELECT_ROLE, str(message_id))
+        tree.select(message_id)
+        self._touch(entry, row.timestamp)
 
     def history_start(self, chat_id: str) -> int:
         """The id of the first message the model is sent (0 = the whole chat)."""
@@ -312,6 +345,7 @@ class ChatRegistry:
     def _forget(self, chat_id: str) -> None:
         self._index.pop(chat_id, None)
         self._cache.pop(chat_id, None)
+        self._trees.pop(chat_id, None)
 
     # -- messages ----------------------------------------------------------------------
 
@@ -322,13 +356,15 @@ class ChatRegistry:
         if cached is None:
             records = self.store.load_records(chat_id)
             cached = messages_from_records(records)
+            self._trees[chat_id] = tree_from_records(records)
             # The file may have grown in another process: take its view of the chat.
             self._index[chat_id] = fresh = _summarise(chat_id, records, self.store.path(chat_id))
             if not fresh.has_rows:  # keep the in-memory times of an empty chat
                 fresh.info = entry.info
             self._cache[chat_id] = cached
             while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+                evicted, _ = self._cache.popitem(last=False)
+                self._trees.pop(evicted, None)
         self._cache.move_to_end(chat_id)
         return list(cached)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from itertools import starmap
 from pathlib import Path
@@ -193,11 +194,14 @@ class CsvStore:
         status: str | None = None,
         error: str | None = None,
         error_kind: str | None = None,
+        events: Sequence[tuple[str, str]] = (),
     ) -> Row:
         """Append one row (and its ``status`` event row when ``status`` is given) durably.
 
         ``status`` is None/"complete" (no event row), "stopped", "length" or "error"
         (``error`` is the text, ``error_kind`` an optional ``error_kind`` row).
+        ``events`` are ``(role, content)`` event rows written right after the row, in the
+        same write (e.g. the ``edit`` row that makes a user message a version).
         Returns the ``Row`` written (content as stored).
         Raises ValueError for bad arguments and StorageError when the disk refuses.
         """
@@ -218,6 +222,10 @@ class CsvStore:
             raise TypeError(f"user_id must be str, not {type(user_id).__name__}")
         row = Row(ts, clean_text(user_id), role, clean_text(content))
         text = encode_record(*_astuple(row))
+        for event_role, event_content in events:
+            if not ROLE_PATTERN.fullmatch(event_role) or event_role in MESSAGE_ROLES:
+                raise ValueError(f"not an event row role: {event_role!r}")
+            text += encode_record(ts, row.user_id, event_role, clean_text(event_content))
         if status is not None and status != "complete":
             text += encode_record(
                 ts, row.user_id, "status", clean_text(status_content(status, error))

@@ -55,10 +55,11 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str,
 def shorter_history_start(messages: Sequence[Message], start: int) -> int | None:
     """Where the history starts when the oldest half of its turns is left out (at
     least one turn; the last turn always stays); None if one turn is all there is."""
+    roles_before = [""] + [m.role for m in messages[:-1]]  # `messages` may be a branch
     turn_starts = [
         m.id
-        for m in messages
-        if m.role == "user" and m.id >= start and (m.id == 0 or messages[m.id - 1].role != "user")
+        for m, before in zip(messages, roles_before, strict=False)
+        if m.role == "user" and m.id >= start and before != "user"
     ]
     if len(turn_starts) < 2:
         return None

@@ -38,6 +38,8 @@ class Command:
     chat_id: str = ""
     text: str = ""
     before: int = 0
+    message_id: int = -1
+    version: int = 0
 
 
 def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
@@ -88,6 +90,33 @@ def _load_older(msg: dict[str, Any]) -> Command:
     return Command("load_older", chat_id=_chat_id(msg), before=before)
 
 
+def _count(msg: dict[str, Any], field: str, lowest: int) -> int:
+    value = msg.get(field)
+    # bool is an int subclass: reject it explicitly.
+    if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value < 10**9:
+        raise ProtocolError(f"The {field.replace('_', ' ')} must be a whole number.")
+    return value
+
+
+def _edit(msg: dict[str, Any]) -> Command:
+    """Whether the message exists (a user message of that chat) is the session's check."""
+    return Command(
+        "edit",
+        chat_id=_chat_id(msg),
+        text=_text(msg, "text", limit=MAX_TEXT_CHARS),
+        message_id=_count(msg, "message_id", 0),
+    )
+
+
+def _select_version(msg: dict[str, Any]) -> Command:
+    return Command(
+        "select_version",
+        chat_id=_chat_id(msg),
+        message_id=_count(msg, "message_id", 0),
+        version=_count(msg, "version", 1),
+    )
+
+
 def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind, chat_id=_chat_id(msg))
 
@@ -110,6 +139,8 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "search": _search,
     "load_older": _load_older,
     "dismiss_error": _bare("dismiss_error"),
+    "edit": _edit,
+    "select_version": _select_version,
 }
 
 

@@ -20,9 +20,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .chat_registry import ChatRegistry
-from .csv_storage import ChatNotFound, CsvStore, StorageError
+from .csv_storage import ChatNotFound, CsvStore, Message, StorageError
 from .history import model_history, shorter_history_start
 from .streaming import Outcome, Reply, stream_reply
+from .versions import model_messages
 from .wire import (
     DeltaMsg,
     DoneMsg,
@@ -149,8 +150,21 @@ class ChatSession:
     # -- reading
 
     def history(self, chat_id: str) -> list[MessagePayload]:
-        """All messages of a chat ("" = none yet), oldest first."""
-        return [_payload(m) for m in self.registry.messages(chat_id)] if chat_id else []
+        """The messages shown of a chat ("" = none yet), oldest first: one version of
+        each turn, each saying which version it is of how many. While a regenerated
+        reply streams, the version it will replace is left out (the stream takes its
+        place)."""
+        if not chat_id:
+            return []
+        messages = self.registry.messages(chat_id)
+        tree = self.registry.tree(chat_id)
+        branch = tree.branch()
+        if chat_id in self.replies and branch and tree.roles[branch[-1]] == "assistant":
+            branch.pop()
+        return [_payload(messages[i], *tree.position(i)) for i in branch]
+
+    def _payload(self, chat_id: str, message: Message) -> MessagePayload:
+        return _payload(message, *self.registry.tree(chat_id).position(message.id))
 
     def search(self, query: str) -> list[SearchHit]:
         """Chats whose title or messages contain ``query`` (a blank query finds none)."""
@@ -159,13 +173,16 @@ class ChatSession:
 
     # -- replies
 
-    def start_reply(self, chat_id: str, text: str | None) -> Reply:
-        """Save the person's message (if any), then answer the chat's last user turn as a
-        task. ``chat_id`` "" starts a new chat. Raises ChatNotFound or SessionError."""
+    def start_reply(self, chat_id: str, text: str | None, replaces: int | None = None) -> Reply:
+        """Save the person's message (if any; a new version of message ``replaces`` if
+        given), then answer the last user turn shown as a task. ``chat_id`` "" starts a
+        new chat. Raises ChatNotFound or SessionError."""
         if chat_id:
             self.registry.get(chat_id)
         if chat_id in self.replies:
             raise SessionError(STILL_STREAMING)
+        if replaces is not None:
+            self._check_message(chat_id, replaces, "user")
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -177,13 +194,15 @@ class ChatSession:
             chat_id = self.registry.new().id
         if text is not None:
             # Durable first: the person's words are on disk before the model is called.
-            saved = self.registry.append(chat_id, "user", text, user_id=self.user_id)
-            self._saved(_payload(saved), chat_id)
+            saved = self.registry.append(
+                chat_id, "user", text, user_id=self.user_id, replaces=replaces
+            )
+            self._saved(self._payload(chat_id, saved), chat_id)
         messages = self.registry.messages(chat_id)
-        asked = messages
+        asked = model_messages(messages, self.registry.tree(chat_id))
         if text is None:  # regenerate/retry: answer the last user message again
-            last_user = max((m.id for m in messages if m.role == "user"), default=-1)
-            asked = messages[: last_user + 1]
+            users = [i for i, m in enumerate(asked) if m.role == "user"]
+            asked = asked[: users[-1] + 1] if users else []
         history = model_history(asked, self.registry.history_start(chat_id))
         if not history or history[-1]["role"] != "user":
             raise SessionError("There is no message to answer in this chat.")
@@ -204,8 +223,8 @@ class ChatSession:
         (offered when the conversation outgrew the model's context)."""
         if chat_id in self.replies:
             raise SessionError(STILL_STREAMING)
-        messages = self.registry.messages(chat_id)
-        start = shorter_history_start(messages, self.registry.history_start(chat_id))
+        shown = model_messages(self.registry.messages(chat_id), self.registry.tree(chat_id))
+        start = shorter_history_start(shown, self.registry.history_start(chat_id))
         if start is None:
             raise SessionError(
                 "The last message alone is too long for this model: "
@@ -213,6 +232,28 @@ class ChatSession:
             )
         self.registry.set_history_start(chat_id, start)
         return self.start_reply(chat_id, None)
+
+    def select_version(self, chat_id: str, message_id: int, version: int) -> None:
+        """Show version ``version`` (from 1) of message ``message_id``'s turn; what the
+        model is sent follows. Refused while a reply streams in the chat."""
+        if chat_id in self.replies:
+            raise SessionError(STILL_STREAMING)
+        self._check_message(chat_id, message_id)
+        tree = self.registry.tree(chat_id)
+        versions = tree.versions(message_id)
+        if not 1 <= version <= len(versions):
+            raise SessionError(f"That message has {len(versions)} version(s), not {version}.")
+        if versions[version - 1] in tree.branch():
+            return  # already shown: nothing to record
+        self.registry.select_version(chat_id, versions[version - 1])
+        self.folder.tell_others(self, chat_id)
+
+    def _check_message(self, chat_id: str, message_id: int, role: str | None = None) -> None:
+        messages = self.registry.messages(chat_id)
+        if not 0 <= message_id < len(messages):
+            raise SessionError("That message is not in this chat.")
+        if role is not None and messages[message_id].role != role:
+            raise SessionError(f"Only {role} messages can be edited.")
 
     def wait(self, reply: Reply) -> asyncio.Future[MessagePayload]:
         """A future for the reply's message as saved (how ``await chat.send()`` ends)."""
@@ -259,6 +300,8 @@ class ChatSession:
             "status": "error",
             "error": "The reply failed unexpectedly.",
             "error_kind": "",
+            "version": 1,
+            "versions": 1,
         }
         done: DoneMsg | None = None
         try:
@@ -309,7 +352,7 @@ class ChatSession:
                 error=error or None,
                 error_kind=outcome.error_kind or None,
             )
-            return _payload(saved)
+            return self._payload(reply.chat_id, saved)
         except (StorageError, ChatNotFound) as exc:
             log.error("could not save the reply in chat %s: %s", reply.chat_id, exc)
             error = self.redact(f"The reply could not be saved: {exc}")
@@ -322,6 +365,8 @@ class ChatSession:
                 "status": "error",
                 "error": error,
                 "error_kind": "",
+                "version": 1,
+                "versions": 1,
             }
 
     # -- stats (this session's replies only)

@@ -20,11 +20,11 @@ import anywidget
 import traitlets
 
 from .chat_registry import ChatInfo
-from .csv_storage import ChatNotFound, CsvStore, Message, StorageError
+from .csv_storage import ChatNotFound, CsvStore, StorageError
 from .protocol import Command, ProtocolError, clean_text, parse_command
 from .session import ChatSession, SessionError
 from .streaming import Reply
-from .wire import DeltaMsg, DoneMsg, chat_summary, message_payload
+from .wire import DeltaMsg, DoneMsg, MessagePayload, chat_summary
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,8 @@ class ChatWidget(anywidget.AnyWidget):
             "search": self._search,
             "load_older": self._load_older,
             "dismiss_error": lambda c: setattr(self, "error", ""),
+            "edit": lambda c: self.session.start_reply(c.chat_id, c.text, replaces=c.message_id),
+            "select_version": lambda c: self.select_version(c.message_id, c.version, c.chat_id),
         }
         self.model_label = str(client.describe())
         self.session.ask_model_name(then=self._label_model)
@@ -150,7 +152,8 @@ class ChatWidget(anywidget.AnyWidget):
             self.search_results = [dict(hit) for hit in self.session.search(command.text)]
 
     def _load_older(self, command: Command) -> None:
-        if command.chat_id != self.active_chat_id or command.before != self._window_start:
+        first = self.messages[0]["id"] if self.messages else None
+        if command.chat_id != self.active_chat_id or command.before != first:
             return  # a stale request from a view that has since moved on
         self._window_start = max(0, self._window_start - WINDOW)
         self._publish_messages()
@@ -167,6 +170,39 @@ class ChatWidget(anywidget.AnyWidget):
         command = parse_command({"type": "send", "text": text, "chat_id": chat_id or ""})
         reply = self.session.start_reply(command.chat_id or self.active_chat_id, command.text)
         return dict(await self.session.wait(reply))
+
+    async def edit(self, message_id: int, text: str, chat_id: str | None = None) -> dict[str, Any]:
+        """Save ``text`` as a new version of user message ``message_id`` and wait for the
+        new reply to it (returned like ``send``'s). The new version is shown; the model
+        is sent the conversation up to it. Refused while a reply streams in the chat."""
+        command = parse_command(
+            {
+                "type": "edit",
+                "chat_id": chat_id or self.active_chat_id,
+                "message_id": message_id,
+                "text": text,
+            }
+        )
+        reply = self.session.start_reply(command.chat_id, command.text, command.message_id)
+        return dict(await self.session.wait(reply))
+
+    def select_version(
+        self, message_id: int, version: int, chat_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Show version ``version`` (from 1) of message ``message_id``'s turn, and with
+        it the rest of that branch; returns the history now shown."""
+        command = parse_command(
+            {
+                "type": "select_version",
+                "chat_id": chat_id or self.active_chat_id,
+                "message_id": message_id,
+                "version": version,
+            }
+        )
+        self.session.select_version(command.chat_id, command.message_id, command.version)
+        if command.chat_id == self.active_chat_id:
+            self._publish_messages()
+        return self.history(command.chat_id)
 
     def new_chat(self, title: str | None = None) -> ChatInfo:
         """Create a chat and show it."""
@@ -203,7 +239,8 @@ class ChatWidget(anywidget.AnyWidget):
         return self.session.stop(chat_id or self.active_chat_id)
 
     def history(self, chat_id: str | None = None) -> list[dict[str, Any]]:
-        """All messages of a chat (default: the active one), oldest first."""
+        """The messages shown of a chat (default: the active one), oldest first: one
+        version of each turn, with ``version`` (from 1) of ``versions``."""
         return [dict(m) for m in self.session.history(chat_id or self.active_chat_id)]
 
     @property
@@ -292,18 +329,20 @@ class ChatWidget(anywidget.AnyWidget):
     def _show(self, chat_id: str) -> None:
         """Make `chat_id` ("" = a new, not yet created chat) the active chat."""
         # Read first: a chat that cannot be read leaves the view on the chat it showed.
-        messages = self._registry.messages(chat_id) if chat_id else []
+        shown = self.session.history(chat_id)
         with self.hold_sync():
             self.active_chat_id = chat_id
-            self._window_start = max(0, len(messages) - OPEN_WINDOW)
-            self._publish_messages(messages)
+            self._window_start = max(0, len(shown) - OPEN_WINDOW)
+            self._publish_messages(shown)
 
-    def _publish_messages(self, messages: list[Message] | None = None) -> None:
+    def _publish_messages(self, shown: list[MessagePayload] | None = None) -> None:
         chat_id = self.active_chat_id
-        if messages is None:
-            messages = self._registry.messages(chat_id) if chat_id else []
+        if shown is None:
+            shown = self.session.history(chat_id)
+        # Another version may show a shorter branch: keep at least the newest few.
+        self._window_start = min(self._window_start, max(0, len(shown) - OPEN_WINDOW))
         with self.hold_sync():
-            self.messages = [dict(message_payload(m)) for m in messages[self._window_start :]]
+            self.messages = [dict(m) for m in shown[self._window_start :]]
             self.has_older = self._window_start > 0
             self.busy = chat_id in self.session.replies
 

@@ -32,6 +32,8 @@ class MessagePayload(TypedDict):
     status: str
     error: str
     error_kind: str
+    version: int  # which version of its turn this message is, from 1 ...
+    versions: int  # ... of how many (edits of a user message, regenerated replies)
 
 
 class Stream(TypedDict):
@@ -106,7 +108,7 @@ TRAITS: dict[str, str] = {
 }
 
 
-def message_payload(message: Message) -> MessagePayload:
+def message_payload(message: Message, version: int = 1, versions: int = 1) -> MessagePayload:
     return {
         "id": message.id,
         "role": message.role,
@@ -115,6 +117,8 @@ def message_payload(message: Message) -> MessagePayload:
         "status": message.status,
         "error": message.error,
         "error_kind": message.error_kind,
+        "version": version,
+        "versions": versions,
     }
 
 
@@ -165,6 +169,20 @@ class LoadOlderCmd(TypedDict):
     before: int
 
 
+class EditCmd(TypedDict):
+    type: Literal["edit"]
+    chat_id: str
+    message_id: int
+    text: str
+
+
+class SelectVersionCmd(TypedDict):
+    type: Literal["select_version"]
+    chat_id: str
+    message_id: int
+    version: int
+
+
 class BareCmd(TypedDict):
     """new_chat, dismiss_error."""
 
@@ -185,4 +203,6 @@ COMMANDS: dict[str, type] = {
     "search": SearchCmd,
     "load_older": LoadOlderCmd,
     "dismiss_error": BareCmd,
+    "edit": EditCmd,
+    "select_version": SelectVersionCmd,
 }

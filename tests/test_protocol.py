@@ -55,3 +55,38 @@ def test_valid_messages(msg, expected):
 def test_invalid_messages_raise_a_readable_error(msg, fragment):
     with pytest.raises(ProtocolError, match=fragment):
         parse_command(msg)
+
+
+@pytest.mark.parametrize(
+    "msg, expected",
+    [
+        (
+            {"type": "edit", "chat_id": CHAT, "message_id": 4, "text": "new text"},
+            Command("edit", chat_id=CHAT, text="new text", message_id=4),
+        ),
+        (
+            {"type": "select_version", "chat_id": CHAT, "message_id": 0, "version": 2},
+            Command("select_version", chat_id=CHAT, message_id=0, version=2),
+        ),
+    ],
+)
+def test_edit_and_select_version_messages(msg, expected):
+    assert parse_command(msg) == expected
+
+
+@pytest.mark.parametrize(
+    "msg, fragment",
+    [
+        ({"type": "edit", "message_id": 0, "text": "x"}, "not valid"),
+        ({"type": "edit", "chat_id": CHAT, "message_id": 0, "text": ""}, "empty"),
+        ({"type": "edit", "chat_id": CHAT, "message_id": 0, "text": "x" * 100_001}, "too long"),
+        ({"type": "edit", "chat_id": CHAT, "message_id": 1.5, "text": "x"}, "whole number"),
+        ({"type": "edit", "chat_id": CHAT, "message_id": 10**9, "text": "x"}, "whole number"),
+        ({"type": "select_version", "chat_id": CHAT, "message_id": 0, "version": 0}, "whole"),
+        ({"type": "select_version", "chat_id": CHAT, "message_id": 0, "version": False}, "whole"),
+        ({"type": "select_version", "chat_id": CHAT, "message_id": None, "version": 1}, "whole"),
+    ],
+)
+def test_invalid_edit_and_select_version_messages(msg, fragment):
+    with pytest.raises(ProtocolError, match=fragment):
+        parse_command(msg)

@@ -202,7 +202,10 @@ async def test_too_long_offers_retry_with_the_oldest_turns_left_out(tmp_path):
     # All of it survives a restart: the error kind and where the history starts.
     widget.close()
     again = ChatWidget(client, store=tmp_path / "logs", user_id="ada")
-    assert any(m["error_kind"] == "context_length" for m in again.history(chat_id))
+    # The failed replies are earlier versions of the last reply (Retry adds a version).
+    assert again.history(chat_id)[-3]["versions"] == 3
+    messages = again.session.registry.messages(chat_id)
+    assert any(m.error_kind == "context_length" for m in messages)
     assert again.session.registry.history_start(chat_id) == 10
 
 

@@ -106,11 +106,13 @@ async def test_provider_error_keeps_partial_text_and_retry_answers_again(tmp_pat
     client.pieces = ["fixed"]
     browser(widget, type="retry", chat_id=chat_id)
     await settle(widget)
-    assert [(m["content"], m["status"]) for m in widget.messages] == [
-        ("question", "complete"),
-        ("partial", "error"),
-        ("fixed", "complete"),
+    # The retry is a second version of the reply; it is the one shown.
+    assert [(m["content"], m["status"], m["version"], m["versions"]) for m in widget.messages] == [
+        ("question", "complete", 1, 1),
+        ("fixed", "complete", 2, 2),
     ]
+    widget.select_version(widget.messages[-1]["id"], 1)
+    assert [(m["content"], m["status"]) for m in widget.messages][-1] == ("partial", "error")
     # The retry asked the same question again; the failed answer is not sent.
     assert client.requests[1] == [{"role": "user", "content": "question"}]
 

@@ -5,7 +5,9 @@
 import { copyText, formatTime, h, icon } from "../dom";
 import { renderMarkdownInto } from "../markdown";
 import type { ErrorKind, MessageStatus, Role, SendCommand } from "../types";
+import { MessageEditor } from "./message_editor";
 import { FOCUS } from "./ui";
+import { VersionSwitcher } from "./version_switcher";
 
 export interface BubbleData {
   chatId: string;
@@ -17,6 +19,9 @@ export interface BubbleData {
   error: string;
   errorKind?: ErrorKind;
   reasoning?: string;
+  /** Which version of its turn (from 1) of how many; absent = the only one. */
+  version?: number;
+  versions?: number;
 }
 
 export interface BubbleOptions {
@@ -43,7 +48,9 @@ const ROW: Record<Role, string> = {
   system: "lc:grid-cols-1 lc:justify-items-center",
 };
 const BUBBLE: Record<Role, string> = {
-  user: "lc-bubble-user lc:py-2 lc:px-3.5 lc:max-w-[min(85%,36rem)] lc:@max-compact:max-w-[92%]",
+  user:
+    "lc-bubble-user lc:py-2 lc:px-3.5 lc:max-w-[min(85%,36rem)] lc:@max-compact:max-w-[92%] " +
+    "lc:group-[.lc-editing]/msg:w-[min(85%,36rem)] lc:@max-compact:group-[.lc-editing]/msg:w-[92%]",
   assistant:
     "lc-bubble-assistant lc:w-full lc:max-w-full lc:p-0 lc:pt-[3px] lc:rounded-none lc:bg-transparent lc:before:hidden",
   system:
@@ -72,7 +79,10 @@ const QUIET = "lc:text-muted lc:hover:text-fg";
 const ACTIONS =
   "lc-actions lc:d-chat-footer lc:flex lc:items-center lc:gap-0.5 lc:text-muted lc:opacity-0 lc:transition-opacity " +
   "lc:duration-150 lc:group-hover/msg:opacity-100 lc:group-focus-within/msg:opacity-100 " +
-  "lc:group-[.lc-msg-last]/msg:opacity-100 lc:group-[.lc-msg-error]/msg:opacity-100 lc:touch:opacity-100";
+  "lc:group-[.lc-msg-last]/msg:opacity-100 lc:group-[.lc-msg-error]/msg:opacity-100 lc:touch:opacity-100 " +
+  "lc:group-[.lc-msg-versions]/msg:opacity-100";
+/** Hidden while a reply streams in the chat (the list marks itself busy). */
+const NOT_WHILE_BUSY = "lc:group-data-[busy=true]/log:hidden";
 
 export class MessageBubble {
   readonly el: HTMLElement;
@@ -88,6 +98,9 @@ export class MessageBubble {
   private regenBtn: HTMLButtonElement;
   private retryBtn: HTMLButtonElement;
   private shorterBtn: HTMLButtonElement;
+  private editBtn: HTMLButtonElement;
+  private switcher: VersionSwitcher;
+  private editor: MessageEditor | null = null;
   private data: BubbleData | null = null;
   private renderedText: string | null = null;
   private renderedFinal = false;
@@ -98,7 +111,8 @@ export class MessageBubble {
   private deferred = false;
   private opts: BubbleOptions | null = null;
 
-  constructor(private send: SendCommand, role: Role) {
+  /** `isBusy`: a reply streams in the chat (editing and switching versions wait for it). */
+  constructor(private send: SendCommand, role: Role, private isBusy: () => boolean = () => false) {
     const isUser = role === "user";
     this.el = h("div", {
       class:
@@ -164,9 +178,19 @@ export class MessageBubble {
     this.shorterBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "retry_shorter", chat_id: this.data.chatId });
     });
+    this.editBtn = actionButton("pencil", "Edit", "Edit message", `${size} ${QUIET} lc:[&>.lc-action-label]:hidden ${NOT_WHILE_BUSY}`);
+    this.editBtn.hidden = !isUser;
+    this.editBtn.addEventListener("click", () => this.startEditing());
+    this.switcher = new VersionSwitcher((version) => {
+      if (this.data) this.send({ type: "select_version", chat_id: this.data.chatId, message_id: this.data.id, version });
+    }, () => !this.isBusy());
     this.actions = isUser
-      ? h("div", { class: `${ACTIONS} lc:min-h-6 lc:mt-px` }, this.time, this.copyBtn)
-      : h("div", { class: `${ACTIONS} lc:min-h-7 lc:mt-0.5` }, this.copyBtn, this.regenBtn, this.retryBtn, this.shorterBtn, this.time);
+      ? h("div", { class: `${ACTIONS} lc:min-h-6 lc:mt-px` }, this.time, this.switcher.el, this.editBtn, this.copyBtn)
+      : h(
+          "div",
+          { class: `${ACTIONS} lc:min-h-7 lc:mt-0.5` },
+          this.switcher.el, this.copyBtn, this.regenBtn, this.retryBtn, this.shorterBtn, this.time,
+        );
 
     if (role === "assistant") {
       const avatar = h(
@@ -254,8 +278,37 @@ export class MessageBubble {
     this.regenBtn.hidden = !(assistant && opts.isLast && !opts.busy && data.status !== "error");
     this.retryBtn.hidden = !(assistant && opts.isLast && !opts.busy && data.status === "error");
     this.shorterBtn.hidden = this.retryBtn.hidden || data.errorKind !== "context_length";
+    this.switcher.update(data.version ?? 1, data.versions ?? 1);
+    this.el.classList.toggle("lc-msg-versions", (data.versions ?? 1) > 1);
     this.el.classList.toggle("lc-msg-last", opts.isLast);
     if (prev && prev.status === "streaming" && !streaming) this.el.classList.remove("lc-fade-in");
+  }
+
+  /** Edit this user message in place (the editor replaces its text until saved or cancelled). */
+  startEditing(): void {
+    if (this.data?.role !== "user" || this.editor || this.isBusy()) return;
+    const data = this.data;
+    this.editor = new MessageEditor({
+      onSave: (text) => this.send({ type: "edit", chat_id: data.chatId, message_id: data.id, text }),
+      onClose: (saved) => this.stopEditing(saved),
+      isBusy: this.isBusy,
+    });
+    this.el.classList.add("lc-editing");
+    this.body.hidden = true;
+    this.actions.hidden = true;
+    this.bubble.append(this.editor.el);
+    this.editor.open(data.content);
+  }
+
+  private stopEditing(saved: boolean): void {
+    if (!this.editor) return;
+    this.editor.el.remove();
+    this.editor = null;
+    this.el.classList.remove("lc-editing");
+    this.body.hidden = false;
+    this.actions.hidden = false;
+    // Saved: this bubble gives way to the new version, so the app moves focus on.
+    if (!saved) this.editBtn.focus({ preventScroll: true });
   }
 
   /** True while the markdown render waits for renderDeferred(). */
@@ -346,7 +399,8 @@ function tailHost(body: HTMLElement): HTMLElement {
 function sameData(a: BubbleData, b: BubbleData): boolean {
   return (
     a.id === b.id && a.content === b.content && a.status === b.status && a.error === b.error && a.errorKind === b.errorKind &&
-    a.timestamp === b.timestamp && (a.reasoning ?? "") === (b.reasoning ?? "") && a.role === b.role && a.chatId === b.chatId
+    a.timestamp === b.timestamp && (a.reasoning ?? "") === (b.reasoning ?? "") && a.role === b.role && a.chatId === b.chatId &&
+    a.version === b.version && a.versions === b.versions
   );
 }
 

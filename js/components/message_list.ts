@@ -73,7 +73,7 @@ export class MessageList {
     );
     this.inner = h("div", {
       class:
-        "lc:flex lc:flex-col lc:gap-1.5 lc:w-full lc:max-w-[48rem] lc:mx-auto lc:px-4 lc:@max-compact:gap-1 lc:@max-compact:px-2.5",
+        "lc:group/log lc:flex lc:flex-col lc:gap-1.5 lc:w-full lc:max-w-[48rem] lc:mx-auto lc:px-4 lc:@max-compact:gap-1 lc:@max-compact:px-2.5",
     });
     this.scroller = h(
       "div",
@@ -131,6 +131,12 @@ export class MessageList {
     });
   }
 
+  /** A reply streams in the chat shown (editing and switching versions wait for it). */
+  private readonly isBusy = (): boolean => {
+    const st = this.state;
+    return !!st && (st.busy || (!!st.stream && !st.stream.done));
+  };
+
   /** The person sent a message: follow the conversation again. */
   followNext(): void {
     this.forceBottom = true;
@@ -158,7 +164,7 @@ export class MessageList {
     // Items: the window of messages, then the reply in progress if not yet among them.
     const items: BubbleData[] = next.messages.map((m) => ({
       chatId: next.chatId, id: m.id, role: m.role, content: m.content, timestamp: m.timestamp, status: m.status, error: m.error,
-      errorKind: m.error_kind ?? "",
+      errorKind: m.error_kind ?? "", version: m.version, versions: m.versions,
     }));
     const s = next.stream;
     if (s && !next.messages.some((m) => m.id === s.messageId && m.role === "assistant")) {
@@ -186,7 +192,7 @@ export class MessageList {
       let b = this.bubbles.get(key);
       let lazy = false;
       if (!b) {
-        b = new MessageBubble(this.send, item.role);
+        b = new MessageBubble(this.send, item.role, this.isBusy);
         this.bubbles.set(key, b);
         this.byEl.set(b.el, b);
         // Older messages (a chat just opened, or a page loaded above) render their
@@ -226,6 +232,7 @@ export class MessageList {
     // completed reply once, whether it ends through `done` or through the traits.
     const streaming = !!s && !s.done;
     this.scroller.setAttribute("aria-busy", streaming ? "true" : "false");
+    this.inner.dataset.busy = String(this.isBusy()); // hides Edit, quiets the version switchers
     if (chatChanged) this.lastStreamKey = "";
     if (s && !s.done) {
       this.lastStreamKey = bubbleKey({ chatId: next.chatId, id: s.messageId, role: "assistant" });
