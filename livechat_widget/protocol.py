@@ -38,6 +38,8 @@ class Command:
     chat_id: str = ""
     text: str = ""
     before: int = 0
+    format: str = ""  # export: "markdown" | "json" | "ipynb"
+    request: str = ""  # export: the id the asking view matches the answer by
 
 
 def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
@@ -88,6 +90,20 @@ def _load_older(msg: dict[str, Any]) -> Command:
     return Command("load_older", chat_id=_chat_id(msg), before=before)
 
 
+EXPORT_FORMATS = ("markdown", "json", "ipynb")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+
+
+def _export(msg: dict[str, Any]) -> Command:
+    kind = msg.get("format")
+    if kind not in EXPORT_FORMATS:
+        raise ProtocolError("Export as markdown, json or ipynb.")
+    request = msg.get("request")
+    if not isinstance(request, str) or not _REQUEST_ID.match(request):
+        raise ProtocolError("The export request has no valid id.")
+    return Command("export", chat_id=_chat_id(msg), format=str(kind), request=request)
+
+
 def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind, chat_id=_chat_id(msg))
 
@@ -110,6 +126,8 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "search": _search,
     "load_older": _load_older,
     "dismiss_error": _bare("dismiss_error"),
+    # Chats as data (issue 12)
+    "export": _export,
 }
 
 

@@ -87,6 +87,17 @@ class DoneMsg(TypedDict):
     error_kind: str
 
 
+class ExportMsg(TypedDict):
+    """An exported chat for the view that asked (its file's bytes are the one buffer)."""
+
+    type: Literal["export"]
+    chat_id: str
+    request: str
+    format: str
+    filename: str
+    mime: str
+
+
 # The synced traits (name -> payload type), for the contract test and the docs.
 TRAITS: dict[str, str] = {
     "title": "str",
@@ -165,6 +176,13 @@ class LoadOlderCmd(TypedDict):
     before: int
 
 
+class ExportCmd(TypedDict):
+    type: Literal["export"]
+    chat_id: str
+    format: str
+    request: str
+
+
 class BareCmd(TypedDict):
     """new_chat, dismiss_error."""
 
@@ -185,4 +203,6 @@ COMMANDS: dict[str, type] = {
     "search": SearchCmd,
     "load_older": LoadOlderCmd,
     "dismiss_error": BareCmd,
+    # Chats as data (issue 12)
+    "export": ExportCmd,
 }
