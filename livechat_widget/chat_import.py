@@ -270,7 +270,7 @@ def _conversation(conversation: object, user_id: str) -> tuple[list[Record], lis
             continue  # the root node has none
         author = message.get("author")
         role = author.get("role") if isinstance(author, dict) else None
-        if role not in _CHATGPT_ROLES:
+        if not isinstance(role, str) or role not in _CHATGPT_ROLES:
             _count(left_out, f"messages with an unknown role {str(role)[:20]!r}")
             continue
         metadata = message.get("metadata")

@@ -3,6 +3,7 @@ same parser as the app."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pandas as pd
@@ -138,7 +139,7 @@ def test_a_new_event_role_is_one_table_entry(tmp_path, monkeypatch):
     store.append(first, "note", "first")
     store.append(first, "note", "second")
     extra = (
-        chat_data.EventColumn("usage", "usage", "previous", parse=__import__("json").loads),
+        chat_data.EventColumn("usage", "usage", "previous", parse=json.loads),
         chat_data.EventColumn("note", "notes", "previous", many=True),
     )
     monkeypatch.setattr(chat_data, "EVENT_COLUMNS", chat_data.EVENT_COLUMNS + extra)

@@ -137,6 +137,42 @@ def test_unknown_author_roles_are_left_out_and_reported(tmp_path):
     assert roles[:2] == ["title", "assistant"]
 
 
+def test_odd_shapes_in_a_conversation_are_skipped_not_crashed_on(tmp_path):
+    """Whatever the JSON holds, the answer is an import or a ChatImportError."""
+    base = json.loads(CHATGPT.read_text())[0]
+    odd_values = [None, 3, "x", [], {}, [1], {"a": 1}, True]
+    paths = [
+        ("current_node",),
+        ("mapping", "u1"),
+        ("mapping", "u1", "message"),
+        ("mapping", "u1", "message", "author"),
+        ("mapping", "u1", "message", "author", "role"),
+        ("mapping", "u1", "message", "content"),
+        ("mapping", "u1", "message", "content", "parts"),
+        ("mapping", "u1", "message", "content", "content_type"),
+        ("mapping", "u1", "message", "create_time"),
+        ("mapping", "u1", "message", "metadata"),
+        ("mapping", "u1", "message", "recipient"),
+        ("mapping", "a3", "parent"),
+        ("mapping", "a2b", "message", "metadata", "finish_details"),
+        ("title",),
+    ]
+    for path in paths:
+        for value in odd_values:
+            conversation = json.loads(json.dumps(base))
+            target = conversation
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+            source = write_json(tmp_path / "c.json", [conversation])
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ChatImportWarning)
+                    import_chats(source, tmp_path / "logs")
+            except ChatImportError:
+                pass
+
+
 # -- bad input writes nothing -----------------------------------------------------------
 
 
