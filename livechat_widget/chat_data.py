@@ -96,8 +96,7 @@ def message_records(chat_id: str, title: str, records: list[list[str]]) -> list[
             "error": message.error,
             "error_kind": message.error_kind,
         }
-        for spec in EVENT_COLUMNS:
-            row[spec.column] = [] if spec.many else None
+        row.update({c.column: [] if c.many else None for c in EVENT_COLUMNS})
         rows.append(row)
     # Event rows: messages are numbered in file order, so a row's neighbours are known
     # from the count of message rows before it.
@@ -107,10 +106,9 @@ def message_records(chat_id: str, title: str, records: list[list[str]]) -> list[
         if role in MESSAGE_ROLES:
             seen += 1
             continue
-        found = by_role.get(role)
-        if found is None:
+        spec = by_role.get(role)
+        if spec is None:
             continue
-        spec = found
         target = seen - 1 if spec.attach == "previous" else seen
         if not 0 <= target < len(rows):
             continue  # nothing to attach it to (a context row at the very end)

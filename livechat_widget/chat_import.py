@@ -117,7 +117,7 @@ def import_chats(
 
 
 def _load_json(path: Path, max_bytes: int) -> Any:
-    limit = f"the import limit is {max_bytes:,} bytes (max_bytes=)"
+    limit = f"the limit is {max_bytes:,} bytes; import_chats(..., max_bytes=N) raises it"
     try:
         size = path.stat().st_size
         if size > max_bytes:
