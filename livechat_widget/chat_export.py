@@ -23,12 +23,12 @@ from .chat_registry import ChatInfo, summarise
 from .csv_storage import HEADER, ChatNotFound, CsvStore, Message, messages_from_records
 from .csv_storage import utc_timestamp as _now
 from .markdown_text import inert, one_line, split_fences
+from .protocol import EXPORT_FORMATS as FORMATS
 
 FORMAT_NAME = "livechat-widget"  # the "format" field of the JSON export
 FORMAT_VERSION = 1
 
-FORMATS = ("markdown", "json", "ipynb")
-_FILES = {  # format -> (file extension, MIME type)
+_FILES = {  # format (one of FORMATS) -> (file extension, MIME type)
     "markdown": (".md", "text/markdown"),
     "json": (".json", "application/json"),
     "ipynb": (".ipynb", "application/x-ipynb+json"),
