@@ -101,6 +101,19 @@ export interface DoneMsg {
   error_kind?: ErrorKind;
 }
 
+/** A chat's file format for export (chat menu). */
+export type ExportFormat = "markdown" | "json" | "ipynb";
+
+/** The kernel's answer to an `export` command; the file's bytes are its one buffer. */
+export interface ExportMsg {
+  type: "export";
+  chat_id: string;
+  request: string;
+  format: ExportFormat;
+  filename: string;
+  mime: string;
+}
+
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
   | { type: "send"; text: string; chat_id: string }
@@ -117,6 +130,8 @@ export type Command =
   | { type: "load_older"; chat_id: string; before: number }
   | { type: "dismiss_error" }
   | { type: "edit"; chat_id: string; message_id: number; text: string }
-  | { type: "select_version"; chat_id: string; message_id: number; version: number };
+  | { type: "select_version"; chat_id: string; message_id: number; version: number }
+  // Chats as data (issue 12)
+  | { type: "export"; chat_id: string; format: ExportFormat; request: string };
 
 export type SendCommand = (cmd: Command) => void;

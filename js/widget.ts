@@ -3,6 +3,7 @@
 // person did with custom messages, and applies the streaming fast path (delta/done).
 // Everything registered here is removed when the view goes (signal / cleanup).
 import { h, icon } from "./dom";
+import { ChatMenu } from "./components/chat_menu";
 import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
 import { Sidebar } from "./components/sidebar";
@@ -11,7 +12,7 @@ import { Topbar } from "./components/topbar";
 import { iconButton } from "./components/ui";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
-import type { ChatModel, Command, DeltaMsg, DoneMsg, Traits } from "./types";
+import type { ChatModel, Command, DeltaMsg, DoneMsg, ExportMsg, Traits } from "./types";
 
 const WIDE_PX = 768;
 let viewCounter = 0;
@@ -29,6 +30,7 @@ export class ChatApp {
   readonly list: MessageList;
   readonly composer: Composer;
   readonly stats: StatsPanel;
+  readonly chatMenu: ChatMenu;
   readonly streams: StreamStore;
   private banner: HTMLElement;
   private bannerText: HTMLElement;
@@ -68,6 +70,8 @@ export class ChatApp {
       },
       signal,
     );
+    this.chatMenu = new ChatMenu(this.send, signal, `${uid}-chat-menu`);
+    this.topbar.el.append(this.chatMenu.el);
     this.list = new MessageList(this.send, signal);
     this.composer = new Composer(
       {
@@ -123,7 +127,7 @@ export class ChatApp {
     const applyTheme = watchTheme(root, () => this.get("theme") || "auto", signal);
     root.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
 
-    this.listen("msg:custom", (msg: unknown) => this.onCustom(msg));
+    this.listen("msg:custom", (msg: unknown, buffers?: unknown[]) => this.onCustom(msg, buffers));
     this.listen("change:theme", applyTheme);
     this.listen("change:height", () => this.drawHeight());
     this.listen("change:streams", () => this.streams.syncSnapshot(this.get("streams")));
@@ -184,9 +188,16 @@ export class ChatApp {
     this.listeners.push([name, cb]);
   }
 
-  private onCustom(msg: unknown): void {
+  private onCustom(msg: unknown, buffers?: unknown[]): void {
     if (!msg || typeof msg !== "object") return;
     const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown };
+    if (m.type === "export") {
+      const e = msg as Partial<ExportMsg>;
+      if (typeof e.request === "string" && typeof e.filename === "string" && typeof e.mime === "string") {
+        this.chatMenu.receive(e as ExportMsg, buffers);
+      }
+      return;
+    }
     if ((m.type === "delta" || m.type === "done") && typeof m.chat_id === "string" && typeof m.message_id === "number" && typeof m.seq === "number") {
       this.streams.receive(msg as DeltaMsg | DoneMsg);
     }
@@ -239,6 +250,7 @@ export class ChatApp {
       drawerOpen: this.drawerOpen,
       statsOpen: this.statsOpen,
     });
+    this.chatMenu.update(chatId);
     this.list.update({ chatId, messages, hasOlder: !!this.get("has_older"), stream, busy, modelLabel });
     this.composer.update({ busy });
   }

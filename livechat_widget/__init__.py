@@ -37,6 +37,11 @@ _EXPORTS = {
     "RateLimited": "providers.errors",
     "StreamInterrupted": "providers.errors",
     "sidebar": "sidecar_panel",
+    # Chats as data (issue 12)
+    "read_chats": "chat_data",
+    "import_chats": "chat_import",
+    "ChatImportError": "chat_import",
+    "ChatImportWarning": "chat_import",
 }
 
 __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
@@ -63,6 +68,11 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "StreamInterrupted",
     "client_from_env",
     "sidebar",
+    # Chats as data (issue 12)
+    "ChatImportError",
+    "ChatImportWarning",
+    "import_chats",
+    "read_chats",
 ]
 
 
@@ -80,6 +90,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
+    from .chat_data import read_chats
+    from .chat_import import ChatImportError, ChatImportWarning, import_chats
     from .chat_registry import ChatInfo, ChatRegistry, SearchHit
     from .csv_storage import CsvStore, Message, Row, StorageError
     from .providers.anthropic import AnthropicClient

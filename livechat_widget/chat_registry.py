@@ -113,6 +113,12 @@ def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
     return _Entry(info, True, explicit, has_user, history_start_from_records(records))
 
 
+def summarise(chat_id: str, records: list[list[str]], path: Path) -> ChatInfo:
+    """The ``ChatInfo`` of a chat from its records, by the rules above (for readers that
+    load the files themselves, e.g. ``chat_data``)."""
+    return _summarise(chat_id, records, path).info
+
+
 def _sort_key(info: ChatInfo) -> tuple[str, str, str]:
     return info.updated_at, info.created_at, info.id
 
@@ -165,6 +171,13 @@ class ChatRegistry:
         self._index = index
         self._cache.clear()
         self._trees.clear()
+
+    def adopt(self, chat_id: str) -> ChatInfo:
+        """Index a chat whose file was written by someone else (``import_chats``)."""
+        records = self.store.load_records(chat_id)
+        self._index[chat_id] = entry = _summarise(chat_id, records, self.store.path(chat_id))
+        self._cache.pop(chat_id, None)
+        return entry.info
 
     def __len__(self) -> int:
         return len(self._index)

@@ -40,6 +40,8 @@ class Command:
     before: int = 0
     message_id: int = -1
     version: int = 0
+    format: str = ""  # export: "markdown" | "json" | "ipynb"
+    request: str = ""  # export: the id the asking view matches the answer by
 
 
 def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
@@ -117,6 +119,20 @@ def _select_version(msg: dict[str, Any]) -> Command:
     )
 
 
+EXPORT_FORMATS = ("markdown", "json", "ipynb")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+
+
+def _export(msg: dict[str, Any]) -> Command:
+    kind = msg.get("format")
+    if kind not in EXPORT_FORMATS:
+        raise ProtocolError("Export as markdown, json or ipynb.")
+    request = msg.get("request")
+    if not isinstance(request, str) or not _REQUEST_ID.match(request):
+        raise ProtocolError("The export request has no valid id.")
+    return Command("export", chat_id=_chat_id(msg), format=str(kind), request=request)
+
+
 def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind, chat_id=_chat_id(msg))
 
@@ -141,6 +157,8 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "dismiss_error": _bare("dismiss_error"),
     "edit": _edit,
     "select_version": _select_version,
+    # Chats as data (issue 12)
+    "export": _export,
 }
 
 

@@ -76,8 +76,27 @@ class Folder:
                 except Exception:
                     log.exception("updating another view of chat %s failed", chat_id)
 
+    def chats_added(self, chat_ids: list[str]) -> None:
+        """Chats written straight to disk (``import_chats``): index them, redraw lists."""
+        for chat_id in chat_ids:
+            self.registry.adopt(chat_id)
+        for session in list(self.sessions):
+            if not session.closed and chat_ids:
+                try:  # one redraw per view: it publishes the whole chat list
+                    session.listener.chat_changed(chat_ids[-1])
+                except Exception:
+                    log.exception("showing imported chats in another view failed")
+
 
 _FOLDERS: dict[Path, Folder] = {}
+
+
+def chats_added(root: Path, chat_ids: list[str]) -> None:
+    """Tell the widgets on the chat folder ``root`` in this process (if any) about new
+    chat files; a widget created later reads them from disk anyway."""
+    folder = _FOLDERS.get(Path(root).resolve())
+    if folder is not None:
+        folder.chats_added(chat_ids)
 
 
 def folder_for(store: CsvStore) -> Folder:

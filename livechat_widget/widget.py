@@ -19,12 +19,14 @@ from typing import Any
 import anywidget
 import traitlets
 
+from . import chat_data
+from .chat_export import export_chat
 from .chat_registry import ChatInfo
 from .csv_storage import ChatNotFound, CsvStore, StorageError
 from .protocol import Command, ProtocolError, clean_text, parse_command
 from .session import ChatSession, SessionError
 from .streaming import Reply
-from .wire import DeltaMsg, DoneMsg, MessagePayload, chat_summary
+from .wire import DeltaMsg, DoneMsg, ExportMsg, MessagePayload, chat_summary
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ class ChatWidget(anywidget.AnyWidget):
             "dismiss_error": lambda c: setattr(self, "error", ""),
             "edit": lambda c: self.session.start_reply(c.chat_id, c.text, replaces=c.message_id),
             "select_version": lambda c: self.select_version(c.message_id, c.version, c.chat_id),
+            "export": self._send_export,
         }
         self.model_label = str(client.describe())
         self.session.ask_model_name(then=self._label_model)
@@ -157,6 +160,20 @@ class ChatWidget(anywidget.AnyWidget):
             return  # a stale request from a view that has since moved on
         self._window_start = max(0, self._window_start - WINDOW)
         self._publish_messages()
+
+    def _send_export(self, command: Command) -> None:
+        """The chat's file goes to the view that asked, which saves it (a download)."""
+        self._registry.get(command.chat_id)
+        file = export_chat(self._registry.store, command.chat_id, command.format)
+        message: ExportMsg = {
+            "type": "export",
+            "chat_id": command.chat_id,
+            "request": command.request,
+            "format": command.format,
+            "filename": file.filename,
+            "mime": file.mime,
+        }
+        anywidget.AnyWidget.send(self, dict(message), buffers=[file.text.encode("utf-8")])
 
     # --------------------------------------------------------------- python API
 
@@ -242,6 +259,27 @@ class ChatWidget(anywidget.AnyWidget):
         """The messages shown of a chat (default: the active one), oldest first: one
         version of each turn, with ``version`` (from 1) of ``versions``."""
         return [dict(m) for m in self.session.history(chat_id or self.active_chat_id)]
+
+    def export(self, chat_id: str | None = None, format: str = "markdown") -> str:
+        """A chat (default: the active one) as the text of a Markdown, JSON (every row;
+        ``livechat_widget.import_chats`` reads it) or Jupyter notebook (``"ipynb"``) file."""
+        chat_id = self._chat_or_active(chat_id)
+        self._registry.get(chat_id)
+        return export_chat(self._registry.store, chat_id, format).text
+
+    def to_pandas(self, chat_id: str | None = None) -> Any:
+        """A chat's messages (default: the active chat) as a pandas DataFrame, with the
+        columns of ``livechat_widget.read_chats``."""
+        chat_id = self._chat_or_active(chat_id)
+        self._registry.get(chat_id)
+        return chat_data.frame(self._registry.store, [chat_id])
+
+    def _chat_or_active(self, chat_id: str | None) -> str:
+        if chat_id is None:
+            if not self.active_chat_id:
+                raise ValueError("no chat is open yet: pass a chat_id")
+            return self.active_chat_id
+        return chat_id
 
     @property
     def client(self) -> Any:

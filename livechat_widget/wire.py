@@ -89,6 +89,17 @@ class DoneMsg(TypedDict):
     error_kind: str
 
 
+class ExportMsg(TypedDict):
+    """An exported chat for the view that asked (its file's bytes are the one buffer)."""
+
+    type: Literal["export"]
+    chat_id: str
+    request: str
+    format: str
+    filename: str
+    mime: str
+
+
 # The synced traits (name -> payload type), for the contract test and the docs.
 TRAITS: dict[str, str] = {
     "title": "str",
@@ -183,6 +194,13 @@ class SelectVersionCmd(TypedDict):
     version: int
 
 
+class ExportCmd(TypedDict):
+    type: Literal["export"]
+    chat_id: str
+    format: str
+    request: str
+
+
 class BareCmd(TypedDict):
     """new_chat, dismiss_error."""
 
@@ -205,4 +223,6 @@ COMMANDS: dict[str, type] = {
     "dismiss_error": BareCmd,
     "edit": EditCmd,
     "select_version": SelectVersionCmd,
+    # Chats as data (issue 12)
+    "export": ExportCmd,
 }

@@ -26,6 +26,7 @@ SHAPES = {
     "Stats": "Stats",
     "DeltaMsg": "DeltaMsg",
     "DoneMsg": "DoneMsg",
+    "ExportMsg": "ExportMsg",
 }
 
 
@@ -86,7 +87,7 @@ def py_fields(typed_dict: type) -> set[str]:
 def test_payload_fields_agree(py_name):
     fields = py_fields(getattr(wire, py_name))
     assert set(ts_shape(SHAPES[py_name])) == fields, "js/types.ts"
-    if py_name in ("DeltaMsg", "DoneMsg"):
+    if py_name.endswith("Msg"):  # kernel -> browser custom messages
         doc = md_custom_message(py_name[:-3].lower())
     else:
         doc = md_shape(SHAPES[py_name])
@@ -148,6 +149,7 @@ def test_the_parsers_return_what_the_typed_commands_say():
     chat = "11111111-1111-4111-8111-111111111111"
     samples = {"text": "hi", "chat_id": chat, "title": "T", "query": "q", "before": 3}
     samples |= {"message_id": 0, "version": 1}
+    samples |= {"format": "json", "request": "r1"}
     for kind, shape in wire.COMMANDS.items():
         fields = py_fields(shape) - {"type"}
         command = protocol.parse_command({"type": kind, **{f: samples[f] for f in fields}})

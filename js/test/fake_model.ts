@@ -67,8 +67,8 @@ export class FakeModel implements AnyModel<Traits> {
     Object.assign(this.state, changes);
     for (const k of Object.keys(changes)) for (const cb of this.handlers.get(`change:${k}`) ?? []) cb();
   }
-  custom(msg: unknown): void {
-    for (const cb of this.handlers.get("msg:custom") ?? []) cb(msg, []);
+  custom(msg: unknown, buffers: unknown[] = []): void {
+    for (const cb of this.handlers.get("msg:custom") ?? []) cb(msg, buffers);
   }
   lastSent(): any {
     return this.sent[this.sent.length - 1];

@@ -5,6 +5,7 @@ Debian Chromium: a notebook cell, the right sidebar, and JupyterLab's own styles
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -57,7 +58,7 @@ def test_demo_notebook_renders_the_widget_which_answers(
 ):
     fake_provider.text = "Hello from the fake model, inside JupyterLab."
     lab = start_lab()
-    page = open_notebook(new_context, lab, "demo.ipynb")
+    page = open_notebook(new_context, lab, "demo.ipynb", accept_downloads=True)
     run_cell(page, 1)  # the cell that creates and shows the ChatWidget
     output = cells(page).nth(1).locator(".jp-OutputArea")
     root, box = chat_in(output)
@@ -83,6 +84,15 @@ def test_demo_notebook_renders_the_widget_which_answers(
     expect(cells(page).nth(1)).to_have_class(re.compile(r"\bjp-CodeCell\b"))
     assert list(lab.chat_logs.glob("*.csv"))
     shot(page, "demo-answered")
+
+    # The chat menu's export is a download inside JupyterLab too.
+    root.get_by_role("button", name="Chat menu").click()
+    with page.expect_download() as download:
+        root.get_by_role("menuitem", name="Export as Markdown").click()
+    assert download.value.suggested_filename == "Hi-from-a-notebook-cell.md"
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Hi from a notebook cell" in markdown and "inside JupyterLab" in markdown
+    expect(cells(page)).to_have_count(n_cells)
     assert page.errors == []
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import http.server
+import json
 import re
 import threading
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -593,4 +595,53 @@ def test_axe_finds_no_serious_violation(start_livechat, fake_provider, new_conte
     found["narrow, drawer open"] = axe_violations(page)
     shot(page, f"axe-{theme}-drawer")
     assert all(not v for v in found.values()), found
+    assert page.errors == []
+
+
+# ------------------------------------------------------- chats as data (issue 12)
+
+
+def test_chat_menu_exports_the_chat_as_a_download(start_livechat, fake_provider, new_context, shot):
+    fake_provider.text = MARKDOWN_REPLY
+    app = start_livechat()
+    page = open_app(new_context, app.url, accept_downloads=True)
+    send(page, "Show me a <b>function</b>")
+    expect(assistant(page).last).to_contain_text("def read_chat(path):")
+    wait_idle(page)
+    (rows,) = read_rows(app.chat_logs).values()
+
+    def download(item: str):
+        page.get_by_role("button", name="Chat menu").click()
+        expect(page.get_by_role("menuitem", name="Export as Markdown")).to_be_focused()
+        with page.expect_download() as info:
+            page.get_by_role("menuitem", name=item).click()
+        file = info.value
+        return file.suggested_filename, Path(file.path()).read_text(encoding="utf-8")
+
+    page.get_by_role("button", name="Chat menu").click()
+    shot(page, "chat-menu")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("menu", name="Chat menu")).to_be_hidden()
+
+    name, markdown = download("Export as Markdown")
+    assert name == "Show-me-a-b-function-b.md"
+    assert "### User" in markdown and "Show me a &lt;b>function&lt;/b>" in markdown
+    assert "```python\nimport csv\n" in markdown and "### Assistant" in markdown
+
+    name, text = download("Export as JSON")
+    assert name.endswith(".json")
+    (chat,) = json.loads(text)["chats"]
+    assert chat["rows"] == rows  # every row of the chat file, exactly
+
+    name, text = download("Export as notebook")
+    assert name.endswith(".ipynb")
+    notebook = nbformat.reads(text, as_version=4)
+    nbformat.validate(notebook)
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert code == [
+        "import csv\n\ndef read_chat(path):\n"
+        '    with open(path, newline="", encoding="utf-8") as f:\n'
+        "        return list(csv.DictReader(f))"
+    ]
+    assert str(app.chat_logs) not in markdown + text
     assert page.errors == []
