@@ -334,16 +334,18 @@ async def test_cancel_closes_the_response(fp: FakeProvider) -> None:
     c = client(fp)
     stream = c.stream(MESSAGES)
 
+    first = asyncio.Event()
+
     async def consume() -> None:
         async for _ in stream:
-            pass
+            first.set()
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(first.wait(), 30)  # streaming: the next token is ~50 ms away
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await fp.async_wait_for_disconnect(0, timeout=1.0)
+    assert await fp.async_wait_for_disconnect(0, timeout=10.0)
     assert stream.outcome == "stopped"
     await c.aclose()
 

@@ -52,7 +52,7 @@ async def test_demo_pace() -> None:
             break
     elapsed = time.monotonic() - start
     await stream.aclose()
-    assert 0.19 <= elapsed < 0.6  # 20 intervals at 100 pieces/s
+    assert elapsed >= 0.19  # 20 intervals at 100 pieces/s: paced, not at once
 
 
 async def test_demo_needs_no_network(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,7 +59,7 @@ async def test_exponential_backoff_with_full_jitter(
     exc = await fails(client(fp, backoff_base=0.05, random=max_jitter), ProviderError)
     elapsed = time.monotonic() - start
     assert max_jitter == [(0.0, 0.05), (0.0, 0.1)]
-    assert 0.15 <= elapsed < 1.0
+    assert elapsed >= 0.15  # both waits happened (their length is the jitter's)
     assert len(fp.requests) == 3  # max_retries=2
     assert exc.status_code == 500 and "server error" in exc.user_message
 
@@ -91,7 +91,7 @@ async def test_retry_after_ms_is_honoured(fp: FakeProvider) -> None:
     start = time.monotonic()
     text, _, _ = await run(client(fp, backoff_base=10.0))
     assert text == fp.text
-    assert 0.3 <= time.monotonic() - start < 1.5
+    assert 0.3 <= time.monotonic() - start < 9  # the 300 ms, not the 9 s nor the backoff
     assert len(fp.requests) == 2
 
 
@@ -100,7 +100,7 @@ async def test_retry_after_seconds_is_honoured(fp: FakeProvider) -> None:
     start = time.monotonic()
     text, _, _ = await run(client(fp, backoff_base=10.0))
     assert text == fp.text
-    assert 1.0 <= time.monotonic() - start < 2.5
+    assert 1.0 <= time.monotonic() - start < 10  # the server's 1 s, not the 10 s backoff
     assert len(fp.requests) == 2
 
 
@@ -116,7 +116,7 @@ async def test_long_retry_after_is_not_waited(fp: FakeProvider) -> None:
     fp.script(error(429, headers={"retry-after": "3600"}))
     start = time.monotonic()
     exc = await fails(client(fp, max_retry_wait=60.0), RateLimited)
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 30  # neither the hour asked nor the 60 s allowed
     assert "1 hour" in exc.user_message and exc.retry_after == 3600
     assert len(fp.requests) == 1
 
@@ -227,7 +227,7 @@ async def test_stall_after_three_chunks(fp: FakeProvider) -> None:
     start = time.monotonic()
     exc = await fails(client(fp, read_timeout=0.3), StreamInterrupted)
     elapsed = time.monotonic() - start
-    assert 0.3 <= elapsed < 2.0
+    assert 0.3 <= elapsed < 30  # the read timeout, not the server giving up the stall
     assert exc.partial_text == "ab"
     assert "stalled" in exc.user_message
     assert fp.wait_for_disconnect(0, timeout=2)
@@ -256,25 +256,29 @@ async def test_slow_first_byte_within_read_timeout_succeeds(fp: FakeProvider) ->
     start = time.monotonic()
     text, _, _ = await run(client(fp, read_timeout=1.0))
     assert text == "slow start"
-    assert 0.5 <= time.monotonic() - start < 2.0
+    assert time.monotonic() - start >= 0.5
 
 
 async def test_first_byte_later_than_read_timeout(fp: FakeProvider) -> None:
     reply = openai_reply("too late")
-    reply.head_delay = 2.0
+    reply.head_delay = 20.0
     fp.script(reply)
     start = time.monotonic()
     exc = await fails(client(fp, read_timeout=0.25), StreamInterrupted)
-    assert 0.25 <= time.monotonic() - start < 1.5
+    assert 0.25 <= time.monotonic() - start < 20  # gave up before the first byte came
     assert "sent nothing" in exc.user_message
     assert len(fp.requests) == 1  # a timeout is not multiplied by retries
 
 
 async def test_total_timeout(fp: FakeProvider) -> None:
-    fp.script(openai_reply("one two three four five six seven eight", tokens_per_s=10))
+    # A token at once, then one every 0.2 s for a minute: never stalled, never done.
+    trickle: list[object] = [sse(openai_chunk("", role="assistant")), sse(openai_chunk("one"))]
+    for _ in range(300):
+        trickle += [0.2, sse(openai_chunk(" more"))]
+    fp.script(FakeResponse(200, dict(SSE_HEADERS), trickle))
     start = time.monotonic()
-    exc = await fails(client(fp, total_timeout=0.35), StreamInterrupted)
-    assert 0.35 <= time.monotonic() - start < 1.5
+    exc = await fails(client(fp, total_timeout=2.0), StreamInterrupted)
+    assert time.monotonic() - start >= 2.0  # not before the limit
     assert exc.partial_text.startswith("one")
     assert "overall time limit" in exc.user_message
 
