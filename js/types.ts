@@ -76,6 +76,8 @@ export interface Traits {
   search_query: string;
   search_results: SearchHit[];
   stats: Stats;
+  // Private chats per browser: the view sends its browser's secret (`claim`).
+  per_browser: boolean;
 }
 
 export type ChatModel = AnyModel<Traits>;
@@ -117,6 +119,7 @@ export type Command =
   | { type: "load_older"; chat_id: string; before: number }
   | { type: "dismiss_error" }
   | { type: "edit"; chat_id: string; message_id: number; text: string }
-  | { type: "select_version"; chat_id: string; message_id: number; version: number };
+  | { type: "select_version"; chat_id: string; message_id: number; version: number }
+  | { type: "claim"; secret: string };
 
 export type SendCommand = (cmd: Command) => void;

@@ -11,6 +11,7 @@ import { Topbar } from "./components/topbar";
 import { iconButton } from "./components/ui";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
+import { visitorSecret } from "./visitor";
 import type { ChatModel, Command, DeltaMsg, DoneMsg, Traits } from "./types";
 
 const WIDE_PX = 768;
@@ -144,6 +145,8 @@ export class ChatApp {
     this.drawChat();
     this.drawBanner();
     this.stats.update(this.get("stats"));
+    // Private chats per browser: say whose chats this view shows (the kernel shows none before).
+    if (this.get("per_browser")) this.send({ type: "claim", secret: visitorSecret() });
   }
 
   destroy(): void {

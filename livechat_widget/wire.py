@@ -105,6 +105,8 @@ TRAITS: dict[str, str] = {
     "search_query": "str",
     "search_results": "list[SearchHit]",
     "stats": "Stats",
+    # Private chats per browser: the view sends its browser's secret (`claim`).
+    "per_browser": "bool",
 }
 
 
@@ -189,6 +191,13 @@ class BareCmd(TypedDict):
     type: str
 
 
+class ClaimCmd(TypedDict):
+    """Private chats per browser: the browser's 128-bit secret, 32 lowercase hex digits."""
+
+    type: Literal["claim"]
+    secret: str
+
+
 COMMANDS: dict[str, type] = {
     "send": SendCmd,
     "stop": ChatCmd,
@@ -205,4 +214,5 @@ COMMANDS: dict[str, type] = {
     "dismiss_error": BareCmd,
     "edit": EditCmd,
     "select_version": SelectVersionCmd,
+    "claim": ClaimCmd,
 }
