@@ -119,7 +119,7 @@ def send(page: Page, k: int) -> None:
 def wait_done(page: Page) -> None:
     page.wait_for_function(
         "!document.querySelector('.lc-streaming') && "
-        "document.querySelector('.lc-msg[data-role=\"assistant\"][data-id=\"1\"]')",
+        'document.querySelector(\'.lc-msg[data-role="assistant"][data-id="1"]\')',
         timeout=WAIT_MS,
         polling=200,
     )
@@ -131,9 +131,7 @@ def check_page(page: Page, k: int, tokens: int, everyone: list[int]) -> dict:
     )
     whole = page.locator(".livechat-root").inner_text()
     shown = {int(m) for m in re.findall(rf"\bv{k}-t(\d+)", text)}
-    others = [
-        j for j in everyone if j != k and re.search(rf"\b(v{j}-t|visitor {j}\b)", whole)
-    ]
+    others = [j for j in everyone if j != k and re.search(rf"\b(v{j}-t|visitor {j}\b)", whole)]
     return {
         "lost": len(set(range(tokens)) - shown),
         "cross_talk": others,

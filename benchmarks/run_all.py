@@ -308,9 +308,7 @@ def load_targets(load: dict) -> list[dict]:
     n = load["visitors"]
     return [
         target(f"{n} visitors at once: zero lost tokens", load["lost_tokens"], 0, unit=" tokens"),
-        target(
-            f"{n} visitors at once: zero cross-talk", load["cross_talk_visitors"], 0, unit=""
-        ),
+        target(f"{n} visitors at once: zero cross-talk", load["cross_talk_visitors"], 0, unit=""),
         {
             "target": f"{n} visitors at once: every CSV row intact",
             "measured": load["csv_rows_intact"],
@@ -339,8 +337,7 @@ def load_section(load: dict) -> list[str]:
         f"| visitors streaming at once | {load['visitors']} x {load['tokens_per_reply']} tokens"
         f" at {load['rate_tokens_per_s_each']} tokens/s |",
         f"| lost tokens | {load['lost_tokens']} |",
-        f"| cross-talk (visitors seeing another's text or chats) | "
-        f"{load['cross_talk_visitors']} |",
+        f"| cross-talk (visitors seeing another's text or chats) | {load['cross_talk_visitors']} |",
         f"| CSV rows intact | {'yes' if load['csv_rows_intact'] else 'no'} |",
         f"| token-to-screen under load, p50 / p95 (ms) | {lat['p50']} / {lat['p95']} |",
         f"| memory per visitor kernel, RSS median / max (MB) | {mem['rss_median']} / "

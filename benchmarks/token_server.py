@@ -15,7 +15,6 @@ import re
 import threading
 import time
 
-
 # A message naming "visitor K" gets tokens "vK-t0 vK-t1 ...": concurrent visitors
 # (bench_load.py) can each tell their own tokens from anybody else's.
 VISITOR = re.compile(rb"visitor (\d+)")

@@ -103,7 +103,9 @@ class Hub:
             if server.get("ready"):
                 return
             if self.server.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{user}'s server never got ready:\n{self.server.output[-5000:]}")
+                raise AssertionError(
+                    f"{user}'s server never got ready:\n{self.server.output[-5000:]}"
+                )
             time.sleep(0.5)
 
 
@@ -212,7 +214,10 @@ def test_two_hub_users_each_chat_in_their_own_server(hub, fake_provider, new_con
     assert len(alice_rows) == len(bob_rows) == 1
     (alice_chat,) = alice_rows.values()
     (bob_chat,) = bob_rows.values()
-    assert [(r["role"], r["user_id"]) for r in alice_chat] == [("user", "alice"), ("assistant", "alice")]
+    assert [(r["role"], r["user_id"]) for r in alice_chat] == [
+        ("user", "alice"),
+        ("assistant", "alice"),
+    ]
     assert [(r["role"], r["user_id"]) for r in bob_chat] == [("user", "bob"), ("assistant", "bob")]
     assert "quarterly" not in json.dumps(bob_rows) and "shopping" not in json.dumps(alice_rows)
 

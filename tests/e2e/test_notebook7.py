@@ -101,7 +101,9 @@ def test_the_widget_renders_streams_and_follows_the_theme_in_notebook7(
     # Notebook 7's own shell, not JupyterLab's
     expect(page.locator("#main-panel, .jp-NotebookPanel").first).to_be_visible()
     assert "/notebooks/demo.ipynb" in page.url
-    expect(page.locator(".jp-Notebook-ExecutionIndicator, #jp-NotebookKernelStatus").first).to_be_attached()
+    expect(
+        page.locator(".jp-Notebook-ExecutionIndicator, #jp-NotebookKernelStatus").first
+    ).to_be_attached()
 
     run_cell(page, 1)  # the cell that creates and shows the ChatWidget
     root = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".livechat-root")
