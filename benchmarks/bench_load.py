@@ -62,7 +62,7 @@ INSTRUMENT = r"""
 WAIT_MS = int(os.environ.get("BENCH_WAIT_MS", "600000"))
 
 
-def start_app(port: int, logs: Path, base_url: str, pool: int) -> psutil.Popen:
+def start_app(port: int, logs: Path, base_url: str, pool: int, out: Path) -> psutil.Popen:
     argv = [
         sys.executable, "-m", "livechat_widget.app",
         "--no-browser", "--port", str(port), "--chat-logs", str(logs),
@@ -71,8 +71,8 @@ def start_app(port: int, logs: Path, base_url: str, pool: int) -> psutil.Popen:
     ]  # fmt: skip
     return psutil.Popen(
         argv,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out.open("w"),
+        stderr=subprocess.STDOUT,
         env=dict(os.environ, LIVECHAT_API_KEY="bench-key"),
         start_new_session=True,
     )
@@ -82,11 +82,12 @@ def kernels(app: psutil.Process) -> list[psutil.Process]:
     return [p for p in app.children() if "ipykernel" in " ".join(p.cmdline())]
 
 
-def wait_for_kernels(app: psutil.Process, count: int, within: float = 600) -> float:
+def wait_for_pool(out: Path, count: int, within: float = 900) -> float:
+    """Until Voila says its pool holds ``count`` kernels that ran the app notebook."""
     start = time.monotonic()
-    while len(kernels(app)) < count:
+    while f"is filled with {count} kernel" not in out.read_text(errors="replace"):
         if time.monotonic() - start > within:
-            raise RuntimeError(f"only {len(kernels(app))} of {count} kernels started")
+            raise RuntimeError(f"the kernel pool never filled:\n{out.read_text()[-3000:]}")
         time.sleep(0.5)
     return time.monotonic() - start
 
@@ -191,13 +192,13 @@ def main() -> None:
         ts.tokens, ts.rate = args.tokens, args.rate
         logs = Path(tmp) / "chat_logs"
         port = free_port()
-        app = start_app(port, logs, ts.base_url, pool=n)
+        out = Path(tmp) / "livechat.log"
+        app = start_app(port, logs, ts.base_url, pool=n, out=out)
         url = f"http://127.0.0.1:{port}/"
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             log(f"waiting for {n} preheated kernels")
-            pool_ready_s = wait_for_kernels(app, n)
-            time.sleep(5)  # the pool's kernels finish running the app notebook
+            pool_ready_s = wait_for_pool(out, n)
             log("opening the visitors")
             t0 = time.monotonic()
             pages = {k: open_visitor(browser, url) for k in range(1, n + 1)}
