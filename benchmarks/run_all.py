@@ -35,6 +35,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "long_chats": ("bench_long_chats.py", [], ["--repeats", "2"]),
     "stream_ab": ("bench_peers.py", [], ["--quick", "--cap", "30"]),
     "stream": ("bench_stream.py", [], ["--quick"]),
+    "load": ("bench_load.py", [], ["--visitors", "3", "--tokens", "100"]),
 }
 DEFAULT_SKIP: set[str] = set()
 # Hand-written analysis of the misses (profiles taken apart from the timed run).
@@ -283,6 +284,7 @@ def targets(r: dict) -> list[dict]:
                 unit=" s",
             )
         )
+    out += load_targets(get(r, "load", "result", default={}))
     storage = get(r, "storage", "result", default={})
     for key in ("load", "registry_build", "append"):
         if key in storage:
@@ -297,6 +299,55 @@ def targets(r: dict) -> list[dict]:
                 }
             )
     return out
+
+
+def load_targets(load: dict) -> list[dict]:
+    """bench_load.py: many visitors at once, each one's chats and tokens their own."""
+    if "lost_tokens" not in load:
+        return []
+    n = load["visitors"]
+    return [
+        target(f"{n} visitors at once: zero lost tokens", load["lost_tokens"], 0, unit=" tokens"),
+        target(f"{n} visitors at once: zero cross-talk", load["cross_talk_visitors"], 0, unit=""),
+        {
+            "target": f"{n} visitors at once: every CSV row intact",
+            "measured": load["csv_rows_intact"],
+            "met": load["csv_rows_intact"],
+            "margin": "; ".join(load["csv_problems"]),
+        },
+        {
+            "target": "a visitor arriving on an empty kernel pool gets a working chat",
+            "measured": get(load, "extra_visitor", "usable_after_s"),
+            "met": bool(get(load, "extra_visitor", "reply_complete")),
+            "margin": f"usable after {get(load, 'extra_visitor', 'usable_after_s')} s",
+        },
+    ]
+
+
+def load_section(load: dict) -> list[str]:
+    if "lost_tokens" not in load:
+        return []
+    lat, mem = load["token_to_screen_ms_under_load"], load["kernel_memory_mb"]
+    extra = load["extra_visitor"]
+    return [
+        "## bench_load.py (many visitors at once, `--chats per-browser`)",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| visitors streaming at once | {load['visitors']} x {load['tokens_per_reply']} tokens"
+        f" at {load['rate_tokens_per_s_each']} tokens/s |",
+        f"| lost tokens | {load['lost_tokens']} |",
+        f"| cross-talk (visitors seeing another's text or chats) | {load['cross_talk_visitors']} |",
+        f"| CSV rows intact | {'yes' if load['csv_rows_intact'] else 'no'} |",
+        f"| token-to-screen under load, p50 / p95 (ms) | {lat['p50']} / {lat['p95']} |",
+        f"| memory per visitor kernel, RSS median / max (MB) | {mem['rss_median']} / "
+        f"{mem['rss_max']} (USS median {mem['uss_median']}) |",
+        f"| all visitors usable after (s) | {load['all_visitors_usable_s']} |",
+        f"| visitor {load['visitors'] + 1} on an empty pool: usable after (s) | "
+        f"{extra['usable_after_s']}, reply complete: "
+        f"{'yes' if extra['reply_complete'] else 'no'} |",
+        "",
+    ]
 
 
 # ---------------------------------------------------------------- report
@@ -477,6 +528,7 @@ def markdown(res: dict) -> str:
         ]
         lines += [f"| {k} | {'yes' if v else '**no**'} |" for k, v in stream["targets"].items()]
         lines.append("")
+    lines += load_section(get(r, "load", "result", default={}))
     if NOTES.strip():
         lines += [NOTES.strip(), ""]
     lines += ["## Run times", "", "| benchmark | command | seconds |", "|---|---|---|"]

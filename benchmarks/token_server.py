@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 
+# A message naming "visitor K" gets tokens "vK-t0 vK-t1 ...": concurrent visitors
+# (bench_load.py) can each tell their own tokens from anybody else's.
+VISITOR = re.compile(rb"visitor (\d+)")
 
-def token(i: int) -> str:
-    return f"t{i}" if i == 0 else f" t{i}"
+
+def token(i: int, prefix: str = "") -> str:
+    return f"{prefix}t{i}" if i == 0 else f" {prefix}t{i}"
 
 
 class TokenServer:
@@ -26,6 +31,7 @@ class TokenServer:
         self.tokens = 100
         self.rate = 0.0  # tokens per second; 0 = as fast as the socket takes them
         self.sent_at: list[float] = []  # time.time() of each token of the last reply
+        self.sent_by_prefix: dict[str, list[float]] = {}  # the same, per visitor prefix
         self.finished = threading.Event()
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -59,20 +65,23 @@ class TokenServer:
             for line in head.split(b"\r\n"):
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
+            body = await reader.readexactly(length)
             writer.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                 b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
             )
-            await self._stream(writer)
+            # the last "visitor K" in the request: the newest user message's
+            found = VISITOR.findall(body)
+            await self._stream(writer, f"v{int(found[-1])}-" if found else "")
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
 
-    async def _stream(self, writer: asyncio.StreamWriter) -> None:
+    async def _stream(self, writer: asyncio.StreamWriter, prefix: str = "") -> None:
         n, rate = self.tokens, self.rate
         self.sent_at = sent = [0.0] * n
+        self.sent_by_prefix[prefix] = sent
         self.finished.clear()
 
         def chunk(delta: dict, finish: str | None = None) -> bytes:
@@ -90,7 +99,7 @@ class TokenServer:
         while i < n:
             due = n if rate <= 0 else min(n, int((time.monotonic() - start) * rate) + 1)
             batch = min(due, i + 512)  # unpaced: hand the socket work in slices
-            writer.write(b"".join(chunk({"content": token(j)}) for j in range(i, batch)))
+            writer.write(b"".join(chunk({"content": token(j, prefix)}) for j in range(i, batch)))
             await writer.drain()
             now = time.time()
             for j in range(i, batch):

@@ -76,6 +76,8 @@ export interface Traits {
   search_query: string;
   search_results: SearchHit[];
   stats: Stats;
+  // Private chats per browser: the view sends its browser's secret (`claim`).
+  per_browser: boolean;
 }
 
 export type ChatModel = AnyModel<Traits>;
@@ -132,6 +134,7 @@ export type Command =
   | { type: "edit"; chat_id: string; message_id: number; text: string }
   | { type: "select_version"; chat_id: string; message_id: number; version: number }
   // Chats as data (issue 12)
-  | { type: "export"; chat_id: string; format: ExportFormat; request: string };
+  | { type: "export"; chat_id: string; format: ExportFormat; request: string }
+  | { type: "claim"; secret: string };
 
 export type SendCommand = (cmd: Command) => void;

@@ -13,6 +13,7 @@ import { iconButton } from "./components/ui";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
 import type { ChatModel, Command, DeltaMsg, DoneMsg, ExportMsg, Traits } from "./types";
+import { visitorSecret } from "./visitor";
 
 const WIDE_PX = 768;
 let viewCounter = 0;
@@ -148,6 +149,8 @@ export class ChatApp {
     this.drawChat();
     this.drawBanner();
     this.stats.update(this.get("stats"));
+    // Private chats per browser: say whose chats this view shows (the kernel shows none before).
+    if (this.get("per_browser")) this.send({ type: "claim", secret: visitorSecret() });
   }
 
   destroy(): void {

@@ -29,6 +29,7 @@ from typing import Any
 
 from . import __version__
 from .providers.env import PROVIDERS  # imports no HTTP code
+from .visitors import CHATS_MODES, default_chats_mode, is_loopback
 
 APP_NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "app.ipynb"
 DEFAULT_HOST = "127.0.0.1"
@@ -121,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start each visitor's kernel on arrival instead of keeping preheated ones",
     )
+    parser.add_argument(
+        "--chats",
+        choices=CHATS_MODES,
+        help=(
+            "per-browser: each browser sees only its own chats (kept under "
+            "<chat folder>/visitors/); shared: every visitor sees every chat. Default: "
+            "shared on a loopback --host, per-browser whenever others can reach the app"
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"livechat {__version__}")
     return parser
 
@@ -156,6 +166,7 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
     """The environment of the Voila process, and so of every kernel it starts."""
     env = dict(environ)
     env["LIVECHAT_CHAT_LOGS"] = str(resolve_chat_logs(args.chat_logs, environ))
+    env["LIVECHAT_CHATS"] = args.chats or default_chats_mode(args.host)
     for option, name in (
         ("provider", "LIVECHAT_PROVIDER"),
         ("model", "LIVECHAT_MODEL"),
@@ -170,6 +181,19 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
     if args.host not in ("", "0.0.0.0", "::", "localhost", "127.0.0.1"):
         env["VOILA_APP_IP"] = f"[{args.host}]" if ":" in args.host else args.host
     return env
+
+
+def chats_mode_notice(mode: str, host: str) -> str:
+    """The start-up line that says who sees which chats."""
+    if mode == "per-browser":
+        return (
+            "livechat: chats are per browser (--chats per-browser): each browser sees only "
+            "its own chats. This is not a login: see the README"
+        )
+    text = "livechat: chats are shared (--chats shared): every visitor sees every chat"
+    if not is_loopback(host):
+        text += ". WARNING: others can reach this address; use --chats per-browser"
+    return text
 
 
 def _bind_addresses(host: str, port: int) -> list[tuple[int, Any]]:
@@ -327,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.clear()
     os.environ.update(env)
     print(f"livechat: chats are stored in {env['LIVECHAT_CHAT_LOGS']}", flush=True)
+    print(chats_mode_notice(env["LIVECHAT_CHATS"], args.host), flush=True)
     print(
         "livechat: a visitor's kernel is shut down when their page closes; "
         + (

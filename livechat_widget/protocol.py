@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .visitors import SECRET_PATTERN
+
 MAX_TEXT_CHARS = 100_000
 MAX_TITLE_CHARS = 200
 MAX_QUERY_CHARS = 500
@@ -133,6 +135,13 @@ def _export(msg: dict[str, Any]) -> Command:
     return Command("export", chat_id=_chat_id(msg), format=str(kind), request=request)
 
 
+def _claim(msg: dict[str, Any]) -> Command:
+    secret = msg.get("secret")
+    if not isinstance(secret, str) or not SECRET_PATTERN.match(secret):
+        raise ProtocolError("This browser's chat key is not valid; reload the page.")
+    return Command("claim", text=secret)
+
+
 def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind, chat_id=_chat_id(msg))
 
@@ -159,6 +168,8 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "select_version": _select_version,
     # Chats as data (issue 12)
     "export": _export,
+    # Private chats per browser (visitors.py): the browser's secret, once per view.
+    "claim": _claim,
 }
 
 

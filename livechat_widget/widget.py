@@ -21,12 +21,13 @@ import traitlets
 
 from . import chat_data
 from .chat_export import export_chat
-from .chat_registry import ChatInfo
+from .chat_registry import ChatInfo, ChatRegistry
 from .csv_storage import ChatNotFound, CsvStore, StorageError
 from .protocol import Command, ProtocolError, clean_text, parse_command
 from .session import ChatSession, SessionError
 from .streaming import Reply
-from .wire import DeltaMsg, DoneMsg, ExportMsg, MessagePayload, chat_summary
+from .visitors import visitor_folder
+from .wire import DeltaMsg, DoneMsg, ExportMsg, MessagePayload, chat_summary, empty_stats
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class ChatWidget(anywidget.AnyWidget):
     search_query = traitlets.Unicode("").tag(sync=True)
     search_results = traitlets.List(traitlets.Dict()).tag(sync=True)
     stats = traitlets.Dict().tag(sync=True)
+    # Private chats per browser (visitors.py): no chats until the view sends its secret.
+    per_browser = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -83,15 +86,18 @@ class ChatWidget(anywidget.AnyWidget):
         title: str = "Chat",
         height: str = "600px",
         theme: str = "auto",
+        per_browser: bool = False,
     ) -> None:
         if client is None:
             from .providers.env import client_from_env
 
             client = client_from_env()
-        super().__init__(title=title, height=height, theme=theme)
+        super().__init__(title=title, height=height, theme=theme, per_browser=per_browser)
         store = store if isinstance(store, CsvStore) else CsvStore(store)
-        self.session = ChatSession(client, store, user_id or _default_user_id(), self)
-        self._registry = self.session.registry
+        self._client = client
+        self._user_id = user_id or _default_user_id()
+        self._session: ChatSession | None = None
+        self._visitor_folder: Path | None = None
         self._window_start = 0  # index of messages[0] in the active chat
         self._handlers: dict[str, Callable[[Command], object]] = {
             "send": lambda c: self.session.start_reply(c.chat_id or self.active_chat_id, c.text),
@@ -112,15 +118,46 @@ class ChatWidget(anywidget.AnyWidget):
             "edit": lambda c: self.session.start_reply(c.chat_id, c.text, replaces=c.message_id),
             "select_version": lambda c: self.select_version(c.message_id, c.version, c.chat_id),
             "export": self._send_export,
+            "claim": self._claim,
         }
         self.model_label = str(client.describe())
-        self.session.ask_model_name(then=self._label_model)
-        self.stats = dict(self.session.stats)
+        self._root = store
+        self.stats = dict(empty_stats())
+        if not per_browser:
+            self._open(store)
+        self.on_msg(self._on_browser_msg)
+
+    @property
+    def session(self) -> ChatSession:
+        """The chat core; with per-browser chats, only once the browser said whose."""
+        if self._session is None:
+            raise SessionError("The chats are not loaded yet: reload the page.")
+        return self._session
+
+    @property
+    def _registry(self) -> ChatRegistry:
+        return self.session.registry
+
+    def _open(self, store: CsvStore) -> None:
+        """Start the session on ``store`` and show its most recent chat."""
+        self._session = ChatSession(self._client, store, self._user_id, self)
+        self._session.ask_model_name(then=self._label_model)
         recent = self._registry.list()
         with self.hold_sync():
+            self.stats = dict(self.session.stats)
             self._publish_chats()
             self._show(recent[0].id if recent else "")
-        self.on_msg(self._on_browser_msg)
+
+    def _claim(self, command: Command) -> None:
+        """The browser's secret: its chats are in the folder named by the secret's hash."""
+        if not self.per_browser:
+            return  # shared chats: there is nothing to claim
+        folder = visitor_folder(self._root.root, command.text)
+        if self._visitor_folder is None:
+            self._visitor_folder = folder
+            self._open(CsvStore(folder))
+        elif folder != self._visitor_folder:  # a view re-sending its own secret is fine
+            raise SessionError("This page already shows another browser's chats.")
 
     # ------------------------------------------------------------------ browser
 
@@ -144,10 +181,15 @@ class ChatWidget(anywidget.AnyWidget):
             self._publish_chats()
         except StorageError as exc:
             log.error("chat files: %s", exc)
-            self.error = self.session.redact(f"Could not access the chat files: {exc}")
+            self.error = self._redact(f"Could not access the chat files: {exc}")
         except Exception as exc:  # a bug must show up, not kill the comm handler
             log.exception("handling %r failed", content)
-            self.error = self.session.redact(f"Something went wrong ({type(exc).__name__}: {exc}).")
+            self.error = self._redact(f"Something went wrong ({type(exc).__name__}: {exc}).")
+
+    def _redact(self, text: str) -> str:
+        if self._session is not None:
+            return self._session.redact(text)
+        return text.replace(str(Path(self._root.root).resolve()), "the chat folder")
 
     def _search(self, command: Command) -> None:
         with self.hold_sync():
@@ -283,7 +325,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     @property
     def client(self) -> Any:
-        return self.session.client
+        return self._client
 
     def on_message(self, callback: MessageCallback, *, remove: bool = False) -> None:
         """Call `callback(message)` for every message saved (user and assistant)."""
@@ -291,7 +333,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the views; replies this widget started stop and are saved as stopped."""
-        session = getattr(self, "session", None)  # __del__ also runs after a failed __init__
+        session = getattr(self, "_session", None)  # __del__ also runs after a failed __init__
         if session is not None:
             session.close()
         super().close()

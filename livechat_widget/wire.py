@@ -116,6 +116,8 @@ TRAITS: dict[str, str] = {
     "search_query": "str",
     "search_results": "list[SearchHit]",
     "stats": "Stats",
+    # Private chats per browser: the view sends its browser's secret (`claim`).
+    "per_browser": "bool",
 }
 
 
@@ -207,6 +209,13 @@ class BareCmd(TypedDict):
     type: str
 
 
+class ClaimCmd(TypedDict):
+    """Private chats per browser: the browser's 128-bit secret, 32 lowercase hex digits."""
+
+    type: Literal["claim"]
+    secret: str
+
+
 COMMANDS: dict[str, type] = {
     "send": SendCmd,
     "stop": ChatCmd,
@@ -225,4 +234,5 @@ COMMANDS: dict[str, type] = {
     "select_version": SelectVersionCmd,
     # Chats as data (issue 12)
     "export": ExportCmd,
+    "claim": ClaimCmd,
 }

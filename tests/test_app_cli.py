@@ -348,6 +348,7 @@ def test_livechat_serves_the_page_then_stops_on_ctrl_c(tmp_path):
         url = out.wait_for(r"is serving the chat at (http://\S+)", proc).group(1)
         assert url == f"http://127.0.0.1:{port}/"
         assert f"chats are stored in {chat_logs}" in out.text
+        assert "chats are shared (--chats shared)" in out.text  # loopback: one list
         connection_dir = out.wait_for(r"Storing connection files in (\S+?)\.?\n", proc).group(1)
         with urllib.request.urlopen(url, timeout=300) as response:
             assert response.status == 200

@@ -27,6 +27,7 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     search_query: "",
     search_results: [],
     stats: { recent: [], totals: { replies: 0, completed: 0, stopped: 0, errors: 0, tokens: 0 } },
+    per_browser: false,
     ...over,
   };
 }
