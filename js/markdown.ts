@@ -26,21 +26,13 @@ import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import { FOCUS, FOCUS_INSET } from "./components/ui";
-import { copyText, h, icon } from "./dom";
+import { markedMath, typesetMath } from "./math";
+import { copyText, escapeHtml, h, icon } from "./dom";
 
 const LANGUAGES = { bash, c, cpp, css, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
 for (const [name, lang] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, lang);
 hljs.registerAliases(["sh", "shell", "zsh", "console"], { languageName: "bash" });
 hljs.registerAliases(["html", "svg"], { languageName: "xml" });
-
-export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
 
 /** Only these URL forms survive: http(s), mailto, in-page anchors, and relative paths. */
 export function isSafeUrl(raw: string): boolean {
@@ -108,6 +100,7 @@ const marked = new Marked({
     },
   },
 });
+marked.use(markedMath());
 
 const FORBID_TAGS = [
   "script", "style", "img", "image", "iframe", "frame", "frameset", "object", "embed", "applet",
@@ -159,7 +152,8 @@ export function sanitizeHtml(html: string): string {
     FORBID_TAGS,
     FORBID_ATTR,
     ALLOW_DATA_ATTR: false,
-    ADD_ATTR: ["target", "data-lc-src", "data-lang"],
+    ADD_ATTR: ["target", "data-lc-src", "data-lang", "data-lc-tex"],
+    ADD_URI_SAFE_ATTR: ["data-lc-tex"], // TeX source, never a URL ("a:b" must survive)
     ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
     ALLOW_UNKNOWN_PROTOCOLS: false,
     RETURN_TRUSTED_TYPE: false,
@@ -198,6 +192,7 @@ export function markdownCacheSize(): number {
  * sanitized markdown. These are created here with DOM APIs, never from model text.
  */
 export function enhanceMarkdown(root: HTMLElement): void {
+  typesetMath(root);
   // Blocks that scroll sideways (long code lines, wide tables) take keyboard focus, so
   // they can be scrolled without a mouse.
   for (const block of Array.from(root.querySelectorAll<HTMLElement>("pre.lc-pre, table"))) {

@@ -114,6 +114,11 @@ export interface ExportMsg {
   mime: string;
 }
 
+/** The answer to `load_math`; the custom message's buffers[0] is the math chunk's code. */
+export interface MathChunkMsg {
+  type: "math_chunk";
+}
+
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
   | { type: "send"; text: string; chat_id: string }
@@ -132,6 +137,7 @@ export type Command =
   | { type: "edit"; chat_id: string; message_id: number; text: string }
   | { type: "select_version"; chat_id: string; message_id: number; version: number }
   // Chats as data (issue 12)
-  | { type: "export"; chat_id: string; format: ExportFormat; request: string };
+  | { type: "export"; chat_id: string; format: ExportFormat; request: string }
+  | { type: "load_math" };
 
 export type SendCommand = (cmd: Command) => void;

@@ -159,6 +159,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "select_version": _select_version,
     # Chats as data (issue 12)
     "export": _export,
+    "load_math": _bare("load_math"),
 }
 
 
