@@ -7,7 +7,7 @@
 // - links open in a new tab with rel="noopener noreferrer";
 // - markdown images become a placeholder link; the image is fetched only when the
 //   reader clicks "Show image" (see enhanceMarkdown).
-import { Marked, type Tokens } from "marked";
+import { Marked, type Token, type Tokens } from "marked";
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
@@ -166,6 +166,21 @@ export function renderMarkdownUncached(text: string): string {
   return sanitizeHtml(html);
 }
 
+/** Inline markdown (a paragraph's text, or a piece of it) -> sanitized HTML. */
+export function renderInlineUncached(text: string): string {
+  return sanitizeHtml(marked.parseInline(text, { async: false }) as string);
+}
+
+/** The top-level blocks of `src`, without their inline content (for markdown_stream.ts). */
+export function lexBlocks(src: string): Token[] {
+  return new marked.Lexer(marked.defaults).blockTokens(src, []);
+}
+
+/** The inline tokens of `text` (for markdown_stream.ts). */
+export function lexInline(text: string): Token[] {
+  return marked.Lexer.lexInline(text, marked.defaults);
+}
+
 // Completed messages never change: render each once. Bounded so a long session
 // does not grow without limit.
 const CACHE_LIMIT = 600;
@@ -191,8 +206,8 @@ export function markdownCacheSize(): number {
  * Add the interactive parts (code Copy buttons, click-to-load images) to rendered,
  * sanitized markdown. These are created here with DOM APIs, never from model text.
  */
-export function enhanceMarkdown(root: HTMLElement): void {
-  typesetMath(root);
+export function enhanceMarkdown(root: HTMLElement, math = true): void {
+  if (math) typesetMath(root);
   // Blocks that scroll sideways (long code lines, wide tables) take keyboard focus, so
   // they can be scrolled without a mouse.
   for (const block of Array.from(root.querySelectorAll<HTMLElement>("pre.lc-pre, table"))) {
