@@ -13,11 +13,14 @@ drives Debian's Chromium with Playwright. Prints JSON:
 - time to paint when opening a 20,000-message chat from its CSV file, and the
   longest main-thread task meanwhile.
 
-    python3 benchmarks/bench_stream.py [--quick]
+    python3 benchmarks/bench_stream.py [--quick] [--case unpaced_200000]
     python3 benchmarks/bench_stream.py --base-url http://127.0.0.1:8081/v1 [--model NAME]
 
 With --base-url it measures the app against a real OpenAI-compatible model server
 instead (see real_server.py): time to first token at the server and on screen.
+
+`--case NAME` runs only that streaming case (paced_200_per_s, paced_2000_per_s,
+unpaced_200000, stream_into_2000_chat_2000_per_s) and prints its figures alone.
 """
 
 from __future__ import annotations
@@ -296,12 +299,22 @@ def open_chat(page: Page, title: str, last_id: int) -> dict:
     )
 
 
+# name -> (tokens, tokens/s (0: unpaced), measure token-to-screen)
+CASES = {
+    "stream_into_2000_chat_2000_per_s": (6000, 2000, False),
+    "paced_200_per_s": (1000, 200, True),
+    "paced_2000_per_s": (6000, 2000, True),
+    "unpaced_200000": (200_000, 0, False),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller replies (smoke run)")
     parser.add_argument("--base-url", help="a real OpenAI-compatible server, e.g. llama.cpp's")
     parser.add_argument("--model", help="with --base-url: the model (default: the server's)")
     parser.add_argument("--runs", type=int, default=5, help="with --base-url: prompts to time")
+    parser.add_argument("--case", choices=sorted(CASES), help="run only this streaming case")
     args = parser.parse_args()
     if args.base_url:
         import real_server
@@ -331,10 +344,23 @@ def main() -> None:
                         "framereceived", lambda payload: frames.append((time.time(), len(payload)))
                     ),
                 )
-                page.goto(f"http://127.0.0.1:{port}/")
+                page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)  # a busy shared machine
                 page.get_by_role("textbox", name="Message").wait_for(timeout=120_000)
 
                 results: dict = {"cpu_count": os.cpu_count()}
+                if args.case:
+                    tokens, rate, scan = CASES[args.case]
+                    if args.case.startswith("stream_into"):
+                        open_chat(page, "Chat of 2000", 1999)
+                    else:
+                        new_chat(page)
+                    log("running", args.case)
+                    results[args.case] = run_reply(
+                        page, ts, frames, tokens=tokens // scale, rate=rate, scan=scan
+                    )
+                    browser.close()
+                    print(json.dumps(results, indent=2))
+                    return
                 # Start from an empty "New chat", so opening a long chat really loads it.
                 new_chat(page)
                 results["open_chat_20000"] = open_chat(page, "Chat of 20000", 19999)

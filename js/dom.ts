@@ -127,3 +127,13 @@ export function relativeTime(iso: string, now = Date.now()): string {
   if (s < 7 * 86400) return `${Math.floor(s / 86400)}d`;
   return new Date(t).toLocaleDateString(undefined, { day: "numeric", month: "short" });
 }
+
+/** Text -> HTML text and attribute values (for HTML built as strings: markdown, math). */
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}

@@ -7,7 +7,7 @@
 // - links open in a new tab with rel="noopener noreferrer";
 // - markdown images become a placeholder link; the image is fetched only when the
 //   reader clicks "Show image" (see enhanceMarkdown).
-import { Marked, type Tokens } from "marked";
+import { Marked, type Token, type Tokens } from "marked";
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
@@ -26,21 +26,13 @@ import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import { FOCUS, FOCUS_INSET } from "./components/ui";
-import { copyText, h, icon } from "./dom";
+import { markedMath, typesetMath } from "./math";
+import { copyText, escapeHtml, h, icon } from "./dom";
 
 const LANGUAGES = { bash, c, cpp, css, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
 for (const [name, lang] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, lang);
 hljs.registerAliases(["sh", "shell", "zsh", "console"], { languageName: "bash" });
 hljs.registerAliases(["html", "svg"], { languageName: "xml" });
-
-export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
 
 /** Only these URL forms survive: http(s), mailto, in-page anchors, and relative paths. */
 export function isSafeUrl(raw: string): boolean {
@@ -108,6 +100,7 @@ const marked = new Marked({
     },
   },
 });
+marked.use(markedMath());
 
 const FORBID_TAGS = [
   "script", "style", "img", "image", "iframe", "frame", "frameset", "object", "embed", "applet",
@@ -159,7 +152,8 @@ export function sanitizeHtml(html: string): string {
     FORBID_TAGS,
     FORBID_ATTR,
     ALLOW_DATA_ATTR: false,
-    ADD_ATTR: ["target", "data-lc-src", "data-lang"],
+    ADD_ATTR: ["target", "data-lc-src", "data-lang", "data-lc-tex"],
+    ADD_URI_SAFE_ATTR: ["data-lc-tex"], // TeX source, never a URL ("a:b" must survive)
     ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
     ALLOW_UNKNOWN_PROTOCOLS: false,
     RETURN_TRUSTED_TYPE: false,
@@ -170,6 +164,21 @@ export function sanitizeHtml(html: string): string {
 export function renderMarkdownUncached(text: string): string {
   const html = marked.parse(text, { async: false }) as string;
   return sanitizeHtml(html);
+}
+
+/** Inline markdown (a paragraph's text, or a piece of it) -> sanitized HTML. */
+export function renderInlineUncached(text: string): string {
+  return sanitizeHtml(marked.parseInline(text, { async: false }) as string);
+}
+
+/** The top-level blocks of `src`, without their inline content (for markdown_stream.ts). */
+export function lexBlocks(src: string): Token[] {
+  return new marked.Lexer(marked.defaults).blockTokens(src, []);
+}
+
+/** The inline tokens of `text` (for markdown_stream.ts). */
+export function lexInline(text: string): Token[] {
+  return marked.Lexer.lexInline(text, marked.defaults);
 }
 
 // Completed messages never change: render each once. Bounded so a long session
@@ -197,7 +206,8 @@ export function markdownCacheSize(): number {
  * Add the interactive parts (code Copy buttons, click-to-load images) to rendered,
  * sanitized markdown. These are created here with DOM APIs, never from model text.
  */
-export function enhanceMarkdown(root: HTMLElement): void {
+export function enhanceMarkdown(root: HTMLElement, math = true): void {
+  if (math) typesetMath(root);
   // Blocks that scroll sideways (long code lines, wide tables) take keyboard focus, so
   // they can be scrolled without a mouse.
   for (const block of Array.from(root.querySelectorAll<HTMLElement>("pre.lc-pre, table"))) {

@@ -116,6 +116,11 @@ export interface ExportMsg {
   mime: string;
 }
 
+/** The answer to `load_math`; the custom message's buffers[0] is the math chunk's code. */
+export interface MathChunkMsg {
+  type: "math_chunk";
+}
+
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
   | { type: "send"; text: string; chat_id: string }
@@ -135,6 +140,7 @@ export type Command =
   | { type: "select_version"; chat_id: string; message_id: number; version: number }
   // Chats as data (issue 12)
   | { type: "export"; chat_id: string; format: ExportFormat; request: string }
-  | { type: "claim"; secret: string };
+  | { type: "claim"; secret: string }
+  | { type: "load_math" };
 
 export type SendCommand = (cmd: Command) => void;

@@ -10,6 +10,8 @@ import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
 import { iconButton } from "./components/ui";
+import { setMathLoader } from "./math";
+import { kernelMathLoader } from "./math_loader";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
 import type { ChatModel, Command, DeltaMsg, DoneMsg, ExportMsg, Traits } from "./types";
@@ -327,6 +329,7 @@ interface RenderProps {
 }
 
 function render({ model, el, signal }: RenderProps): () => void {
+  setMathLoader(kernelMathLoader(model));
   const app = new ChatApp(model, el);
   const cleanup = () => app.destroy();
   signal?.addEventListener("abort", cleanup, { once: true });

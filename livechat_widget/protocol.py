@@ -170,6 +170,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "export": _export,
     # Private chats per browser (visitors.py): the browser's secret, once per view.
     "claim": _claim,
+    "load_math": _bare("load_math"),
 }
 
 

@@ -27,7 +27,15 @@ from .protocol import Command, ProtocolError, clean_text, parse_command
 from .session import ChatSession, SessionError
 from .streaming import Reply
 from .visitors import visitor_folder
-from .wire import DeltaMsg, DoneMsg, ExportMsg, MessagePayload, chat_summary, empty_stats
+from .wire import (
+    DeltaMsg,
+    DoneMsg,
+    ExportMsg,
+    MathChunkMsg,
+    MessagePayload,
+    chat_summary,
+    empty_stats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +127,7 @@ class ChatWidget(anywidget.AnyWidget):
             "select_version": lambda c: self.select_version(c.message_id, c.version, c.chat_id),
             "export": self._send_export,
             "claim": self._claim,
+            "load_math": lambda c: self._send_math(),
         }
         self.model_label = str(client.describe())
         self._root = store
@@ -167,6 +176,21 @@ class ChatWidget(anywidget.AnyWidget):
         log.warning("ignored a state update from the browser for %s", keys or list(sync_data))
         if keys:
             self.send_state(keys)
+
+    def _send_math(self) -> None:
+        """KaTeX for the browser, asked for when it first shows a formula (js/math.ts).
+
+        anywidget imports our module from a blob: URL, against which a split chunk
+        cannot be resolved; so the chunk travels on the widget's own comm, as a buffer.
+        """
+        try:
+            chunk = (_STATIC / "math.js").read_bytes()
+        except OSError:
+            log.error("static/math.js is missing; build the front end (cd js && npm run build)")
+            self.error = "Formulas cannot be shown: the front end was built without math support."
+            return
+        msg: MathChunkMsg = {"type": "math_chunk"}
+        anywidget.AnyWidget.send(self, dict(msg), buffers=[chunk])
 
     def _on_browser_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         """Entry point of every browser message. Nothing raised here escapes."""

@@ -100,6 +100,12 @@ class ExportMsg(TypedDict):
     mime: str
 
 
+class MathChunkMsg(TypedDict):
+    """The answer to `load_math`; buffers[0] is the math chunk (static/math.js)."""
+
+    type: Literal["math_chunk"]
+
+
 # The synced traits (name -> payload type), for the contract test and the docs.
 TRAITS: dict[str, str] = {
     "title": "str",
@@ -204,7 +210,7 @@ class ExportCmd(TypedDict):
 
 
 class BareCmd(TypedDict):
-    """new_chat, dismiss_error."""
+    """new_chat, dismiss_error, load_math."""
 
     type: str
 
@@ -235,4 +241,5 @@ COMMANDS: dict[str, type] = {
     # Chats as data (issue 12)
     "export": ExportCmd,
     "claim": ClaimCmd,
+    "load_math": BareCmd,
 }

@@ -27,6 +27,7 @@ SHAPES = {
     "DeltaMsg": "DeltaMsg",
     "DoneMsg": "DoneMsg",
     "ExportMsg": "ExportMsg",
+    "MathChunkMsg": "MathChunkMsg",
 }
 
 
@@ -74,7 +75,7 @@ def md_shape(name: str) -> dict[str, str]:
 
 
 def md_custom_message(kind: str) -> dict[str, str]:
-    match = re.search(rf'\{{ type: "{kind}",', PROTOCOL_MD)
+    match = re.search(rf'\{{ type: "{kind}"[, ]', PROTOCOL_MD)
     assert match, f"docs/protocol.md does not show the {kind!r} message"
     return _fields(_braced(PROTOCOL_MD, match.start()))
 
@@ -88,7 +89,7 @@ def test_payload_fields_agree(py_name):
     fields = py_fields(getattr(wire, py_name))
     assert set(ts_shape(SHAPES[py_name])) == fields, "js/types.ts"
     if py_name.endswith("Msg"):  # kernel -> browser custom messages
-        doc = md_custom_message(py_name[:-3].lower())
+        doc = md_custom_message(re.sub(r"(?<!^)(?=[A-Z])", "_", py_name[:-3]).lower())
     else:
         doc = md_shape(SHAPES[py_name])
     assert set(doc) == fields, "docs/protocol.md"

@@ -1,9 +1,11 @@
 // One message: user bubbles right, assistant left with an avatar. Assistant text is
 // rendered as sanitized markdown (once per content, cached); while streaming, the
-// markdown is re-rendered at most ~10 times a second (less often when rendering is
-// slow), and fully at the end.
+// markdown is rendered incrementally (markdown_stream.ts: complete blocks once, the
+// tail again) at most ~10 times a second, and its tail once more at the end, in slices
+// of a few milliseconds per frame.
 import { copyText, formatTime, h, icon } from "../dom";
 import { renderMarkdownInto } from "../markdown";
+import { IncrementalMarkdown } from "../markdown_stream";
 import type { ErrorKind, MessageStatus, Role, SendCommand } from "../types";
 import { MessageEditor } from "./message_editor";
 import { FOCUS } from "./ui";
@@ -37,6 +39,8 @@ export interface BubbleOptions {
 }
 
 const MIN_STREAM_RENDER_MS = 100;
+/** Markdown work per frame; what is left waits for the next frame, shown as text. */
+const RENDER_BUDGET_MS = 10;
 
 // A message is a daisyUI chat row (`chat chat-start|chat-end`, prefixed `lc:d-`): the
 // avatar is its chat-image, the text its chat-bubble, the actions its chat-footer.
@@ -110,6 +114,8 @@ export class MessageBubble {
   private tailEl: HTMLElement | null = null;
   private deferred = false;
   private opts: BubbleOptions | null = null;
+  /** The streamed reply's incremental rendering (kept to finish it when the reply ends). */
+  private stream: IncrementalMarkdown | null = null;
 
   /** `isBusy`: a reply streams in the chat (editing and switching versions wait for it). */
   constructor(private send: SendCommand, role: Role, private isBusy: () => boolean = () => false) {
@@ -235,6 +241,7 @@ export class MessageBubble {
       this.cancelTimer();
       if (!this.renderedFinal || this.renderedText !== data.content) {
         if (opts.lazy && !this.renderedFinal) {
+          this.stream = null;
           this.body.textContent = data.content;
           this.body.classList.add("lc-md-pending");
           this.deferred = true;
@@ -323,9 +330,33 @@ export class MessageBubble {
   private renderFinal(): void {
     const data = this.data;
     if (!data) return;
+    if (this.stream) {
+      this.finishStream();
+      return;
+    }
     renderMarkdownInto(this.body, data.content, true);
     this.body.classList.remove("lc-md-pending");
     this.renderedText = data.content;
+    this.renderedFinal = true;
+    this.deferred = false;
+  }
+
+  /** The end of a streamed reply: only its tail is rendered again, a slice per frame. */
+  private finishStream(): void {
+    const data = this.data;
+    if (!data || !this.stream || data.status === "streaming") return;
+    this.tailEl?.remove();
+    const done = this.stream.render(data.content, RENDER_BUDGET_MS);
+    this.renderedText = data.content;
+    if (!done) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.finishStream();
+      }, 0);
+      return;
+    }
+    this.stream = null;
+    this.body.classList.remove("lc-md-pending");
     this.renderedFinal = true;
     this.deferred = false;
   }
@@ -374,10 +405,18 @@ export class MessageBubble {
     if (data?.status !== "streaming") return;
     if (this.renderedText === data.content) return;
     const t0 = now();
-    renderMarkdownInto(this.body, data.content, false);
+    this.stream ??= new IncrementalMarkdown(this.body);
+    this.tailEl?.remove();
+    const done = this.stream.render(data.content, RENDER_BUDGET_MS);
     this.renderedText = data.content;
     this.lastRenderAt = now();
     this.renderCost = this.lastRenderAt - t0;
+    // Out of budget: the rest shows as text; go on soon rather than after the interval.
+    if (!done && this.timer === null) this.timer = setTimeout(() => {
+      this.timer = null;
+      this.renderedText = null;
+      this.renderStreaming();
+    }, 0);
   }
 }
 

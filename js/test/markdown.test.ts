@@ -1,5 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { enhanceMarkdown, isSafeUrl, renderMarkdown, renderMarkdownInto, sanitizeHtml } from "../markdown";
+import { mathReady, setMathLoader } from "../math";
+
+// The payloads run through KaTeX too (as in the widget once the math chunk is loaded).
+beforeAll(async () => {
+  setMathLoader(() => import("../math_engine"));
+  expect(await mathReady()).not.toBeNull();
+});
 
 const XSS_PAYLOADS: string[] = [
   `<img src=x onerror=alert(1)>`,
@@ -63,6 +70,23 @@ const XSS_PAYLOADS: string[] = [
   "```html\n<script>alert(1)</script>\n```",
   "`<img src=x onerror=alert(1)>`",
   `**bold** <b onmouseover=alert(1)>b</b>`,
+  // Math: KaTeX runs without trust, its output is sanitized again (math.ts).
+  `$\\href{javascript:alert(1)}{click}$`,
+  `\\(\\href{javascript:alert(1)}{click}\\)`,
+  `$$\\url{javascript:alert(1)}$$`,
+  `\\[\\href{data:text/html,<script>alert(1)</script>}{x}\\]`,
+  `$\\includegraphics{https://evil.example/x.png}$`,
+  `$\\htmlStyle{position:fixed;inset:0;background:red}{x}$`,
+  `$\\htmlClass{lc-evil}{x}$ $\\htmlId{x}{y}$ $\\htmlData{onclick=alert(1)}{x}$`,
+  `$\\text{<img src=x onerror=alert(1)>}$`,
+  `$<script>alert(1)</script>$`,
+  `$$</span><img src=x onerror=alert(1)>$$`,
+  `$x" onmouseover="alert(1)$`,
+  `$\\color{red;background:url(javascript:alert(1))}{x}$`,
+  `$\\colorbox{url(https://evil.example/x)}{x}$`,
+  `$\\def\\a{\\a\\a}\\a$`,
+  `$\\rule{100000em}{100000em}$`,
+  `$\\sqrt{x}\\xrightarrow{f}\\cancel{y}$`,
 ];
 
 const FORBIDDEN_TAGS = [
@@ -77,14 +101,32 @@ function mount(html: string): HTMLElement {
   return div;
 }
 
+// Inside a typeset formula KaTeX draws with inline layout styles and SVG strokes; nothing else.
+const MATH_SVG = new Set(["svg", "path", "line"]);
+const MATH_STYLE = /^(height|width|min-width|vertical-align|top|bottom|left|margin(-left|-right|-top)?|padding-left|border(-top|-bottom|-right)?-(width|style)|border-color|color|background-color|position|text-shadow)$/;
+
+function assertMathStyle(style: string, payload: string): void {
+  for (const decl of style.split(";").filter((d) => d.trim())) {
+    const [prop, value] = decl.split(":").map((x) => x.trim().toLowerCase());
+    expect(MATH_STYLE.test(prop), `style ${prop} from ${payload}`).toBe(true);
+    expect(/url\(|expression|javascript|fixed|sticky/.test(value), `style ${decl} from ${payload}`).toBe(false);
+  }
+}
+
 function assertInert(root: HTMLElement, payload: string): void {
   for (const tag of FORBIDDEN_TAGS) {
-    expect(root.querySelector(tag), `${tag} from ${payload}`).toBeNull();
+    for (const el of Array.from(root.querySelectorAll(tag))) {
+      const mathStroke = MATH_SVG.has(el.tagName.toLowerCase()) && el.parentElement?.closest(".lc-math-done") != null;
+      expect(mathStroke, `${tag} from ${payload}`).toBe(true);
+    }
   }
   for (const el of Array.from(root.querySelectorAll("*"))) {
+    const inMath = el.parentElement?.closest(".lc-math-done") != null;
+    if (inMath) expect(el.tagName, `<${el.tagName}> in a formula from ${payload}`).not.toBe("A");
     for (const attr of Array.from(el.attributes)) {
       expect(attr.name.toLowerCase().startsWith("on"), `${attr.name} on <${el.tagName}> from ${payload}`).toBe(false);
-      expect(["style", "srcdoc", "formaction", "action"].includes(attr.name.toLowerCase()), `${attr.name} from ${payload}`).toBe(false);
+      if (attr.name === "style" && inMath) assertMathStyle(attr.value, payload);
+      else expect(["style", "srcdoc", "formaction", "action"].includes(attr.name.toLowerCase()), `${attr.name} from ${payload}`).toBe(false);
       if (URL_ATTRS.includes(attr.name.toLowerCase()) || attr.name === "data-lc-src") {
         // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a URL check must strip
         const v = attr.value.replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
@@ -114,6 +156,17 @@ describe("markdown sanitization", () => {
       assertInert(mount(sanitizeHtml(payload)), payload);
     });
   }
+
+  it("typesets the math payloads (they are checked after KaTeX, not as placeholders)", () => {
+    const href = mount(renderMarkdown(`$\\href{javascript:alert(1)}{click}$`));
+    enhanceMarkdown(href);
+    expect(href.querySelector(".lc-math-done .katex")).not.toBeNull();
+    expect(href.querySelector("a")).toBeNull();
+    const strokes = mount(renderMarkdown(`$\\sqrt{x}\\xrightarrow{f}\\cancel{y}$`));
+    enhanceMarkdown(strokes);
+    expect(strokes.querySelector(".lc-math-done .katex svg path")).not.toBeNull();
+    expect(strokes.querySelector(".lc-math-done [style]")).not.toBeNull();
+  });
 
   it("shows raw HTML written in markdown as text", () => {
     const root = mount(renderMarkdown("Look: <b>bold</b> and <script>x()</script>"));

@@ -456,6 +456,11 @@ def xss_reply(canary_url: str) -> str:
         f"![remote image]({canary_url}/md-img.png)",
         f'<div style="background:url({canary_url}/css)">styled</div>',
         f'<a href="{canary_url}/link">a plain link</a>',
+        # Math: KaTeX without trust, its output sanitized again.
+        r"Math: $\href{javascript:window.__xss=7}{math link}$ and "
+        + rf"\(\url{{{canary_url}/url}}\) and $\includegraphics{{{canary_url}/graphic.png}}$",
+        rf"$$\htmlStyle{{background:url({canary_url}/css2)}}{{x}}"
+        + rf" \text{{<img src={canary_url}/img2>}}$$",
         "End of payloads.",
     ])  # fmt: skip
 
@@ -479,6 +484,9 @@ def assert_inert(page: Page, canary: Canary, requests: list[str]) -> None:
         body.element_handle(),
     )
     assert found["dangerous"] == [] and found["handlers"] == [] and found["badLinks"] == []
+    # The formulas were typeset by KaTeX (the payloads went through it), with no link.
+    expect(body.locator(".lc-math-done .katex")).to_have_count(4)
+    assert body.locator(".lc-math a").count() == 0
     assert found["xss"] is None
     for target, rel in found["links"]:
         assert target == "_blank" and "noopener" in rel and "noreferrer" in rel
