@@ -6,6 +6,8 @@ export interface AnyModel<T> {
   save_changes(): void;
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
   // biome-ignore lint/suspicious/noExplicitAny: anywidget's own signature; handlers take event-specific arguments
+  /** The ipywidgets manager (JupyterLab, Notebook 7, Voila: it holds the kernel connection). */
+  widget_manager?: unknown;
   on(event: string, callback: (...args: any[]) => void): void;
   // biome-ignore lint/suspicious/noExplicitAny: as above
   off(event: string, callback?: (...args: any[]) => void): void;
@@ -34,6 +36,10 @@ export interface Message {
   // Which version of its turn this message is (from 1) of how many: edits, regenerations.
   version?: number;
   versions?: number;
+  // A user message: the kernel context sent with it (one chip per item).
+  context?: ContextChip[];
+  // An assistant message: runs of its Python blocks, oldest first.
+  runs?: CodeRun[];
 }
 
 export interface Stream {
@@ -60,6 +66,38 @@ export interface Stats {
   totals: { replies: number; completed: number; stopped: number; errors: number; tokens: number };
 }
 
+// Kernel context and code runs (issue 12).
+export interface ContextChip {
+  name: string;
+  kind: string;
+  // Exactly the block of context text the model received for this item.
+  text: string;
+}
+
+export interface CodeRun {
+  code: string;
+  status: "ok" | "error" | "interrupted";
+  stdout: string;
+  result: string;
+  error: string;
+  // base64 PNG images the code displayed
+  images: string[];
+}
+
+export interface ContextItem {
+  name: string;
+  kind: string;
+  // size or shape; never a value
+  detail: string;
+}
+
+export interface RunningCode {
+  // "" = nothing running
+  chat_id: string;
+  message_id: number;
+  code: string;
+}
+
 /** The synced traits (kernel -> browser, read-only here). */
 export interface Traits {
   title: string;
@@ -76,6 +114,11 @@ export interface Traits {
   search_query: string;
   search_results: SearchHit[];
   stats: Stats;
+  // Kernel context and code runs (issue 12).
+  allow_kernel_context: boolean;
+  allow_code: boolean;
+  context_items: ContextItem[];
+  running_code: RunningCode;
 }
 
 export type ChatModel = AnyModel<Traits>;
@@ -116,7 +159,7 @@ export interface ExportMsg {
 
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
-  | { type: "send"; text: string; chat_id: string }
+  | { type: "send"; text: string; chat_id: string; context?: string[] }
   | { type: "stop"; chat_id: string }
   | { type: "regenerate"; chat_id: string }
   | { type: "retry"; chat_id: string }
@@ -132,6 +175,9 @@ export type Command =
   | { type: "edit"; chat_id: string; message_id: number; text: string }
   | { type: "select_version"; chat_id: string; message_id: number; version: number }
   // Chats as data (issue 12)
-  | { type: "export"; chat_id: string; format: ExportFormat; request: string };
+  | { type: "export"; chat_id: string; format: ExportFormat; request: string }
+  // Kernel context and code runs (issue 12).
+  | { type: "list_context" }
+  | { type: "run_code"; chat_id: string; message_id: number; code: string };
 
 export type SendCommand = (cmd: Command) => void;

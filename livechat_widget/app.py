@@ -121,6 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start each visitor's kernel on arrival instead of keeping preheated ones",
     )
+    parser.add_argument(
+        "--allow-kernel-context",
+        action="store_true",
+        help=(
+            "let visitors attach the kernel's variables, last error and recent cells to a "
+            "message (off by default: the kernel is the server's, not the visitor's)"
+        ),
+    )
+    parser.add_argument(
+        "--allow-code",
+        action="store_true",
+        help=(
+            "let visitors run Python code blocks of replies in their kernel (off by "
+            "default: it runs on this server, as the user running livechat)"
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"livechat {__version__}")
     return parser
 
@@ -156,6 +172,14 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
     """The environment of the Voila process, and so of every kernel it starts."""
     env = dict(environ)
     env["LIVECHAT_CHAT_LOGS"] = str(resolve_chat_logs(args.chat_logs, environ))
+    # Only the command line turns kernel access on: a variable left in the shell does not.
+    for flag, name in (
+        (args.allow_kernel_context, "LIVECHAT_ALLOW_KERNEL_CONTEXT"),
+        (args.allow_code, "LIVECHAT_ALLOW_CODE"),
+    ):
+        env.pop(name, None)
+        if flag:
+            env[name] = "1"
     for option, name in (
         ("provider", "LIVECHAT_PROVIDER"),
         ("model", "LIVECHAT_MODEL"),

@@ -27,6 +27,10 @@ SHAPES = {
     "DeltaMsg": "DeltaMsg",
     "DoneMsg": "DoneMsg",
     "ExportMsg": "ExportMsg",
+    "ContextChip": "ContextChip",
+    "CodeRunPayload": "CodeRun",
+    "ContextItem": "ContextItem",
+    "RunningCode": "RunningCode",
 }
 
 
@@ -150,6 +154,7 @@ def test_the_parsers_return_what_the_typed_commands_say():
     samples = {"text": "hi", "chat_id": chat, "title": "T", "query": "q", "before": 3}
     samples |= {"message_id": 0, "version": 1}
     samples |= {"format": "json", "request": "r1"}
+    samples |= {"context": ["df"], "code": "x = 6 * 7"}
     for kind, shape in wire.COMMANDS.items():
         fields = py_fields(shape) - {"type"}
         command = protocol.parse_command({"type": kind, **{f: samples[f] for f in fields}})
