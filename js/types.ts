@@ -5,9 +5,9 @@ export interface AnyModel<T> {
   set<K extends keyof T>(key: K, value: T[K]): void;
   save_changes(): void;
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
-  // biome-ignore lint/suspicious/noExplicitAny: anywidget's own signature; handlers take event-specific arguments
   /** The ipywidgets manager (JupyterLab, Notebook 7, Voila: it holds the kernel connection). */
   widget_manager?: unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: anywidget's own signature; handlers take event-specific arguments
   on(event: string, callback: (...args: any[]) => void): void;
   // biome-ignore lint/suspicious/noExplicitAny: as above
   off(event: string, callback?: (...args: any[]) => void): void;
