@@ -75,7 +75,9 @@ def _is_offerable(name: str, value: Any, hidden: Mapping[str, Any]) -> bool:
     if isinstance(value, (ModuleType, type)) or inspect.isroutine(value):
         return False
     # Widgets (this chat among them) and other callables are tools, not data.
-    return not callable(value) and not _module_of(value).startswith(("ipywidgets", "anywidget"))
+    widgets = sys.modules.get("ipywidgets")
+    widget_type = getattr(widgets, "Widget", None)
+    return not callable(value) and not (widget_type is not None and isinstance(value, widget_type))
 
 
 def _module_of(value: Any) -> str:

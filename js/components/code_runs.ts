@@ -25,7 +25,7 @@ export interface RunTarget {
 }
 
 const BUTTON =
-  "lc-code-run lc:inline-flex lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
+  "lc:inline-flex lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
   `lc:enabled:hover:bg-hover lc:enabled:hover:text-fg lc:disabled:opacity-60 lc:disabled:cursor-default ${FOCUS}`;
 
 /** Runs sent from this page and not yet seen running or finished (key -> run count then). */
@@ -59,8 +59,8 @@ function decorateBlock(wrap: HTMLElement, code: string, t: RunTarget): void {
   let run = head.querySelector<HTMLButtonElement>(".lc-code-run");
   let stop = head.querySelector<HTMLButtonElement>(".lc-code-stop");
   if (!run || !stop) {
-    run = h("button", { type: "button", class: `${BUTTON} lc:ms-auto`, "aria-label": "Run", title: "Run in the kernel" });
-    stop = h("button", { type: "button", class: BUTTON, "aria-label": "Stop run", title: "Interrupt the kernel", hidden: true });
+    run = h("button", { type: "button", class: `lc-code-run ${BUTTON} lc:ms-auto`, "aria-label": "Run", title: "Run in the kernel" });
+    stop = h("button", { type: "button", class: `lc-code-stop ${BUTTON}`, "aria-label": "Stop run", title: "Interrupt the kernel", hidden: true });
     stop.append(icon("stop", 12), h("span", {}, "Stop"));
     head.insertBefore(run, head.lastElementChild);
     head.insertBefore(stop, head.lastElementChild);
