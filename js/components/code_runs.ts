@@ -73,7 +73,7 @@ function decorateBlock(wrap: HTMLElement, code: string, t: RunTarget): void {
   const busy = mine || pending.has(key);
   run.hidden = !t.state.allowed;
   run.disabled = busy || running.chat_id !== "";
-  run.replaceChildren(icon(busy ? "refresh" : "send", 12), h("span", {}, busy ? "Running…" : "Run"));
+  run.replaceChildren(icon(busy ? "refresh" : "play", 12), h("span", {}, busy ? "Running…" : "Run"));
   run.title = running.chat_id && !busy ? "Another run is in progress" : "Run in the kernel";
   stop.hidden = !mine;
   run.onclick = () => confirmRun(wrap, code, key, runs.length, t);
