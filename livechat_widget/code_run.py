@@ -25,7 +25,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .kernel_context import describe_error
+from .kernel_context import current_shell, describe_error
 
 MAX_OUTPUT_CHARS = 20_000  # per stream (stdout, result, error)
 MAX_IMAGES = 4
@@ -108,10 +108,10 @@ def _clip(text: str) -> str:
 
 def run_in_kernel(message_id: int, code: str) -> RunResult:
     """Run ``code`` as a cell would (without history) and capture what it produced."""
-    from IPython import get_ipython
-    from IPython.utils.capture import capture_output
+    from IPython.utils import capture
 
-    shell = get_ipython()
+    capture_output: Any = capture.capture_output  # untyped
+    shell = current_shell()
     if shell is None:
         raise RunRefused("Code can only run inside an IPython kernel.")
     run = RunResult(message_id, code)

@@ -57,13 +57,14 @@ class Block:
 
 def _user_ns() -> tuple[dict[str, Any], Mapping[str, Any], Any]:
     """(user namespace, hidden namespace, shell) of the running IPython, or empties."""
-    shell = _shell()
+    shell = current_shell()
     if shell is None:
         return {}, {}, None
     return shell.user_ns, getattr(shell, "user_ns_hidden", {}), shell
 
 
-def _shell() -> Any:
+def current_shell() -> Any:
+    """The running IPython shell (the kernel's), or None."""
     ipython = sys.modules.get("IPython")
     get = getattr(ipython, "get_ipython", None)
     return get() if get is not None else None
@@ -188,7 +189,10 @@ def _describe_dataframe(df: Any) -> str:
     head = df.head(TABLE_ROWS)
     table = _markdown_table(
         ["", *map(str, head.columns)],
-        ([index, *values] for index, values in zip(head.index, head.itertuples(index=False))),
+        (
+            [index, *values]
+            for index, values in zip(head.index, head.itertuples(index=False), strict=True)
+        ),
     )
     return (
         f"pandas DataFrame, {rows:,} rows × {cols:,} columns\n\ncolumn dtypes:\n{dtypes}\n\n"
@@ -322,8 +326,10 @@ def _attr(value: str) -> str:
 def parse_context(text: str) -> list[Block]:
     """The blocks of a context text written by ``build_context`` (for the chips)."""
     blocks = []
-    for match in _OPEN.finditer(text):
+    at = 0
+    while (match := _OPEN.search(text, at)) is not None:
         end = text.find("\n" + _CLOSE, match.end())
-        body = text[match.end() + 1 : end if end >= 0 else len(text)]
-        blocks.append(Block(match.group(1), match.group(2), body))
+        end = end if end >= 0 else len(text)
+        blocks.append(Block(match.group(1), match.group(2), text[match.end() + 1 : end]))
+        at = end + len(_CLOSE) + 1  # a block's body cannot hold its closing tag
     return blocks

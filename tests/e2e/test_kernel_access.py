@@ -15,8 +15,10 @@ from playwright.sync_api import Page, expect
 from test_jupyterlab import cells, chat_in, open_notebook, run_cell
 
 NOTEBOOK = [
-    'import pandas as pd\ndf = pd.DataFrame({"city": ["Oslo", "Lima", "Pune"], "temp": [3.5, 19.0, 31.2]})',
-    "import os\nfrom livechat_widget import ChatWidget\nchat = ChatWidget(store=os.environ[\"LIVECHAT_CHAT_LOGS\"])\nchat",
+    "import pandas as pd\n"
+    'df = pd.DataFrame({"city": ["Oslo", "Lima", "Pune"], "temp": [3.5, 19.0, 31.2]})',
+    "import os\nfrom livechat_widget import ChatWidget\n"
+    'chat = ChatWidget(store=os.environ["LIVECHAT_CHAT_LOGS"])\nchat',
     "def fails():\n    return 1 / 0\n\nfails()",
     "print(x)",
 ]
