@@ -138,7 +138,10 @@ def test_at_picker_sends_a_dataframe_and_the_last_error_as_context(
     assert page.errors == []
 
 
-RUN_REPLY = "Set it like this:\n\n```python\nx = 6 * 7\nprint('x is', x)\n```\n"
+RUN_REPLY = (
+    "Set it like this:\n\n```python\nx = 6 * 7\nprint('x is', x)\n```\n\n"
+    "And wait:\n\n```python\nimport time\nprint('waiting')\ntime.sleep(600)\n```\n"
+)
 
 
 def test_run_executes_a_reply_block_in_the_notebook_namespace(
@@ -155,11 +158,12 @@ def test_run_executes_a_reply_block_in_the_notebook_namespace(
     reply = root.locator(".lc-msg[data-role=assistant]").last
     expect(reply).to_contain_text("x = 6 * 7")
 
-    run = reply.get_by_role("button", name="Run", exact=True)
+    first, slow = reply.locator(".lc-codeblock").nth(0), reply.locator(".lc-codeblock").nth(1)
+    run = first.get_by_role("button", name="Run", exact=True)
     expect(run).to_be_visible()
     run.click()
     reply.get_by_role("button", name="Confirm run").click()
-    output = reply.get_by_role("region", name="Run output")
+    output = reply.get_by_role("region", name="Run output").first
     expect(output).to_contain_text("x is 42")
     expect(output).to_have_attribute("data-status", "ok")
     shot(page, "run-output")
@@ -175,4 +179,21 @@ def test_run_executes_a_reply_block_in_the_notebook_namespace(
     assert runs[0]["code"] == "x = 6 * 7\nprint('x is', x)"
     assert runs[0]["stdout"] == "x is 42\n" and runs[0]["status"] == "ok"
     assert runs[0]["message_id"] == 1
+
+    # a long run: any other Run waits, and Stop interrupts the kernel
+    slow.get_by_role("button", name="Run", exact=True).click()
+    reply.get_by_role("button", name="Confirm run").click()
+    stop = slow.get_by_role("button", name="Stop run")
+    expect(stop).to_be_visible()
+    expect(first.get_by_role("button", name="Run", exact=True)).to_be_disabled()
+    stop.click()
+    interrupted = reply.get_by_role("region", name="Run output").nth(1)
+    expect(interrupted).to_have_attribute("data-status", "interrupted")
+    expect(interrupted).to_contain_text("waiting")
+    expect(interrupted).to_contain_text("KeyboardInterrupt")
+    expect(first.get_by_role("button", name="Run", exact=True)).to_be_enabled()
+    statuses = [
+        json.loads(r["content"])["status"] for r in rows(lab.chat_logs) if r["role"] == "code_run"
+    ]
+    assert statuses == ["ok", "interrupted"]
     assert page.errors == []
