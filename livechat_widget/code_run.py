@@ -5,15 +5,18 @@ cell (same namespace, display hooks, matplotlib's inline figures) but without ad
 to the notebook or the kernel's history. Its stdout/stderr, its result, its error and
 the PNG images it displays are captured and returned as a ``RunResult``.
 
-It runs synchronously on the kernel's main thread, inside the handler of the widget
-message that asked for it — the kernel is busy meanwhile, exactly as with a cell. That
-is what makes interrupting it reliable: Jupyter's interrupt (the widget's Stop calls it
-through the front end's kernel connection, as the notebook's Interrupt button does)
-sends SIGINT, which raises KeyboardInterrupt in the running code, even inside
-``time.sleep`` or a blocking C call that checks for signals. The limit: code stuck in a
-C call that never checks for signals cannot be interrupted, only the kernel restarted;
-and while it runs, the widget handles no other message (replies streaming elsewhere
-pause until it ends).
+It runs on the kernel's main thread, like a cell: the kernel's main shell is busy
+meanwhile (a cell run then waits for it). That is what makes interrupting it reliable:
+Jupyter's interrupt (the widget's Stop calls it through the front end's kernel
+connection, as the notebook's Interrupt button does) sends SIGINT, which Python delivers
+to the main thread only, where it raises KeyboardInterrupt in the running code — even
+inside ``time.sleep`` or a blocking C call that checks for signals. JupyterLab 4.6 sends
+widget messages over a kernel subshell (another thread, ipykernel 7), so a run asked for
+there is handed to the main thread's loop (``on_main_thread``); the widget keeps
+handling messages meanwhile. Without subshells the run happens inside the message's
+handler on the main thread, and the widget handles no other message until it ends.
+The limit: code stuck in a C call that never checks for signals cannot be interrupted,
+only the kernel restarted.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import re
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -104,6 +108,17 @@ def _clip(text: str) -> str:
     if len(text) <= MAX_OUTPUT_CHARS:
         return text
     return text[:MAX_OUTPUT_CHARS] + f"\n… [output truncated: {len(text):,} characters]"
+
+
+def on_main_thread(task: Callable[[], None]) -> None:
+    """Call ``task`` on the kernel's main thread: now if this is it, else on its loop."""
+    if threading.current_thread() is threading.main_thread():
+        task()
+        return
+    loop = getattr(getattr(current_shell(), "kernel", None), "io_loop", None)
+    if loop is None:
+        raise RunRefused("Code can only run on the kernel's main thread, which is unreachable.")
+    loop.add_callback(task)
 
 
 def run_in_kernel(message_id: int, code: str) -> RunResult:

@@ -22,7 +22,7 @@ import traitlets
 from . import chat_data
 from .chat_export import export_chat
 from .chat_registry import ChatInfo
-from .code_run import RunRefused, run_in_kernel
+from .code_run import RunRefused, on_main_thread, run_in_kernel
 from .csv_storage import ChatNotFound, CsvStore, StorageError
 from .kernel_access import KernelAccess
 from .kernel_context import ContextUnavailable
@@ -191,13 +191,19 @@ class ChatWidget(anywidget.AnyWidget):
             "message_id": command.message_id,
             "code": code,
         }
+        on_main_thread(lambda: self._finish_run(command.chat_id, command.message_id, code))
+
+    def _finish_run(self, chat_id: str, message_id: int, code: str) -> None:
         try:
-            run = run_in_kernel(command.message_id, code)
+            run = run_in_kernel(message_id, code)
+            self._registry.append_run(chat_id, message_id, run.to_json())
+        except Exception as exc:  # shown, not swallowed: the handler may be long gone
+            log.exception("running code from chat %s failed", chat_id)
+            self.error = self.session.redact(f"The code could not run ({exc}).")
         finally:
             self.running_code = dict(NOT_RUNNING)
-        self._registry.append_run(command.chat_id, command.message_id, run.to_json())
-        self.chat_changed(command.chat_id)
-        self.session.folder.tell_others(self.session, command.chat_id)
+        self.chat_changed(chat_id)
+        self.session.folder.tell_others(self.session, chat_id)
 
     def _search(self, command: Command) -> None:
         with self.hold_sync():
