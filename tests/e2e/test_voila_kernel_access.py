@@ -55,6 +55,7 @@ def test_flags_turn_on_run_and_the_picker(start_livechat, fake_provider, new_con
     page.keyboard.type("What is y?")
     shot(page, "voila-flags")
     box.press("Enter")
+    expect(assistant(page)).to_have_count(2)  # the answer to the second message
     wait_idle(page)
     request = [r for r in fake_provider.requests if r.path.endswith("/chat/completions")][-1]
     assert '<context name="y" kind="int">' in request.json["messages"][-1]["content"]
