@@ -5,6 +5,8 @@ export interface AnyModel<T> {
   set<K extends keyof T>(key: K, value: T[K]): void;
   save_changes(): void;
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
+  /** The ipywidgets manager (JupyterLab, Notebook 7, Voila: it holds the kernel connection). */
+  widget_manager?: unknown;
   // biome-ignore lint/suspicious/noExplicitAny: anywidget's own signature; handlers take event-specific arguments
   on(event: string, callback: (...args: any[]) => void): void;
   // biome-ignore lint/suspicious/noExplicitAny: as above
@@ -34,6 +36,10 @@ export interface Message {
   // Which version of its turn this message is (from 1) of how many: edits, regenerations.
   version?: number;
   versions?: number;
+  // A user message: the kernel context sent with it (one chip per item).
+  context?: ContextChip[];
+  // An assistant message: runs of its Python blocks, oldest first.
+  runs?: CodeRun[];
 }
 
 export interface Stream {
@@ -60,6 +66,38 @@ export interface Stats {
   totals: { replies: number; completed: number; stopped: number; errors: number; tokens: number };
 }
 
+// Kernel context and code runs (issue 12).
+export interface ContextChip {
+  name: string;
+  kind: string;
+  // Exactly the block of context text the model received for this item.
+  text: string;
+}
+
+export interface CodeRun {
+  code: string;
+  status: "ok" | "error" | "interrupted";
+  stdout: string;
+  result: string;
+  error: string;
+  // base64 PNG images the code displayed
+  images: string[];
+}
+
+export interface ContextItem {
+  name: string;
+  kind: string;
+  // size or shape; never a value
+  detail: string;
+}
+
+export interface RunningCode {
+  // "" = nothing running
+  chat_id: string;
+  message_id: number;
+  code: string;
+}
+
 /** The synced traits (kernel -> browser, read-only here). */
 export interface Traits {
   title: string;
@@ -78,6 +116,11 @@ export interface Traits {
   stats: Stats;
   // Private chats per browser: the view sends its browser's secret (`claim`).
   per_browser: boolean;
+  // Kernel context and code runs (issue 12).
+  allow_kernel_context: boolean;
+  allow_code: boolean;
+  context_items: ContextItem[];
+  running_code: RunningCode;
 }
 
 export type ChatModel = AnyModel<Traits>;
@@ -123,7 +166,7 @@ export interface MathChunkMsg {
 
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
-  | { type: "send"; text: string; chat_id: string }
+  | { type: "send"; text: string; chat_id: string; context?: string[] }
   | { type: "stop"; chat_id: string }
   | { type: "regenerate"; chat_id: string }
   | { type: "retry"; chat_id: string }
@@ -141,6 +184,9 @@ export type Command =
   // Chats as data (issue 12)
   | { type: "export"; chat_id: string; format: ExportFormat; request: string }
   | { type: "claim"; secret: string }
-  | { type: "load_math" };
+  | { type: "load_math" }
+  // Kernel context and code runs (issue 12).
+  | { type: "list_context" }
+  | { type: "run_code"; chat_id: string; message_id: number; code: string };
 
 export type SendCommand = (cmd: Command) => void;

@@ -9,6 +9,7 @@ import { MessageList } from "./components/message_list";
 import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
+import { clearPendingRuns, type CodeRunState } from "./components/code_runs";
 import { iconButton } from "./components/ui";
 import { setMathLoader } from "./math";
 import { kernelMathLoader } from "./math_loader";
@@ -78,11 +79,13 @@ export class ChatApp {
     this.list = new MessageList(this.send, signal);
     this.composer = new Composer(
       {
-        onSend: (text) => {
+        onSend: (text, context) => {
           this.list.followNext();
-          this.send({ type: "send", text, chat_id: this.requestedChat ?? (this.get("active_chat_id") || "") });
+          const chat_id = this.requestedChat ?? (this.get("active_chat_id") || "");
+          this.send(context.length ? { type: "send", text, chat_id, context } : { type: "send", text, chat_id });
         },
         onStop: () => this.stop(),
+        onListContext: () => this.send({ type: "list_context" }),
       },
       signal,
     );
@@ -141,7 +144,13 @@ export class ChatApp {
       this.listen(`change:${name}`, () => this.drawChat());
     }
     this.listen("change:active_chat_id", () => (this.requestedChat = null));
-    this.listen("change:error", () => this.drawBanner());
+    this.listen("change:error", () => {
+      if (this.get("error")) clearPendingRuns();
+      this.drawBanner();
+    });
+    for (const name of ["allow_kernel_context", "allow_code", "context_items", "running_code"]) {
+      this.listen(`change:${name}`, () => this.drawChat());
+    }
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
 
     // First paint from the traits alone.
@@ -256,8 +265,33 @@ export class ChatApp {
       statsOpen: this.statsOpen,
     });
     this.chatMenu.update(chatId);
-    this.list.update({ chatId, messages, hasOlder: !!this.get("has_older"), stream, busy, modelLabel });
-    this.composer.update({ busy });
+    this.list.update({ chatId, messages, hasOlder: !!this.get("has_older"), stream, busy, modelLabel, code: this.codeState() });
+    this.composer.update({
+      busy,
+      contextEnabled: !!this.get("allow_kernel_context"),
+      contextItems: this.get("context_items") ?? [],
+    });
+  }
+
+  private codeStateCache: CodeRunState | null = null;
+
+  /** Run state for the code blocks; the same object until a trait it reads changes. */
+  private codeState(): CodeRunState {
+    const allowed = !!this.get("allow_code");
+    const running = this.get("running_code") ?? { chat_id: "", message_id: -1, code: "" };
+    const cached = this.codeStateCache;
+    if (cached && cached.allowed === allowed && cached.running === running) return cached;
+    this.codeStateCache = { allowed, running, interrupt: () => this.interruptKernel() };
+    return this.codeStateCache;
+  }
+
+  /** Jupyter's interrupt (SIGINT to the kernel), through the host's kernel connection. */
+  private interruptKernel(): boolean {
+    const manager = this.model.widget_manager as { kernel?: { interrupt?: () => Promise<void> } } | undefined;
+    const interrupt = manager?.kernel?.interrupt;
+    if (typeof interrupt !== "function") return false;
+    void interrupt.call(manager?.kernel).catch(() => undefined);
+    return true;
   }
 
   private drawBanner(): void {

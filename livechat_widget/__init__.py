@@ -42,6 +42,8 @@ _EXPORTS = {
     "import_chats": "chat_import",
     "ChatImportError": "chat_import",
     "ChatImportWarning": "chat_import",
+    "LAST_ERROR": "kernel_context",
+    "RECENT_CELLS": "kernel_context",
 }
 
 __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
@@ -54,6 +56,7 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "ConnectionFailed",
     "ContentFiltered",
     "ContextTooLong",
+    "LAST_ERROR",
     "CsvStore",
     "DemoClient",
     "Message",
@@ -61,6 +64,7 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "OpenAICompatibleClient",
     "ProviderError",
     "QuotaExceeded",
+    "RECENT_CELLS",
     "RateLimited",
     "Row",
     "SearchHit",
@@ -94,6 +98,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .chat_import import ChatImportError, ChatImportWarning, import_chats
     from .chat_registry import ChatInfo, ChatRegistry, SearchHit
     from .csv_storage import CsvStore, Message, Row, StorageError
+    from .kernel_context import LAST_ERROR, RECENT_CELLS
     from .providers.anthropic import AnthropicClient
     from .providers.demo import DemoClient
     from .providers.env import client_from_env

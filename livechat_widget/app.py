@@ -131,6 +131,22 @@ def build_parser() -> argparse.ArgumentParser:
             "shared on a loopback --host, per-browser whenever others can reach the app"
         ),
     )
+    parser.add_argument(
+        "--allow-kernel-context",
+        action="store_true",
+        help=(
+            "let visitors attach the kernel's variables, last error and recent cells to a "
+            "message (off by default: the kernel is the server's, not the visitor's)"
+        ),
+    )
+    parser.add_argument(
+        "--allow-code",
+        action="store_true",
+        help=(
+            "let visitors run Python code blocks of replies in their kernel (off by "
+            "default: it runs on this server, as the user running livechat)"
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"livechat {__version__}")
     return parser
 
@@ -167,6 +183,14 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
     env = dict(environ)
     env["LIVECHAT_CHAT_LOGS"] = str(resolve_chat_logs(args.chat_logs, environ))
     env["LIVECHAT_CHATS"] = args.chats or default_chats_mode(args.host)
+    # Only the command line turns kernel access on: a variable left in the shell does not.
+    for flag, name in (
+        (args.allow_kernel_context, "LIVECHAT_ALLOW_KERNEL_CONTEXT"),
+        (args.allow_code, "LIVECHAT_ALLOW_CODE"),
+    ):
+        env.pop(name, None)
+        if flag:
+            env[name] = "1"
     for option, name in (
         ("provider", "LIVECHAT_PROVIDER"),
         ("model", "LIVECHAT_MODEL"),

@@ -240,9 +240,11 @@ class ChatRegistry:
         error: str | None = None,
         error_kind: str | None = None,
         replaces: int | None = None,
+        context: str | None = None,
     ) -> Message:
         """Append a user/assistant/system message (with its status marker, if any);
-        ``replaces``: the id of the message this one is a new version of (an edit)."""
+        ``replaces``: the id of the message this one is a new version of (an edit);
+        ``context``: a user message's kernel context (a ``context`` row before it)."""
         entry = self._entry(chat_id)
         if role not in MESSAGE_ROLES:
             raise ValueError(f"role must be one of {sorted(MESSAGE_ROLES)}, not {role!r}")
@@ -259,6 +261,7 @@ class ChatRegistry:
             error=error,
             error_kind=error_kind,
             events=events,
+            context=context if role == "user" else None,
         )
         if status is None or status == "complete":
             status, error = "complete", ""
@@ -274,6 +277,7 @@ class ChatRegistry:
             status,
             error,
             kind,
+            context=(context or "") if role == "user" else "",
         )
         title = None
         if role == "user" and not entry.has_user:
@@ -309,6 +313,21 @@ class ChatRegistry:
         row = self.store.append(chat_id, SELECT_ROLE, str(message_id))
         tree.select(message_id)
         self._touch(entry, row.timestamp)
+
+    def append_run(self, chat_id: str, message_id: int, content: str) -> Message:
+        """Record a code run of message ``message_id`` (a ``code_run`` row whose JSON
+        ``content`` names it); returns the message with its runs."""
+        entry = self._entry(chat_id)
+        if not 0 <= message_id < entry.info.message_count:
+            raise ValueError(f"no message {message_id} in chat {chat_id}")
+        row = self.store.append(chat_id, "code_run", content)
+        self._touch(entry, row.timestamp)
+        cached = self._cache.get(chat_id)
+        if cached is not None:
+            found = cached[message_id]
+            cached[message_id] = replace(found, runs=(*found.runs, row.content))
+            return cached[message_id]
+        return self.messages(chat_id)[message_id]
 
     def history_start(self, chat_id: str) -> int:
         """The id of the first message the model is sent (0 = the whole chat)."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import getpass
 import io
+import json
 import re
 import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
@@ -68,6 +69,8 @@ class Message:
     status: str = "complete"
     error: str = ""
     error_kind: str = ""  # "context_length" when the model's context was too small
+    context: str = ""  # a user message: the kernel context sent with it (a `context` row)
+    runs: tuple[str, ...] = ()  # an assistant message: its `code_run` rows (JSON), in order
 
 
 def messages_from_rows(rows: Iterable[Row]) -> list[Message]:
@@ -79,29 +82,37 @@ def messages_from_rows(rows: Iterable[Row]) -> list[Message]:
 def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
     """``messages_from_rows`` for raw ``[timestamp, user_id, role, content]`` records."""
     messages: list[Message] = []
+    context = ""  # a `context` row belongs to the user message right after it
     for ts, user_id, role, content in records:
         if role in MESSAGE_ROLES:
-            messages.append(Message(len(messages), role, content, ts, user_id))
+            attached = context if role == "user" else ""
+            messages.append(Message(len(messages), role, content, ts, user_id, context=attached))
+            context = ""
+        elif role == "context":
+            context = content
+        elif role == "code_run":
+            target = _run_target(content, len(messages))
+            if target is not None:
+                found = messages[target]
+                messages[target] = replace(found, runs=(*found.runs, content))
         elif role == "status" and messages:
             status, error = parse_status(content)
             if status:
                 last = messages[-1]
-                messages[-1] = Message(
-                    last.id, last.role, last.content, last.timestamp, last.user_id, status, error
-                )
+                messages[-1] = replace(last, status=status, error=error)
         elif role == "error_kind" and messages and messages[-1].status == "error":
-            last = messages[-1]
-            messages[-1] = Message(
-                last.id,
-                last.role,
-                last.content,
-                last.timestamp,
-                last.user_id,
-                last.status,
-                last.error,
-                content.strip(),
-            )
+            messages[-1] = replace(messages[-1], error_kind=content.strip())
     return messages
+
+
+def _run_target(content: str, count: int) -> int | None:
+    """The id of the message a ``code_run`` row belongs to, if it is a message so far."""
+    try:
+        target = json.loads(content).get("message_id")
+    except (ValueError, AttributeError):
+        return None
+    ok = isinstance(target, int) and not isinstance(target, bool) and 0 <= target < count
+    return target if ok else None
 
 
 def history_start_from_records(records: Iterable[Sequence[str]]) -> int:

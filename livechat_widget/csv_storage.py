@@ -195,8 +195,12 @@ class CsvStore:
         error: str | None = None,
         error_kind: str | None = None,
         events: Sequence[tuple[str, str]] = (),
+        context: str | None = None,
     ) -> Row:
         """Append one row (and its ``status`` event row when ``status`` is given) durably.
+
+        ``context`` (a user message's kernel context) is a ``context`` event row written
+        just before the row, in the same write.
 
         ``status`` is None/"complete" (no event row), "stopped", "length" or "error"
         (``error`` is the text, ``error_kind`` an optional ``error_kind`` row).
@@ -226,6 +230,8 @@ class CsvStore:
             if not ROLE_PATTERN.fullmatch(event_role) or event_role in MESSAGE_ROLES:
                 raise ValueError(f"not an event row role: {event_role!r}")
             text += encode_record(ts, row.user_id, event_role, clean_text(event_content))
+        if context:
+            text = encode_record(ts, row.user_id, "context", clean_text(context)) + text
         if status is not None and status != "complete":
             text += encode_record(
                 ts, row.user_id, "status", clean_text(status_content(status, error))

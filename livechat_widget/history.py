@@ -17,6 +17,8 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str,
       it are merged, so providers that require alternating roles accept the history.
     - A reply stopped before any text withdraws its turn: the prompt is not sent
       again (unless a later reply to it, e.g. Regenerate, says otherwise).
+    - A user message sent with kernel context is sent as that context, then the text:
+      the model sees what it saw the first time (a reload or another model included).
     """
     history: list[dict[str, str]] = []
     withdrawn = False  # the last user turn in `history` was stopped before any text
@@ -27,26 +29,27 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str,
             history.pop()  # the withdrawn prompt is final once something else follows
             withdrawn = False
         last = history[-1] if history else None
+        content = f"{message.context}\n\n{message.content}" if message.context else message.content
         if message.role == "assistant":
-            if not message.content:  # nothing said: nothing to send back
+            if not content:  # nothing said: nothing to send back
                 if message.status == "stopped" and last and last["role"] == "user":
                     withdrawn = True
                 continue
             withdrawn = False
             if last and last["role"] == "assistant":
-                history[-1] = {"role": "assistant", "content": message.content}
+                history[-1] = {"role": "assistant", "content": content}
                 continue
         elif message.role == "user" and last and last["role"] == "user":
             if withdrawn:  # the earlier prompt was cancelled: this one replaces it
-                history[-1] = {"role": "user", "content": message.content}
+                history[-1] = {"role": "user", "content": content}
                 withdrawn = False
             else:
                 history[-1] = {
                     "role": "user",
-                    "content": last["content"] + "\n\n" + message.content,
+                    "content": last["content"] + "\n\n" + content,
                 }
             continue
-        history.append({"role": message.role, "content": message.content})
+        history.append({"role": message.role, "content": content})
     if withdrawn:
         history.pop()
     return history

@@ -17,6 +17,9 @@ from .visitors import SECRET_PATTERN
 MAX_TEXT_CHARS = 100_000
 MAX_TITLE_CHARS = 200
 MAX_QUERY_CHARS = 500
+MAX_CONTEXT_ITEMS = 20
+MAX_NAME_CHARS = 200
+MAX_CODE_CHARS = 100_000
 
 # Canonical lowercase UUID4, as CsvStore writes them; anything else never reaches a path.
 _CHAT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
@@ -44,6 +47,8 @@ class Command:
     version: int = 0
     format: str = ""  # export: "markdown" | "json" | "ipynb"
     request: str = ""  # export: the id the asking view matches the answer by
+    names: tuple[str, ...] = ()  # send: the kernel context items chosen
+    code: str = ""  # run_code: the block to run (the stored one runs)
 
 
 def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
@@ -73,7 +78,36 @@ def _text(msg: dict[str, Any], field: str, *, limit: int, allow_empty: bool = Fa
 
 def _send(msg: dict[str, Any]) -> Command:
     return Command(
-        "send", chat_id=_chat_id(msg, optional=True), text=_text(msg, "text", limit=MAX_TEXT_CHARS)
+        "send",
+        chat_id=_chat_id(msg, optional=True),
+        text=_text(msg, "text", limit=MAX_TEXT_CHARS),
+        names=_names(msg.get("context", [])),
+    )
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """Context item names: a short list of short strings (the widget checks that the
+    kernel offered each one)."""
+    if not isinstance(value, list) or len(value) > MAX_CONTEXT_ITEMS:
+        raise ProtocolError(f"The context must be a list of at most {MAX_CONTEXT_ITEMS} names.")
+    names: list[str] = []
+    for name in value:
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_CHARS:
+            raise ProtocolError("A context name must be text of 1 to 200 characters.")
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _run_code(msg: dict[str, Any]) -> Command:
+    message_id = msg.get("message_id")
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or not 0 <= message_id:
+        raise ProtocolError("run_code needs the id of the reply the code is in.")
+    return Command(
+        "run_code",
+        chat_id=_chat_id(msg),
+        message_id=message_id,
+        code=_text(msg, "code", limit=MAX_CODE_CHARS),
     )
 
 
@@ -171,6 +205,9 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     # Private chats per browser (visitors.py): the browser's secret, once per view.
     "claim": _claim,
     "load_math": _bare("load_math"),
+    # Kernel context and code runs (issue 12).
+    "list_context": _bare("list_context"),
+    "run_code": _run_code,
 }
 
 

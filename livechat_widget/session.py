@@ -192,10 +192,13 @@ class ChatSession:
 
     # -- replies
 
-    def start_reply(self, chat_id: str, text: str | None, replaces: int | None = None) -> Reply:
+    def start_reply(
+        self, chat_id: str, text: str | None, replaces: int | None = None, context: str = ""
+    ) -> Reply:
         """Save the person's message (if any; a new version of message ``replaces`` if
-        given), then answer the last user turn shown as a task. ``chat_id`` "" starts a
-        new chat. Raises ChatNotFound or SessionError."""
+        given; with the kernel ``context`` sent with it), then answer the last user turn
+        shown as a task. ``chat_id`` "" starts a new chat. Raises ChatNotFound or
+        SessionError."""
         if chat_id:
             self.registry.get(chat_id)
         if chat_id in self.replies:
@@ -214,7 +217,12 @@ class ChatSession:
         if text is not None:
             # Durable first: the person's words are on disk before the model is called.
             saved = self.registry.append(
-                chat_id, "user", text, user_id=self.user_id, replaces=replaces
+                chat_id,
+                "user",
+                text,
+                user_id=self.user_id,
+                replaces=replaces,
+                context=context or None,
             )
             self._saved(self._payload(chat_id, saved), chat_id)
         messages = self.registry.messages(chat_id)
@@ -321,6 +329,8 @@ class ChatSession:
             "error_kind": "",
             "version": 1,
             "versions": 1,
+            "context": [],
+            "runs": [],
         }
         done: DoneMsg | None = None
         try:
@@ -386,6 +396,8 @@ class ChatSession:
                 "error_kind": "",
                 "version": 1,
                 "versions": 1,
+                "context": [],
+                "runs": [],
             }
 
     # -- stats (this session's replies only)

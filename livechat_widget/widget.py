@@ -22,12 +22,16 @@ import traitlets
 from . import chat_data
 from .chat_export import export_chat
 from .chat_registry import ChatInfo, ChatRegistry
+from .code_run import RunRefused, on_main_thread, run_in_kernel
 from .csv_storage import ChatNotFound, CsvStore, StorageError
+from .kernel_access import KernelAccess
+from .kernel_context import ContextUnavailable
 from .protocol import Command, ProtocolError, clean_text, parse_command
 from .session import ChatSession, SessionError
 from .streaming import Reply
 from .visitors import visitor_folder
 from .wire import (
+    NOT_RUNNING,
     DeltaMsg,
     DoneMsg,
     ExportMsg,
@@ -84,6 +88,11 @@ class ChatWidget(anywidget.AnyWidget):
     stats = traitlets.Dict().tag(sync=True)
     # Private chats per browser (visitors.py): no chats until the view sends its secret.
     per_browser = traitlets.Bool(False).tag(sync=True)
+    # Kernel context and code runs (kernel_access.py); the browser cannot turn them on.
+    allow_kernel_context = traitlets.Bool(True).tag(sync=True)
+    allow_code = traitlets.Bool(True).tag(sync=True)
+    context_items = traitlets.List(traitlets.Dict()).tag(sync=True)
+    running_code = traitlets.Dict(dict(NOT_RUNNING)).tag(sync=True)
 
     def __init__(
         self,
@@ -95,12 +104,26 @@ class ChatWidget(anywidget.AnyWidget):
         height: str = "600px",
         theme: str = "auto",
         per_browser: bool = False,
+        allow_kernel_context: bool = True,
+        allow_code: bool = True,
+        context_item_bytes: int = 8 * 1024,
+        context_total_bytes: int = 32 * 1024,
     ) -> None:
         if client is None:
             from .providers.env import client_from_env
 
             client = client_from_env()
-        super().__init__(title=title, height=height, theme=theme, per_browser=per_browser)
+        self.kernel_access = KernelAccess(
+            allow_kernel_context, allow_code, context_item_bytes, context_total_bytes
+        )
+        super().__init__(
+            title=title,
+            height=height,
+            theme=theme,
+            per_browser=per_browser,
+            allow_kernel_context=bool(allow_kernel_context),
+            allow_code=bool(allow_code),
+        )
         store = store if isinstance(store, CsvStore) else CsvStore(store)
         self._client = client
         self._user_id = user_id or _default_user_id()
@@ -108,7 +131,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._visitor_folder: Path | None = None
         self._window_start = 0  # index of messages[0] in the active chat
         self._handlers: dict[str, Callable[[Command], object]] = {
-            "send": lambda c: self.session.start_reply(c.chat_id or self.active_chat_id, c.text),
+            "send": self._send_from_browser,
             "stop": lambda c: self.stop(c.chat_id),
             "regenerate": lambda c: self.session.start_reply(c.chat_id, None),
             "retry": lambda c: self.session.start_reply(c.chat_id, None),
@@ -128,6 +151,8 @@ class ChatWidget(anywidget.AnyWidget):
             "export": self._send_export,
             "claim": self._claim,
             "load_math": lambda c: self._send_math(),
+            "list_context": lambda c: setattr(self, "context_items", self.kernel_access.offer()),
+            "run_code": self._run_code,
         }
         self.model_label = str(client.describe())
         self._root = store
@@ -197,7 +222,7 @@ class ChatWidget(anywidget.AnyWidget):
         try:
             command = parse_command(content)
             self._handlers[command.type](command)
-        except (ProtocolError, SessionError) as exc:
+        except (ProtocolError, SessionError, ContextUnavailable, RunRefused) as exc:
             log.warning("refused a browser message: %s", exc)
             self.error = str(exc)
         except ChatNotFound:
@@ -214,6 +239,39 @@ class ChatWidget(anywidget.AnyWidget):
         if self._session is not None:
             return self._session.redact(text)
         return text.replace(str(Path(self._root.root).resolve()), "the chat folder")
+
+    def _send_from_browser(self, command: Command) -> None:
+        context = self.kernel_access.context(list(command.names), from_browser=True)
+        self.session.start_reply(
+            command.chat_id or self.active_chat_id, command.text, context=context
+        )
+
+    def _run_code(self, command: Command) -> None:
+        """Run a reply's Python block in this kernel (the person confirmed it in the
+        widget). Synchronous on purpose: see code_run.py for why and for its limits."""
+        if self.running_code["chat_id"]:
+            raise RunRefused("Code is already running: wait for it, or stop it.")
+        code = self.kernel_access.code_to_run(
+            self._registry, command.chat_id, command.message_id, command.code
+        )
+        self.running_code = {
+            "chat_id": command.chat_id,
+            "message_id": command.message_id,
+            "code": code,
+        }
+        on_main_thread(lambda: self._finish_run(command.chat_id, command.message_id, code))
+
+    def _finish_run(self, chat_id: str, message_id: int, code: str) -> None:
+        try:
+            run = run_in_kernel(message_id, code)
+            self._registry.append_run(chat_id, message_id, run.to_json())
+        except Exception as exc:  # shown, not swallowed: the handler may be long gone
+            log.exception("running code from chat %s failed", chat_id)
+            self.error = self.session.redact(f"The code could not run ({exc}).")
+        finally:
+            self.running_code = dict(NOT_RUNNING)
+        self.chat_changed(chat_id)
+        self.session.folder.tell_others(self.session, chat_id)
 
     def _search(self, command: Command) -> None:
         with self.hold_sync():
@@ -243,15 +301,22 @@ class ChatWidget(anywidget.AnyWidget):
 
     # --------------------------------------------------------------- python API
 
-    async def send(self, text: str, chat_id: str | None = None) -> dict[str, Any]:
+    async def send(
+        self, text: str, chat_id: str | None = None, *, context: list[str] | None = None
+    ) -> dict[str, Any]:
         """Send `text` to the model and wait for the reply; returns the assistant message.
 
         The reply streams into every displayed view, exactly like one sent from the
         browser. A failed reply is returned with ``status == "error"`` and its ``error``.
+        ``context`` names what of the kernel to attach: variables, ``"last error"`` and
+        ``"recent cells"``; an unknown name is a ValueError before anything is saved.
         """
         # The same checks as a message from the browser (ProtocolError is a ValueError).
         command = parse_command({"type": "send", "text": text, "chat_id": chat_id or ""})
-        reply = self.session.start_reply(command.chat_id or self.active_chat_id, command.text)
+        sent = self.kernel_access.context(context or [], from_browser=False)
+        reply = self.session.start_reply(
+            command.chat_id or self.active_chat_id, command.text, context=sent
+        )
         return dict(await self.session.wait(reply))
 
     async def edit(self, message_id: int, text: str, chat_id: str | None = None) -> dict[str, Any]:

@@ -10,11 +10,41 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from .chat_registry import ChatInfo
+from .code_run import RunResult
 from .csv_storage import Message
+from .kernel_context import parse_context
 
 Role = Literal["user", "assistant", "system"]
 Status = Literal["complete", "stopped", "length", "error"]
 ErrorKind = Literal["", "context_length"]
+
+
+# Kernel context and code runs (issue 12).
+class ContextChip(TypedDict):
+    name: str
+    kind: str
+    text: str  # exactly the block of the context text the model received
+
+
+class CodeRunPayload(TypedDict):
+    code: str
+    status: str  # "ok" | "error" | "interrupted"
+    stdout: str
+    result: str
+    error: str
+    images: list[str]  # base64 PNG
+
+
+class ContextItem(TypedDict):
+    name: str
+    kind: str
+    detail: str  # size or shape; never a value
+
+
+class RunningCode(TypedDict):
+    chat_id: str  # "" = nothing running
+    message_id: int
+    code: str
 
 
 class ChatSummary(TypedDict):
@@ -34,6 +64,8 @@ class MessagePayload(TypedDict):
     error_kind: str
     version: int  # which version of its turn this message is, from 1 ...
     versions: int  # ... of how many (edits of a user message, regenerated replies)
+    context: list[ContextChip]  # a user message: the kernel context sent with it
+    runs: list[CodeRunPayload]  # an assistant message: its code blocks' runs, oldest first
 
 
 class Stream(TypedDict):
@@ -124,6 +156,11 @@ TRAITS: dict[str, str] = {
     "stats": "Stats",
     # Private chats per browser: the view sends its browser's secret (`claim`).
     "per_browser": "bool",
+    # Kernel context and code runs (issue 12).
+    "allow_kernel_context": "bool",
+    "allow_code": "bool",
+    "context_items": "list[ContextItem]",
+    "running_code": "RunningCode",
 }
 
 
@@ -138,7 +175,25 @@ def message_payload(message: Message, version: int = 1, versions: int = 1) -> Me
         "error_kind": message.error_kind,
         "version": version,
         "versions": versions,
+        "context": [
+            {"name": b.name, "kind": b.kind, "text": b.text} for b in parse_context(message.context)
+        ],
+        "runs": [run_payload(r) for r in map(RunResult.from_json, message.runs) if r is not None],
     }
+
+
+def run_payload(run: RunResult) -> CodeRunPayload:
+    return {
+        "code": run.code,
+        "status": run.status,
+        "stdout": run.stdout,
+        "result": run.result,
+        "error": run.error,
+        "images": run.images,
+    }
+
+
+NOT_RUNNING: RunningCode = {"chat_id": "", "message_id": -1, "code": ""}
 
 
 def chat_summary(info: ChatInfo) -> ChatSummary:
@@ -162,6 +217,7 @@ class SendCmd(TypedDict):
     type: Literal["send"]
     text: str
     chat_id: str
+    context: list[str]  # optional: names from `context_items`
 
 
 class ChatCmd(TypedDict):
@@ -222,6 +278,13 @@ class ClaimCmd(TypedDict):
     secret: str
 
 
+class RunCodeCmd(TypedDict):
+    type: Literal["run_code"]
+    chat_id: str
+    message_id: int
+    code: str
+
+
 COMMANDS: dict[str, type] = {
     "send": SendCmd,
     "stop": ChatCmd,
@@ -242,4 +305,7 @@ COMMANDS: dict[str, type] = {
     "export": ExportCmd,
     "claim": ClaimCmd,
     "load_math": BareCmd,
+    # Kernel context and code runs (issue 12).
+    "list_context": BareCmd,
+    "run_code": RunCodeCmd,
 }

@@ -28,6 +28,10 @@ SHAPES = {
     "DoneMsg": "DoneMsg",
     "ExportMsg": "ExportMsg",
     "MathChunkMsg": "MathChunkMsg",
+    "ContextChip": "ContextChip",
+    "CodeRunPayload": "CodeRun",
+    "ContextItem": "ContextItem",
+    "RunningCode": "RunningCode",
 }
 
 
@@ -152,6 +156,7 @@ def test_the_parsers_return_what_the_typed_commands_say():
     samples |= {"message_id": 0, "version": 1}
     samples |= {"format": "json", "request": "r1"}
     samples["secret"] = "0123456789abcdef0123456789abcdef"
+    samples |= {"context": ["df"], "code": "x = 6 * 7"}
     for kind, shape in wire.COMMANDS.items():
         fields = py_fields(shape) - {"type"}
         command = protocol.parse_command({"type": kind, **{f: samples[f] for f in fields}})

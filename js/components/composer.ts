@@ -1,10 +1,15 @@
 // The composer: an auto-growing textarea ("Message"); Enter sends, Shift+Enter inserts
 // a newline, IME composition is never interrupted; Send becomes Stop while busy.
 import { h, icon } from "../dom";
+import type { ContextItem } from "../types";
+import { ContextPicker } from "./context_picker";
 import { FOCUS } from "./ui";
 
 export interface ComposerState {
   busy: boolean;
+  /** The `@` picker of kernel context is offered. */
+  contextEnabled?: boolean;
+  contextItems?: ContextItem[];
 }
 
 const MAX_HEIGHT_PX = 200;
@@ -16,9 +21,10 @@ export class Composer {
   readonly button: HTMLButtonElement;
   private busy = false;
   private counter: HTMLElement;
+  readonly picker: ContextPicker;
 
   constructor(
-    private handlers: { onSend: (text: string) => void; onStop: () => void },
+    private handlers: { onSend: (text: string, context: string[]) => void; onStop: () => void; onListContext?: () => void },
     signal: AbortSignal,
   ) {
     this.textarea = h("textarea", {
@@ -37,24 +43,35 @@ export class Composer {
         `lc:[&.lc-send-stop]:bg-fg lc:[&.lc-send-stop]:text-surface ${FOCUS}`,
     });
     this.counter = h("span", { class: "lc-counter lc:tabular-nums", hidden: true });
+    this.picker = new ContextPicker(this.textarea, () => this.handlers.onListContext?.(), signal);
+    const row = h(
+      "div",
+      {
+        class:
+          "lc-composer-row lc:flex lc:items-end lc:gap-2 lc:py-1.5 lc:pr-1.5 lc:pl-3.5",
+      },
+      this.textarea,
+      this.button,
+    );
     const box = h(
       "div",
       {
         class:
-          "lc-composer-box lc:flex lc:items-end lc:gap-2 lc:py-1.5 lc:pr-1.5 lc:pl-3.5 lc:bg-surface lc:border lc:border-line-strong " +
+          "lc-composer-box lc:bg-surface lc:border lc:border-line-strong " +
           "lc:rounded-composer lc:shadow-float lc:transition-[border-color,box-shadow] lc:duration-150 " +
           "lc:focus-within:border-accent lc:focus-within:ring-3 lc:focus-within:ring-accent/25",
       },
-      this.textarea,
-      this.button,
+      this.picker.chipsEl,
+      row,
     );
     this.el = h(
       "div",
       {
         class:
-          "lc-composer lc:shrink-0 lc:w-full lc:max-w-[calc(48rem+32px)] lc:mx-auto lc:pt-1.5 lc:px-4 lc:pb-2.5 " +
+          "lc-composer lc:relative lc:shrink-0 lc:w-full lc:max-w-[calc(48rem+32px)] lc:mx-auto lc:pt-1.5 lc:px-4 lc:pb-2.5 " +
           "lc:@max-compact:px-2 lc:@max-compact:pb-2",
       },
+      this.picker.popup,
       box,
       h(
         "div",
@@ -75,6 +92,7 @@ export class Composer {
   }
 
   update(s: ComposerState): void {
+    this.picker.update({ enabled: !!s.contextEnabled, items: s.contextItems ?? [] });
     if (s.busy !== this.busy) {
       this.busy = s.busy;
       this.drawButton();
@@ -88,6 +106,8 @@ export class Composer {
   private onKeydown(e: KeyboardEvent): void {
     // Keys typed here belong to the widget: JupyterLab's command-mode shortcuts must not fire.
     e.stopPropagation();
+    if (e.isComposing || e.keyCode === 229) return;
+    if (this.picker.onKeydown(e)) return;
     if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
     // IME: Enter that confirms a composition is not a send.
     if (e.isComposing || e.keyCode === 229) return;
@@ -98,12 +118,14 @@ export class Composer {
   private submit(): void {
     const text = this.textarea.value;
     if (!text.trim() || this.busy) return;
-    this.handlers.onSend(text);
+    this.handlers.onSend(text, this.picker.names());
+    this.picker.clear();
     this.textarea.value = "";
     this.onInput();
   }
 
   private onInput(): void {
+    this.picker.onInput();
     const ta = this.textarea;
     ta.style.height = "auto";
     const sh = ta.scrollHeight;

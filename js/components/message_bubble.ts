@@ -6,7 +6,9 @@
 import { copyText, formatTime, h, icon } from "../dom";
 import { renderMarkdownInto } from "../markdown";
 import { IncrementalMarkdown } from "../markdown_stream";
-import type { ErrorKind, MessageStatus, Role, SendCommand } from "../types";
+import type { CodeRun, ContextChip, ErrorKind, MessageStatus, Role, SendCommand } from "../types";
+import { type CodeRunState, decorateRuns } from "./code_runs";
+import { sentContext } from "./sent_context";
 import { MessageEditor } from "./message_editor";
 import { FOCUS } from "./ui";
 import { VersionSwitcher } from "./version_switcher";
@@ -24,6 +26,10 @@ export interface BubbleData {
   /** Which version of its turn (from 1) of how many; absent = the only one. */
   version?: number;
   versions?: number;
+  /** A user message: the kernel context sent with it. */
+  context?: ContextChip[];
+  /** An assistant message: runs of its Python blocks. */
+  runs?: CodeRun[];
 }
 
 export interface BubbleOptions {
@@ -36,6 +42,8 @@ export interface BubbleOptions {
    * bubble nears the viewport); until then the text is shown plain.
    */
   lazy?: boolean;
+  /** Run on Python blocks (assistant messages). */
+  code?: CodeRunState;
 }
 
 const MIN_STREAM_RENDER_MS = 100;
@@ -116,6 +124,8 @@ export class MessageBubble {
   private opts: BubbleOptions | null = null;
   /** The streamed reply's incremental rendering (kept to finish it when the reply ends). */
   private stream: IncrementalMarkdown | null = null;
+  private contextEl: HTMLElement;
+  private contextSig = "";
 
   /** `isBusy`: a reply streams in the chat (editing and switching versions wait for it). */
   constructor(private send: SendCommand, role: Role, private isBusy: () => boolean = () => false) {
@@ -148,7 +158,8 @@ export class MessageBubble {
       role: "note",
       hidden: true,
     });
-    this.bubble.append(this.reasoningEl, this.body, this.note, this.errorBox);
+    this.contextEl = h("div", { class: "lc:contents" });
+    this.bubble.append(this.reasoningEl, this.body, this.contextEl, this.note, this.errorBox);
 
     this.time = h("time", {
       class:
@@ -250,6 +261,12 @@ export class MessageBubble {
         }
       }
     }
+    const contextSig = JSON.stringify(data.context ?? []);
+    if (contextSig !== this.contextSig) {
+      this.contextSig = contextSig;
+      this.contextEl.replaceChildren(...[sentContext(data.context ?? [])].filter((el) => el !== null));
+    }
+    if (!streaming && this.renderedFinal) this.decorateCode();
     // A reply stopped (or failed) before any text is just its note: a small bubble.
     this.body.hidden = !streaming && data.content === "";
 
@@ -339,6 +356,14 @@ export class MessageBubble {
     this.renderedText = data.content;
     this.renderedFinal = true;
     this.deferred = false;
+    this.decorateCode();
+  }
+
+  private decorateCode(): void {
+    const data = this.data;
+    const code = this.opts?.code;
+    if (data?.role !== "assistant" || !code) return;
+    decorateRuns(this.body, { chatId: data.chatId, messageId: data.id, runs: data.runs ?? [], state: code, send: this.send });
   }
 
   /** The end of a streamed reply: only its tail is rendered again, a slice per frame. */
@@ -439,12 +464,16 @@ function sameData(a: BubbleData, b: BubbleData): boolean {
   return (
     a.id === b.id && a.content === b.content && a.status === b.status && a.error === b.error && a.errorKind === b.errorKind &&
     a.timestamp === b.timestamp && (a.reasoning ?? "") === (b.reasoning ?? "") && a.role === b.role && a.chatId === b.chatId &&
-    a.version === b.version && a.versions === b.versions
+    a.version === b.version && a.versions === b.versions &&
+    a.context === b.context && a.runs === b.runs
   );
 }
 
 function sameOpts(a: BubbleOptions, b: BubbleOptions): boolean {
-  return a.isLast === b.isLast && a.busy === b.busy && !b.lazy;
+  return (
+    a.isLast === b.isLast && a.busy === b.busy && !b.lazy &&
+    a.code?.allowed === b.code?.allowed && a.code?.running === b.code?.running
+  );
 }
 
 function now(): number {

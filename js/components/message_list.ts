@@ -5,6 +5,7 @@
 import { h, icon } from "../dom";
 import type { StreamView } from "../stream_state";
 import type { Message, SendCommand } from "../types";
+import type { CodeRunState } from "./code_runs";
 import { MessageBubble, type BubbleData } from "./message_bubble";
 import { FOCUS, FOCUS_INSET } from "./ui";
 
@@ -15,6 +16,7 @@ export interface ListState {
   stream: StreamView | undefined;
   busy: boolean;
   modelLabel: string;
+  code?: CodeRunState;
 }
 
 const BOTTOM_SLACK = 40;
@@ -165,6 +167,7 @@ export class MessageList {
     const items: BubbleData[] = next.messages.map((m) => ({
       chatId: next.chatId, id: m.id, role: m.role, content: m.content, timestamp: m.timestamp, status: m.status, error: m.error,
       errorKind: m.error_kind ?? "", version: m.version, versions: m.versions,
+      context: m.context, runs: m.runs,
     }));
     const s = next.stream;
     if (s && !next.messages.some((m) => m.id === s.messageId && m.role === "assistant")) {
@@ -204,7 +207,7 @@ export class MessageList {
       // Only the last bubble depends on `busy` (Regenerate / Retry): the others stay
       // unchanged, so a reply starting or ending touches one bubble, not the window.
       const isLast = i === lastIndex;
-      b.update(item, { isLast, busy: isLast && (next.busy || (!!s && !s.done)), lazy });
+      b.update(item, { isLast, busy: isLast && (next.busy || (!!s && !s.done)), lazy, code: next.code });
       if (lazy && b.isDeferred) this.io?.observe(b.el);
       wanted.push(b.el);
     });

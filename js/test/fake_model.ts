@@ -28,6 +28,10 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     search_results: [],
     stats: { recent: [], totals: { replies: 0, completed: 0, stopped: 0, errors: 0, tokens: 0 } },
     per_browser: false,
+    allow_kernel_context: true,
+    allow_code: true,
+    context_items: [],
+    running_code: { chat_id: "", message_id: -1, code: "" },
     ...over,
   };
 }

@@ -1,0 +1,241 @@
+// The `@` picker of the composer: typing `@` (at the start or after a space) asks the
+// kernel what it holds and lists it (variables, the last error, recent cells: names,
+// kinds and sizes, never values). Arrow keys / Enter / Tab or the mouse choose an item,
+// which becomes a removable chip; Escape closes the list. The chips' names go with the
+// message; the kernel builds the context text from them.
+import { h, icon } from "../dom";
+import type { ContextItem } from "../types";
+import { FOCUS } from "./ui";
+
+const TRIGGER = /(^|\s)@([^\s@]*)$/;
+const MAX_SHOWN = 50;
+let pickerCounter = 0;
+
+export interface PickerState {
+  enabled: boolean;
+  items: ContextItem[];
+}
+
+/** The `@query` just before the caret, or null. */
+export function mentionAt(text: string, caret: number): { start: number; query: string } | null {
+  const m = TRIGGER.exec(text.slice(0, caret));
+  if (!m) return null;
+  return { start: caret - m[2].length - 1, query: m[2] };
+}
+
+/** Items whose name contains the query (case-insensitive), names starting with it first. */
+export function filterItems(items: ContextItem[], query: string): ContextItem[] {
+  const q = query.toLowerCase();
+  const hits = items.filter((i) => i.name.toLowerCase().includes(q));
+  return hits.sort((a, b) => Number(!a.name.toLowerCase().startsWith(q)) - Number(!b.name.toLowerCase().startsWith(q)));
+}
+
+export class ContextPicker {
+  readonly chipsEl: HTMLElement;
+  readonly popup: HTMLElement;
+  private list: HTMLElement;
+  private chosen: string[] = [];
+  private state: PickerState = { enabled: false, items: [] };
+  private open = false;
+  private waiting = false; // asked the kernel, no answer yet
+  private shown: ContextItem[] = [];
+  private active = 0;
+  private mention: { start: number; query: string } | null = null;
+  private readonly uid = `lc-picker-${++pickerCounter}`;
+
+  constructor(
+    private textarea: HTMLTextAreaElement,
+    private onRequest: () => void,
+    signal: AbortSignal,
+  ) {
+    this.chipsEl = h("div", {
+      class: "lc-context-chips lc:flex lc:flex-wrap lc:gap-1 lc:pt-1.5 lc:px-3 lc:empty:hidden",
+      "aria-label": "Attached context",
+    });
+    this.list = h("ul", {
+      id: this.uid,
+      class: "lc:m-0 lc:p-1 lc:list-none lc:max-h-[240px] lc:overflow-y-auto",
+      role: "listbox",
+      "aria-label": "Kernel context",
+    });
+    this.popup = h(
+      "div",
+      {
+        class:
+          "lc-context-picker lc:absolute lc:z-20 lc:bottom-full lc:left-4 lc:right-4 lc:mb-1 lc:bg-surface lc:border lc:border-line-strong " +
+          "lc:rounded-item lc:shadow-float lc:text-ui",
+        hidden: true,
+      },
+      h("div", { class: "lc:px-3 lc:pt-2 lc:pb-1 lc:text-micro lc:text-muted" }, "Attach from the kernel"),
+      this.list,
+    );
+    this.list.addEventListener("mousedown", (e) => e.preventDefault(), { signal }); // keep the caret
+    this.list.addEventListener(
+      "click",
+      (e) => {
+        const li = (e.target as Element | null)?.closest?.("[data-name]");
+        if (li) this.choose(li.getAttribute("data-name") ?? "");
+      },
+      { signal },
+    );
+  }
+
+  update(state: PickerState): void {
+    const itemsChanged = state.items !== this.state.items;
+    this.state = state;
+    if (!state.enabled) {
+      this.close();
+      this.chosen = [];
+      this.drawChips();
+      return;
+    }
+    if (itemsChanged) {
+      this.waiting = false;
+      if (this.open) this.drawList();
+    }
+  }
+
+  /** The names chosen for the next message. */
+  names(): string[] {
+    return [...this.chosen];
+  }
+
+  clear(): void {
+    this.chosen = [];
+    this.drawChips();
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** After every input in the textarea: open, filter or close the list. */
+  onInput(): void {
+    if (!this.state.enabled) return;
+    const ta = this.textarea;
+    const mention = ta.selectionStart === ta.selectionEnd ? mentionAt(ta.value, ta.selectionStart) : null;
+    if (!mention) {
+      this.close();
+      return;
+    }
+    if (!this.open) {
+      this.open = true;
+      this.waiting = true;
+      this.active = 0;
+      this.onRequest(); // the kernel's current list, not a stale one
+    }
+    if (this.mention?.query !== mention.query) this.active = 0;
+    this.mention = mention;
+    this.drawList();
+  }
+
+  /** Keys while the list is open; true when the key was the picker's. */
+  onKeydown(e: KeyboardEvent): boolean {
+    if (!this.open) return false;
+    const n = this.shown.length;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      if (n) this.active = (this.active + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+      this.drawList();
+    } else if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && n) {
+      this.choose(this.shown[this.active].name);
+    } else if (e.key === "Escape") {
+      this.close();
+    } else {
+      return false;
+    }
+    e.preventDefault();
+    return true;
+  }
+
+  close(): void {
+    if (!this.open && this.popup.hidden) return;
+    this.open = false;
+    this.mention = null;
+    this.popup.hidden = true;
+    this.textarea.removeAttribute("data-lc-own-esc");
+    this.textarea.setAttribute("aria-expanded", "false");
+    this.textarea.removeAttribute("aria-activedescendant");
+  }
+
+  private choose(name: string): void {
+    const m = this.mention;
+    if (!name || !m) return;
+    const ta = this.textarea;
+    const end = m.start + 1 + m.query.length;
+    ta.value = ta.value.slice(0, m.start) + ta.value.slice(end);
+    ta.setSelectionRange(m.start, m.start);
+    if (!this.chosen.includes(name)) this.chosen.push(name);
+    this.close();
+    this.drawChips();
+    ta.dispatchEvent(new Event("input")); // the composer resizes and redraws Send
+    ta.focus();
+  }
+
+  private drawList(): void {
+    const query = this.mention?.query ?? "";
+    this.shown = filterItems(this.state.items, query).slice(0, MAX_SHOWN);
+    if (this.active >= this.shown.length) this.active = 0;
+    const rows = this.shown.map((item, i) => {
+      const li = h(
+        "li",
+        {
+          id: `${this.uid}-${i}`,
+          role: "option",
+          "aria-selected": i === this.active ? "true" : "false",
+          "data-name": item.name,
+          class:
+            "lc-context-option lc:flex lc:items-baseline lc:gap-2 lc:py-1 lc:px-2 lc:rounded-control lc:cursor-pointer " +
+            "lc:hover:bg-hover lc:aria-selected:bg-active",
+        },
+        h("span", { class: "lc:font-mono lc:text-fg lc:truncate" }, item.name),
+        h("span", { class: "lc:text-micro lc:text-muted lc:shrink-0" }, item.kind),
+        h("span", { class: "lc:ms-auto lc:text-micro lc:text-muted lc:shrink-0" }, item.detail),
+      );
+      return li;
+    });
+    if (!rows.length) {
+      const text = this.waiting ? "Asking the kernel…" : query ? `Nothing named “${query}”` : "Nothing to attach yet";
+      rows.push(h("li", { class: "lc-context-empty lc:py-1 lc:px-2 lc:text-muted", role: "presentation" }, text));
+    }
+    this.list.replaceChildren(...rows);
+    this.popup.hidden = false;
+    this.textarea.setAttribute("data-lc-own-esc", "");
+    this.textarea.setAttribute("aria-expanded", "true");
+    this.textarea.setAttribute("aria-controls", this.uid);
+    if (this.shown.length) {
+      this.textarea.setAttribute("aria-activedescendant", `${this.uid}-${this.active}`);
+      rows[this.active]?.scrollIntoView?.({ block: "nearest" });
+    } else {
+      this.textarea.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  private drawChips(): void {
+    const chips = this.chosen.map((name) => {
+      const remove = h("button", {
+        type: "button",
+        class: `lc-chip-remove lc:inline-grid lc:place-items-center lc:size-4 lc:rounded-full lc:hover:bg-hover ${FOCUS}`,
+        "aria-label": `Remove ${name}`,
+        title: "Remove",
+      });
+      remove.append(icon("x", 10));
+      remove.addEventListener("click", () => {
+        this.chosen = this.chosen.filter((n) => n !== name);
+        this.drawChips();
+        this.textarea.focus();
+      });
+      return h(
+        "span",
+        {
+          class:
+            "lc-chip lc:inline-flex lc:items-center lc:gap-1 lc:py-px lc:ps-2 lc:pe-1 lc:rounded-full lc:bg-active lc:text-accent " +
+            "lc:text-micro lc:font-mono",
+          "data-name": name,
+        },
+        `@${name}`,
+        remove,
+      );
+    });
+    this.chipsEl.replaceChildren(...chips);
+  }
+}

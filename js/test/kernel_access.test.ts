@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ChatApp } from "../widget";
+import { filterItems, mentionAt } from "../components/context_picker";
+import { CHAT_A, FakeModel } from "./fake_model";
+import type { Traits } from "../types";
+
+let cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup) f();
+  cleanup = [];
+  document.body.replaceChildren();
+});
+
+function mount(over: Partial<Traits> = {}) {
+  const model = new FakeModel(over);
+  const el = document.createElement("div");
+  document.body.append(el);
+  const app = new ChatApp(model, el, { schedule: (cb) => cb() });
+  cleanup.push(() => app.destroy());
+  return { model, app, root: app.root };
+}
+
+function type(ta: HTMLTextAreaElement, text: string) {
+  ta.value += text;
+  ta.setSelectionRange(ta.value.length, ta.value.length);
+  ta.dispatchEvent(new Event("input"));
+}
+
+function key(target: EventTarget, k: string) {
+  const e = new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true });
+  target.dispatchEvent(e);
+  return e;
+}
+
+const ITEMS = [
+  { name: "last error", kind: "error", detail: "ZeroDivisionError" },
+  { name: "df", kind: "DataFrame", detail: "3 rows × 2 columns" },
+  { name: "odd", kind: "dict", detail: "2 items" },
+];
+
+describe("the @ picker", () => {
+  it("finds the mention before the caret only at a word start", () => {
+    expect(mentionAt("hi @d", 5)).toEqual({ start: 3, query: "d" });
+    expect(mentionAt("@", 1)).toEqual({ start: 0, query: "" });
+    expect(mentionAt("mail@x", 6)).toBeNull();
+    expect(filterItems(ITEMS, "d").map((i) => i.name)).toEqual(["df", "odd"]);
+  });
+
+  it("asks the kernel, lists its items, and makes chips that go with the message", () => {
+    const { model, root } = mount();
+    const ta = root.querySelector<HTMLTextAreaElement>("textarea")!;
+    type(ta, "@");
+    expect(model.lastSent()).toEqual({ type: "list_context" });
+    const listbox = root.querySelector('[role="listbox"]')!;
+    expect(listbox.closest("[hidden]")).toBeNull();
+    expect(listbox.textContent).toContain("Asking the kernel");
+    model.update({ context_items: ITEMS });
+    expect(listbox.querySelectorAll('[role="option"]')).toHaveLength(3);
+    type(ta, "d");
+    expect(listbox.querySelector('[aria-selected="true"]')?.getAttribute("data-name")).toBe("df");
+    key(ta, "ArrowDown");
+    expect(listbox.querySelector('[aria-selected="true"]')?.getAttribute("data-name")).toBe("odd");
+    key(ta, "ArrowUp");
+    expect(key(ta, "Enter").defaultPrevented).toBe(true);
+    expect(ta.value).toBe("");
+    expect(root.querySelector(".lc-context-picker")?.hasAttribute("hidden")).toBe(true);
+    expect([...root.querySelectorAll(".lc-chip")].map((c) => c.getAttribute("data-name"))).toEqual(["df"]);
+
+    type(ta, "@last");
+    (listbox.querySelector('[data-name="last error"]') as HTMLElement).click();
+    type(ta, "why?");
+    key(ta, "Enter");
+    expect(model.lastSent()).toEqual({ type: "send", text: "why?", chat_id: CHAT_A, context: ["df", "last error"] });
+    expect(root.querySelectorAll(".lc-chip")).toHaveLength(0);
+  });
+
+  it("Escape closes the list without stopping anything; a chip can be removed", () => {
+    const { model, root } = mount({ context_items: ITEMS });
+    const ta = root.querySelector<HTMLTextAreaElement>("textarea")!;
+    type(ta, "@");
+    key(ta, "Enter");
+    root.querySelector<HTMLButtonElement>('[aria-label="Remove last error"]')!.click();
+    expect(root.querySelectorAll(".lc-chip")).toHaveLength(0);
+    type(ta, "@");
+    key(ta, "Escape");
+    expect(root.querySelector(".lc-context-picker")?.hasAttribute("hidden")).toBe(true);
+    type(ta, "plain");
+    key(ta, "Enter");
+    expect(model.lastSent()).toEqual({ type: "send", text: "@plain", chat_id: CHAT_A });
+  });
+
+  it("is not offered when the kernel turned it off", () => {
+    const { model, root } = mount({ allow_kernel_context: false });
+    const ta = root.querySelector<HTMLTextAreaElement>("textarea")!;
+    type(ta, "@");
+    expect(model.sent).toEqual([]);
+    expect(root.querySelector(".lc-context-picker")?.hasAttribute("hidden")).toBe(true);
+  });
+});
+
+describe("sent context and code runs", () => {
+  const messages: Traits["messages"] = [
+    {
+      id: 0, role: "user", content: "why?", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "",
+      context: [{ name: "df", kind: "DataFrame", text: "pandas DataFrame, 3 rows" }],
+    },
+    {
+      id: 1, role: "assistant", content: "```python\nx = 1\n```\n\n```js\nno()\n```", timestamp: "2025-01-01T10:00:01.000Z",
+      status: "complete", error: "", runs: [],
+    },
+  ];
+
+  it("shows the chips of a sent message with the text the model received", () => {
+    const { root } = mount({ messages });
+    const chip = root.querySelector(".lc-msg-user .lc-sent-chip")!;
+    expect(chip.getAttribute("data-name")).toBe("df");
+    expect(chip.querySelector(".lc-sent-text")?.textContent).toBe("pandas DataFrame, 3 rows");
+  });
+
+  it("offers Run on Python blocks only, after a confirm, and shows the output", () => {
+    const { model, root } = mount({ messages });
+    const runs = root.querySelectorAll<HTMLButtonElement>(".lc-code-run");
+    expect(runs).toHaveLength(1);
+    runs[0].click();
+    expect(model.sent).toEqual([]); // nothing runs without the confirm
+    root.querySelector<HTMLButtonElement>('[aria-label="Confirm run"]')!.click();
+    expect(model.lastSent()).toEqual({ type: "run_code", chat_id: CHAT_A, message_id: 1, code: "x = 1" });
+    expect(root.querySelector<HTMLButtonElement>(".lc-code-run")!.disabled).toBe(true);
+    model.update({ running_code: { chat_id: CHAT_A, message_id: 1, code: "x = 1" } });
+    expect(root.querySelector(".lc-code-stop")?.hasAttribute("hidden")).toBe(false);
+    const done = [...messages];
+    done[1] = { ...done[1], runs: [{ code: "x = 1", status: "ok", stdout: "hello\n", result: "", error: "", images: [] }] };
+    model.update({ running_code: { chat_id: "", message_id: -1, code: "" }, messages: done });
+    expect(root.querySelector('[aria-label="Run output"]')?.textContent).toContain("hello");
+    expect(root.querySelector<HTMLButtonElement>(".lc-code-run")!.disabled).toBe(false);
+    expect(root.querySelector(".lc-code-stop")?.hasAttribute("hidden")).toBe(true);
+  });
+
+  it("has no Run when the kernel turned it off", () => {
+    const { root } = mount({ messages, allow_code: false });
+    expect(root.querySelector(".lc-code-run")?.hasAttribute("hidden")).toBe(true);
+  });
+});

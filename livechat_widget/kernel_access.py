@@ -1,0 +1,69 @@
+"""What a widget lets the person reach in its kernel: context to attach, code to run.
+
+The widget asks here before anything touches the kernel's namespace. A browser can
+only name context items the kernel offered it (the last list it was sent), and can
+only run a Python block that is in a reply of the chat — the code run is the block as
+stored, never text the browser made up. Both are switched off where the kernel is not
+the person's (the ``livechat`` app, unless its operator turns them on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .chat_registry import ChatRegistry
+from .code_run import RunRefused, python_blocks, same_code
+from .kernel_context import ContextUnavailable, build_context, check_names, offer
+from .wire import ContextItem
+
+
+@dataclass
+class KernelAccess:
+    allow_context: bool = True
+    allow_code: bool = True
+    item_bytes: int = 8 * 1024
+    total_bytes: int = 32 * 1024
+    offered: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.item_bytes < 256 or self.total_bytes < self.item_bytes:
+            raise ValueError(
+                "context limits: item bytes must be at least 256 and the total at least "
+                f"one item (got {self.item_bytes} / {self.total_bytes})"
+            )
+
+    def offer(self) -> list[ContextItem]:
+        """The list the browser may choose from (and remember it)."""
+        if not self.allow_context:
+            raise ContextUnavailable("Kernel context is turned off here.")
+        items = offer()
+        self.offered = {item.name for item in items}
+        return [{"name": i.name, "kind": i.kind, "detail": i.detail} for i in items]
+
+    def context(self, names: object, *, from_browser: bool) -> str:
+        """The context text for ``names`` ("" for none); ValueError before anything else
+        happens if a name is unknown, not offered to the browser, or context is off."""
+        checked = check_names(names)
+        if not checked:
+            return ""
+        if from_browser and not self.allow_context:
+            raise ContextUnavailable("Kernel context is turned off here.")
+        available = (lambda name: name in self.offered) if from_browser else None
+        return build_context(
+            checked,
+            item_bytes=self.item_bytes,
+            total_bytes=self.total_bytes,
+            available=available,
+        )
+
+    def code_to_run(self, registry: ChatRegistry, chat_id: str, message_id: int, code: str) -> str:
+        """The stored Python block of reply ``message_id`` that ``code`` names."""
+        if not self.allow_code:
+            raise RunRefused("Running code is turned off here.")
+        messages = registry.messages(chat_id)
+        if not 0 <= message_id < len(messages) or messages[message_id].role != "assistant":
+            raise RunRefused("There is no such reply in this chat.")
+        for block in python_blocks(messages[message_id].content):
+            if same_code(block, code):
+                return block
+        raise RunRefused("That code is not a Python block of this reply.")
