@@ -34,6 +34,42 @@ export interface Message {
   // Which version of its turn this message is (from 1) of how many: edits, regenerations.
   version?: number;
   versions?: number;
+  // What the model streamed as reasoning ("" = none).
+  reasoning?: string;
+  // Assistant replies: tokens, speed and model (null for user/system messages and old files).
+  usage?: Usage | null;
+}
+
+export interface Usage {
+  model: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  // The counts are estimated from the text (the provider sent none).
+  estimated: boolean;
+  ttft_ms: number | null;
+  tokens_per_s: number | null;
+}
+
+export interface UsageTotals {
+  replies: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  // Replies whose counts were estimated.
+  estimated: number;
+}
+
+// A chat's settings (the `chat_settings` trait; the `configure` command).
+export interface ChatSettings {
+  model: string;
+  system_prompt: string;
+  temperature: number | null;
+  max_tokens: number | null;
+}
+
+export interface ModelList {
+  names: string[];
+  loading: boolean;
+  error: string;
 }
 
 export interface Stream {
@@ -58,6 +94,10 @@ export interface StatsPoint {
 export interface Stats {
   recent: StatsPoint[];
   totals: { replies: number; completed: number; stopped: number; errors: number; tokens: number };
+  // Summed over the active chat's replies.
+  chat?: UsageTotals;
+  // Summed over every chat in the folder.
+  overall?: UsageTotals;
 }
 
 /** The synced traits (kernel -> browser, read-only here). */
@@ -78,6 +118,8 @@ export interface Traits {
   stats: Stats;
   // Private chats per browser: the view sends its browser's secret (`claim`).
   per_browser: boolean;
+  chat_settings: ChatSettings;
+  model_list: ModelList;
 }
 
 export type ChatModel = AnyModel<Traits>;
@@ -135,6 +177,15 @@ export type Command =
   | { type: "select_version"; chat_id: string; message_id: number; version: number }
   // Chats as data (issue 12)
   | { type: "export"; chat_id: string; format: ExportFormat; request: string }
-  | { type: "claim"; secret: string };
+  | { type: "claim"; secret: string }
+  | {
+      type: "configure";
+      chat_id: string;
+      model: string;
+      system_prompt: string;
+      temperature: number | null;
+      max_tokens: number | null;
+    }
+  | { type: "list_models" };
 
 export type SendCommand = (cmd: Command) => void;

@@ -14,10 +14,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
+
+from .reply_usage import Usage
 
 HEADER = ("timestamp", "user_id", "role", "content")
 MESSAGE_ROLES = frozenset({"user", "assistant", "system"})
@@ -68,11 +70,14 @@ class Message:
     status: str = "complete"
     error: str = ""
     error_kind: str = ""  # "context_length" when the model's context was too small
+    reasoning: str = ""  # what the model streamed as reasoning (a `reasoning` row)
+    usage: Usage | None = None  # tokens, speed and model of a reply (a `usage` row)
 
 
 def messages_from_rows(rows: Iterable[Row]) -> list[Message]:
     """Messages of a chat: user/assistant/system rows, numbered from 0, with each
-    ``status`` row applied to the message before it; other event rows are skipped."""
+    ``status``, ``error_kind``, ``reasoning`` and ``usage`` row applied to the message
+    before it; other event rows are skipped."""
     return messages_from_records((r.timestamp, r.user_id, r.role, r.content) for r in rows)
 
 
@@ -85,22 +90,14 @@ def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
         elif role == "status" and messages:
             status, error = parse_status(content)
             if status:
-                last = messages[-1]
-                messages[-1] = Message(
-                    last.id, last.role, last.content, last.timestamp, last.user_id, status, error
-                )
+                messages[-1] = replace(messages[-1], status=status, error=error)
         elif role == "error_kind" and messages and messages[-1].status == "error":
-            last = messages[-1]
-            messages[-1] = Message(
-                last.id,
-                last.role,
-                last.content,
-                last.timestamp,
-                last.user_id,
-                last.status,
-                last.error,
-                content.strip(),
-            )
+            messages[-1] = replace(messages[-1], error_kind=content.strip())
+        elif role in ("reasoning", "usage") and messages and messages[-1].role == "assistant":
+            if role == "reasoning":
+                messages[-1] = replace(messages[-1], reasoning=content)
+            else:
+                messages[-1] = replace(messages[-1], usage=Usage.from_json(content))
     return messages
 
 

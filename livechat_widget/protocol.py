@@ -8,10 +8,17 @@ with a message fit for the error banner. No filesystem or network work happens h
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from .chat_settings import (
+    SettingsError,
+    check_max_tokens,
+    check_model,
+    check_system_prompt,
+    check_temperature,
+)
 from .visitors import SECRET_PATTERN
 
 MAX_TEXT_CHARS = 100_000
@@ -44,6 +51,7 @@ class Command:
     version: int = 0
     format: str = ""  # export: "markdown" | "json" | "ipynb"
     request: str = ""  # export: the id the asking view matches the answer by
+    settings: Mapping[str, Any] = field(default_factory=dict)  # configure: checked values
 
 
 def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
@@ -142,6 +150,30 @@ def _claim(msg: dict[str, Any]) -> Command:
     return Command("claim", text=secret)
 
 
+def _configure(msg: dict[str, Any]) -> Command:
+    """A chat's settings from the panel. Whether a model name that is not a plain name
+    is one the provider lists is checked by the session, which has the list; here: a
+    name of at most 200 characters, never a URL; numbers in range."""
+    try:
+        model = clean_text(_string(msg, "model")).strip()
+        settings = {
+            "model": check_model(model, [model]),
+            "system_prompt": check_system_prompt(clean_text(_string(msg, "system_prompt"))),
+            "temperature": check_temperature(msg.get("temperature")),
+            "max_tokens": check_max_tokens(msg.get("max_tokens")),
+        }
+    except SettingsError as exc:
+        raise ProtocolError(str(exc)) from None
+    return Command("configure", chat_id=_chat_id(msg, optional=True), settings=settings)
+
+
+def _string(msg: dict[str, Any], name: str) -> str:
+    value = msg.get(name)
+    if not isinstance(value, str):
+        raise ProtocolError(f"The {name.replace('_', ' ')} must be text.")
+    return value
+
+
 def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind, chat_id=_chat_id(msg))
 
@@ -170,6 +202,8 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "export": _export,
     # Private chats per browser (visitors.py): the browser's secret, once per view.
     "claim": _claim,
+    "configure": _configure,
+    "list_models": _bare("list_models"),
 }
 
 

@@ -7,9 +7,10 @@ removed here without the same change in ``js/types.ts`` and ``docs/protocol.md``
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from .chat_registry import ChatInfo
+from .chat_settings import ChatSettings
 from .csv_storage import Message
 
 Role = Literal["user", "assistant", "system"]
@@ -24,6 +25,15 @@ class ChatSummary(TypedDict):
     message_count: int
 
 
+class UsagePayload(TypedDict):
+    model: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    estimated: bool
+    ttft_ms: float | None
+    tokens_per_s: float | None
+
+
 class MessagePayload(TypedDict):
     id: int
     role: str
@@ -34,6 +44,8 @@ class MessagePayload(TypedDict):
     error_kind: str
     version: int  # which version of its turn this message is, from 1 ...
     versions: int  # ... of how many (edits of a user message, regenerated replies)
+    reasoning: str
+    usage: UsagePayload | None
 
 
 class Stream(TypedDict):
@@ -63,9 +75,31 @@ class StatsTotals(TypedDict):
     tokens: int
 
 
+class UsageTotals(TypedDict):
+    replies: int
+    prompt_tokens: int
+    completion_tokens: int
+    estimated: int
+
+
 class Stats(TypedDict):
     recent: list[StatsPoint]
     totals: StatsTotals
+    chat: UsageTotals  # the active chat's replies, from its usage rows
+    overall: UsageTotals  # every chat in the folder
+
+
+class ChatSettingsPayload(TypedDict):
+    model: str
+    system_prompt: str
+    temperature: float | None
+    max_tokens: int | None
+
+
+class ModelList(TypedDict):
+    names: list[str]
+    loading: bool
+    error: str
 
 
 class DeltaMsg(TypedDict):
@@ -118,6 +152,8 @@ TRAITS: dict[str, str] = {
     "stats": "Stats",
     # Private chats per browser: the view sends its browser's secret (`claim`).
     "per_browser": "bool",
+    "chat_settings": "ChatSettingsPayload",
+    "model_list": "ModelList",
 }
 
 
@@ -132,6 +168,37 @@ def message_payload(message: Message, version: int = 1, versions: int = 1) -> Me
         "error_kind": message.error_kind,
         "version": version,
         "versions": versions,
+        "reasoning": message.reasoning,
+        "usage": None if message.usage is None else usage_payload(message.usage.payload()),
+    }
+
+
+def usage_payload(usage: dict[str, Any]) -> UsagePayload:
+    return {
+        "model": usage["model"],
+        "prompt_tokens": usage["prompt_tokens"],
+        "completion_tokens": usage["completion_tokens"],
+        "estimated": usage["estimated"],
+        "ttft_ms": usage["ttft_ms"],
+        "tokens_per_s": usage["tokens_per_s"],
+    }
+
+
+def usage_totals_payload(totals: dict[str, int]) -> UsageTotals:
+    return {
+        "replies": totals["replies"],
+        "prompt_tokens": totals["prompt_tokens"],
+        "completion_tokens": totals["completion_tokens"],
+        "estimated": totals["estimated"],
+    }
+
+
+def settings_payload(settings: ChatSettings) -> ChatSettingsPayload:
+    return {
+        "model": settings.model,
+        "system_prompt": settings.system_prompt,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
     }
 
 
@@ -145,9 +212,12 @@ def chat_summary(info: ChatInfo) -> ChatSummary:
 
 
 def empty_stats() -> Stats:
+    none = {"replies": 0, "prompt_tokens": 0, "completion_tokens": 0, "estimated": 0}
     return {
         "recent": [],
         "totals": {"replies": 0, "completed": 0, "stopped": 0, "errors": 0, "tokens": 0},
+        "chat": usage_totals_payload(none),
+        "overall": usage_totals_payload(none),
     }
 
 
@@ -204,7 +274,7 @@ class ExportCmd(TypedDict):
 
 
 class BareCmd(TypedDict):
-    """new_chat, dismiss_error."""
+    """new_chat, dismiss_error, list_models."""
 
     type: str
 
@@ -214,6 +284,15 @@ class ClaimCmd(TypedDict):
 
     type: Literal["claim"]
     secret: str
+
+
+class ConfigureCmd(TypedDict):
+    type: Literal["configure"]
+    chat_id: str
+    model: str
+    system_prompt: str
+    temperature: float | None
+    max_tokens: int | None
 
 
 COMMANDS: dict[str, type] = {
@@ -235,4 +314,6 @@ COMMANDS: dict[str, type] = {
     # Chats as data (issue 12)
     "export": ExportCmd,
     "claim": ClaimCmd,
+    "configure": ConfigureCmd,
+    "list_models": BareCmd,
 }

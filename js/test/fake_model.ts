@@ -28,6 +28,8 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     search_results: [],
     stats: { recent: [], totals: { replies: 0, completed: 0, stopped: 0, errors: 0, tokens: 0 } },
     per_browser: false,
+    chat_settings: { model: "fake-model", system_prompt: "", temperature: null, max_tokens: null },
+    model_list: { names: [], loading: false, error: "" },
     ...over,
   };
 }
