@@ -40,6 +40,42 @@ export interface Message {
   context?: ContextChip[];
   // An assistant message: runs of its Python blocks, oldest first.
   runs?: CodeRun[];
+  // What the model streamed as reasoning ("" = none).
+  reasoning?: string;
+  // Assistant replies: tokens, speed and model (null for user/system messages and old files).
+  usage?: Usage | null;
+}
+
+export interface Usage {
+  model: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  // The counts are estimated from the text (the provider sent none).
+  estimated: boolean;
+  ttft_ms: number | null;
+  tokens_per_s: number | null;
+}
+
+export interface UsageTotals {
+  replies: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  // Replies whose counts were estimated.
+  estimated: number;
+}
+
+// A chat's settings (the `chat_settings` trait; the `configure` command).
+export interface ChatSettings {
+  model: string;
+  system_prompt: string;
+  temperature: number | null;
+  max_tokens: number | null;
+}
+
+export interface ModelList {
+  names: string[];
+  loading: boolean;
+  error: string;
 }
 
 export interface Stream {
@@ -64,6 +100,10 @@ export interface StatsPoint {
 export interface Stats {
   recent: StatsPoint[];
   totals: { replies: number; completed: number; stopped: number; errors: number; tokens: number };
+  // Summed over the active chat's replies.
+  chat?: UsageTotals;
+  // Summed over every chat in the folder.
+  overall?: UsageTotals;
 }
 
 // Kernel context and code runs (issue 12).
@@ -121,6 +161,8 @@ export interface Traits {
   allow_code: boolean;
   context_items: ContextItem[];
   running_code: RunningCode;
+  chat_settings: ChatSettings;
+  model_list: ModelList;
 }
 
 export type ChatModel = AnyModel<Traits>;
@@ -187,6 +229,15 @@ export type Command =
   | { type: "load_math" }
   // Kernel context and code runs (issue 12).
   | { type: "list_context" }
-  | { type: "run_code"; chat_id: string; message_id: number; code: string };
+  | { type: "run_code"; chat_id: string; message_id: number; code: string }
+  | {
+      type: "configure";
+      chat_id: string;
+      model: string;
+      system_prompt: string;
+      temperature: number | null;
+      max_tokens: number | null;
+    }
+  | { type: "list_models" };
 
 export type SendCommand = (cmd: Command) => void;

@@ -6,6 +6,7 @@ import { h, icon } from "./dom";
 import { ChatMenu } from "./components/chat_menu";
 import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
+import { SettingsPanel } from "./components/settings_panel";
 import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
@@ -35,6 +36,7 @@ export class ChatApp {
   readonly composer: Composer;
   readonly stats: StatsPanel;
   readonly chatMenu: ChatMenu;
+  readonly settings: SettingsPanel;
   readonly streams: StreamStore;
   private banner: HTMLElement;
   private bannerText: HTMLElement;
@@ -65,12 +67,29 @@ export class ChatApp {
     this.streams = new StreamStore((chats) => this.onStreams(chats), opts.schedule);
     this.sidebar = new Sidebar(this.send, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
     this.stats = new StatsPanel(`${uid}-stats`);
+    this.settings = new SettingsPanel(
+      `${uid}-settings`,
+      {
+        onSave: (values) => {
+          this.send({ type: "configure", chat_id: this.requestedChat ?? (this.get("active_chat_id") || ""), ...values });
+          this.setSettings(false);
+        },
+        onOpen: () => this.send({ type: "list_models" }),
+        onClose: () => {
+          this.setSettings(false);
+          this.topbar.settingsBtn.focus();
+        },
+      },
+      signal,
+    );
     this.topbar = new Topbar(
       {
         sidebarId: `${uid}-sidebar`,
         statsId: `${uid}-stats`,
+        settingsId: `${uid}-settings`,
         onToggleDrawer: () => this.setDrawer(!this.drawerOpen),
         onToggleStats: () => this.setStats(!this.statsOpen),
+        onToggleSettings: () => this.setSettings(!this.settings.isOpen),
       },
       signal,
     );
@@ -120,6 +139,7 @@ export class ChatApp {
       { class: "lc-main lc:relative lc:flex lc:flex-col lc:flex-1 lc:min-w-0 lc:bg-surface" },
       this.topbar.el,
       this.banner,
+      this.settings.el,
       this.stats.el,
       this.list.el,
       this.composer.el,
@@ -152,6 +172,7 @@ export class ChatApp {
       this.listen(`change:${name}`, () => this.drawChat());
     }
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
+    for (const name of ["chat_settings", "model_list"]) this.listen(`change:${name}`, () => this.drawSettings());
 
     // First paint from the traits alone.
     this.streams.syncSnapshot(this.get("streams"));
@@ -162,6 +183,7 @@ export class ChatApp {
     this.stats.update(this.get("stats"));
     // Private chats per browser: say whose chats this view shows (the kernel shows none before).
     if (this.get("per_browser")) this.send({ type: "claim", secret: visitorSecret() });
+    this.drawSettings();
   }
 
   destroy(): void {
@@ -263,6 +285,7 @@ export class ChatApp {
       modelLabel,
       drawerOpen: this.drawerOpen,
       statsOpen: this.statsOpen,
+      settingsOpen: this.settings.isOpen,
     });
     this.chatMenu.update(chatId);
     this.list.update({ chatId, messages, hasOlder: !!this.get("has_older"), stream, busy, modelLabel, code: this.codeState() });
@@ -310,6 +333,17 @@ export class ChatApp {
     this.root.classList.toggle("lc-drawer-open", open);
     this.drawChat();
     if (open && this.isNarrow()) this.sidebar.search.focus({ preventScroll: true });
+  }
+
+  private drawSettings(): void {
+    const settings = this.get("chat_settings") ?? { model: "", system_prompt: "", temperature: null, max_tokens: null };
+    this.settings.update({ settings, models: this.get("model_list") ?? { names: [], loading: false, error: "" } });
+  }
+
+  private setSettings(open: boolean): void {
+    this.drawSettings();
+    this.settings.setOpen(open);
+    this.drawChat();
   }
 
   private setStats(open: boolean): void {

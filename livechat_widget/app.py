@@ -3,6 +3,7 @@
     livechat                         # http://127.0.0.1:8866/, opens a browser
     livechat --port 9000 --no-browser --chat-logs ~/chats
     livechat --provider openai --model gpt-4o-mini   # key from OPENAI_API_KEY / LIVECHAT_API_KEY
+    livechat --system-prompt "Answer briefly." --max-tokens 512   # new chats' settings
 
 Everything the kernel needs (where chats live, which model to call) travels as
 ``LIVECHAT_*`` environment variables of the Voila process, which every kernel —
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .chat_settings import SettingsError, check_max_tokens, check_system_prompt, check_temperature
 from .providers.env import PROVIDERS  # imports no HTTP code
 from .visitors import CHATS_MODES, default_chats_mode, is_loopback
 
@@ -89,6 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-url",
         metavar="URL",
         help="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1",
+    )
+    parser.add_argument(
+        "--system-prompt",
+        metavar="TEXT",
+        help="system prompt of new chats (else $LIVECHAT_SYSTEM_PROMPT); each chat can change it",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        metavar="T",
+        help="temperature of new chats, 0..2 (else $LIVECHAT_TEMPERATURE; default: the model's)",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        metavar="N",
+        help="longest reply of new chats, in tokens (else $LIVECHAT_MAX_TOKENS)",
     )
     parser.add_argument(
         "--theme", choices=("light", "dark"), help="force a light or dark page (default: light)"
@@ -160,6 +179,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--pool-size must be at least 1, not {args.pool_size}")
     if args.cull_idle < 0:
         parser.error(f"--cull-idle must be 0 (never) or more seconds, not {args.cull_idle}")
+    try:
+        check_temperature(args.temperature)
+        check_max_tokens(args.max_tokens)
+        if args.system_prompt is not None:
+            check_system_prompt(args.system_prompt)
+    except SettingsError as exc:
+        parser.error(str(exc))
     return args
 
 
@@ -196,10 +222,13 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
         ("model", "LIVECHAT_MODEL"),
         ("base_url", "LIVECHAT_BASE_URL"),
         ("theme", "LIVECHAT_THEME"),
+        ("system_prompt", "LIVECHAT_SYSTEM_PROMPT"),
+        ("temperature", "LIVECHAT_TEMPERATURE"),
+        ("max_tokens", "LIVECHAT_MAX_TOKENS"),
     ):
-        value = getattr(args, option)
-        if value:
-            env[name] = value
+        value = getattr(args, option, None)
+        if value is not None and value != "":
+            env[name] = str(value)
     # Preheated kernels call back to Voila to learn that their visitor arrived; they
     # must reach the address Voila listens on (it may not be 127.0.0.1).
     if args.host not in ("", "0.0.0.0", "::", "localhost", "127.0.0.1"):

@@ -25,9 +25,11 @@ import logging
 import os
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+from .chat_settings import overrides_from_records, settings_content
 from .csv_storage import (
     MESSAGE_ROLES,
     ChatNotFound,
@@ -43,6 +45,7 @@ from .csv_storage import (
     utc_timestamp,
     validate_chat_id,
 )
+from .reply_usage import Usage, add_usage, usage_totals
 from .versions import EDIT_ROLE, SELECT_ROLE, VersionTree, tree_from_records
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,8 @@ class _Entry:
     explicit_title: bool  # the title comes from a `title` row
     has_user: bool  # a user message exists (so the derived title is fixed)
     history_start: int = 0  # id of the first message sent to the model
+    settings: dict[str, Any] = field(default_factory=dict)  # the chat's own settings
+    usage: dict[str, int] = field(default_factory=lambda: usage_totals(()))  # summed
 
 
 def one_line(text: str, limit: int = TITLE_CHARS) -> str:
@@ -110,7 +115,13 @@ def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
     else:
         title = ""
     info = ChatInfo(chat_id, title or DEFAULT_TITLE, records[0][0], records[-1][0], count)
-    return _Entry(info, True, explicit, has_user, history_start_from_records(records))
+    entry = _Entry(info, True, explicit, has_user, history_start_from_records(records))
+    if "settings" in roles:
+        entry.settings = overrides_from_records(records)
+    if "usage" in roles:
+        usages = (Usage.from_json(r[3]) for r in records if r[2] == "usage")
+        entry.usage = usage_totals(u for u in usages if u is not None)
+    return entry
 
 
 def summarise(chat_id: str, records: list[list[str]], path: Path) -> ChatInfo:
@@ -241,10 +252,13 @@ class ChatRegistry:
         error_kind: str | None = None,
         replaces: int | None = None,
         context: str | None = None,
+        reasoning: str = "",
+        usage: Usage | None = None,
     ) -> Message:
         """Append a user/assistant/system message (with its status marker, if any);
         ``replaces``: the id of the message this one is a new version of (an edit);
-        ``context``: a user message's kernel context (a ``context`` row before it)."""
+        ``context``: a user message's kernel context (a ``context`` row before it);
+        ``reasoning`` and ``usage``: a reply's rows."""
         entry = self._entry(chat_id)
         if role not in MESSAGE_ROLES:
             raise ValueError(f"role must be one of {sorted(MESSAGE_ROLES)}, not {role!r}")
@@ -252,6 +266,10 @@ class ChatRegistry:
         if replaces is not None:
             self._check_version_of(chat_id, replaces, role)
             events.append((EDIT_ROLE, str(replaces)))
+        if reasoning:
+            events.append(("reasoning", reasoning))
+        if usage is not None:
+            events.append(("usage", usage.to_json()))
         row = self.store.append(
             chat_id,
             role,
@@ -278,7 +296,11 @@ class ChatRegistry:
             error,
             kind,
             context=(context or "") if role == "user" else "",
+            reasoning=reasoning,
+            usage=usage,
         )
+        if usage is not None:
+            add_usage(entry.usage, usage)
         title = None
         if role == "user" and not entry.has_user:
             entry.has_user = True
@@ -344,6 +366,32 @@ class ChatRegistry:
         row = self.store.append(chat_id, "history_start", str(start))
         entry.history_start = start
         self._touch(entry, row.timestamp)
+
+    def settings(self, chat_id: str) -> dict[str, Any]:
+        """The settings the chat set itself (the rest follow the defaults)."""
+        return dict(self._entry(chat_id).settings)
+
+    def add_settings(self, chat_id: str, changes: dict[str, Any]) -> None:
+        """Record checked changes of the chat's settings (a ``settings`` row; a None
+        value: back to the default)."""
+        entry = self._entry(chat_id)
+        row = self.store.append(chat_id, "settings", settings_content(changes))
+        for key, value in changes.items():
+            if value is None:
+                entry.settings.pop(key, None)
+            else:
+                entry.settings[key] = value
+        self._touch(entry, row.timestamp)
+
+    def usage(self, chat_id: str | None = None) -> dict[str, int]:
+        """Replies and tokens summed over a chat's replies, or every chat's (None)."""
+        if chat_id is not None:
+            return dict(self._entry(chat_id).usage)
+        totals = usage_totals(())
+        for entry in self._index.values():
+            for key, value in entry.usage.items():
+                totals[key] += value
+        return totals
 
     def _touch(
         self, entry: _Entry, stamp: str, *, title: str | None = None, added: int = 0

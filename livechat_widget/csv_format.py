@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
+from .reply_usage import Usage
+
 HEADER = ("timestamp", "user_id", "role", "content")
 MESSAGE_ROLES = frozenset({"user", "assistant", "system"})
 STATUSES = ("stopped", "length", "error")
@@ -71,11 +73,14 @@ class Message:
     error_kind: str = ""  # "context_length" when the model's context was too small
     context: str = ""  # a user message: the kernel context sent with it (a `context` row)
     runs: tuple[str, ...] = ()  # an assistant message: its `code_run` rows (JSON), in order
+    reasoning: str = ""  # what the model streamed as reasoning (a `reasoning` row)
+    usage: Usage | None = None  # tokens, speed and model of a reply (a `usage` row)
 
 
 def messages_from_rows(rows: Iterable[Row]) -> list[Message]:
     """Messages of a chat: user/assistant/system rows, numbered from 0, with each
-    ``status`` row applied to the message before it; other event rows are skipped."""
+    ``status``, ``error_kind``, ``reasoning`` and ``usage`` row applied to the message
+    before it; other event rows are skipped."""
     return messages_from_records((r.timestamp, r.user_id, r.role, r.content) for r in rows)
 
 
@@ -98,10 +103,14 @@ def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
         elif role == "status" and messages:
             status, error = parse_status(content)
             if status:
-                last = messages[-1]
-                messages[-1] = replace(last, status=status, error=error)
+                messages[-1] = replace(messages[-1], status=status, error=error)
         elif role == "error_kind" and messages and messages[-1].status == "error":
             messages[-1] = replace(messages[-1], error_kind=content.strip())
+        elif role in ("reasoning", "usage") and messages and messages[-1].role == "assistant":
+            if role == "reasoning":
+                messages[-1] = replace(messages[-1], reasoning=content)
+            else:
+                messages[-1] = replace(messages[-1], usage=Usage.from_json(content))
     return messages
 
 

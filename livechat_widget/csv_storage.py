@@ -205,7 +205,8 @@ class CsvStore:
         ``status`` is None/"complete" (no event row), "stopped", "length" or "error"
         (``error`` is the text, ``error_kind`` an optional ``error_kind`` row).
         ``events`` are ``(role, content)`` event rows written right after the row, in the
-        same write (e.g. the ``edit`` row that makes a user message a version).
+        same write (e.g. the ``edit`` row that makes a user message a version, a reply's
+        ``reasoning`` and ``usage`` rows).
         Returns the ``Row`` written (content as stored).
         Raises ValueError for bad arguments and StorageError when the disk refuses.
         """

@@ -8,10 +8,17 @@ with a message fit for the error banner. No filesystem or network work happens h
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from .chat_settings import (
+    SettingsError,
+    check_max_tokens,
+    check_model,
+    check_system_prompt,
+    check_temperature,
+)
 from .visitors import SECRET_PATTERN
 
 MAX_TEXT_CHARS = 100_000
@@ -49,6 +56,7 @@ class Command:
     request: str = ""  # export: the id the asking view matches the answer by
     names: tuple[str, ...] = ()  # send: the kernel context items chosen
     code: str = ""  # run_code: the block to run (the stored one runs)
+    settings: Mapping[str, Any] = field(default_factory=dict)  # configure: checked values
 
 
 def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
@@ -176,6 +184,30 @@ def _claim(msg: dict[str, Any]) -> Command:
     return Command("claim", text=secret)
 
 
+def _configure(msg: dict[str, Any]) -> Command:
+    """A chat's settings from the panel. Whether a model name that is not a plain name
+    is one the provider lists is checked by the session, which has the list; here: a
+    name of at most 200 characters, never a URL; numbers in range."""
+    try:
+        model = clean_text(_string(msg, "model")).strip()
+        settings = {
+            "model": check_model(model, [model]),
+            "system_prompt": check_system_prompt(clean_text(_string(msg, "system_prompt"))),
+            "temperature": check_temperature(msg.get("temperature")),
+            "max_tokens": check_max_tokens(msg.get("max_tokens")),
+        }
+    except SettingsError as exc:
+        raise ProtocolError(str(exc)) from None
+    return Command("configure", chat_id=_chat_id(msg, optional=True), settings=settings)
+
+
+def _string(msg: dict[str, Any], name: str) -> str:
+    value = msg.get(name)
+    if not isinstance(value, str):
+        raise ProtocolError(f"The {name.replace('_', ' ')} must be text.")
+    return value
+
+
 def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind, chat_id=_chat_id(msg))
 
@@ -208,6 +240,8 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     # Kernel context and code runs (issue 12).
     "list_context": _bare("list_context"),
     "run_code": _run_code,
+    "configure": _configure,
+    "list_models": _bare("list_models"),
 }
 
 

@@ -20,8 +20,17 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .chat_registry import ChatRegistry
+from .chat_settings import (
+    ChatSettings,
+    check_changes,
+    request_options,
+    resolve,
+    with_system_prompt,
+)
 from .csv_storage import ChatNotFound, CsvStore, Message, StorageError
 from .history import model_history, shorter_history_start
+from .model_list import ModelList
+from .reply_usage import Usage, reply_usage, usage_totals
 from .streaming import Outcome, Reply, stream_reply
 from .versions import model_messages
 from .wire import (
@@ -32,6 +41,8 @@ from .wire import (
     Stats,
     StatsPoint,
     empty_stats,
+    usage_payload,
+    usage_totals_payload,
 )
 from .wire import message_payload as _payload
 
@@ -108,7 +119,12 @@ def folder_for(store: CsvStore) -> Folder:
 
 class ChatSession:
     def __init__(
-        self, client: Any, store: CsvStore, user_id: str, listener: SessionListener
+        self,
+        client: Any,
+        store: CsvStore,
+        user_id: str,
+        listener: SessionListener,
+        defaults: ChatSettings | None = None,
     ) -> None:
         folder = folder_for(store)
         folder.sessions.add(self)
@@ -125,6 +141,8 @@ class ChatSession:
         self._totals = empty_stats()["totals"]
         self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
+        self.defaults = defaults or ChatSettings()
+        self.model_list = ModelList(client)
 
     def ask_model_name(self, then: Callable[[], None]) -> None:
         """A client told to use the server's model asks which one it is now, so a label
@@ -190,6 +208,44 @@ class ChatSession:
         hits = self.registry.search(query.strip()) if query.strip() else []
         return [{"chat_id": h.chat.id, "title": h.chat.title, "snippet": h.snippet} for h in hits]
 
+    # -- settings
+
+    def settings(self, chat_id: str) -> ChatSettings:
+        """The settings a chat ("" = a new one) replies with: the defaults, overridden
+        by what the chat set itself; ``model`` is always named when it is known."""
+        settings = resolve(self.defaults, self.registry.settings(chat_id) if chat_id else {})
+        if not settings.model:
+            settings = resolve(settings, {"model": str(getattr(self.client, "model", "") or "")})
+        return settings
+
+    def configure(self, chat_id: str, changes: dict[str, Any]) -> tuple[str, ChatSettings]:
+        """Check and record changes of a chat's settings ("" creates the chat); returns
+        the chat id and its settings. Raises SettingsError, ChatNotFound."""
+        limit = float(getattr(self.client, "max_temperature", 2.0))
+        checked = check_changes(changes, listed=self.model_list.names, max_temperature=limit)
+        current = self.settings(chat_id).as_dict()
+        own = self.registry.settings(chat_id) if chat_id else {}
+        # Only what differs is written; a None number is "back to the default" and is
+        # written only when the chat had set that number itself.
+        diff = {
+            k: v
+            for k, v in checked.items()
+            if (v is None and k in own) or (v is not None and v != current[k])
+        }
+        if diff:
+            if not chat_id:
+                chat_id = self.registry.new().id
+            self.registry.add_settings(chat_id, diff)
+            self.folder.tell_others(self, chat_id)
+        return chat_id, self.settings(chat_id)
+
+    def describe(self, chat_id: str) -> str:
+        """The label of the model a chat replies with."""
+        model = self.settings(chat_id).model
+        if model and model != getattr(self.client, "model", None):
+            return str(self.client.describe(model=model))
+        return str(self.client.describe())
+
     # -- replies
 
     def start_reply(
@@ -233,11 +289,21 @@ class ChatSession:
         history = model_history(asked, self.registry.history_start(chat_id))
         if not history or history[-1]["role"] != "user":
             raise SessionError("There is no message to answer in this chat.")
+        settings = self.settings(chat_id)
+        history = with_system_prompt(settings, history)
+        options = request_options(settings, str(getattr(self.client, "model", "") or ""))
         reply = Reply(chat_id, len(messages), owner=self)
+        reply.model = settings.model
+        reply.prompt = history
         self.replies[chat_id] = reply
         reply.task = loop.create_task(
             stream_reply(
-                self.client, history, reply, self.listener.reply_delta, self.listener.reply_progress
+                self.client,
+                history,
+                reply,
+                self.listener.reply_delta,
+                self.listener.reply_progress,
+                options,
             )
         )
         reply.task.add_done_callback(lambda task: self._finish(reply, task))
@@ -331,15 +397,18 @@ class ChatSession:
             "versions": 1,
             "context": [],
             "runs": [],
+            "reasoning": "",
+            "usage": None,
         }
         done: DoneMsg | None = None
         try:
             outcome = _outcome(reply, task)
-            self._count(outcome)
+            usage = self._usage(reply, outcome)
+            self._count(outcome, usage)
             if discarded:
                 message = {**message, "content": outcome.text, "status": "stopped", "error": ""}
             else:
-                message = self._save(reply, outcome)
+                message = self._save(reply, outcome, usage)
                 done = {
                     "type": "done",
                     "chat_id": reply.chat_id,
@@ -365,7 +434,21 @@ class ChatSession:
         if message["timestamp"]:  # saved
             self._saved(message, reply.chat_id)
 
-    def _save(self, reply: Reply, outcome: Outcome) -> MessagePayload:
+    def _usage(self, reply: Reply, outcome: Outcome) -> Usage:
+        # A server that chose the model itself named it when asked (resolve_model).
+        model = reply.model or str(getattr(self.client, "model", "") or "")
+        stats = outcome.stats
+        return reply_usage(
+            model,
+            stats.reported,
+            reply.prompt,
+            outcome.text,
+            outcome.reasoning,
+            stats.ttft_ms,
+            stats.generation_s,
+        )
+
+    def _save(self, reply: Reply, outcome: Outcome, usage: Usage) -> MessagePayload:
         """Append the assistant row (with its status marker); the message as saved.
 
         Every reply is saved, even one stopped before its first token: it keeps its id
@@ -380,6 +463,8 @@ class ChatSession:
                 status=None if status == "complete" else status,
                 error=error or None,
                 error_kind=outcome.error_kind or None,
+                reasoning=outcome.reasoning,
+                usage=usage,
             )
             return self._payload(reply.chat_id, saved)
         except (StorageError, ChatNotFound) as exc:
@@ -398,19 +483,27 @@ class ChatSession:
                 "versions": 1,
                 "context": [],
                 "runs": [],
+                "reasoning": outcome.reasoning,
+                "usage": usage_payload(usage.payload()),
             }
 
     # -- stats (this session's replies only)
 
-    @property
-    def stats(self) -> Stats:
-        return {"recent": list(self._recent), "totals": self._totals.copy()}
+    def stats(self, chat_id: str = "") -> Stats:
+        """This session's recent replies and totals; tokens summed over ``chat_id``'s
+        replies and over every chat in the folder (from their ``usage`` rows)."""
+        chat = self.registry.usage(chat_id) if chat_id in self.registry else usage_totals(())
+        return {
+            "recent": list(self._recent),
+            "totals": self._totals.copy(),
+            "chat": usage_totals_payload(chat),
+            "overall": usage_totals_payload(self.registry.usage()),
+        }
 
-    def _count(self, outcome: Outcome) -> None:
-        figures = outcome.stats
+    def _count(self, outcome: Outcome, usage: Usage) -> None:
         totals = self._totals
         totals["replies"] += 1
-        totals["tokens"] += figures.tokens
+        totals["tokens"] += usage.completion_tokens or 0
         if outcome.status in ("complete", "length"):
             name = "completed"
             totals["completed"] += 1
@@ -421,7 +514,7 @@ class ChatSession:
             name = "error"
             totals["errors"] += 1
         self._recent.append(
-            {"ttft_ms": figures.ttft_ms, "tokens_per_s": figures.tokens_per_s, "outcome": name}
+            {"ttft_ms": usage.ttft_ms, "tokens_per_s": usage.tokens_per_s, "outcome": name}
         )
 
     # -- what reaches the browser

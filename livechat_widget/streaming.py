@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,8 @@ class ReplyStats:
     ttft_ms: float | None = None  # from the request to the first piece
     tokens_per_s: float | None = None
     tokens: int = 0  # the provider's completion tokens, else the pieces received
+    generation_s: float | None = None  # from the first piece to the end
+    reported: dict[str, Any] | None = None  # the provider's token counts, if it sent them
 
 
 @dataclass
@@ -65,6 +67,8 @@ class Reply:
     first_piece: float | None = None
     pieces: int = 0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # a piece is pending
+    model: str = ""  # the model asked for ("" = the client's)
+    prompt: list[dict[str, str]] = field(default_factory=list)  # what the model was sent
 
     @property
     def text(self) -> str:
@@ -93,7 +97,8 @@ class Reply:
         first = self.first_piece
         rate = tokens / (end - first) if first is not None and tokens and end > first else None
         ttft = None if first is None else (first - self.started) * 1000.0
-        return ReplyStats(ttft, rate, tokens)
+        generation = None if first is None else end - first
+        return ReplyStats(ttft, rate, tokens, generation, dict(usage) if usage else None)
 
     def take_delta(self) -> DeltaMsg | None:
         """The coalesced delta since the last one, or None when nothing arrived."""
@@ -128,9 +133,11 @@ async def stream_reply(
     reply: Reply,
     send_delta: Callable[[DeltaMsg], None],
     publish_snapshot: Callable[[Reply], None],
+    options: Mapping[str, Any] | None = None,
 ) -> Outcome:
     """Stream one reply into `reply`, flushing deltas as they come. Never raises
-    AIError or CancelledError: they become the outcome's status (error / stopped)."""
+    AIError or CancelledError: they become the outcome's status (error / stopped).
+    ``options`` (model, temperature, max_tokens) go to ``client.stream``."""
 
     async def flush_when_due() -> None:
         last_delta = -FLUSH_INTERVAL
@@ -159,7 +166,7 @@ async def stream_reply(
     flusher = asyncio.create_task(flush_when_due())
     stream = None
     try:
-        stream = client.stream(history)
+        stream = client.stream(history, **(options or {}))
         async for piece in stream:
             if not isinstance(piece.text, str):
                 raise TypeError(f"the client yielded a {type(piece.text).__name__}, not text")
@@ -183,7 +190,8 @@ async def stream_reply(
     except asyncio.CancelledError:
         # Stop: keep what arrived. The task ends normally so its result is persisted.
         _uncancel()
-        return Outcome(reply.text, reply.reasoning, "stopped", stats=reply.stats(None))
+        usage = getattr(stream, "usage", None)
+        return Outcome(reply.text, reply.reasoning, "stopped", stats=reply.stats(usage))
     except AIError as exc:
         text = reply.text or (exc.partial_text or "")
         kind = "context_length" if isinstance(exc, ContextTooLong) else ""

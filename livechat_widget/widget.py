@@ -9,6 +9,7 @@ anything; payloads are shaped in wire.py (docs/protocol.md).
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import logging
 import os
@@ -22,11 +23,13 @@ import traitlets
 from . import chat_data
 from .chat_export import export_chat
 from .chat_registry import ChatInfo, ChatRegistry
+from .chat_settings import SettingsError, defaults_from_env
 from .code_run import RunRefused, on_main_thread, run_in_kernel
 from .csv_storage import ChatNotFound, CsvStore, StorageError
 from .kernel_access import KernelAccess
 from .kernel_context import ContextUnavailable
 from .protocol import Command, ProtocolError, clean_text, parse_command
+from .providers.errors import AIError
 from .session import ChatSession, SessionError
 from .streaming import Reply
 from .visitors import visitor_folder
@@ -39,6 +42,7 @@ from .wire import (
     MessagePayload,
     chat_summary,
     empty_stats,
+    settings_payload,
 )
 
 log = logging.getLogger(__name__)
@@ -93,6 +97,8 @@ class ChatWidget(anywidget.AnyWidget):
     allow_code = traitlets.Bool(True).tag(sync=True)
     context_items = traitlets.List(traitlets.Dict()).tag(sync=True)
     running_code = traitlets.Dict(dict(NOT_RUNNING)).tag(sync=True)
+    chat_settings = traitlets.Dict().tag(sync=True)  # the active chat's (settings_panel)
+    model_list = traitlets.Dict({"names": [], "loading": False, "error": ""}).tag(sync=True)
 
     def __init__(
         self,
@@ -108,7 +114,16 @@ class ChatWidget(anywidget.AnyWidget):
         allow_code: bool = True,
         context_item_bytes: int = 8 * 1024,
         context_total_bytes: int = 32 * 1024,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
     ) -> None:
+        # New chats' settings: these arguments, else LIVECHAT_SYSTEM_PROMPT,
+        # LIVECHAT_TEMPERATURE, LIVECHAT_MAX_TOKENS; the model, else the client's.
+        defaults = defaults_from_env(
+            model=model, system_prompt=system_prompt, temperature=temperature, max_tokens=max_tokens
+        )
         if client is None:
             from .providers.env import client_from_env
 
@@ -127,9 +142,11 @@ class ChatWidget(anywidget.AnyWidget):
         store = store if isinstance(store, CsvStore) else CsvStore(store)
         self._client = client
         self._user_id = user_id or _default_user_id()
+        self._defaults = defaults
         self._session: ChatSession | None = None
         self._visitor_folder: Path | None = None
         self._window_start = 0  # index of messages[0] in the active chat
+        self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
         self._handlers: dict[str, Callable[[Command], object]] = {
             "send": self._send_from_browser,
             "stop": lambda c: self.stop(c.chat_id),
@@ -153,6 +170,8 @@ class ChatWidget(anywidget.AnyWidget):
             "load_math": lambda c: self._send_math(),
             "list_context": lambda c: setattr(self, "context_items", self.kernel_access.offer()),
             "run_code": self._run_code,
+            "configure": lambda c: self._configure(c.chat_id or self.active_chat_id, c.settings),
+            "list_models": lambda c: self._list_models(),
         }
         self.model_label = str(client.describe())
         self._root = store
@@ -174,11 +193,12 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _open(self, store: CsvStore) -> None:
         """Start the session on ``store`` and show its most recent chat."""
-        self._session = ChatSession(self._client, store, self._user_id, self)
+        self._session = ChatSession(
+            self._client, store, self._user_id, self, defaults=self._defaults
+        )
         self._session.ask_model_name(then=self._label_model)
         recent = self._registry.list()
         with self.hold_sync():
-            self.stats = dict(self.session.stats)
             self._publish_chats()
             self._show(recent[0].id if recent else "")
 
@@ -222,7 +242,7 @@ class ChatWidget(anywidget.AnyWidget):
         try:
             command = parse_command(content)
             self._handlers[command.type](command)
-        except (ProtocolError, SessionError, ContextUnavailable, RunRefused) as exc:
+        except (ProtocolError, SessionError, SettingsError, ContextUnavailable, RunRefused) as exc:
             log.warning("refused a browser message: %s", exc)
             self.error = str(exc)
         except ChatNotFound:
@@ -299,7 +319,66 @@ class ChatWidget(anywidget.AnyWidget):
         }
         anywidget.AnyWidget.send(self, dict(message), buffers=[file.text.encode("utf-8")])
 
+    def _configure(self, chat_id: str, changes: Any) -> str:
+        chat_id, _ = self.session.configure(chat_id, dict(changes))
+        with self.hold_sync():
+            self.error = ""
+            self._publish_chats()
+            if chat_id != self.active_chat_id:
+                self._show(chat_id)  # the new chat the settings created
+            else:
+                self._publish_settings()
+        return chat_id
+
+    def _list_models(self) -> None:
+        """Ask the provider for its models in a task; ``model_list`` says how it went."""
+        models = self.session.model_list
+        if models.loading:
+            return
+        task = asyncio.get_running_loop().create_task(models.refresh())
+        self._publish_models()
+        self._tasks.add(task)
+
+        def done(task: asyncio.Task[list[str]]) -> None:
+            self._tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                exc = task.exception()
+                if not isinstance(exc, AIError):
+                    log.error("listing the models failed", exc_info=exc)
+                    models.error = f"Could not list the models ({type(exc).__name__})."
+            self._publish_models()
+
+        task.add_done_callback(done)
+
     # --------------------------------------------------------------- python API
+
+    def configure(
+        self,
+        chat_id: str | None = None,
+        *,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> dict[str, Any]:
+        """Change what is given of a chat's settings (default: the active chat; a new
+        chat when none is active) and return its settings. The model is a name the
+        provider lists or a plain name; ValueError (SettingsError) otherwise."""
+        given: dict[str, Any] = {"model": model, "system_prompt": system_prompt}
+        if temperature is not None:
+            given["temperature"] = temperature
+        if max_tokens is not None:
+            given["max_tokens"] = max_tokens
+        chat_id = self._configure(chat_id or self.active_chat_id, given)
+        return dict(settings_payload(self.session.settings(chat_id)))
+
+    def models(self) -> list[str]:
+        """The models the provider lists (asked now; [] when the server has no list).
+        Raises the provider's AIError when it cannot be reached or refuses the key."""
+        try:
+            return self.session.model_list.fetch()
+        finally:
+            self._publish_models()
 
     async def send(
         self, text: str, chat_id: str | None = None, *, context: list[str] | None = None
@@ -453,9 +532,9 @@ class ChatWidget(anywidget.AnyWidget):
                 anywidget.AnyWidget.send(self, dict(done))
             with self.hold_sync():
                 self._drop_stream(reply.chat_id)
-                self._label_model()  # a resolved model name
-                self.stats = dict(self.session.stats)
                 self.chat_changed(reply.chat_id)
+                self._label_model()  # a resolved model name
+                self._publish_stats()
         except Exception:
             log.exception("publishing the state after a reply failed")
             self.busy = self.active_chat_id in self.session.replies
@@ -470,13 +549,31 @@ class ChatWidget(anywidget.AnyWidget):
                 return
             if chat_id in self._registry:
                 self._publish_messages()
+                self._publish_settings()
+                self._publish_stats()
             else:  # deleted or archived from another view
                 self._drop_stream(chat_id)
                 remaining = self._registry.list()
                 self._show(remaining[0].id if remaining else "")
 
     def _label_model(self) -> None:
-        self.model_label = str(self.client.describe())
+        self.model_label = self.session.describe(self.active_chat_id)
+
+    def _publish_settings(self) -> None:
+        with self.hold_sync():
+            self.chat_settings = dict(settings_payload(self.session.settings(self.active_chat_id)))
+            self._label_model()
+
+    def _publish_stats(self) -> None:
+        self.stats = dict(self.session.stats(self.active_chat_id))
+
+    def _publish_models(self) -> None:
+        models = self.session.model_list
+        self.model_list = {
+            "names": list(models.names),
+            "loading": models.loading,
+            "error": self.session.redact(models.error),
+        }
 
     # -------------------------------------------------------------- state sync
 
@@ -503,6 +600,8 @@ class ChatWidget(anywidget.AnyWidget):
             self.active_chat_id = chat_id
             self._window_start = max(0, len(shown) - OPEN_WINDOW)
             self._publish_messages(shown)
+            self._publish_settings()
+            self._publish_stats()
 
     def _publish_messages(self, shown: list[MessagePayload] | None = None) -> None:
         chat_id = self.active_chat_id

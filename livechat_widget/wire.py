@@ -7,9 +7,10 @@ removed here without the same change in ``js/types.ts`` and ``docs/protocol.md``
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from .chat_registry import ChatInfo
+from .chat_settings import ChatSettings
 from .code_run import RunResult
 from .csv_storage import Message
 from .kernel_context import parse_context
@@ -54,6 +55,15 @@ class ChatSummary(TypedDict):
     message_count: int
 
 
+class UsagePayload(TypedDict):
+    model: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    estimated: bool
+    ttft_ms: float | None
+    tokens_per_s: float | None
+
+
 class MessagePayload(TypedDict):
     id: int
     role: str
@@ -66,6 +76,8 @@ class MessagePayload(TypedDict):
     versions: int  # ... of how many (edits of a user message, regenerated replies)
     context: list[ContextChip]  # a user message: the kernel context sent with it
     runs: list[CodeRunPayload]  # an assistant message: its code blocks' runs, oldest first
+    reasoning: str
+    usage: UsagePayload | None
 
 
 class Stream(TypedDict):
@@ -95,9 +107,31 @@ class StatsTotals(TypedDict):
     tokens: int
 
 
+class UsageTotals(TypedDict):
+    replies: int
+    prompt_tokens: int
+    completion_tokens: int
+    estimated: int
+
+
 class Stats(TypedDict):
     recent: list[StatsPoint]
     totals: StatsTotals
+    chat: UsageTotals  # the active chat's replies, from its usage rows
+    overall: UsageTotals  # every chat in the folder
+
+
+class ChatSettingsPayload(TypedDict):
+    model: str
+    system_prompt: str
+    temperature: float | None
+    max_tokens: int | None
+
+
+class ModelList(TypedDict):
+    names: list[str]
+    loading: bool
+    error: str
 
 
 class DeltaMsg(TypedDict):
@@ -161,6 +195,8 @@ TRAITS: dict[str, str] = {
     "allow_code": "bool",
     "context_items": "list[ContextItem]",
     "running_code": "RunningCode",
+    "chat_settings": "ChatSettingsPayload",
+    "model_list": "ModelList",
 }
 
 
@@ -179,6 +215,37 @@ def message_payload(message: Message, version: int = 1, versions: int = 1) -> Me
             {"name": b.name, "kind": b.kind, "text": b.text} for b in parse_context(message.context)
         ],
         "runs": [run_payload(r) for r in map(RunResult.from_json, message.runs) if r is not None],
+        "reasoning": message.reasoning,
+        "usage": None if message.usage is None else usage_payload(message.usage.payload()),
+    }
+
+
+def usage_payload(usage: dict[str, Any]) -> UsagePayload:
+    return {
+        "model": usage["model"],
+        "prompt_tokens": usage["prompt_tokens"],
+        "completion_tokens": usage["completion_tokens"],
+        "estimated": usage["estimated"],
+        "ttft_ms": usage["ttft_ms"],
+        "tokens_per_s": usage["tokens_per_s"],
+    }
+
+
+def usage_totals_payload(totals: dict[str, int]) -> UsageTotals:
+    return {
+        "replies": totals["replies"],
+        "prompt_tokens": totals["prompt_tokens"],
+        "completion_tokens": totals["completion_tokens"],
+        "estimated": totals["estimated"],
+    }
+
+
+def settings_payload(settings: ChatSettings) -> ChatSettingsPayload:
+    return {
+        "model": settings.model,
+        "system_prompt": settings.system_prompt,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
     }
 
 
@@ -206,9 +273,12 @@ def chat_summary(info: ChatInfo) -> ChatSummary:
 
 
 def empty_stats() -> Stats:
+    none = {"replies": 0, "prompt_tokens": 0, "completion_tokens": 0, "estimated": 0}
     return {
         "recent": [],
         "totals": {"replies": 0, "completed": 0, "stopped": 0, "errors": 0, "tokens": 0},
+        "chat": usage_totals_payload(none),
+        "overall": usage_totals_payload(none),
     }
 
 
@@ -266,7 +336,7 @@ class ExportCmd(TypedDict):
 
 
 class BareCmd(TypedDict):
-    """new_chat, dismiss_error, load_math."""
+    """new_chat, dismiss_error, load_math, list_context, list_models."""
 
     type: str
 
@@ -283,6 +353,15 @@ class RunCodeCmd(TypedDict):
     chat_id: str
     message_id: int
     code: str
+
+
+class ConfigureCmd(TypedDict):
+    type: Literal["configure"]
+    chat_id: str
+    model: str
+    system_prompt: str
+    temperature: float | None
+    max_tokens: int | None
 
 
 COMMANDS: dict[str, type] = {
@@ -308,4 +387,6 @@ COMMANDS: dict[str, type] = {
     # Kernel context and code runs (issue 12).
     "list_context": BareCmd,
     "run_code": RunCodeCmd,
+    "configure": ConfigureCmd,
+    "list_models": BareCmd,
 }

@@ -25,6 +25,8 @@ API
                         (e.g. ``lambda r: "You said " + r.json["messages"][-1]["content"]``)
     ``tokens_per_s``    pace of the default reply (0 = as fast as possible); both are
                         plain attributes you can change at any time
+    ``reasoning``       reasoning streamed before the default reply's text ("" = none)
+    ``models``          the model ids GET ``.../models`` lists (default ["fake-model"])
     ``requests``        list of :class:`Recorded`: ``method``, ``path``, ``headers``
                         (lower-case keys), ``body`` (bytes), ``json`` (parsed or None),
                         ``disconnected`` / ``finished`` (threading.Event: the client went
@@ -42,7 +44,7 @@ API
 
 Default handler: POST ``.../chat/completions`` streams ``openai_reply(text,
 tokens_per_s)``; POST ``.../messages`` streams ``anthropic_reply(...)``; GET
-``.../models`` lists one model; anything else is a JSON 404.
+``.../models`` lists ``models``; anything else is a JSON 404.
 
 ``FakeResponse(status=200, headers=None, parts=(), framing="chunked", head_delay=0.0)``
     ``parts``: ``bytes``/``str`` (one write each), a number (sleep that many seconds),
@@ -460,6 +462,8 @@ class FakeProvider:
     ) -> None:
         self.text = text
         self.tokens_per_s = tokens_per_s
+        self.reasoning = ""  # streamed before the default reply's text (thinking, reasoning)
+        self.models = ["fake-model"]  # what GET .../models lists
         self.requests: list[Recorded] = []
         self.stall_limit = stall_limit
         self._queue: collections.deque[Any] = collections.deque()
@@ -580,15 +584,15 @@ class FakeProvider:
         text = self.text(request) if callable(self.text) else self.text
         path = request.path.split("?", 1)[0]
         if request.method == "POST" and path.endswith("/chat/completions"):
-            return openai_reply(text, self.tokens_per_s, model=model)
+            return openai_reply(text, self.tokens_per_s, model=model, reasoning=self.reasoning)
         if request.method == "POST" and path.endswith("/messages"):
-            return anthropic_reply(text, self.tokens_per_s, model=model)
+            return anthropic_reply(text, self.tokens_per_s, model=model, thinking=self.reasoning)
         if request.method == "GET" and path.endswith("/models"):
+            # OpenAI's list shape; Anthropic's has the same data[].id plus paging fields.
+            data = [{"id": m, "object": "model", "type": "model"} for m in self.models]
+            body = {"object": "list", "data": data, "has_more": False}
             return FakeResponse(
-                200,
-                {"content-type": "application/json"},
-                [json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})],
-                "length",
+                200, {"content-type": "application/json"}, [json.dumps(body)], "length"
             )
         return error(
             404,

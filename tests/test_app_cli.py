@@ -76,6 +76,8 @@ def test_all_options():
         ["--pool-size", "0"],
         ["--provider", "openia"],
         ["--unknown"],
+        ["--temperature", "3"],
+        ["--max-tokens", "0"],
     ],
 )
 def test_bad_options_exit_2(argv, capsys):
@@ -137,6 +139,21 @@ def test_build_env_passes_settings_as_livechat_variables(tmp_path):
     assert env["LIVECHAT_THEME"] == "dark"
     assert env["PATH"] == "/usr/bin" and env["OPENAI_API_KEY"] == "sk-secret"  # inherited
     assert base == {"PATH": "/usr/bin", "OPENAI_API_KEY": "sk-secret", "LIVECHAT_MODEL": "old"}
+
+
+def test_chat_setting_options_become_the_variables_new_chats_read(tmp_path):
+    args = app.parse_args(
+        ["--chat-logs", str(tmp_path), "--system-prompt", "Be brief.\nUse SI units."]
+        + ["--temperature", "0.2", "--max-tokens", "512"]
+    )
+    env = app.build_env(args, {"LIVECHAT_MAX_TOKENS": "64"})
+    assert env["LIVECHAT_SYSTEM_PROMPT"] == "Be brief.\nUse SI units."
+    assert env["LIVECHAT_TEMPERATURE"] == "0.2"
+    assert env["LIVECHAT_MAX_TOKENS"] == "512"  # the option wins over the environment
+    unset = app.build_env(app.parse_args(["--chat-logs", str(tmp_path)]), {})
+    assert not {"LIVECHAT_SYSTEM_PROMPT", "LIVECHAT_TEMPERATURE", "LIVECHAT_MAX_TOKENS"} & set(
+        unset
+    )
 
 
 def test_build_env_leaves_unset_options_alone(tmp_path):

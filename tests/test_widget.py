@@ -42,6 +42,8 @@ async def test_send_streams_deltas_then_done_and_persists(tmp_path):
         ("user", "Hi there", "ada"),
         ("assistant", "a" * 50, "ada"),
     ]
+    usage = json.loads(csv_rows(tmp_path, chat_id, usage=True)[-1]["content"])
+    assert usage["model"] == "scripted-1" and usage["estimated"] is True  # no counts sent
     assert not widget.busy and widget.streams == {}
     assert [(m["role"], m["status"]) for m in widget.messages] == [
         ("user", "complete"),

@@ -68,10 +68,13 @@ class ScriptedClient:
         self.pieces, self.delay, self.fail = list(pieces), delay, fail
         self.finish_reason, self.gate, self.on_request = finish_reason, gate, on_request
         self.requests: list[list[dict[str, str]]] = []
+        self.options: list[dict[str, object]] = []
         self.streams: list[ScriptedStream] = []
 
-    def stream(self, messages):
+    def stream(self, messages, **options):
+        """``options``: a chat's settings (model, temperature, max_tokens), when set."""
         self.requests.append(messages)
+        self.options.append(options)
         if self.on_request:
             self.on_request(messages)
         stream = ScriptedStream(self.pieces, self.delay, self.fail, self.finish_reason, self.gate)
@@ -115,6 +118,8 @@ async def settle(widget: ChatWidget) -> None:
     raise AssertionError("reply never finished")
 
 
-def csv_rows(tmp_path: Path, chat_id: str) -> list[dict[str, str]]:
+def csv_rows(tmp_path: Path, chat_id: str, *, usage: bool = False) -> list[dict[str, str]]:
+    """The chat's rows; the ``usage`` row written after every reply only if asked for
+    (tests/test_chat_settings.py checks those)."""
     with open(tmp_path / "logs" / f"{chat_id}.csv", newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        return [r for r in csv.DictReader(f) if usage or r["role"] != "usage"]

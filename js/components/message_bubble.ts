@@ -6,11 +6,12 @@
 import { copyText, formatTime, h, icon } from "../dom";
 import { renderMarkdownInto } from "../markdown";
 import { IncrementalMarkdown } from "../markdown_stream";
-import type { CodeRun, ContextChip, ErrorKind, MessageStatus, Role, SendCommand } from "../types";
+import type { CodeRun, ContextChip, ErrorKind, MessageStatus, Role, SendCommand, Usage } from "../types";
 import { type CodeRunState, decorateRuns } from "./code_runs";
 import { sentContext } from "./sent_context";
 import { MessageEditor } from "./message_editor";
 import { FOCUS } from "./ui";
+import { usageSummary } from "./usage";
 import { VersionSwitcher } from "./version_switcher";
 
 export interface BubbleData {
@@ -30,6 +31,7 @@ export interface BubbleData {
   context?: ContextChip[];
   /** An assistant message: runs of its Python blocks. */
   runs?: CodeRun[];
+  usage?: Usage | null;
 }
 
 export interface BubbleOptions {
@@ -106,6 +108,7 @@ export class MessageBubble {
   private errorBox: HTMLElement;
   private actions: HTMLElement;
   private time: HTMLTimeElement;
+  private usageEl: HTMLElement;
   private copyBtn: HTMLButtonElement;
   private regenBtn: HTMLButtonElement;
   private retryBtn: HTMLButtonElement;
@@ -139,7 +142,7 @@ export class MessageBubble {
     this.bubble = h("div", {
       class: `lc-bubble lc:d-chat-bubble lc:min-w-0 lc:min-h-0 lc:wrap-anywhere ${BUBBLE[role]}`,
     });
-    this.reasoningBody = h("div", { class: "lc:whitespace-pre-wrap lc:max-h-[12em] lc:overflow-y-auto" });
+    this.reasoningBody = h("div", { class: "lc-reasoning-body lc:whitespace-pre-wrap lc:max-h-[12em] lc:overflow-y-auto" });
     this.reasoningEl = h(
       "details",
       { class: "lc-reasoning lc:mb-2 lc:ps-2.5 lc:border-s-2 lc:border-line-strong lc:text-note lc:text-muted", hidden: true },
@@ -166,6 +169,8 @@ export class MessageBubble {
         "lc-time lc:px-1.5 lc:text-meta lc:text-muted lc:opacity-0 lc:transition-opacity lc:duration-150 " +
         "lc:group-hover/msg:opacity-100 lc:group-focus-within/msg:opacity-100",
     });
+    // Tokens, speed and model of a reply: with the other actions, on hover or focus.
+    this.usageEl = h("span", { class: "lc-usage lc:px-1.5 lc:text-meta lc:text-muted lc:tabular-nums", hidden: true });
     const size = isUser ? "lc:h-6" : "lc:h-7";
     this.copyBtn = actionButton("copy", "Copy", "Copy message", `${size} ${QUIET} lc:[&>.lc-action-label]:hidden`);
     this.copyBtn.addEventListener("click", () => {
@@ -206,7 +211,7 @@ export class MessageBubble {
       : h(
           "div",
           { class: `${ACTIONS} lc:min-h-7 lc:mt-0.5` },
-          this.switcher.el, this.copyBtn, this.regenBtn, this.retryBtn, this.shorterBtn, this.time,
+          this.switcher.el, this.copyBtn, this.regenBtn, this.retryBtn, this.shorterBtn, this.time, this.usageEl,
         );
 
     if (role === "assistant") {
@@ -270,7 +275,7 @@ export class MessageBubble {
     // A reply stopped (or failed) before any text is just its note: a small bubble.
     this.body.hidden = !streaming && data.content === "";
 
-    // Reasoning (only known while streaming; messages carry only the reply text)
+    // Reasoning: collapsed above the answer, while streaming and once saved
     const reasoning = data.reasoning ?? "";
     this.reasoningEl.hidden = reasoning === "";
     if (reasoning && this.reasoningBody.textContent !== reasoning) this.reasoningBody.textContent = reasoning;
@@ -304,6 +309,10 @@ export class MessageBubble {
     this.shorterBtn.hidden = this.retryBtn.hidden || data.errorKind !== "context_length";
     this.switcher.update(data.version ?? 1, data.versions ?? 1);
     this.el.classList.toggle("lc-msg-versions", (data.versions ?? 1) > 1);
+    const usage = data.usage ? usageSummary(data.usage) : null;
+    this.usageEl.hidden = !usage;
+    this.usageEl.textContent = usage?.text ?? "";
+    if (usage) this.usageEl.title = usage.title;
     this.el.classList.toggle("lc-msg-last", opts.isLast);
     if (prev && prev.status === "streaming" && !streaming) this.el.classList.remove("lc-fade-in");
   }
@@ -465,7 +474,8 @@ function sameData(a: BubbleData, b: BubbleData): boolean {
     a.id === b.id && a.content === b.content && a.status === b.status && a.error === b.error && a.errorKind === b.errorKind &&
     a.timestamp === b.timestamp && (a.reasoning ?? "") === (b.reasoning ?? "") && a.role === b.role && a.chatId === b.chatId &&
     a.version === b.version && a.versions === b.versions &&
-    a.context === b.context && a.runs === b.runs
+    a.context === b.context && a.runs === b.runs &&
+    JSON.stringify(a.usage ?? null) === JSON.stringify(b.usage ?? null)
   );
 }
 

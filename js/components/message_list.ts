@@ -168,6 +168,7 @@ export class MessageList {
       chatId: next.chatId, id: m.id, role: m.role, content: m.content, timestamp: m.timestamp, status: m.status, error: m.error,
       errorKind: m.error_kind ?? "", version: m.version, versions: m.versions,
       context: m.context, runs: m.runs,
+      reasoning: m.reasoning ?? "", usage: m.usage ?? null,
     }));
     const s = next.stream;
     if (s && !next.messages.some((m) => m.id === s.messageId && m.role === "assistant")) {
@@ -180,7 +181,7 @@ export class MessageList {
         status: s.done ? s.done.status : "streaming",
         error: s.done ? s.done.error : "",
         errorKind: s.done ? s.done.errorKind : "",
-        reasoning: s.done ? "" : s.reasoning,
+        reasoning: s.reasoning,
       });
     }
 

@@ -1,7 +1,8 @@
 // Reply statistics from the `stats` trait: a small SVG chart of time to first token
 // and tokens/s over the recent replies, and totals.
 import { h, svg } from "../dom";
-import type { Stats, StatsPoint } from "../types";
+import type { Stats, StatsPoint, UsageTotals } from "../types";
+import { formatCount } from "./usage";
 
 const W = 280;
 const H = 64;
@@ -47,6 +48,7 @@ export class StatsPanel {
     );
     this.el.replaceChildren(
       totals,
+      tokenTable(stats?.chat, stats?.overall),
       h(
         "div",
         { class: "lc:grid lc:grid-cols-[repeat(auto-fit,minmax(200px,1fr))] lc:gap-2" },
@@ -55,6 +57,29 @@ export class StatsPanel {
       ),
     );
   }
+}
+
+/** Tokens summed from the replies' usage rows: this chat and every chat. */
+function tokenTable(chat: UsageTotals | undefined, overall: UsageTotals | undefined): HTMLElement {
+  const row = (name: string, t: UsageTotals | undefined) => {
+    const u = t ?? { replies: 0, prompt_tokens: 0, completion_tokens: 0, estimated: 0 };
+    const est = u.estimated > 0;
+    return h(
+      "tr",
+      { class: "lc:border-t lc:border-line", title: est ? `${u.estimated} of ${u.replies} replies estimated` : "" },
+      h("th", { scope: "row", class: "lc:py-1 lc:pr-2 lc:text-left lc:font-normal lc:text-muted" }, name),
+      h("td", { class: "lc:py-1 lc:px-2 lc:text-right" }, formatCount(u.replies)),
+      h("td", { class: "lc:py-1 lc:px-2 lc:text-right" }, formatCount(u.prompt_tokens, est)),
+      h("td", { class: "lc:py-1 lc:pl-2 lc:text-right" }, formatCount(u.completion_tokens, est)),
+    );
+  };
+  const head = (text: string) => h("th", { scope: "col", class: "lc:py-1 lc:px-2 lc:text-right lc:font-normal lc:text-muted" }, text);
+  return h(
+    "table",
+    { class: "lc-usage-totals lc:w-full lc:text-xs lc:tabular-nums lc:border-collapse", "aria-label": "Tokens used" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "lc:py-1 lc:pr-2 lc:text-left lc:font-normal lc:text-muted" }, "Tokens"), head("Replies"), head("Prompt"), head("Completion"))),
+    h("tbody", {}, row("This chat", chat), row("All chats", overall)),
+  );
 }
 
 function formatNumber(v: number | null | undefined, digits = 0): string {

@@ -8,17 +8,26 @@ export interface TopbarState {
   modelLabel: string;
   drawerOpen: boolean;
   statsOpen: boolean;
+  settingsOpen: boolean;
 }
 
 export class Topbar {
   readonly el: HTMLElement;
   readonly toggle: HTMLButtonElement;
   readonly statsBtn: HTMLButtonElement;
+  readonly settingsBtn: HTMLButtonElement;
   private titleEl: HTMLElement;
   private modelEl: HTMLElement;
 
   constructor(
-    opts: { sidebarId: string; statsId: string; onToggleDrawer: () => void; onToggleStats: () => void },
+    opts: {
+      sidebarId: string;
+      statsId: string;
+      settingsId: string;
+      onToggleDrawer: () => void;
+      onToggleStats: () => void;
+      onToggleSettings: () => void;
+    },
     signal: AbortSignal,
   ) {
     this.toggle = h("button", {
@@ -36,6 +45,13 @@ export class Topbar {
     });
     this.statsBtn.append(icon("chart", 16));
     this.statsBtn.addEventListener("click", opts.onToggleStats, { signal });
+    this.settingsBtn = h("button", {
+      type: "button", class: `lc-settings-btn ${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
+      "aria-label": "Chat settings", "aria-controls": opts.settingsId,
+      "aria-expanded": "false", title: "Model, system prompt, temperature, max tokens",
+    });
+    this.settingsBtn.append(icon("sliders", 16));
+    this.settingsBtn.addEventListener("click", opts.onToggleSettings, { signal });
     this.el = h(
       "header",
       {
@@ -45,6 +61,7 @@ export class Topbar {
       },
       this.toggle,
       h("div", { class: "lc:flex lc:flex-col lc:flex-1 lc:min-w-0" }, this.titleEl, this.modelEl),
+      this.settingsBtn,
       this.statsBtn,
     );
   }
@@ -57,5 +74,6 @@ export class Topbar {
     this.modelEl.hidden = !s.modelLabel;
     this.toggle.setAttribute("aria-expanded", String(s.drawerOpen));
     this.statsBtn.setAttribute("aria-expanded", String(s.statsOpen));
+    this.settingsBtn.setAttribute("aria-expanded", String(s.settingsOpen));
   }
 }

@@ -32,6 +32,8 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     allow_code: true,
     context_items: [],
     running_code: { chat_id: "", message_id: -1, code: "" },
+    chat_settings: { model: "fake-model", system_prompt: "", temperature: null, max_tokens: null },
+    model_list: { names: [], loading: false, error: "" },
     ...over,
   };
 }

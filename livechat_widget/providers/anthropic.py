@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .base import Piece, ReplyStream
+from ._format import join_url
+from .base import Piece, ReplyOptions, ReplyStream
 from .classify import error_info
 from .config import DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MODEL
 from .errors import ContentFiltered, ProviderError
@@ -82,7 +83,7 @@ class _AnthropicProtocol(StreamProtocol):
         if kind == "error":
             info = error_info(obj)
             self.fail(
-                self.client.in_stream_error(info),
+                self.client.in_stream_error(info, self.model),
                 retryable=info.type in ("overloaded_error", "api_error", "rate_limit_error")
                 and not self.got_content,
             )
@@ -143,7 +144,10 @@ def _input_tokens(usage: Mapping[str, Any]) -> int | None:
 class AnthropicClient(HTTPClient):
     """Anthropic's Messages API with streaming. System messages become the top-level
     ``system``; consecutive messages of the same role are merged; empty ones dropped.
-    Other parameters as :class:`OpenAICompatibleClient`, plus ``max_tokens``."""
+    Other parameters as :class:`OpenAICompatibleClient`, plus ``max_tokens`` (the
+    Messages API requires one; a chat's own setting overrides it)."""
+
+    max_temperature = 1.0  # the Messages API accepts 0..1
 
     def __init__(
         self,
@@ -169,7 +173,7 @@ class AnthropicClient(HTTPClient):
         headers.update(self.extra_headers)
         return headers
 
-    def _payload(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+    def _payload(self, messages: list[dict[str, str]], options: ReplyOptions) -> dict[str, Any]:
         system = "\n\n".join(
             m["content"] for m in messages if m["role"] == "system" and m["content"].strip()
         )
@@ -185,18 +189,25 @@ class AnthropicClient(HTTPClient):
             else:
                 turns.append({"role": m["role"], "content": m["content"]})
         payload: dict[str, Any] = {
-            "model": self.model,
-            "max_tokens": self.max_tokens,
+            "model": options.model or self.model,
+            "max_tokens": options.max_tokens or self.max_tokens,
             "messages": turns,
             "stream": True,
         }
         if system:
             payload["system"] = system
+        if options.temperature is not None:
+            payload["temperature"] = options.temperature
         payload.update(self.extra_body)
         return payload
 
     def _protocol(self, state: ReplyStream) -> StreamProtocol:
         return _AnthropicProtocol(self, state)
+
+    _models_params = {"limit": "1000"}  # the list is paged: the most one page holds
+
+    def _models_url(self) -> str:
+        return join_url(self.base_url, self._endpoint_path[: -len("/messages")] + "/models")
 
     def _key_hint(self) -> str:
         return "LIVECHAT_API_KEY or ANTHROPIC_API_KEY"
@@ -209,7 +220,7 @@ class AnthropicClient(HTTPClient):
                 "Anthropic sent an answer that is not valid JSON. Try again."
             ) from None
         if not isinstance(obj, dict) or obj.get("type") == "error":
-            raise self.in_stream_error(error_info(obj))
+            raise self.in_stream_error(error_info(obj), state.options.model)
         pieces = []
         for block in obj.get("content") or []:
             if isinstance(block, dict):

@@ -2,7 +2,8 @@
 
 ::
 
-    stream = client.stream([{"role": "user", "content": "Hi"}])
+    stream = client.stream([{"role": "user", "content": "Hi"}])   # options: model=,
+                                        # temperature=, max_tokens= (None: the client's)
     async for piece in stream:          # Piece(kind="text" | "reasoning", text=...)
         ...
     stream.finish_reason                # "stop", "length", "tool_calls", ... after the end
@@ -29,7 +30,15 @@ from typing import Any, NamedTuple, Protocol, TypedDict, TypeVar, runtime_checka
 from .. import telemetry
 from .errors import AIError
 
-__all__ = ["BaseClient", "ChatClient", "Piece", "ReplyStats", "ReplyStream", "chat_messages"]
+__all__ = [
+    "BaseClient",
+    "ChatClient",
+    "Piece",
+    "ReplyOptions",
+    "ReplyStats",
+    "ReplyStream",
+    "chat_messages",
+]
 
 _CHAT_ROLES = frozenset({"system", "user", "assistant"})
 
@@ -41,6 +50,14 @@ class Piece(NamedTuple):
 
     kind: str
     text: str
+
+
+class ReplyOptions(NamedTuple):
+    """What one reply asks for beyond the messages; None: the client's own choice."""
+
+    model: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
 
 
 class ReplyStats(TypedDict):
@@ -59,7 +76,11 @@ class ReplyStats(TypedDict):
 class ChatClient(Protocol):
     """What the widget needs of a client (the demo, the HTTP clients, a test double)."""
 
-    def stream(self, messages: Iterable[Mapping[str, Any]]) -> ReplyStream: ...
+    def stream(self, messages: Iterable[Mapping[str, Any]]) -> ReplyStream:
+        """A chat's settings, when it has any, come as keyword arguments: ``model``,
+        ``temperature``, ``max_tokens`` (only those set; a client that takes none
+        still serves chats that set none)."""
+        ...
 
     def describe(self) -> str: ...
 
@@ -71,9 +92,13 @@ class ReplyStream:
     :class:`Piece`, with ``finish_reason`` and ``usage`` once it ended normally."""
 
     def __init__(
-        self, client: Any, generate: Callable[[ReplyStream], AsyncGenerator[Piece, None]]
+        self,
+        client: Any,
+        generate: Callable[[ReplyStream], AsyncGenerator[Piece, None]],
+        options: ReplyOptions | None = None,
     ) -> None:
         self.client = client
+        self.options = options or ReplyOptions()
         self.finish_reason: str | None = None
         self.provider_finish_reason: str | None = None
         self.usage: dict[str, int] | None = None
@@ -170,7 +195,7 @@ class ReplyStream:
                 "completion_tokens": completion,
                 "tokens_per_s": tokens_per_s,
                 "provider": getattr(client, "provider", "?"),
-                "model": getattr(client, "model", "?"),
+                "model": self.options.model or getattr(client, "model", "?"),
                 "outcome": outcome,
                 "client": client,
             },
@@ -206,17 +231,34 @@ class BaseClient:
     provider = "?"
     model = "?"
 
-    def stream(self, messages: Iterable[Mapping[str, Any]]) -> ReplyStream:
-        """Start a reply to ``messages`` (a list of ``{"role", "content"}``)."""
+    #: The highest temperature the provider accepts.
+    max_temperature = 2.0
+
+    def stream(
+        self,
+        messages: Iterable[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> ReplyStream:
+        """Start a reply to ``messages`` (a list of ``{"role", "content"}``); ``model``,
+        ``temperature`` and ``max_tokens`` override the client's for this reply."""
         chat = chat_messages(messages)
-        return ReplyStream(self, lambda state: self._generate(chat, state))
+        options = ReplyOptions(model or None, temperature, max_tokens)
+        return ReplyStream(self, lambda state: self._generate(chat, state), options)
+
+    async def list_models(self) -> list[str]:
+        """The models the provider offers (its list endpoint; [] when it has none)."""
+        return [self.model] if self.model else []
 
     def _generate(
         self, messages: list[dict[str, str]], state: ReplyStream
     ) -> AsyncGenerator[Piece, None]:
         raise NotImplementedError
 
-    def describe(self) -> str:
+    def describe(self, model: str | None = None) -> str:
+        """A short label of the client, naming ``model`` instead of its own if given."""
         raise NotImplementedError
 
     async def aclose(self) -> None:

@@ -29,7 +29,9 @@ class DemoClient(BaseClient):
         self.pace = float(pace)
         self.model = model
 
-    def describe(self) -> str:
+    def describe(self, model: str | None = None) -> str:
+        if model and model != self.model:
+            return f"{model} (demo, offline)"
         return "demo model (offline)"
 
     def __repr__(self) -> str:

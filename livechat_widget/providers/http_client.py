@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._format import duration, join_url, netloc, safe_url
-from .base import BaseClient, Piece, ReplyStream
+from .base import BaseClient, Piece, ReplyOptions, ReplyStream
 from .classify import (
     ErrorContext,
     ErrorInfo,
@@ -36,7 +36,7 @@ from .transport import (
     send,
 )
 
-__all__ = ["HTTPClient"]
+__all__ = ["HTTPClient", "model_ids"]
 
 _USER_AGENT = "livechat-widget/0.1 (httpx)"
 _WHO = {
@@ -65,6 +65,25 @@ def _config(
     return given
 
 
+def model_ids(response: httpx.Response) -> list[str]:
+    """Model ids from an OpenAI-style ``{"data": [{"id": ...}]}`` list (llama.cpp's
+    server also sends ``{"models": [{"name"|"model": ...}]}``); [] if it is neither."""
+    try:
+        obj = response.json()
+    except ValueError:
+        return []
+    if not isinstance(obj, dict):
+        return []
+    ids = [item.get("id") for item in obj.get("data") or [] if isinstance(item, dict)]
+    if not any(ids):
+        ids = [
+            item.get("model") or item.get("name")
+            for item in obj.get("models") or []
+            if isinstance(item, dict)
+        ]
+    return [i for i in ids if isinstance(i, str) and i.strip()]
+
+
 class HTTPClient(BaseClient):
     """An HTTP chat client. ``timeouts`` (:class:`Timeouts`) and ``retry``
     (:class:`RetryPolicy`) may also be given as their separate keyword arguments
@@ -73,6 +92,7 @@ class HTTPClient(BaseClient):
 
     _endpoint_path = ""
     _lists_models = False  # model=None asks the server's model list (resolve_model)
+    _models_params: dict[str, str] = {}  # query parameters of the model list
 
     def __init__(
         self,
@@ -150,17 +170,20 @@ class HTTPClient(BaseClient):
     def _is_ollama(self) -> bool:
         return self.provider == "ollama" or urlsplit(self.base_url).port == 11434
 
-    def describe(self) -> str:
-        return f"{self.model_label()} via {netloc(self.base_url)}"
+    def describe(self, model: str | None = None) -> str:
+        return f"{self.model_label(model)} via {netloc(self.base_url)}"
 
-    def model_label(self) -> str:
-        """The model as a label names it (without a server-side path)."""
-        if not self.model:
+    def model_label(self, model: str | None = None) -> str:
+        """The model (``model``, else the client's) as a label names it (without a
+        server-side path)."""
+        chosen = model or self.model
+        if not chosen:
             return "the server's model"
         # A local server may name its model by the file it loaded (llama.cpp's server:
         # "/models/x.gguf"): the label shows the file name, not a path on that machine.
-        name = self.model.rsplit("/", 1)[-1] if self.model.startswith("/") else self.model
-        return f"{name} ({self.model_note})" if self.model_note else name
+        name = chosen.rsplit("/", 1)[-1] if chosen.startswith("/") else chosen
+        note = self.model_note if chosen == self.model else ""
+        return f"{name} ({note})" if note else name
 
     async def resolve_model(self) -> str:
         """The model to ask for: the one given, else the server's (see subclasses)."""
@@ -211,8 +234,29 @@ class HTTPClient(BaseClient):
     def _headers(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def _payload(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+    def _payload(self, messages: list[dict[str, str]], options: ReplyOptions) -> dict[str, Any]:
         raise NotImplementedError
+
+    def _models_url(self) -> str:
+        """Where the provider lists its models."""
+        raise NotImplementedError
+
+    async def list_models(self) -> list[str]:
+        """The ids the provider lists (``GET .../models``); [] when the server has no
+        list (an error status or an unknown body). A connection problem or a rejected
+        key raises its AIError."""
+        headers = {k: v for k, v in self._headers().items() if k != "accept"}
+        timeout = httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+            try:
+                response = await http.get(
+                    self._models_url(), headers=headers, params=self._models_params
+                )
+            except httpx.TransportError as exc:
+                raise self._connection_failed(exc) from None
+        if response.status_code in (401, 403):
+            raise self.status_error(response, response.content, None)
+        return model_ids(response) if response.status_code == 200 else []
 
     def _protocol(self, state: ReplyStream) -> StreamProtocol:
         raise NotImplementedError
@@ -236,10 +280,10 @@ class HTTPClient(BaseClient):
         self, messages: list[dict[str, str]], state: ReplyStream
     ) -> AsyncGenerator[Piece, None]:
         deadline = Deadline(self.timeouts.total)
-        if not self.model:
+        if not (state.options.model or self.model):
             await deadline.run(self.resolve_model())
         retrying = Retrying(self.retry, deadline, who=self.who())
-        call = _Call(self, messages)
+        call = _Call(self, messages, state.options)
         while True:
             response = await send(self._http(), call, retrying)
             try:
@@ -278,10 +322,10 @@ class HTTPClient(BaseClient):
 
     # -- errors
 
-    def _error_context(self) -> ErrorContext:
+    def _error_context(self, model: str | None = None) -> ErrorContext:
         return ErrorContext(
             who=self.who(),
-            model=self.model,
+            model=model or self.model,
             netloc=netloc(self.base_url),
             base_url=self.safe_base_url,
             endpoint=safe_url(self.endpoint),
@@ -289,12 +333,12 @@ class HTTPClient(BaseClient):
             key_hint=self._key_hint(),
         )
 
-    def _classify(self, problem: Problem) -> AIError:
-        return classify(problem, self._error_context())
+    def _classify(self, problem: Problem, model: str | None = None) -> AIError:
+        return classify(problem, self._error_context(model))
 
-    def in_stream_error(self, info: ErrorInfo) -> AIError:
+    def in_stream_error(self, info: ErrorInfo, model: str | None = None) -> AIError:
         """The error for an error object sent inside a stream (or a JSON answer)."""
-        return self._classify(problem_in_stream(info, self._api_key))
+        return self._classify(problem_in_stream(info, self._api_key), model)
 
     def transport_error(self, exc: Exception) -> AIError:
         """The error for a request that got no response."""
@@ -330,9 +374,13 @@ class HTTPClient(BaseClient):
         return ConnectionFailed(what + hint)
 
     def status_error(
-        self, response: httpx.Response, body: bytes, retry_after: float | None
+        self,
+        response: httpx.Response,
+        body: bytes,
+        retry_after: float | None,
+        model: str | None = None,
     ) -> AIError:
-        """The error for a response other than 200."""
+        """The error for a response other than 200 (to a request for ``model``)."""
         problem = problem_from_response(
             response.status_code,
             response.headers,
@@ -341,22 +389,24 @@ class HTTPClient(BaseClient):
             retry_after=retry_after,
             api_key=self._api_key,
         )
-        return self._classify(problem)
+        return self._classify(problem, model)
 
 
 class _Call:
     """One reply's request, as :func:`transport.send` asks for it (a client may
     stream several replies at once, so this is not the client itself)."""
 
-    def __init__(self, client: HTTPClient, messages: list[dict[str, str]]) -> None:
+    def __init__(
+        self, client: HTTPClient, messages: list[dict[str, str]], options: ReplyOptions
+    ) -> None:
         self.client = client
         self.messages = messages
+        self.options = options
 
     def build_request(self, http: httpx.AsyncClient) -> httpx.Request:
         client = self.client
-        return http.build_request(
-            "POST", client.endpoint, headers=client._headers(), json=client._payload(self.messages)
-        )
+        payload = client._payload(self.messages, self.options)
+        return http.build_request("POST", client.endpoint, headers=client._headers(), json=payload)
 
     def transport_error(self, exc: Exception) -> AIError:
         return self.client.transport_error(exc)
@@ -364,7 +414,7 @@ class _Call:
     def status_error(
         self, response: httpx.Response, body: bytes, retry_after: float | None
     ) -> AIError:
-        return self.client.status_error(response, body, retry_after)
+        return self.client.status_error(response, body, retry_after, self.options.model)
 
     def adjust_request(self, status: int, body: bytes) -> bool:
         return self.client.adjust_request(status, body)

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._format import join_url, netloc, safe_url
-from .base import Piece, ReplyStream
+from .base import Piece, ReplyOptions, ReplyStream
 from .classify import ErrorInfo, error_info
 from .config import DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL
 from .errors import ContentFiltered, ModelNotFound, ProviderError
-from .http_client import HTTPClient
+from .http_client import HTTPClient, model_ids
 from .protocol import StreamProtocol, set_usage
 from .sse import ServerSentEvent
 
@@ -43,7 +43,7 @@ class _OpenAIProtocol(StreamProtocol):
             obj = json.loads(data)
         except ValueError:
             if event.event == "error":
-                self.fail(self.client.in_stream_error(ErrorInfo(data, "", "")))
+                self.fail(self.client.in_stream_error(ErrorInfo(data, "", ""), self.model))
                 return ()
             return self.skip_malformed("not JSON")
         if not isinstance(obj, dict):
@@ -56,7 +56,7 @@ class _OpenAIProtocol(StreamProtocol):
         ):
             code = error_info(obj).code
             self.fail(
-                self.client.in_stream_error(error_info(obj)),
+                self.client.in_stream_error(error_info(obj), self.model),
                 retryable=code in ("429", "500", "502", "503", "529") and not self.got_content,
             )
             return ()
@@ -160,25 +160,6 @@ class _OpenAIProtocol(StreamProtocol):
         raise self.interrupted(pending)
 
 
-def _model_ids(response: httpx.Response) -> list[str]:
-    """Model ids from an OpenAI-style ``{"data": [{"id": ...}]}`` list (llama.cpp's
-    server also sends ``{"models": [{"name"|"model": ...}]}``); [] if it is neither."""
-    try:
-        obj = response.json()
-    except ValueError:
-        return []
-    if not isinstance(obj, dict):
-        return []
-    ids = [item.get("id") for item in obj.get("data") or [] if isinstance(item, dict)]
-    if not any(ids):
-        ids = [
-            item.get("model") or item.get("name")
-            for item in obj.get("models") or []
-            if isinstance(item, dict)
-        ]
-    return [i for i in ids if isinstance(i, str) and i.strip()]
-
-
 class OpenAICompatibleClient(HTTPClient):
     """Chat completions with SSE streaming, for OpenAI and every server that speaks
     its protocol: Ollama (``http://localhost:11434/v1``), vLLM, llama.cpp server,
@@ -216,8 +197,8 @@ class OpenAICompatibleClient(HTTPClient):
             return "ollama"
         return "openai-compatible"
 
-    def describe(self) -> str:
-        label = f"{self.model_label()} via {netloc(self.base_url)}"
+    def describe(self, model: str | None = None) -> str:
+        label = f"{self.model_label(model)} via {netloc(self.base_url)}"
         return label + " (Ollama)" if self.provider == "ollama" else label
 
     async def resolve_model(self) -> str:
@@ -233,7 +214,7 @@ class OpenAICompatibleClient(HTTPClient):
             raise self._connection_failed(exc) from None
         if response.status_code in (401, 403):  # a key problem, not a missing model
             raise self.status_error(response, response.content, None)
-        ids = _model_ids(response) if response.status_code == 200 else []
+        ids = model_ids(response) if response.status_code == 200 else []
         if not ids:
             status = f" (HTTP {response.status_code})" if response.status_code != 200 else ""
             raise ModelNotFound(
@@ -263,12 +244,23 @@ class OpenAICompatibleClient(HTTPClient):
         headers.update(self.extra_headers)
         return headers
 
-    def _payload(self, messages: list[dict[str, str]]) -> dict[str, Any]:
-        payload: dict[str, Any] = {"model": self.model, "messages": messages, "stream": True}
+    def _payload(self, messages: list[dict[str, str]], options: ReplyOptions) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "model": options.model or self.model,
+            "messages": messages,  # a system prompt is messages[0]
+            "stream": True,
+        }
+        if options.temperature is not None:
+            payload["temperature"] = options.temperature
+        if options.max_tokens is not None:
+            payload["max_tokens"] = options.max_tokens
         if self._stream_options:
             payload["stream_options"] = {"include_usage": True}
         payload.update(self.extra_body)
         return payload
+
+    def _models_url(self) -> str:
+        return join_url(self.base_url, "/models")
 
     def adjust_request(self, status: int, body: bytes) -> bool:
         if (
@@ -301,7 +293,7 @@ class OpenAICompatibleClient(HTTPClient):
         if not isinstance(obj, dict):
             raise ProviderError(f"{self.who()} sent an unexpected answer. Try again.")
         if obj.get("error") or obj.get("object") == "error":
-            raise self.in_stream_error(error_info(obj))
+            raise self.in_stream_error(error_info(obj), state.options.model)
         choices = obj.get("choices") or [{}]
         choice = choices[0] if isinstance(choices[0], dict) else {}
         message = choice.get("message")

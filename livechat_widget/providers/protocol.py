@@ -129,5 +129,10 @@ class StreamProtocol:
         cut = " (in the middle of a message)" if pending else ""
         return StreamInterrupted(f"{what}{cut}.{kept(self.state)}")
 
+    @property
+    def model(self) -> str | None:
+        """The model this reply asked for, when not the client's own."""
+        return self.state.options.model
+
     def model_name(self) -> str:
-        return repr(self.client.model_label())
+        return repr(self.client.model_label(self.model))

@@ -580,7 +580,7 @@ def axe_violations(page: Page) -> list[dict]:
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_axe_finds_no_serious_violation(start_livechat, fake_provider, new_context, shot, theme):
     """axe-core (js/node_modules/axe-core) on the widget: wide with a markdown reply and the
-    stats panel, then narrow (360 x 740) with the drawer closed and open."""
+    stats panel, the settings panel, then narrow (360 x 740) with the drawer closed and open."""
     assert AXE_JS.exists(), "axe-core is missing: run `npm ci` in js/"
     fake_provider.text = MARKDOWN_REPLY
     app = start_livechat("--theme", theme)
@@ -592,8 +592,12 @@ def test_axe_finds_no_serious_violation(start_livechat, fake_provider, new_conte
     page.get_by_role("button", name="Stats").click()
     expect(root(page).get_by_role("region", name="Reply statistics")).to_be_visible()
     found = {"wide": axe_violations(page)}
-
     page.get_by_role("button", name="Stats").click()
+    page.get_by_role("button", name="Chat settings").click()
+    expect(root(page).get_by_role("region", name="Chat settings")).to_be_visible()
+    found["wide, settings open"] = axe_violations(page)
+    page.get_by_role("button", name="Chat settings").click()
+
     page.set_viewport_size({"width": 360, "height": 740})
     toggle = page.get_by_role("button", name="Toggle chat list")
     expect(toggle).to_be_visible()

@@ -1,0 +1,207 @@
+// The active chat's settings, opened from the topbar: model (the provider's list, or a
+// name typed by hand for servers that do not list theirs), system prompt, temperature
+// and max tokens. The kernel checks everything again (protocol.py) and records only
+// what changed; an empty number field means "the default".
+import { h } from "../dom";
+import type { ChatSettings, ModelList } from "../types";
+import { FOCUS, SMALL_BUTTON } from "./ui";
+
+export interface SettingsState {
+  settings: ChatSettings;
+  models: ModelList;
+}
+
+export interface SettingsValues {
+  model: string;
+  system_prompt: string;
+  temperature: number | null;
+  max_tokens: number | null;
+}
+
+export const MAX_TEMPERATURE = 2;
+export const MAX_TOKENS = 1_000_000;
+const OTHER = "\u0000other"; // the <select> value of "Other…" (never a model name)
+
+const FIELD = "lc:flex lc:flex-col lc:gap-1 lc:text-xs lc:text-muted lc:min-w-0";
+const CONTROL =
+  "lc:w-full lc:min-w-0 lc:px-2 lc:py-1 lc:border lc:border-line-strong lc:rounded-control lc:bg-surface lc:text-fg " +
+  `lc:text-ui lc:focus:border-accent ${FOCUS}`;
+
+/** The form's values, checked like the kernel checks them; a string is the problem. */
+export function readValues(model: string, prompt: string, temperature: string, maxTokens: string): SettingsValues | string {
+  const name = model.trim();
+  if (!name) return "Choose a model or type its name.";
+  if (name.length > 200) return "The model name is too long (at most 200 characters).";
+  if (name.includes("://") || name.startsWith("//")) return "The model must be a name, not a URL.";
+  let temp: number | null = null;
+  if (temperature.trim()) {
+    temp = Number(temperature);
+    if (!Number.isFinite(temp) || temp < 0 || temp > MAX_TEMPERATURE) return `The temperature must be between 0 and ${MAX_TEMPERATURE}.`;
+  }
+  let max: number | null = null;
+  if (maxTokens.trim()) {
+    max = Number(maxTokens);
+    if (!Number.isInteger(max) || max < 1 || max > MAX_TOKENS) return `Max tokens must be a whole number between 1 and ${MAX_TOKENS.toLocaleString()}.`;
+  }
+  return { model: name, system_prompt: prompt, temperature: temp, max_tokens: max };
+}
+
+export class SettingsPanel {
+  readonly el: HTMLElement;
+  readonly model: HTMLSelectElement;
+  readonly modelName: HTMLInputElement;
+  readonly prompt: HTMLTextAreaElement;
+  readonly temperature: HTMLInputElement;
+  readonly maxTokens: HTMLInputElement;
+  private listNote: HTMLElement;
+  private problem: HTMLElement;
+  private state: SettingsState | null = null;
+  private open = false;
+  private dirty = false;
+
+  constructor(
+    id: string,
+    private handlers: { onSave: (values: SettingsValues) => void; onOpen: () => void; onClose: () => void },
+    signal: AbortSignal,
+  ) {
+    this.model = h("select", { class: `lc-model-select ${CONTROL}`, "aria-label": "Model" });
+    this.modelName = h("input", {
+      type: "text", class: `lc-model-name ${CONTROL}`, "aria-label": "Model name", maxlength: 200,
+      placeholder: "a model name, e.g. llama3.2", autocomplete: "off", spellcheck: "false",
+    });
+    this.listNote = h("p", { class: "lc-model-note lc:text-micro lc:text-muted", "aria-live": "polite" });
+    this.prompt = h("textarea", {
+      class: `lc-system-prompt ${CONTROL} lc:min-h-[4.5em] lc:max-h-[12em] lc:resize-y`, rows: 3,
+      "aria-label": "System prompt", placeholder: "Instructions the model gets before the conversation", maxlength: 100_000,
+    });
+    this.temperature = h("input", {
+      type: "number", class: `lc-temperature ${CONTROL}`, "aria-label": "Temperature", min: 0, max: MAX_TEMPERATURE,
+      step: 0.1, placeholder: "default", inputmode: "decimal",
+    });
+    this.maxTokens = h("input", {
+      type: "number", class: `lc-max-tokens ${CONTROL}`, "aria-label": "Max tokens", min: 1, max: MAX_TOKENS, step: 1,
+      placeholder: "default", inputmode: "numeric",
+    });
+    this.problem = h("p", { class: "lc-settings-problem lc:text-xs lc:text-danger-fg", role: "alert", hidden: true });
+    const save = h(
+      "button",
+      { type: "submit", class: `${SMALL_BUTTON} lc:bg-accent lc:text-on-accent lc:hover:bg-accent-hover` },
+      "Save",
+    );
+    const cancel = h(
+      "button",
+      { type: "button", class: `${SMALL_BUTTON} lc:bg-surface lc:border lc:border-line-strong lc:hover:bg-hover` },
+      "Cancel",
+    );
+    const form = h(
+      "form",
+      { class: "lc:grid lc:grid-cols-2 lc:gap-x-3 lc:gap-y-2 lc:@max-compact:grid-cols-1", novalidate: true },
+      h("label", { class: `${FIELD} lc:col-span-full` }, "Model", this.model, this.modelName, this.listNote),
+      h("label", { class: `${FIELD} lc:col-span-full` }, "System prompt", this.prompt),
+      h("label", { class: FIELD }, "Temperature", this.temperature),
+      h("label", { class: FIELD }, "Max tokens", this.maxTokens),
+      this.problem,
+      h("div", { class: "lc:col-span-full lc:flex lc:justify-end lc:gap-2" }, cancel, save),
+    );
+    this.el = h(
+      "section",
+      {
+        class:
+          "lc-settings lc:shrink-0 lc:max-h-[60%] lc:overflow-y-auto lc:p-3 lc:bg-side lc:border-b lc:border-line",
+        id, "aria-label": "Chat settings", hidden: true, "data-lc-own-esc": "",
+      },
+      form,
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submit();
+    }, { signal });
+    cancel.addEventListener("click", () => this.handlers.onClose(), { signal });
+    form.addEventListener("input", () => {
+      this.dirty = true;
+      this.problem.hidden = true;
+    }, { signal });
+    this.model.addEventListener("change", () => this.drawModelName(), { signal });
+    this.el.addEventListener("keydown", (e) => {
+      // Keys typed here belong to the widget (not JupyterLab's shortcuts); Esc closes.
+      e.stopPropagation();
+      if (e.key === "Escape") {
+        e.preventDefault();
+        this.handlers.onClose();
+      }
+    }, { signal });
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  setOpen(open: boolean): void {
+    if (open === this.open) return;
+    this.open = open;
+    this.el.hidden = !open;
+    if (open) {
+      this.dirty = false;
+      this.problem.hidden = true;
+      this.fill();
+      this.handlers.onOpen();
+      this.model.focus({ preventScroll: true });
+    }
+  }
+
+  update(state: SettingsState): void {
+    this.state = state;
+    if (!this.open) return;
+    // What the person is typing stays; only the list of models is redrawn under it.
+    if (!this.dirty) this.fill();
+    else this.drawModels(this.model.value === OTHER ? "" : this.model.value);
+  }
+
+  private fill(): void {
+    const s = this.state?.settings;
+    if (!s) return;
+    this.modelName.value = "";
+    this.drawModels(s.model);
+    this.prompt.value = s.system_prompt ?? "";
+    this.temperature.value = s.temperature === null || s.temperature === undefined ? "" : String(s.temperature);
+    this.maxTokens.value = s.max_tokens === null || s.max_tokens === undefined ? "" : String(s.max_tokens);
+  }
+
+  /** The model select: the provider's list, the chosen model if it is not listed, "Other…". */
+  private drawModels(chosen: string): void {
+    const models = this.state?.models ?? { names: [], loading: false, error: "" };
+    const names = [...models.names];
+    if (chosen && !names.includes(chosen)) names.unshift(chosen);
+    const options = names.map((n) => h("option", { value: n }, n));
+    options.push(h("option", { value: OTHER }, names.length ? "Other (type a name)…" : "Type a name…"));
+    this.model.replaceChildren(...options);
+    this.model.value = chosen ? chosen : OTHER;
+    this.drawModelName();
+    let note = "";
+    if (models.loading) note = "Asking the provider for its models…";
+    else if (models.error) note = `${models.error} Type a model name instead.`;
+    else if (models.names.length) note = `${models.names.length} model${models.names.length === 1 ? "" : "s"} listed by the provider.`;
+    else note = "The provider lists no models: type a name.";
+    this.listNote.textContent = note;
+    this.listNote.classList.toggle("lc:text-danger-fg", !!models.error);
+  }
+
+  private drawModelName(): void {
+    this.modelName.hidden = this.model.value !== OTHER;
+  }
+
+  private chosenModel(): string {
+    return this.model.value === OTHER ? this.modelName.value.trim() : this.model.value;
+  }
+
+  private submit(): void {
+    const values = readValues(this.chosenModel(), this.prompt.value, this.temperature.value, this.maxTokens.value);
+    if (typeof values === "string") {
+      this.problem.textContent = values;
+      this.problem.hidden = false;
+      return;
+    }
+    this.handlers.onSave(values);
+    this.dirty = false;
+  }
+}

@@ -1,0 +1,27 @@
+// How a reply's usage reads in its footer: the model, tokens in and out (estimates
+// marked "≈"), time to first token and speed.
+import type { Usage } from "../types";
+
+export function formatCount(n: number | null | undefined, estimated = false): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "–";
+  return `${estimated ? "≈" : ""}${n.toLocaleString()}`;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+/** A short line for the footer and a longer description for its tooltip. */
+export function usageSummary(u: Usage): { text: string; title: string } {
+  const parts: string[] = [];
+  if (u.model) parts.push(u.model);
+  parts.push(`${formatCount(u.prompt_tokens, u.estimated)} in · ${formatCount(u.completion_tokens, u.estimated)} out`);
+  if (u.ttft_ms !== null && Number.isFinite(u.ttft_ms)) parts.push(`${seconds(u.ttft_ms)} to first token`);
+  if (u.tokens_per_s !== null && Number.isFinite(u.tokens_per_s)) parts.push(`${u.tokens_per_s.toFixed(u.tokens_per_s < 10 ? 1 : 0)} tokens/s`);
+  const text = parts.join(" · ");
+  const source = u.estimated ? "estimated from the text (the provider sent no counts)" : "as counted by the provider";
+  const title =
+    `Written by ${u.model || "the model"}. Prompt tokens ${formatCount(u.prompt_tokens)}, ` +
+    `completion tokens ${formatCount(u.completion_tokens)}, ${source}.`;
+  return { text: u.estimated ? `${text} (estimated)` : text, title };
+}

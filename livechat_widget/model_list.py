@@ -1,0 +1,59 @@
+"""The models a client's provider offers, asked on request and kept for the session.
+
+The browser asks through a task on the kernel's loop (handlers never block); Python's
+``chat.models()`` asks in a worker thread with a loop of its own, so it can be called
+from a notebook cell whose loop is running. ``list_models`` of the HTTP clients uses
+a connection of its own, never the pool a streaming reply may be using.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from .providers.errors import AIError
+
+log = logging.getLogger(__name__)
+
+LIST_TIMEOUT_S = 60.0  # a bound on the worker thread; the client's own timeouts come first
+
+
+class ModelList:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.names: list[str] = []
+        self.error = ""  # why the last attempt failed, fit to show
+        self.loading = False
+
+    def refresh(self) -> Coroutine[Any, Any, list[str]]:
+        """Ask the provider; on failure keep the previous names and set ``error``.
+        ``loading`` is set at once, so a view can say so before the answer."""
+        self.loading = True
+        return self._refresh()
+
+    async def _refresh(self) -> list[str]:
+        try:
+            names = await self._ask()
+        except AIError as exc:
+            self.error = exc.user_message
+            raise
+        finally:
+            self.loading = False
+        self.names, self.error = names, ""
+        return list(names)
+
+    async def _ask(self) -> list[str]:
+        lister = getattr(self.client, "list_models", None)
+        if lister is None:  # a client of one's own without a list: its one model
+            model = str(getattr(self.client, "model", "") or "")
+            return [model] if model else []
+        names = await lister()
+        return [str(n) for n in dict.fromkeys(names)]  # unique, in the provider's order
+
+    def fetch(self) -> list[str]:
+        """``refresh`` for synchronous callers, whether or not a loop runs here."""
+        with concurrent.futures.ThreadPoolExecutor(1, "livechat-models") as pool:
+            return pool.submit(asyncio.run, self.refresh()).result(LIST_TIMEOUT_S)

@@ -1,0 +1,107 @@
+"""What one reply cost and how fast it came: the ``usage`` event row after a reply.
+
+The token counts are the provider's when it reported them; otherwise they are
+estimated from the text (about four characters a token) and marked ``estimated``.
+No I/O here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+CHARS_PER_TOKEN = 4  # a common rule of thumb for English text and BPE tokenizers
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    model: str  # the model that wrote the reply (as requested)
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    estimated: bool  # a count above is an estimate, not the provider's
+    ttft_ms: float | None  # from the request to the first piece
+    tokens_per_s: float | None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, content: str) -> Usage | None:
+        """The usage a row holds; None when it is not a usage object."""
+        try:
+            obj = json.loads(content)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        return cls(
+            model=str(obj.get("model") or ""),
+            prompt_tokens=_count(obj.get("prompt_tokens")),
+            completion_tokens=_count(obj.get("completion_tokens")),
+            estimated=obj.get("estimated") is True,
+            ttft_ms=_number(obj.get("ttft_ms")),
+            tokens_per_s=_number(obj.get("tokens_per_s")),
+        )
+
+    def payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return round(float(value), 1)
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
+
+
+def reply_usage(
+    model: str,
+    reported: Mapping[str, Any] | None,
+    prompt: Sequence[Mapping[str, str]],
+    text: str,
+    reasoning: str,
+    ttft_ms: float | None,
+    end_s: float | None,
+) -> Usage:
+    """The usage of a finished reply. ``reported``: the provider's counts, if any;
+    ``end_s``: seconds from the first piece to the end (for tokens/s)."""
+    reported = reported or {}
+    prompt_tokens = _count(reported.get("prompt_tokens"))
+    completion_tokens = _count(reported.get("completion_tokens"))
+    estimated = False
+    if prompt_tokens is None:
+        prompt_tokens = estimate_tokens("".join(m.get("content", "") for m in prompt))
+        estimated = True
+    if completion_tokens is None:
+        completion_tokens = estimate_tokens(reasoning + text)
+        estimated = True
+    rate = completion_tokens / end_s if completion_tokens and end_s else None
+    return Usage(
+        model, prompt_tokens, completion_tokens, estimated, _number(ttft_ms), _number(rate)
+    )
+
+
+def usage_totals(usages: Iterable[Usage]) -> dict[str, int]:
+    """Replies, prompt and completion tokens summed; ``estimated`` counts the replies
+    whose counts were estimated."""
+    totals = {"replies": 0, "prompt_tokens": 0, "completion_tokens": 0, "estimated": 0}
+    for usage in usages:
+        add_usage(totals, usage)
+    return totals
+
+
+def add_usage(totals: dict[str, int], usage: Usage) -> None:
+    totals["replies"] += 1
+    totals["prompt_tokens"] += usage.prompt_tokens or 0
+    totals["completion_tokens"] += usage.completion_tokens or 0
+    totals["estimated"] += usage.estimated
