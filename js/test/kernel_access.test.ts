@@ -48,7 +48,7 @@ describe("the @ picker", () => {
 
   it("asks the kernel, lists its items, and makes chips that go with the message", () => {
     const { model, root } = mount();
-    const ta = root.querySelector<HTMLTextAreaElement>("textarea")!;
+    const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
     type(ta, "@");
     expect(model.lastSent()).toEqual({ type: "list_context" });
     const listbox = root.querySelector('[role="listbox"]')!;
@@ -76,7 +76,7 @@ describe("the @ picker", () => {
 
   it("Escape closes the list without stopping anything; a chip can be removed", () => {
     const { model, root } = mount({ context_items: ITEMS });
-    const ta = root.querySelector<HTMLTextAreaElement>("textarea")!;
+    const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
     type(ta, "@");
     key(ta, "Enter");
     root.querySelector<HTMLButtonElement>('[aria-label="Remove last error"]')!.click();
@@ -91,7 +91,7 @@ describe("the @ picker", () => {
 
   it("is not offered when the kernel turned it off", () => {
     const { model, root } = mount({ allow_kernel_context: false });
-    const ta = root.querySelector<HTMLTextAreaElement>("textarea")!;
+    const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
     type(ta, "@");
     expect(model.sent).toEqual([]);
     expect(root.querySelector(".lc-context-picker")?.hasAttribute("hidden")).toBe(true);
