@@ -1,9 +1,9 @@
 """ChatWidget: the anywidget model. Python owns all state, secrets and I/O.
 
 The widget is an adapter: synced traits (everything a freshly rendered view needs),
-one table from browser message type to handler, and the publishing of state. The chat
-itself — replies, their persistence, history, stop, stats — is a ``ChatSession``
-(session.py). Every browser message is validated (protocol.py) before it can change
+one table from browser message type to handler (widget_commands.py), and the publishing
+of state. The chat itself — replies, their persistence, history, stop, stats — is a
+``ChatSession`` (session.py). Every browser message is validated (protocol.py) before it can change
 anything; payloads are shaped in wire.py (docs/protocol.md).
 """
 
@@ -24,21 +24,19 @@ from . import chat_data
 from .chat_export import export_chat
 from .chat_registry import ChatInfo, ChatRegistry
 from .chat_settings import SettingsError, defaults_from_env
-from .code_run import RunRefused, on_main_thread, run_in_kernel
+from .code_run import RunRefused
 from .csv_storage import ChatNotFound, CsvStore, StorageError
 from .kernel_access import KernelAccess
 from .kernel_context import ContextUnavailable
 from .protocol import Command, ProtocolError, clean_text, parse_command
-from .providers.errors import AIError
 from .session import ChatSession, SessionError
 from .streaming import Reply
 from .visitors import visitor_folder
+from .widget_commands import command_handlers
 from .wire import (
     NOT_RUNNING,
     DeltaMsg,
     DoneMsg,
-    ExportMsg,
-    MathChunkMsg,
     MessagePayload,
     chat_summary,
     empty_stats,
@@ -147,32 +145,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._visitor_folder: Path | None = None
         self._window_start = 0  # index of messages[0] in the active chat
         self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
-        self._handlers: dict[str, Callable[[Command], object]] = {
-            "send": self._send_from_browser,
-            "stop": lambda c: self.stop(c.chat_id),
-            "regenerate": lambda c: self.session.start_reply(c.chat_id, None),
-            "retry": lambda c: self.session.start_reply(c.chat_id, None),
-            "retry_shorter": lambda c: self.session.retry_shorter(c.chat_id),
-            # The chat file is created by its first message: an untouched "New chat"
-            # leaves nothing behind.
-            "new_chat": lambda c: self._show(""),
-            "select_chat": lambda c: self.select(c.chat_id),
-            "rename": lambda c: self.rename(c.chat_id, c.text),
-            "delete": lambda c: self.delete(c.chat_id),
-            "clear": lambda c: self.clear(c.chat_id),
-            "search": self._search,
-            "load_older": self._load_older,
-            "dismiss_error": lambda c: setattr(self, "error", ""),
-            "edit": lambda c: self.session.start_reply(c.chat_id, c.text, replaces=c.message_id),
-            "select_version": lambda c: self.select_version(c.message_id, c.version, c.chat_id),
-            "export": self._send_export,
-            "claim": self._claim,
-            "load_math": lambda c: self._send_math(),
-            "list_context": lambda c: setattr(self, "context_items", self.kernel_access.offer()),
-            "run_code": self._run_code,
-            "configure": lambda c: self._configure(c.chat_id or self.active_chat_id, c.settings),
-            "list_models": lambda c: self._list_models(),
-        }
+        self._handlers = command_handlers(self)
         self.model_label = str(client.describe())
         self._root = store
         self.stats = dict(empty_stats())
@@ -222,21 +195,6 @@ class ChatWidget(anywidget.AnyWidget):
         if keys:
             self.send_state(keys)
 
-    def _send_math(self) -> None:
-        """KaTeX for the browser, asked for when it first shows a formula (js/math.ts).
-
-        anywidget imports our module from a blob: URL, against which a split chunk
-        cannot be resolved; so the chunk travels on the widget's own comm, as a buffer.
-        """
-        try:
-            chunk = (_STATIC / "math.js").read_bytes()
-        except OSError:
-            log.error("static/math.js is missing; build the front end (cd js && npm run build)")
-            self.error = "Formulas cannot be shown: the front end was built without math support."
-            return
-        msg: MathChunkMsg = {"type": "math_chunk"}
-        anywidget.AnyWidget.send(self, dict(msg), buffers=[chunk])
-
     def _on_browser_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         """Entry point of every browser message. Nothing raised here escapes."""
         try:
@@ -266,33 +224,6 @@ class ChatWidget(anywidget.AnyWidget):
             command.chat_id or self.active_chat_id, command.text, context=context
         )
 
-    def _run_code(self, command: Command) -> None:
-        """Run a reply's Python block in this kernel (the person confirmed it in the
-        widget). Synchronous on purpose: see code_run.py for why and for its limits."""
-        if self.running_code["chat_id"]:
-            raise RunRefused("Code is already running: wait for it, or stop it.")
-        code = self.kernel_access.code_to_run(
-            self._registry, command.chat_id, command.message_id, command.code
-        )
-        self.running_code = {
-            "chat_id": command.chat_id,
-            "message_id": command.message_id,
-            "code": code,
-        }
-        on_main_thread(lambda: self._finish_run(command.chat_id, command.message_id, code))
-
-    def _finish_run(self, chat_id: str, message_id: int, code: str) -> None:
-        try:
-            run = run_in_kernel(message_id, code)
-            self._registry.append_run(chat_id, message_id, run.to_json())
-        except Exception as exc:  # shown, not swallowed: the handler may be long gone
-            log.exception("running code from chat %s failed", chat_id)
-            self.error = self.session.redact(f"The code could not run ({exc}).")
-        finally:
-            self.running_code = dict(NOT_RUNNING)
-        self.chat_changed(chat_id)
-        self.session.folder.tell_others(self.session, chat_id)
-
     def _search(self, command: Command) -> None:
         with self.hold_sync():
             self.search_query = command.text
@@ -305,20 +236,6 @@ class ChatWidget(anywidget.AnyWidget):
         self._window_start = max(0, self._window_start - WINDOW)
         self._publish_messages()
 
-    def _send_export(self, command: Command) -> None:
-        """The chat's file goes to the view that asked, which saves it (a download)."""
-        self._registry.get(command.chat_id)
-        file = export_chat(self._registry.store, command.chat_id, command.format)
-        message: ExportMsg = {
-            "type": "export",
-            "chat_id": command.chat_id,
-            "request": command.request,
-            "format": command.format,
-            "filename": file.filename,
-            "mime": file.mime,
-        }
-        anywidget.AnyWidget.send(self, dict(message), buffers=[file.text.encode("utf-8")])
-
     def _configure(self, chat_id: str, changes: Any) -> str:
         chat_id, _ = self.session.configure(chat_id, dict(changes))
         with self.hold_sync():
@@ -329,26 +246,6 @@ class ChatWidget(anywidget.AnyWidget):
             else:
                 self._publish_settings()
         return chat_id
-
-    def _list_models(self) -> None:
-        """Ask the provider for its models in a task; ``model_list`` says how it went."""
-        models = self.session.model_list
-        if models.loading:
-            return
-        task = asyncio.get_running_loop().create_task(models.refresh())
-        self._publish_models()
-        self._tasks.add(task)
-
-        def done(task: asyncio.Task[list[str]]) -> None:
-            self._tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                exc = task.exception()
-                if not isinstance(exc, AIError):
-                    log.error("listing the models failed", exc_info=exc)
-                    models.error = f"Could not list the models ({type(exc).__name__})."
-            self._publish_models()
-
-        task.add_done_callback(done)
 
     # --------------------------------------------------------------- python API
 

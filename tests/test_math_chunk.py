@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import livechat_widget.widget as widget_module
+import livechat_widget.widget_commands as widget_module
 from tests.widget_doubles import browser, make_widget
 
 
