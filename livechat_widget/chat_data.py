@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .chat_registry import summarise
 from .csv_storage import MESSAGE_ROLES, CsvStore, StorageError, messages_from_records
+from .reply_usage import Usage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,7 +64,22 @@ class EventColumn:
 EVENT_COLUMNS: tuple[EventColumn, ...] = (
     # The exact text the model received with the user message that follows it.
     EventColumn("context", "context", "next"),
+    # What the model streamed as reasoning, and the reply's tokens, speed and model.
+    EventColumn("reasoning", "reasoning", "previous"),
+    EventColumn("usage", "usage", "previous", parse=lambda c: _usage(c)),
+    # An edited user message: the id of the message it is a new version of.
+    EventColumn("edit", "version_of", "previous", parse=lambda c: _message_id(c)),
 )
+
+
+def _usage(content: str) -> dict[str, Any] | None:
+    usage = Usage.from_json(content)
+    return None if usage is None else usage.payload()
+
+
+def _message_id(content: str) -> int | None:
+    text = content.strip()
+    return int(text) if text.isdigit() else None
 
 
 def require_pandas() -> Any:

@@ -26,6 +26,9 @@ COLUMNS = [
     "error",
     "error_kind",
     "context",
+    "reasoning",
+    "usage",
+    "version_of",
 ]
 
 
@@ -134,18 +137,18 @@ def test_a_file_from_an_earlier_version_and_unknown_roles(tmp_path):
 def test_a_new_event_role_is_one_table_entry(tmp_path, monkeypatch):
     """The extension point other event rows use: previous/next message, one or many."""
     store, first, _ = two_chats(tmp_path / "logs")
-    store.append(first, "usage", '{"tokens": 5}')
-    store.append(first, "usage", '{"tokens": 7}')
+    store.append(first, "rating", '{"stars": 5}')
+    store.append(first, "rating", '{"stars": 2}')
     store.append(first, "note", "first")
     store.append(first, "note", "second")
     extra = (
-        chat_data.EventColumn("usage", "usage", "previous", parse=json.loads),
+        chat_data.EventColumn("rating", "rating", "previous", parse=json.loads),
         chat_data.EventColumn("note", "notes", "previous", many=True),
     )
     monkeypatch.setattr(chat_data, "EVENT_COLUMNS", chat_data.EVENT_COLUMNS + extra)
     df = read_chats(tmp_path / "logs")
     last = df[df.chat_id == first].iloc[-1]
-    assert last.usage == {"tokens": 7} and last.notes == ["first", "second"]
+    assert last.rating == {"stars": 2} and last.notes == ["first", "second"]
     assert df[df.chat_id == first].iloc[0].notes == []
 
 
@@ -170,3 +173,23 @@ def test_without_pandas_the_error_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` now fails
     with pytest.raises(ImportError, match=r'pip install "livechat-widget\[pandas\]"'):
         read_chats(tmp_path / "logs")
+
+
+def test_reasoning_usage_and_edits_are_columns(tmp_path):
+    from livechat_widget.reply_usage import Usage
+
+    store = CsvStore(tmp_path / "logs")
+    registry = ChatRegistry(store)
+    chat = registry.new()
+    registry.append(chat.id, "user", "2+2?")
+    usage = Usage("m-1", 9, 1, False, 120.0, 30.0)
+    registry.append(chat.id, "assistant", "4", reasoning="add them", usage=usage)
+    registry.append(chat.id, "user", "3+3?", replaces=0)
+    store.append(chat.id, "usage", "not json")  # a damaged row is no value, not a crash
+    df = read_chats(tmp_path / "logs")
+    reply, edited = df.iloc[1], df.iloc[2]
+    assert reply.reasoning == "add them" and reply.usage["model"] == "m-1"
+    assert reply.usage["prompt_tokens"] == 9 and edited.version_of == 0
+    import pandas as pd
+
+    assert pd.isna(df.iloc[0].reasoning) and pd.isna(edited.usage)
