@@ -10,7 +10,7 @@ Everything is read and checked before anything is written:
 
 Each chat is written whole (a temporary file, fsync, rename), under a new chat id; a
 failure part-way removes the chats this import wrote. Widgets on the folder in this
-process show the new chats at once (``session.chats_added``).
+process show the new chats at once (``folders.chats_added``).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def import_chats(
         raise ChatImportError(f"nothing to import from {Path(path).name}: {reasons}")
     store = folder if isinstance(folder, CsvStore) else CsvStore(folder)
     chat_ids = _write_chats(store, planned)
-    from .session import chats_added
+    from .folders import chats_added
 
     chats_added(store.root, chat_ids)
     if skipped:

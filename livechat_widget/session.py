@@ -4,7 +4,7 @@ A ``ChatSession`` is what a ``ChatWidget`` (or anything else) drives: it starts 
 reply as an asyncio task on the running loop, saves the person's message before the
 model is called and the reply when it ends, and tells its ``SessionListener`` what
 happened so the listener can draw it. Sessions on one chat folder in a process share
-the folder's registry and the replies streaming in it (``Folder``), so message ids and
+the folder's registry and the replies streaming in it (``Folder``, folders.py), so message ids and
 titles agree and two views never answer in the same chat at once.
 """
 
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from .chat_registry import ChatRegistry
 from .chat_settings import (
     ChatSettings,
     check_changes,
@@ -28,6 +26,7 @@ from .chat_settings import (
     with_system_prompt,
 )
 from .csv_storage import ChatNotFound, CsvStore, Message, StorageError
+from .folders import folder_for
 from .history import model_history, shorter_history_start
 from .model_list import ModelList
 from .reply_usage import Usage, reply_usage, usage_totals
@@ -67,54 +66,6 @@ class SessionListener(Protocol):
     def reply_finished(self, reply: Reply, done: DoneMsg | None) -> None: ...
     def problem(self, text: str) -> None: ...  # shown in the error banner
     def chat_changed(self, chat_id: str) -> None: ...  # by another session on the folder
-
-
-class Folder:
-    """What every session on one chat folder in this process shares."""
-
-    def __init__(self, store: CsvStore) -> None:
-        self.registry = ChatRegistry(store)
-        self.replies: dict[str, Reply] = {}  # chat id -> the reply streaming in it
-        self.sessions: weakref.WeakSet[ChatSession] = weakref.WeakSet()
-
-    def tell_others(self, session: ChatSession, chat_id: str) -> None:
-        """A reply started or ended in ``chat_id``: the other sessions' views redraw it
-        (a notebook cell run again makes a second widget on the same folder)."""
-        for other in list(self.sessions):
-            if other is not session and not other.closed:
-                try:
-                    other.listener.chat_changed(chat_id)
-                except Exception:
-                    log.exception("updating another view of chat %s failed", chat_id)
-
-    def chats_added(self, chat_ids: list[str]) -> None:
-        """Chats written straight to disk (``import_chats``): index them, redraw lists."""
-        for chat_id in chat_ids:
-            self.registry.adopt(chat_id)
-        for session in list(self.sessions):
-            if not session.closed and chat_ids:
-                try:  # one redraw per view: it publishes the whole chat list
-                    session.listener.chat_changed(chat_ids[-1])
-                except Exception:
-                    log.exception("showing imported chats in another view failed")
-
-
-_FOLDERS: dict[Path, Folder] = {}
-
-
-def chats_added(root: Path, chat_ids: list[str]) -> None:
-    """Tell the widgets on the chat folder ``root`` in this process (if any) about new
-    chat files; a widget created later reads them from disk anyway."""
-    folder = _FOLDERS.get(Path(root).resolve())
-    if folder is not None:
-        folder.chats_added(chat_ids)
-
-
-def folder_for(store: CsvStore) -> Folder:
-    root = Path(store.root).resolve()
-    if root not in _FOLDERS:
-        _FOLDERS[root] = Folder(store)
-    return _FOLDERS[root]
 
 
 class ChatSession:

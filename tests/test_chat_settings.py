@@ -12,7 +12,7 @@ import pytest
 from fake_provider import FakeProvider, openai_reply
 from widget_doubles import ScriptedClient, browser, csv_rows, make_widget, settle
 
-from livechat_widget import session as session_module
+from livechat_widget import folders as folders_module
 from livechat_widget.chat_registry import ChatRegistry
 from livechat_widget.chat_settings import (
     ChatSettings,
@@ -45,7 +45,7 @@ def posts(fp: FakeProvider) -> list[dict]:
 @pytest.fixture(autouse=True)
 def fresh_folders(monkeypatch):
     """Each test reads its folder from disk (no registry kept from another test)."""
-    monkeypatch.setattr(session_module, "_FOLDERS", {})
+    monkeypatch.setattr(folders_module, "_FOLDERS", {})
 
 
 # ------------------------------------------------------------- the request body
@@ -176,7 +176,7 @@ async def test_a_new_widget_on_the_folder_shows_and_uses_the_same_settings(tmp_p
     }
     widget.close()
 
-    session_module._FOLDERS.clear()  # a new process: everything from the file
+    folders_module._FOLDERS.clear()  # a new process: everything from the file
     again = openai_widget(tmp_path, fp)
     assert again.active_chat_id == chat_id
     assert again.chat_settings == {
@@ -239,7 +239,7 @@ async def test_reasoning_and_usage_are_in_the_csv_and_in_history(tmp_path, fp):
     assert usage["completion_tokens"] > 0 and usage["ttft_ms"] >= 0
     assert usage["tokens_per_s"] is None or usage["tokens_per_s"] > 0
 
-    session_module._FOLDERS.clear()
+    folders_module._FOLDERS.clear()
     (user, assistant) = openai_widget(tmp_path, fp).history()
     assert user["reasoning"] == "" and user["usage"] is None
     assert assistant["content"] == "The answer is 42."
@@ -283,7 +283,7 @@ async def test_the_stats_sum_tokens_per_chat_and_over_all_chats(tmp_path, fp):
     assert widget.stats["overall"]["prompt_tokens"] == 27
     widget.select(first)
     assert widget.stats["chat"]["replies"] == 1
-    session_module._FOLDERS.clear()  # summed from the files in a new process
+    folders_module._FOLDERS.clear()  # summed from the files in a new process
     assert (
         openai_widget(tmp_path, fp).stats["overall"]["completion_tokens"]
         == (widget.stats["overall"]["completion_tokens"])

@@ -10,7 +10,7 @@ import pytest
 from fake_provider import FakeProvider
 from widget_doubles import ScriptedClient, browser, csv_rows, make_widget, settle
 
-from livechat_widget import session as session_module
+from livechat_widget import folders as folders_module
 from livechat_widget.chat_registry import ChatRegistry
 from livechat_widget.csv_storage import CsvStore, messages_from_rows
 from livechat_widget.history import model_history
@@ -90,7 +90,7 @@ async def test_the_selected_version_survives_a_reload_and_shows_in_a_second_widg
     assert csv_rows(tmp_path, chat_id)[-1] == {**csv_rows(tmp_path, chat_id)[-1], "role": "select"}
 
     # A reload (a new process: nothing cached) shows the same branch and sends it.
-    monkeypatch.setattr(session_module, "_FOLDERS", {})
+    monkeypatch.setattr(folders_module, "_FOLDERS", {})
     reloaded = ChatWidget(_client(fp), store=tmp_path / "logs", user_id="ada")
     assert reloaded.active_chat_id == chat_id
     assert _shown(reloaded) == first_branch
