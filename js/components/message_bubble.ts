@@ -393,6 +393,8 @@ export class MessageBubble {
     this.body.classList.remove("lc-md-pending");
     this.renderedFinal = true;
     this.deferred = false;
+    // Finished in a later slice, after update() ran: the blocks get their Run here.
+    this.decorateCode();
   }
 
   destroy(): void {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChatApp } from "../widget";
 import { filterItems, mentionAt } from "../components/context_picker";
 import { CHAT_A, FakeModel } from "./fake_model";
@@ -6,6 +6,7 @@ import type { Traits } from "../types";
 
 let cleanup: (() => void)[] = [];
 afterEach(() => {
+  vi.useRealTimers();
   for (const f of cleanup) f();
   cleanup = [];
   document.body.replaceChildren();
@@ -134,6 +135,29 @@ describe("sent context and code runs", () => {
     expect(root.querySelector('[aria-label="Run output"]')?.textContent).toContain("hello");
     expect(root.querySelector<HTMLButtonElement>(".lc-code-run")!.disabled).toBe(false);
     expect(root.querySelector(".lc-code-stop")?.hasAttribute("hidden")).toBe(true);
+  });
+
+  it("offers Run on every block of a streamed reply whose end is rendered over several slices", () => {
+    vi.useFakeTimers();
+    let clock = 0;
+    vi.spyOn(performance, "now").mockImplementation(() => (clock += 50)); // every check is over budget
+    try {
+      const text = "First:\n\n```python\na = 1\n```\n\nThen:\n\n```python\nb = 2\n```\n\nDone.";
+      const { model, root } = mount({ messages: [messages[0]], busy: true });
+      const delta = (seq: number, part: string) => ({ type: "delta", chat_id: CHAT_A, message_id: 1, seq, text: part, reasoning: "" });
+      model.custom(delta(0, text.slice(0, 30)));
+      vi.advanceTimersByTime(500);
+      model.custom(delta(1, text.slice(30)));
+      vi.advanceTimersByTime(500);
+      model.custom({ type: "done", chat_id: CHAT_A, message_id: 1, seq: 1, text, reasoning: "", status: "complete", error: "" });
+      const reply = { ...messages[1], content: text };
+      model.update({ busy: false, messages: [messages[0], reply] });
+      vi.runAllTimers();
+      expect(root.querySelectorAll(".lc-codeblock")).toHaveLength(2);
+      expect(root.querySelectorAll(".lc-code-run")).toHaveLength(2);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it("has no Run when the kernel turned it off", () => {
