@@ -284,6 +284,7 @@ def targets(r: dict) -> list[dict]:
                 unit=" s",
             )
         )
+    out += stream_targets(get(r, "stream", "result", default={}), ab, lc)
     out += load_targets(get(r, "load", "result", default={}))
     storage = get(r, "storage", "result", default={})
     for key in ("load", "registry_build", "append"):
@@ -298,6 +299,64 @@ def targets(r: dict) -> list[dict]:
                     "margin": "",
                 }
             )
+    return out
+
+
+def stream_targets(stream: dict, ab: dict, lc: dict) -> list[dict]:
+    """Issue 15's bounds: one-frame latency, no stall at the end of a huge reply."""
+    cases = [k for k in stream if isinstance(stream[k], dict) and "lost_tokens" in stream[k]]
+    if not cases:
+        return []
+    lost = [stream[k]["lost_tokens"] for k in cases]
+    lost += [run["lost_tokens"] for case in ab.values() for run in case["ours_runs"]]
+    p95 = {k: get(stream, k, "token_to_screen_ms", "p95") for k in cases}
+    out = [
+        target("0 tokens lost in every case (bench_stream + peers, ours)", max(lost), 0),
+        target(
+            "<= 60 kernel-to-page messages/s (most in any 1 s, every bench_stream case)",
+            max(stream[k]["ws_messages_max_in_1s"] for k in cases),
+            60,
+        ),
+        target(
+            "token-to-screen p95 at 200 tokens/s <= 25 ms",
+            p95.get("paced_200_per_s"),
+            25,
+            unit=" ms",
+        ),
+        target(
+            "token-to-screen p95 at 2,000 tokens/s <= 30 ms (bench_stream)",
+            p95.get("paced_2000_per_s"),
+            30,
+            unit=" ms",
+        ),
+    ]
+    peers_p95 = get(ab, "paced_6000_at_2000_per_s", "ours", "token_to_screen_p95_ms")
+    if peers_p95 is not None:
+        out.append(
+            target(
+                "token-to-screen p95 at 2,000 tokens/s <= 30 ms (peers run, median of runs)",
+                peers_p95,
+                30,
+                unit=" ms",
+            )
+        )
+    out.append(
+        target(
+            "longest frame gap over the unpaced 200,000-token reply, end included <= 50 ms",
+            get(stream, "unpaced_200000", "longest_frame_gap_ms"),
+            50,
+            unit=" ms",
+        )
+    )
+    if "open_chat_2000" in lc:
+        out.append(
+            target(
+                "2,000-message chat painted <= 60 ms (median)",
+                lc["open_chat_2000"]["paint_ms_median"],
+                60,
+                unit=" ms",
+            )
+        )
     return out
 
 
@@ -527,6 +586,21 @@ def markdown(res: dict) -> str:
             "|---|---|",
         ]
         lines += [f"| {k} | {'yes' if v else '**no**'} |" for k, v in stream["targets"].items()]
+        lines += [
+            "",
+            "| case | tokens | lost | kernel-to-page messages (most in 1 s) | "
+            "token-to-screen p50 / p95 / max (ms) | longest frame gap (ms) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for k, c in stream.items():
+            if not isinstance(c, dict) or "lost_tokens" not in c:
+                continue
+            lat = c.get("token_to_screen_ms")
+            shown = f"{lat['p50']} / {lat['p95']} / {lat['max']}" if lat else "–"
+            lines.append(
+                f"| {k} | {c['tokens']:,} | {c['lost_tokens']} | {c['ws_messages_max_in_1s']} | "
+                f"{shown} | {c['longest_frame_gap_ms']} |"
+            )
         lines.append("")
     lines += load_section(get(r, "load", "result", default={}))
     if NOTES.strip():
@@ -549,6 +623,12 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(HERE), help="folder for results.json/RESULTS.md")
     parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the other benchmarks' results from the existing results.json "
+        "(re-run some with --only)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rewrite RESULTS.md from the existing results.json",
@@ -565,6 +645,8 @@ def main() -> None:
     machine = wait_quiet(args.wait_quiet)
     log("machine:", json.dumps(machine))
     results: dict = {}
+    if args.keep and (out / "results.json").is_file():
+        results = json.loads((out / "results.json").read_text())["benchmarks"]
     for name in BENCHES:
         skipped = set(args.skip) | (set() if args.only else DEFAULT_SKIP)
         if name in skipped or (args.only and name not in args.only):
