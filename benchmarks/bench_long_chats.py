@@ -102,7 +102,8 @@ def long_chats(browser, repeats: int, step: int) -> dict:
             ctx.route("**/*", only_local)
             page = ctx.new_page()
             page.add_init_script(INSTRUMENT)
-            page.goto(f"http://127.0.0.1:{port}/")
+            # the first visit may wait for the kernel pool (a busy shared machine)
+            page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
             page.get_by_role("textbox", name="Message").wait_for(timeout=120_000)
             opens: dict[int, list[dict]] = {n: [] for n in SIZES}
             for i in range(repeats):

@@ -176,7 +176,7 @@ def run(
                 ours_ctx.route("**/*", only_local)
                 ours_page = ours_ctx.new_page()
                 ours_page.add_init_script(INSTRUMENT.replace("__MODE__", "ours"))
-                ours_page.goto(f"http://127.0.0.1:{ours_port}/")
+                ours_page.goto(f"http://127.0.0.1:{ours_port}/", timeout=180_000)
                 ours_page.get_by_role("textbox", name="Message").wait_for(timeout=120_000)
 
                 def ours_run(tokens: int, rate: float) -> dict:
@@ -197,7 +197,7 @@ def run(
                     ctx.route("**/*", only_local)
                     page = ctx.new_page()
                     page.add_init_script(INSTRUMENT.replace("__MODE__", mode))
-                    page.goto(peer.url)
+                    page.goto(peer.url, timeout=180_000)
                     page.get_by_role("textbox").first.wait_for(timeout=120_000)
                     time.sleep(0.5)  # let the session settle
                     try:
