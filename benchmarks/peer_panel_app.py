@@ -1,6 +1,6 @@
 """A peer in the streaming benchmark: Panel's ``ChatInterface`` reading the same
-OpenAI-compatible stream from ``token_server.py`` over httpx, in one of two documented
-idioms (``--idiom``):
+OpenAI-compatible stream from ``token_server.py`` (peer_tokens.py, httpx), in one of two
+documented idioms (``--idiom``):
 
 - ``generator`` (Panel's default): an async generator callback that yields the message
   so far after every token;
@@ -21,12 +21,10 @@ dependency of livechat-widget.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import AsyncIterator
 
-import httpx
 import panel as pn
+from peer_tokens import tokens
 
 pn.extension()
 
@@ -36,29 +34,10 @@ parser.add_argument("--idiom", choices=["generator", "stream"], default="generat
 ARGS = parser.parse_known_args(sys.argv[1:])[0]
 
 
-async def tokens(contents: str) -> AsyncIterator[str]:
-    body = {"model": "bench", "stream": True, "messages": [{"role": "user", "content": contents}]}
-    async with (
-        httpx.AsyncClient(timeout=None) as client,
-        client.stream(
-            "POST",
-            f"{ARGS.base_url}/chat/completions",
-            json=body,
-            headers={"Authorization": "Bearer bench-key"},
-        ) as response,
-    ):
-        async for line in response.aiter_lines():
-            if not line.startswith("data: ") or line == "data: [DONE]":
-                continue
-            delta = json.loads(line[6:])["choices"][0]["delta"].get("content")
-            if delta:
-                yield delta
-
-
 async def generator_callback(contents: str, user: str, instance: pn.chat.ChatInterface):
     """Yield the message so far after every token (Panel's docs idiom)."""
     message = ""
-    async for delta in tokens(contents):
+    async for delta in tokens(ARGS.base_url, contents):
         message += delta
         yield message
 
@@ -66,7 +45,7 @@ async def generator_callback(contents: str, user: str, instance: pn.chat.ChatInt
 async def stream_callback(contents: str, user: str, instance: pn.chat.ChatInterface) -> None:
     """Append every token to one message with ChatInterface.stream."""
     message = None
-    async for delta in tokens(contents):
+    async for delta in tokens(ARGS.base_url, contents):
         message = instance.stream(delta, user="Assistant", message=message)
 
 
