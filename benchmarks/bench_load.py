@@ -33,31 +33,17 @@ import psutil
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_stream import CHROMIUM_ARGS, free_port, log, only_local, stop  # noqa: E402
+from bench_stream import (  # noqa: E402
+    CHROMIUM_ARGS,
+    INSTRUMENT,
+    free_port,
+    log,
+    only_local,
+    stop,
+)
 from token_server import TokenServer, token  # noqa: E402
 
-# Runs before the page's scripts: notes when each of this visitor's tokens first shows
-# in its newest assistant bubble (window.__load.prefix is set once the page is up).
-INSTRUMENT = r"""
-(() => {
-  const b = window.__load = { prefix: null, visible: [], lastIndex: -1 };
-  const scan = () => {
-    if (!b.prefix) return;
-    const bubbles = document.querySelectorAll('.lc-msg[data-role="assistant"]');
-    const el = bubbles[bubbles.length - 1];
-    if (!el) return;
-    const re = new RegExp(b.prefix + "t(\\d+)", "g");
-    const found = [...el.textContent.slice(-64).matchAll(re)];
-    if (!found.length) return;
-    const last = Number(found[found.length - 1][1]);
-    const now = performance.timeOrigin + performance.now();
-    for (let i = b.lastIndex + 1; i <= last; i++) b.visible[i] = now;
-    if (last > b.lastIndex) b.lastIndex = last;
-  };
-  new MutationObserver(scan).observe(
-    document, { subtree: true, childList: true, characterData: true });
-})();
-"""
+EVENT_ROLES = {"usage"}  # rows a reply writes after itself (README, CSV format)
 # conditions, not limits: a loaded 2-core machine is slow
 WAIT_MS = int(os.environ.get("BENCH_WAIT_MS", "600000"))
 
@@ -111,7 +97,7 @@ def wait_usable(page: Page) -> None:
 
 
 def send(page: Page, k: int) -> None:
-    page.evaluate(f"window.__load.prefix = 'v{k}-'")
+    page.evaluate(f"Object.assign(window.__bench, {{prefix: 'v{k}-', scan: true}})")
     box = page.get_by_role("textbox", name="Message")
     box.fill(f"Hello from visitor {k}")
     box.press("Enter")
@@ -127,17 +113,21 @@ def wait_done(page: Page) -> None:
 
 
 def check_page(page: Page, k: int, tokens: int, everyone: list[int]) -> dict:
+    # the reply's body alone: the bubble's label runs into its first token otherwise
     text = page.evaluate(
-        "[...document.querySelectorAll('.lc-msg[data-role=\"assistant\"]')].pop().textContent"
+        "[...document.querySelectorAll('.lc-msg[data-role=\"assistant\"] .lc-md')]"
+        ".pop().textContent"
     )
     whole = page.locator(".livechat-root").inner_text()
     shown = {int(m) for m in re.findall(rf"\bv{k}-t(\d+)", text)}
     others = [j for j in everyone if j != k and re.search(rf"\b(v{j}-t|visitor {j}\b)", whole)]
+    missing = sorted(set(range(tokens)) - shown)
     return {
-        "lost": len(set(range(tokens)) - shown),
+        "lost": len(missing),
+        "missing_sample": missing[:5],
         "cross_talk": others,
         "chats_listed": page.locator(".lc-chat-item").count(),
-        "visible": page.evaluate("window.__load.visible"),
+        "visible": page.evaluate("window.__bench.visible"),
     }
 
 
@@ -155,7 +145,8 @@ def check_files(logs: Path, visitors: list[int], tokens: int) -> dict:
             rows = list(csv.DictReader(f))
         roles = [r["role"] for r in rows]
         found = re.fullmatch(r"Hello from visitor (\d+)", rows[0]["content"]) if rows else None
-        if roles != ["user", "assistant"] or not found:
+        # the reply's event rows (its usage) may follow it
+        if roles[:2] != ["user", "assistant"] or set(roles[2:]) - EVENT_ROLES or not found:
             bad.append(f"{folder.name[:8]}: rows {roles}")
             continue
         k = int(found.group(1))
@@ -202,9 +193,12 @@ def main() -> None:
             log("opening the visitors")
             t0 = time.monotonic()
             pages = {k: open_visitor(browser, url) for k in range(1, n + 1)}
+            usable_s = []
             for page in pages.values():
                 wait_usable(page)
+                usable_s.append(round(time.monotonic() - t0, 1))
             all_usable_s = time.monotonic() - t0
+            log("usable after (s):", usable_s)
             log(f"{n} visitors usable after {all_usable_s:.1f} s; all send at once")
             for k, page in pages.items():
                 send(page, k)
@@ -248,6 +242,9 @@ def main() -> None:
                 "tokens_per_reply": args.tokens,
                 "rate_tokens_per_s_each": args.rate,
                 "lost_tokens": sum(r["lost"] for r in results.values()),
+                "lost_token_sample": {
+                    k: r["missing_sample"] for k, r in results.items() if r["lost"]
+                },
                 "cross_talk_visitors": sum(bool(r["cross_talk"]) for r in results.values()),
                 "chats_listed_per_visitor": sorted({r["chats_listed"] for r in results.values()}),
                 "csv_rows_intact": files["intact"],
