@@ -68,6 +68,31 @@ def kernels(app: psutil.Process) -> list[psutil.Process]:
     return [p for p in app.children() if "ipykernel" in " ".join(p.cmdline())]
 
 
+def cpu_seconds(app: psutil.Process) -> dict[str, float]:
+    """CPU time so far of the server side (Voila + kernels) and of everything else this
+    script started (the browser): where the time goes while all visitors stream."""
+
+    def total(procs: list[psutil.Process]) -> float:
+        sum_ = 0.0
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            sum_ += t.user + t.system
+        return sum_
+
+    server = [app, *app.children(recursive=True)]
+    mine = psutil.Process().children(recursive=True)
+    ids = {p.pid for p in server}
+    kernel_procs = kernels(app)
+    return {
+        "kernels": total(kernel_procs),
+        "voila": total([app]),
+        "browser": total([p for p in mine if p.pid not in ids]),
+    }
+
+
 def wait_for_pool(out: Path, count: int, within: float = 900) -> float:
     """Until Voila says its pool holds ``count`` kernels that ran the app notebook."""
     start = time.monotonic()
@@ -200,6 +225,7 @@ def main() -> None:
             all_usable_s = time.monotonic() - t0
             log("usable after (s):", usable_s)
             log(f"{n} visitors usable after {all_usable_s:.1f} s; all send at once")
+            cpu_before = cpu_seconds(app)
             for k, page in pages.items():
                 send(page, k)
             # visitor n+1 arrives while the others stream and the pool is refilling
@@ -211,6 +237,10 @@ def main() -> None:
             extra_usable_s = time.monotonic() - t1
             for k in range(1, n + 1):
                 wait_done(pages[k])
+            stream_cpu = {
+                key: round(after - cpu_before[key], 1) for key, after in cpu_seconds(app).items()
+            }
+            stream_cpu["wall_s"] = round(time.monotonic() - t1, 1)
             log(f"visitor {extra} usable after {extra_usable_s:.1f} s")
             send(pages[extra], extra)
             wait_done(pages[extra])
@@ -257,6 +287,7 @@ def main() -> None:
                     "rss_max": round(max(r for r, _ in memory), 1),
                     "uss_median": round(statistics.median(u for _, u in memory), 1),
                 },
+                "cpu_s_while_streaming": stream_cpu,
                 "pool_ready_s": round(pool_ready_s, 1),
                 "all_visitors_usable_s": round(all_usable_s, 1),
                 "extra_visitor": {

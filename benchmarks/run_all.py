@@ -402,6 +402,15 @@ def load_section(load: dict) -> list[str]:
         f"| memory per visitor kernel, RSS median / max (MB) | {mem['rss_median']} / "
         f"{mem['rss_max']} (USS median {mem['uss_median']}) |",
         f"| all visitors usable after (s) | {load['all_visitors_usable_s']} |",
+        *(
+            [
+                f"| CPU s while they stream and visitor {load['visitors'] + 1} arrives "
+                f"({cpu['wall_s']} s): kernels / Voila / browser | {cpu['kernels']} / "
+                f"{cpu['voila']} / {cpu['browser']} |"
+            ]
+            if (cpu := load.get("cpu_s_while_streaming"))
+            else []
+        ),
         f"| visitor {load['visitors'] + 1} on an empty pool: usable after (s) | "
         f"{extra['usable_after_s']}, reply complete: "
         f"{'yes' if extra['reply_complete'] else 'no'} |",
