@@ -42,41 +42,56 @@ DEFAULT_SKIP: set[str] = set()
 NOTES = """
 ## Where the time goes (the misses)
 
-Profiled apart from the timed run, on the same machine (Chromium's sampling profiler
-over CDP, and websocket arrival times recorded in the page).
+Written for the run above (2026-11-25, 22:00-23:10 UTC). The machine ran about half as
+fast as in the morning's run: the same commands gave a cold start of 17.0 s (10.8 s
+then), Voila listening after 2.25 s (1.15 s), storage appends at 3,144 rows/s (5,613).
+Compare figures within one run, not across runs.
 
-**2,000-message chat painted in <= 80 ms (missed by a few ms; the median over 5 opens
-was 86 ms; 200 and 20,000 messages take the same, ~85 ms).** The time does not depend
-on the chat's length: the kernel sends a window of 100 messages (~21 KB of state)
-whatever the size. Of the ~85 ms, ~45-50 ms pass between the click and the arrival of
-that state message (the kernel's `select_chat` handler, serialising the 100-message
-window through ipywidgets, Jupyter Server and Voila's websocket), ~15-25 ms is the page
-building 100 bubbles (16 with markdown rendered eagerly; `pinBottom` forces a layout),
-and the rest waits for the next frame. What would close it: send a smaller first window
-(the newest ~20 messages, then the rest of the page in a second message), or keep each
-chat's serialised window cached in the kernel; both cut the dominant round trip.
+**Token-to-screen p95 at 200 tokens/s (35.9 ms; <= 25 ms asked) and at 2,000 tokens/s
+(39.5 ms in bench_stream, 45.1 ms median p95 in the peers run; <= 30 ms asked).** A
+token waits twice: in the kernel for the next delta message (the flush interval is
+20 ms, so the messages stay under 60/s: 52-54 per second were measured), then in the page
+for the next animation frame, where the DOM is updated (0-16.7 ms). Two uniform waits of
+0-20 and 0-16.7 ms alone have a p95 of 30.9 ms; websocket and Voila add 3-5 ms. That is
+the measured 35.9 ms. Even at exactly 60 messages/s the two waits' p95 is 28.1 ms, so
+<= 25 ms cannot be reached while both the 60 messages/s bound and frame-aligned DOM
+updates hold. Only timing the kernel's flushes to the page's frames (the page telling the
+kernel when its frames fall) would remove most of the second wait; not built.
 
-**A new visitor on a warm server sees a usable widget in <= 1.0 s (missed: 1.6 s).** With
-preheated kernels the kernel is not on the path: the HTML arrives in ~40 ms. The rest is
-Voila's JupyterLab-based front end: ~104 requests, 5.25 MB of JavaScript, fetched in
-serialised waves (DOMContentLoaded 0.2-0.37 s, load 0.78 s, a second wave of Voila
-chunks from ~0.99 s to ~1.2 s, widget usable at 1.3-1.6 s). The main thread is busy
-~0.6 s of it (webpack's module loader, `appendChild`), idle the rest waiting for chunks.
-Every federated JupyterLab extension installed in the environment is loaded too, and
-installing the bench extra adds Panel's `@pyviz/jupyterlab_pyviz`. What would close it:
-a lighter page for the app (a Voila template without the JupyterLab shell, or one
-bundle with only the widget manager and anywidget), only the needed extensions, and
-long-lived HTTP caching of the hashed chunks for returning visitors.
+**Longest frame gap over the unpaced 200,000-token reply: 483 ms (<= 50 ms asked).**
+Profiled with Chromium's sampling profiler (CDP, same case): the gaps (100-630 ms) are
+spread over the whole stream, not just its end, and 2.8 s of main-thread time is
+layout forced in the message list's `pinBottom`. The benchmark's reply is one 1.4 MB
+paragraph, and the incremental renderer settles it as inline pieces in a single `<p>`,
+so every appended token makes Chromium lay out the whole paragraph again. What would fix
+it: settle a long paragraph's pieces as block-level elements (layout then touches only
+the last piece), and keep `pinBottom` from forcing a layout more than once per frame.
 
-**Scrolling back through 1,000 older messages** has no target of its own, but at 200 px
-per frame the page drops to ~50 frames/s (p95 frame gap 33 ms) with a few gaps over
-50 ms when an older page of 100 arrives: each `load_older` re-sends the whole growing
-window (up to 1,100 messages) as one trait. Sending only the new page would keep those
-frames short.
+**Opening a 2,000-message chat: 69.4 ms median (<= 60 ms asked; 60-70 ms in 3 of 5
+opens, 206 and 322 ms in the others).** The first window is 30 messages. The slow opens
+are not profiled yet; a likely cause is the chat opened just before, whose prefetch of
+its older page may still occupy the kernel. The 20,000-message chat's opens are bimodal
+the same way (124-129 ms or 249-262 ms).
+
+**A new visitor: 2.46 s median (<= 1.0 s asked).** In this run's slower machine state,
+against 11.7 s without preheated kernels in the same run. The morning's run (an earlier
+commit, before the page loaded fewer extensions) measured 1.22 s.
+
+**Scrolling back through 1,000 older messages** has no target of its own but got worse
+than in the morning's run: p95 frame gap 100 ms, longest task 362 ms, 164 frame gaps over
+50 ms while 9 older pages arrive. Not profiled yet.
+
+**Many visitors (bench_load).** Browsers and server share the 2 cores here: while the 10
+visitors stream (13.7 s), the 10 headless Chromium tabs use 21.9 CPU-seconds, the kernels
+9.2 and Voila 1.6, against 27.4 available. The token-to-screen latency under load
+(p50 1.0 s, p95 3.6 s) is that saturation; the server side alone used about 0.8 of a core
+for 10 visitors streaming 40 tokens/s each. The 10 first page loads took 140 s because
+Voila refills the pool (10 kernels starting) while the 10 pages load.
 
 Notes on the method: "Other processes" above are Chromium crashpad/zygote processes
-left idle by the previous benchmark's browser, not other work. Panel's lost tokens in a
-capped run are the tokens not yet shown at the cap, not tokens dropped.
+left idle by the previous benchmark's browser, not other work. A peer's lost tokens in a
+capped run are the tokens not yet shown at the cap, not tokens dropped. Gradio's unpaced
+20,000-token runs reached the cap with the page busy, so their measurement ended at 394 s.
 """
 
 WATCH = ("chromium", "chrome", "voila", "jupyter", "panel", "bokeh", "livechat")
