@@ -6,7 +6,7 @@ Each benchmark runs as a subprocess that prints one JSON object (their stderr go
 to this one's). Before starting, it waits (up to ``--wait-quiet`` seconds) until no
 Chromium, Voila, JupyterLab or Panel process that it did not start is running, and
 records whether the machine was quiet. Needs the ``bench`` extra (Panel, Gradio, psutil):
-``pip install -e ".[bench]"``. About 15 minutes on 2 cores.
+``pip install -e ".[bench]"``. About 55 minutes on 2 cores (the peers' capped runs).
 """
 
 from __future__ import annotations
