@@ -6,6 +6,7 @@ update a front end sends) and their comms are captured."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -54,6 +55,15 @@ class Bridge:
         return [(m["payload"]["id"], m["payload"]["args"]) for m in self.sent]
 
 
+@pytest.fixture(autouse=True)
+def fresh_bridge_cache() -> Iterator[None]:
+    """Each test decides anew whether this process gets a bridge (another test module
+    may have made one while it played a kernel JupyterLab started)."""
+    shared_bridge.cache_clear()
+    yield
+    shared_bridge.cache_clear()
+
+
 @pytest.fixture
 def bridge(monkeypatch) -> Bridge:
     made = Bridge()
@@ -99,26 +109,18 @@ def test_the_command_names_a_reply_and_its_block():
 
 
 def test_no_bridge_outside_a_kernel_jupyterlab_started(monkeypatch):
+    assert shared_bridge() is None  # pytest is not an IPython kernel
     shared_bridge.cache_clear()
-    try:
-        assert shared_bridge() is None  # pytest is not an IPython kernel
-        shared_bridge.cache_clear()
-        monkeypatch.setattr(insert_cell, "lab_unavailable_reason", lambda: None)
-        monkeypatch.setitem(sys.modules, "ipylab", None)  # not installed
-        assert shared_bridge() is None
-    finally:
-        shared_bridge.cache_clear()
+    monkeypatch.setattr(insert_cell, "lab_unavailable_reason", lambda: None)
+    monkeypatch.setitem(sys.modules, "ipylab", None)  # not installed
+    assert shared_bridge() is None
 
 
 def test_a_kernel_jupyterlab_started_gets_the_bridge_with_ipylab(monkeypatch):
-    shared_bridge.cache_clear()
-    try:
-        monkeypatch.setattr(insert_cell, "lab_unavailable_reason", lambda: None)
-        made = shared_bridge()
-        assert isinstance(made, CellBridge) and shared_bridge() is made  # one per kernel
-        assert made.connected is False  # no front end has answered yet
-    finally:
-        shared_bridge.cache_clear()
+    monkeypatch.setattr(insert_cell, "lab_unavailable_reason", lambda: None)
+    made = shared_bridge()
+    assert isinstance(made, CellBridge) and shared_bridge() is made  # one per kernel
+    assert made.connected is False  # no front end has answered yet
 
 
 async def test_without_a_bridge_there_is_no_button_and_a_clear_refusal(tmp_path):
