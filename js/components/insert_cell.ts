@@ -32,7 +32,5 @@ export function decorateInsert(wrap: HTMLElement, code: string, t: InsertTarget)
   // Without Run (turned off), this button is the first on the right.
   const run = head.querySelector<HTMLElement>(".lc-code-run");
   button.classList.toggle("lc:ms-auto", !run || run.hidden);
-  // In the sidebar's width the buttons need the room of the language label.
-  head.querySelector(".lc-code-lang")?.classList.toggle("lc:@max-tiny:hidden", t.insertable);
   button.onclick = () => t.send({ type: "insert_cell", chat_id: t.chatId, message_id: t.messageId, code });
 }
