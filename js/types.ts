@@ -163,6 +163,8 @@ export interface Traits {
   running_code: RunningCode;
   chat_settings: ChatSettings;
   model_list: ModelList;
+  // Insert as cell (insert_cell.ts): ipylab's front end answered in this page.
+  can_insert_cell: boolean;
 }
 
 export type ChatModel = AnyModel<Traits>;
@@ -238,6 +240,8 @@ export type Command =
       temperature: number | null;
       max_tokens: number | null;
     }
-  | { type: "list_models" };
+  | { type: "list_models" }
+  // Insert as cell (issue 12): the stored block goes into a new cell below the active one.
+  | { type: "insert_cell"; chat_id: string; message_id: number; code: string };
 
 export type SendCommand = (cmd: Command) => void;

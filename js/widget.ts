@@ -168,7 +168,7 @@ export class ChatApp {
       if (this.get("error")) clearPendingRuns();
       this.drawBanner();
     });
-    for (const name of ["allow_kernel_context", "allow_code", "context_items", "running_code"]) {
+    for (const name of ["allow_kernel_context", "allow_code", "context_items", "running_code", "can_insert_cell"]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
@@ -302,9 +302,10 @@ export class ChatApp {
   private codeState(): CodeRunState {
     const allowed = !!this.get("allow_code");
     const running = this.get("running_code") ?? { chat_id: "", message_id: -1, code: "" };
+    const insertable = !!this.get("can_insert_cell");
     const cached = this.codeStateCache;
-    if (cached && cached.allowed === allowed && cached.running === running) return cached;
-    this.codeStateCache = { allowed, running, interrupt: () => this.interruptKernel() };
+    if (cached && cached.allowed === allowed && cached.running === running && cached.insertable === insertable) return cached;
+    this.codeStateCache = { allowed, running, interrupt: () => this.interruptKernel(), insertable };
     return this.codeStateCache;
   }
 

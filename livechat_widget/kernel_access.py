@@ -2,9 +2,10 @@
 
 The widget asks here before anything touches the kernel's namespace. A browser can
 only name context items the kernel offered it (the last list it was sent), and can
-only run a Python block that is in a reply of the chat — the code run is the block as
-stored, never text the browser made up. Both are switched off where the kernel is not
-the person's (the ``livechat`` app, unless its operator turns them on).
+only run (or insert as a cell, insert_cell.py) a Python block that is in a reply of the
+chat — the code used is the block as stored, never text the browser made up. Context
+and runs are switched off where the kernel is not the person's (the ``livechat`` app,
+unless its operator turns them on).
 """
 
 from __future__ import annotations
@@ -60,10 +61,16 @@ class KernelAccess:
         """The stored Python block of reply ``message_id`` that ``code`` names."""
         if not self.allow_code:
             raise RunRefused("Running code is turned off here.")
-        messages = registry.messages(chat_id)
-        if not 0 <= message_id < len(messages) or messages[message_id].role != "assistant":
-            raise RunRefused("There is no such reply in this chat.")
-        for block in python_blocks(messages[message_id].content):
-            if same_code(block, code):
-                return block
-        raise RunRefused("That code is not a Python block of this reply.")
+        return stored_block(registry, chat_id, message_id, code)
+
+
+def stored_block(registry: ChatRegistry, chat_id: str, message_id: int, code: str) -> str:
+    """The Python block of reply ``message_id`` as stored, named by ``code`` (its text as
+    the browser shows it); RunRefused if the reply holds no such block."""
+    messages = registry.messages(chat_id)
+    if not 0 <= message_id < len(messages) or messages[message_id].role != "assistant":
+        raise RunRefused("There is no such reply in this chat.")
+    for block in python_blocks(messages[message_id].content):
+        if same_code(block, code):
+            return block
+    raise RunRefused("That code is not a Python block of this reply.")

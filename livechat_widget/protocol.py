@@ -55,7 +55,7 @@ class Command:
     format: str = ""  # export: "markdown" | "json" | "ipynb"
     request: str = ""  # export: the id the asking view matches the answer by
     names: tuple[str, ...] = ()  # send: the kernel context items chosen
-    code: str = ""  # run_code: the block to run (the stored one runs)
+    code: str = ""  # run_code, insert_cell: the block (the stored one is used)
     settings: Mapping[str, Any] = field(default_factory=dict)  # configure: checked values
 
 
@@ -107,16 +107,22 @@ def _names(value: object) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _run_code(msg: dict[str, Any]) -> Command:
-    message_id = msg.get("message_id")
-    if not isinstance(message_id, int) or isinstance(message_id, bool) or not 0 <= message_id:
-        raise ProtocolError("run_code needs the id of the reply the code is in.")
-    return Command(
-        "run_code",
-        chat_id=_chat_id(msg),
-        message_id=message_id,
-        code=_text(msg, "code", limit=MAX_CODE_CHARS),
-    )
+def _code_block(kind: str) -> Callable[[dict[str, Any]], Command]:
+    """run_code, insert_cell: a Python block of a reply, named by its text (the kernel
+    uses the block as stored)."""
+
+    def parse(msg: dict[str, Any]) -> Command:
+        message_id = msg.get("message_id")
+        if not isinstance(message_id, int) or isinstance(message_id, bool) or not 0 <= message_id:
+            raise ProtocolError(f"{kind} needs the id of the reply the code is in.")
+        return Command(
+            kind,
+            chat_id=_chat_id(msg),
+            message_id=message_id,
+            code=_text(msg, "code", limit=MAX_CODE_CHARS),
+        )
+
+    return parse
 
 
 def _rename(msg: dict[str, Any]) -> Command:
@@ -239,9 +245,11 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "load_math": _bare("load_math"),
     # Kernel context and code runs (issue 12).
     "list_context": _bare("list_context"),
-    "run_code": _run_code,
+    "run_code": _code_block("run_code"),
     "configure": _configure,
     "list_models": _bare("list_models"),
+    # Insert as cell (issue 12; insert_cell.py).
+    "insert_cell": _code_block("insert_cell"),
 }
 
 

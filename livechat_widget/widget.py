@@ -26,6 +26,7 @@ from .chat_registry import ChatInfo, ChatRegistry
 from .chat_settings import SettingsError, defaults_from_env
 from .code_run import RunRefused
 from .csv_storage import ChatNotFound, CsvStore, StorageError
+from .insert_cell import follow_cell_bridge
 from .kernel_access import KernelAccess
 from .kernel_context import ContextUnavailable
 from .protocol import Command, ProtocolError, clean_text, parse_command
@@ -97,6 +98,7 @@ class ChatWidget(anywidget.AnyWidget):
     running_code = traitlets.Dict(dict(NOT_RUNNING)).tag(sync=True)
     chat_settings = traitlets.Dict().tag(sync=True)  # the active chat's (settings_panel)
     model_list = traitlets.Dict({"names": [], "loading": False, "error": ""}).tag(sync=True)
+    can_insert_cell = traitlets.Bool(False).tag(sync=True)  # insert_cell.py: ipylab answered
 
     def __init__(
         self,
@@ -146,6 +148,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._window_start = 0  # index of messages[0] in the active chat
         self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
         self._handlers = command_handlers(self)
+        self.cell_bridge = follow_cell_bridge(self)
         self.model_label = str(client.describe())
         self._root = store
         self.stats = dict(empty_stats())

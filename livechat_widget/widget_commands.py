@@ -1,6 +1,6 @@
 """What each browser message does to a ChatWidget: the table widget.py dispatches on,
 and the handlers of the messages that answer with more than state (a file, a chunk of
-the front end, a code run, a model list). Every message reaching a handler here has
+the front end, a code run, a model list, a notebook cell). Every message reaching a handler here has
 been validated by protocol.py.
 """
 
@@ -16,6 +16,8 @@ import anywidget
 
 from .chat_export import export_chat
 from .code_run import RunRefused, on_main_thread, run_in_kernel
+from .insert_cell import insert_block
+from .kernel_access import stored_block
 from .protocol import Command
 from .providers.errors import AIError
 from .wire import NOT_RUNNING, ExportMsg, MathChunkMsg
@@ -58,6 +60,7 @@ def command_handlers(widget: ChatWidget) -> dict[str, Handler]:
         "run_code": lambda c: run_code(w, c),
         "configure": lambda c: w._configure(c.chat_id or w.active_chat_id, c.settings),
         "list_models": lambda c: list_models(w),
+        "insert_cell": lambda c: insert_cell(w, c),
     }
 
 
@@ -142,3 +145,10 @@ def list_models(widget: ChatWidget) -> None:
         widget._publish_models()
 
     task.add_done_callback(done)
+
+
+def insert_cell(widget: ChatWidget, command: Command) -> None:
+    """A reply's Python block, as stored, into a new notebook cell (insert_cell.py)."""
+    registry = widget.session.registry
+    code = stored_block(registry, command.chat_id, command.message_id, command.code)
+    insert_block(widget.cell_bridge, code)

@@ -197,6 +197,8 @@ TRAITS: dict[str, str] = {
     "running_code": "RunningCode",
     "chat_settings": "ChatSettingsPayload",
     "model_list": "ModelList",
+    # Insert as cell (insert_cell.py): ipylab's front end answered in this page.
+    "can_insert_cell": "bool",
 }
 
 
@@ -364,6 +366,15 @@ class ConfigureCmd(TypedDict):
     max_tokens: int | None
 
 
+class InsertCellCmd(TypedDict):
+    """Insert as cell: the stored block goes into a new cell below the active one."""
+
+    type: Literal["insert_cell"]
+    chat_id: str
+    message_id: int
+    code: str
+
+
 COMMANDS: dict[str, type] = {
     "send": SendCmd,
     "stop": ChatCmd,
@@ -389,4 +400,5 @@ COMMANDS: dict[str, type] = {
     "run_code": RunCodeCmd,
     "configure": ConfigureCmd,
     "list_models": BareCmd,
+    "insert_cell": InsertCellCmd,
 }

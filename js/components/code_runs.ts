@@ -5,6 +5,7 @@
 // through the front end's kernel connection (as the notebook's Interrupt button does).
 import { h, icon } from "../dom";
 import type { CodeRun, RunningCode, SendCommand } from "../types";
+import { decorateInsert } from "./insert_cell";
 import { FOCUS, SMALL_BUTTON } from "./ui";
 
 export const PYTHON_LANGS = new Set(["python", "py", "python3", "ipython", "ipython3"]);
@@ -14,6 +15,8 @@ export interface CodeRunState {
   running: RunningCode;
   /** Interrupt the kernel; false when this host gives the widget no way to. */
   interrupt: () => boolean;
+  /** Insert as cell is offered (insert_cell.ts). */
+  insertable: boolean;
 }
 
 export interface RunTarget {
@@ -45,12 +48,14 @@ function blockCode(wrap: Element): string {
   return pre?.querySelector("code")?.textContent ?? pre?.textContent ?? "";
 }
 
-/** Add Run (and the output of the latest run) to each Python block under `body`. */
+/** Add Run (and the output of the latest run) and Insert as cell to each Python block under `body`. */
 export function decorateRuns(body: HTMLElement, t: RunTarget): void {
   for (const wrap of Array.from(body.querySelectorAll<HTMLElement>(".lc-codeblock"))) {
     const lang = (wrap.querySelector("pre")?.getAttribute("data-lang") ?? "").toLowerCase();
     if (!PYTHON_LANGS.has(lang)) continue;
-    decorateBlock(wrap, blockCode(wrap), t);
+    const code = blockCode(wrap);
+    decorateBlock(wrap, code, t);
+    decorateInsert(wrap, code, { chatId: t.chatId, messageId: t.messageId, insertable: t.state.insertable, send: t.send });
   }
 }
 

@@ -484,7 +484,8 @@ function sameData(a: BubbleData, b: BubbleData): boolean {
 function sameOpts(a: BubbleOptions, b: BubbleOptions): boolean {
   return (
     a.isLast === b.isLast && a.busy === b.busy && !b.lazy &&
-    a.code?.allowed === b.code?.allowed && a.code?.running === b.code?.running
+    a.code?.allowed === b.code?.allowed && a.code?.running === b.code?.running &&
+    a.code?.insertable === b.code?.insertable
   );
 }
 

@@ -165,3 +165,42 @@ describe("sent context and code runs", () => {
     expect(root.querySelector(".lc-code-run")?.hasAttribute("hidden")).toBe(true);
   });
 });
+
+describe("insert as cell", () => {
+  const messages: Traits["messages"] = [
+    { id: 0, role: "user", content: "code?", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
+    {
+      id: 1, role: "assistant", content: "```python\ny = 2\n```\n\n```js\nno()\n```\n\n```text\nplain\n```",
+      timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "", runs: [],
+    },
+  ];
+  const insertButtons = (root: HTMLElement) => Array.from(root.querySelectorAll<HTMLButtonElement>(".lc-code-insert"));
+
+  it("is absent until the kernel says ipylab answered, then shows on Python blocks only", () => {
+    const { model, root } = mount({ messages });
+    expect(insertButtons(root).filter((b) => !b.hidden)).toHaveLength(0);
+    model.update({ can_insert_cell: true });
+    const shown = insertButtons(root).filter((b) => !b.hidden);
+    expect(shown).toHaveLength(1);
+    expect(shown[0].getAttribute("aria-label")).toBe("Insert as cell");
+    expect(shown[0].closest(".lc-codeblock")?.querySelector("pre")?.getAttribute("data-lang")).toBe("python");
+    model.update({ can_insert_cell: false }); // the bridge went away: the button goes too
+    expect(insertButtons(root).filter((b) => !b.hidden)).toHaveLength(0);
+  });
+
+  it("asks the kernel for the block, by reply and text, without a confirm", () => {
+    const { model, root } = mount({ messages, can_insert_cell: true });
+    insertButtons(root)[0].click();
+    expect(model.lastSent()).toEqual({ type: "insert_cell", chat_id: CHAT_A, message_id: 1, code: "y = 2" });
+  });
+
+  it("stands first on the right when Run is turned off, after Run otherwise", () => {
+    const withRun = mount({ messages, can_insert_cell: true }).root;
+    const head = withRun.querySelector(".lc-codeblock")!.firstElementChild!;
+    const names = Array.from(head.querySelectorAll("button")).map((b) => b.getAttribute("aria-label"));
+    expect(names).toEqual(["Run", "Stop run", "Insert as cell", "Copy"]);
+    expect(insertButtons(withRun)[0].classList.contains("lc:ms-auto")).toBe(false);
+    const noRun = mount({ messages, can_insert_cell: true, allow_code: false }).root;
+    expect(insertButtons(noRun)[0].classList.contains("lc:ms-auto")).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 """Kernel context and Run in the `livechat` Voila app (issue 12): the kernel is the
 server's, so both are off by default; `--allow-kernel-context` / `--allow-code` turn
-them on. Real `livechat` subprocesses, Playwright + Debian Chromium."""
+them on. Insert as cell is never offered (there is no notebook). Real `livechat`
+subprocesses, Playwright + Debian Chromium."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def test_no_picker_and_no_run_by_default(start_livechat, fake_provider, new_cont
     expect(reply.locator(".lc-codeblock")).to_have_count(1)
     expect(reply.locator(".lc-codeblock").get_by_role("button", name="Copy")).to_be_visible()
     expect(reply.get_by_role("button", name="Run", exact=True)).to_have_count(0)
+    # no notebook to insert into: the app's kernel never makes ipylab's bridge
+    expect(reply.get_by_role("button", name="Insert as cell")).to_have_count(0)
 
     box = message_box(page)
     box.click()
@@ -44,6 +47,7 @@ def test_flags_turn_on_run_and_the_picker(start_livechat, fake_provider, new_con
     reply.get_by_role("button", name="Confirm run").click()
     output = reply.get_by_role("region", name="Run output")
     expect(output).to_contain_text("y is 42")
+    expect(reply.get_by_role("button", name="Insert as cell")).to_have_count(0)  # never here
 
     # the run defined y in the visitor's kernel: the picker offers it
     box = message_box(page)
