@@ -12,7 +12,10 @@
 // A long last paragraph (a huge reply may be a single one) is settled in pieces: a
 // piece ends at a single space between two non-spaces, and is kept only if its inline
 // lexing left no unmatched delimiter (`*`, `_`, `` ` ``, `[`, `$`, …) that later text
-// could close. <p> + pieces + rest + </p> is then the same HTML as the whole paragraph.
+// could close. <p> + pieces + rest + </p> is then the same HTML as the whole paragraph,
+// but for each piece's wrapper (`span.lc-md-piece`, a block): with it, the browser lays
+// out only the paragraph's end when text is added, not all of it again (a line ends
+// where a piece does, every few thousand characters of a paragraph this long).
 //
 // Work is bounded per call (budgetMs): what is not rendered yet is shown as plain text
 // and the caller calls again on a later frame. Highlighting runs in the blocks' render;
@@ -206,7 +209,9 @@ export class IncrementalMarkdown {
         p.stuck = true;
         break;
       }
-      this.append(renderInlineUncached(piece), p.el);
+      const wrapper = h("span", { class: "lc-md-piece" });
+      this.append(renderInlineUncached(piece), wrapper);
+      p.el.append(wrapper);
       p.nodes = p.el.childNodes.length;
       p.cut = end;
     }
