@@ -82,6 +82,48 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def provider_env(fake_provider) -> dict[str, str]:
+    """Kernels' settings that point the widget at the fake provider."""
+    return {
+        "LIVECHAT_PROVIDER": "openai",
+        "LIVECHAT_BASE_URL": fake_provider.base_url,
+        "LIVECHAT_MODEL": "fake-model",
+        "LIVECHAT_API_KEY": "test-key",
+    }
+
+
+def jupyter_server_env(home: Path, chat_logs: Path, fake_provider) -> dict[str, str]:
+    """A Jupyter server of its own: config, runtime, settings and IPython folders under
+    ``home``, chats in ``chat_logs``, kernels pointed at the fake provider."""
+    return clean_env(
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        IPYTHONDIR=str(home / "ipython"),
+        LIVECHAT_CHAT_LOGS=str(chat_logs),
+        **provider_env(fake_provider),
+    )
+
+
+def jupyter_server_argv(module: str, port: int, token: str, root: Path, *extra: str) -> list[str]:
+    """``python -m jupyterlab`` / ``notebook`` on 127.0.0.1 with a token, no browser."""
+    argv = [
+        sys.executable, "-m", module,
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.terminals_enabled=False",
+        *extra,
+    ]  # fmt: skip
+    if os.geteuid() == 0:  # containers and CI run as root
+        argv.append("--allow-root")
+    return argv
+
+
 def _children(pid: int) -> list[int]:
     """Direct children of pid (from /proc)."""
     out = []
@@ -262,32 +304,15 @@ def start_lab(tmp_path, fake_provider) -> Iterator[Callable[[], Lab]]:
             path.write_text(json.dumps(value))
         chat_logs = home / "chat_logs"
         port, token = free_port(), secrets.token_hex(16)
-        env = clean_env(
-            JUPYTER_CONFIG_DIR=str(home / "config"),
-            JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-            JUPYTERLAB_SETTINGS_DIR=str(settings),
-            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-            IPYTHONDIR=str(home / "ipython"),
-            LIVECHAT_CHAT_LOGS=str(chat_logs),
-            LIVECHAT_PROVIDER="openai",
-            LIVECHAT_BASE_URL=fake_provider.base_url,
-            LIVECHAT_MODEL="fake-model",
-            LIVECHAT_API_KEY="test-key",
-        )
-        argv = [
-            sys.executable, "-m", "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
+        env = jupyter_server_env(home, chat_logs, fake_provider)
+        argv = jupyter_server_argv(
+            "jupyterlab",
+            port,
+            token,
+            root,
             f"--LabApp.user_settings_dir={settings}",
             f"--LabApp.workspaces_dir={home / 'workspaces'}",
-            "--ServerApp.terminals_enabled=False",
-        ]  # fmt: skip
-        if os.geteuid() == 0:  # containers and CI run as root
-            argv.append("--allow-root")
+        )
         server = Server("jupyterlab", argv, env=env, cwd=root, log=tmp_path / "lab.log")
         started.append(server)
         base = f"http://127.0.0.1:{port}/"

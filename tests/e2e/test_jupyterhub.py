@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Server, clean_env, free_port, wait_http_ok
+from conftest import REPO, Server, clean_env, free_port, provider_env, wait_http_ok
 from playwright.sync_api import Page, expect
 from test_voila_app import assistant, chat_items, message_box, read_rows, root, send, wait_idle
 
@@ -119,10 +119,7 @@ def hub(tmp_path, fake_provider):
     port, token = free_port(), secrets.token_hex(16)
     args = ["--allow-root"] if os.geteuid() == 0 else []
     environment = {
-        "LIVECHAT_PROVIDER": "openai",
-        "LIVECHAT_BASE_URL": fake_provider.base_url,
-        "LIVECHAT_MODEL": "fake-model",
-        "LIVECHAT_API_KEY": "test-key",
+        **provider_env(fake_provider),
         # One person per server: their chats are all theirs.
         "LIVECHAT_CHATS": "shared",
         "PYTHONUNBUFFERED": "1",

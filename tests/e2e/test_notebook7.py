@@ -5,15 +5,20 @@ follows Notebook's theme when the person switches to dark."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
 import signal
-import sys
 
 import pytest
-from conftest import REPO, Server, clean_env, free_port, wait_http_ok
+from conftest import (
+    REPO,
+    Server,
+    free_port,
+    jupyter_server_argv,
+    jupyter_server_env,
+    wait_http_ok,
+)
 from playwright.sync_api import Page, expect
 
 UI_WAIT_MS = 120_000  # generous waits for conditions (2 shared cores); not time limits
@@ -35,33 +40,10 @@ def notebook7(tmp_path, fake_provider):
     root = home / "root"
     root.mkdir(parents=True)
     shutil.copy(REPO / "notebooks" / "demo.ipynb", root / "demo.ipynb")
-    settings = home / "settings"
     chat_logs = home / "chat_logs"
     port, token = free_port(), secrets.token_hex(16)
-    env = clean_env(
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-        IPYTHONDIR=str(home / "ipython"),
-        LIVECHAT_CHAT_LOGS=str(chat_logs),
-        LIVECHAT_PROVIDER="openai",
-        LIVECHAT_BASE_URL=fake_provider.base_url,
-        LIVECHAT_MODEL="fake-model",
-        LIVECHAT_API_KEY="test-key",
-    )
-    argv = [
-        sys.executable, "-m", "notebook",
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--ServerApp.terminals_enabled=False",
-    ]  # fmt: skip
-    if os.geteuid() == 0:
-        argv.append("--allow-root")
+    env = jupyter_server_env(home, chat_logs, fake_provider)
+    argv = jupyter_server_argv("notebook", port, token, root)
     server = Server("notebook", argv, env=env, cwd=root, log=tmp_path / "notebook7.log")
     base = f"http://127.0.0.1:{port}/"
     try:
