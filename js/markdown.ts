@@ -221,7 +221,8 @@ export function enhanceMarkdown(root: HTMLElement, math = true): void {
     const copy = h("button", {
       type: "button",
       class:
-        "lc-code-copy lc:inline-flex lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
+        "lc-code-copy lc:inline-flex lc:shrink-0 lc:whitespace-nowrap lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md " +
+        "lc:text-xs lc:text-muted " +
         `lc:hover:bg-hover lc:hover:text-fg ${FOCUS}`,
       "aria-label": "Copy",
       title: "Copy code",
@@ -238,7 +239,7 @@ export function enhanceMarkdown(root: HTMLElement, math = true): void {
     const head = h(
       "div",
       { class: "lc:flex lc:items-center lc:justify-between lc:gap-2 lc:py-[3px] lc:pr-1 lc:pl-3 lc:bg-code-head lc:text-xs lc:text-muted" },
-      h("span", { class: "lc-code-lang lc:font-mono" }, lang || "text"),
+      h("span", { class: "lc-code-lang lc:min-w-0 lc:truncate lc:font-mono" }, lang || "text"),
       copy,
     );
     const wrap = h("div", {

@@ -28,7 +28,7 @@ export interface RunTarget {
 }
 
 const BUTTON =
-  "lc:inline-flex lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
+  "lc:inline-flex lc:shrink-0 lc:whitespace-nowrap lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
   `lc:enabled:hover:bg-hover lc:enabled:hover:text-fg lc:disabled:opacity-60 lc:disabled:cursor-default ${FOCUS}`;
 
 /** Runs sent from this page and not yet seen running or finished (key -> run count then). */
@@ -78,7 +78,8 @@ function decorateBlock(wrap: HTMLElement, code: string, t: RunTarget): void {
   const busy = mine || pending.has(key);
   run.hidden = !t.state.allowed;
   run.disabled = busy || running.chat_id !== "";
-  run.replaceChildren(icon(busy ? "refresh" : "play", 12), h("span", {}, busy ? "Running…" : "Run"));
+  // In the narrowest widths (the sidebar) Run is its icon; its aria-label names it.
+  run.replaceChildren(icon(busy ? "refresh" : "play", 12), h("span", { class: "lc:@max-tiny:hidden" }, busy ? "Running…" : "Run"));
   run.title = running.chat_id && !busy ? "Another run is in progress" : "Run in the kernel";
   stop.hidden = !mine;
   run.onclick = () => confirmRun(wrap, code, key, runs.length, t);

@@ -15,7 +15,7 @@ export interface InsertTarget {
 }
 
 const BUTTON =
-  "lc-code-insert lc:inline-flex lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
+  "lc-code-insert lc:inline-flex lc:shrink-0 lc:whitespace-nowrap lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
   `lc:hover:bg-hover lc:hover:text-fg ${FOCUS}`;
 
 /** Add (or update) Insert as cell in the head of a Python block, next to Copy. */

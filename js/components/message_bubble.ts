@@ -66,7 +66,8 @@ const BUBBLE: Record<Role, string> = {
     "lc-bubble-user lc:py-2 lc:px-3.5 lc:max-w-[min(85%,36rem)] lc:@max-compact:max-w-[92%] " +
     "lc:group-[.lc-editing]/msg:w-[min(85%,36rem)] lc:@max-compact:group-[.lc-editing]/msg:w-[92%]",
   assistant:
-    "lc-bubble-assistant lc:w-full lc:max-w-full lc:p-0 lc:pt-[3px] lc:rounded-none lc:bg-transparent lc:before:hidden",
+    // min-w-0: a wide code line scrolls in its block instead of widening the grid column
+    "lc-bubble-assistant lc:w-full lc:max-w-full lc:min-w-0 lc:p-0 lc:pt-[3px] lc:rounded-none lc:bg-transparent lc:before:hidden",
   system:
     "lc:py-1 lc:px-2.5 lc:text-note lc:text-muted lc:bg-transparent lc:border lc:border-dashed lc:border-line-strong " +
     "lc:rounded-control lc:before:hidden",
@@ -91,7 +92,7 @@ const MARKDOWN =
 
 const QUIET = "lc:text-muted lc:hover:text-fg";
 const ACTIONS =
-  "lc-actions lc:d-chat-footer lc:flex lc:items-center lc:gap-0.5 lc:text-muted lc:opacity-0 lc:transition-opacity " +
+  "lc-actions lc:d-chat-footer lc:flex lc:flex-wrap lc:min-w-0 lc:max-w-full lc:items-center lc:gap-0.5 lc:text-muted lc:opacity-0 lc:transition-opacity " +
   "lc:duration-150 lc:group-hover/msg:opacity-100 lc:group-focus-within/msg:opacity-100 " +
   "lc:group-[.lc-msg-last]/msg:opacity-100 lc:group-[.lc-msg-error]/msg:opacity-100 lc:touch:opacity-100 " +
   "lc:group-[.lc-msg-versions]/msg:opacity-100";
@@ -170,7 +171,11 @@ export class MessageBubble {
         "lc:group-hover/msg:opacity-100 lc:group-focus-within/msg:opacity-100",
     });
     // Tokens, speed and model of a reply: with the other actions, on hover or focus.
-    this.usageEl = h("span", { class: "lc-usage lc:px-1.5 lc:text-meta lc:text-muted lc:tabular-nums", hidden: true });
+    this.usageEl = h("span", {
+      // narrow (the sidebar): a row of its own, cut with an ellipsis (its title has it all)
+      class: "lc-usage lc:min-w-0 lc:truncate lc:px-1.5 lc:text-meta lc:text-muted lc:tabular-nums",
+      hidden: true,
+    });
     const size = isUser ? "lc:h-6" : "lc:h-7";
     this.copyBtn = actionButton("copy", "Copy", "Copy message", `${size} ${QUIET} lc:[&>.lc-action-label]:hidden`);
     this.copyBtn.addEventListener("click", () => {

@@ -101,7 +101,8 @@ def test_sidebar_notebook_docks_a_working_chat_in_the_right_sidebar(
 ):
     def numbered(request):
         n = sum(1 for r in fake_provider.requests if r.path.endswith("/chat/completions"))
-        return f"Sidebar reply #{n}."
+        # a code line far wider than the 250 px panel: it scrolls inside its block
+        return f"Sidebar reply #{n}.\n\n```python\nprint('{'wide ' * 30}')\n```"
 
     fake_provider.text = numbered
     lab = start_lab()
@@ -129,6 +130,12 @@ def test_sidebar_notebook_docks_a_working_chat_in_the_right_sidebar(
     box.press("Enter")
     expect(root.locator(".lc-msg[data-role=assistant]").last).to_contain_text("Sidebar reply #1.")
     expect(root.get_by_role("button", name="Send")).to_be_visible()
+    # the reply fits the panel: its code block (with Copy) and its footer (the usage line
+    # on a row of its own) end inside the message list, which does not scroll sideways
+    log = root.locator(".lc-log")
+    fits = log.evaluate(FITS_JS)
+    assert fits["overflow"] == [], fits
+    assert fits["scroll"][0] <= fits["scroll"][1] + 1, fits
     shot(page, "sidebar")
 
     run_cell(page, 3)  # await chat.send("Hello from the notebook!") drives the docked chat
@@ -143,6 +150,21 @@ def test_sidebar_notebook_docks_a_working_chat_in_the_right_sidebar(
     shot(page, "sidebar-drawer")
     assert page.errors == []
 
+
+# What in the message list ends past its right edge or its message's (a message paints
+# nothing outside its box: content-visibility), be it a code block, a button, the footer.
+FITS_JS = """
+log => {
+  const parts = '.lc-codeblock, .lc-codeblock button, .lc-actions, .lc-usage';
+  const edge = el => Math.round(el.getBoundingClientRect().right);
+  const overflow = [...log.querySelectorAll(parts)]
+    .filter(el => el.getClientRects().length)
+    .filter(el => edge(el) > Math.min(edge(log), edge(el.closest('.lc-msg'))) + 1)
+    .map(el => el.className.split(' ')[0] + ' ends at ' + edge(el) + ', its message at '
+      + edge(el.closest('.lc-msg')));
+  return { overflow, right: edge(log), scroll: [log.scrollWidth, log.clientWidth] };
+}
+"""
 
 SNAPSHOT_JS = """
 ([key, rootSelector]) => {
