@@ -137,19 +137,28 @@ class ChatSession:
 
     # -- reading
 
-    def history(self, chat_id: str) -> list[MessagePayload]:
+    def history(self, chat_id: str, start: int = 0) -> list[MessagePayload]:
         """The messages shown of a chat ("" = none yet), oldest first: one version of
         each turn, each saying which version it is of how many. While a regenerated
         reply streams, the version it will replace is left out (the stream takes its
-        place)."""
+        place). From the ``start``-th shown message on: a window of a long chat builds
+        only its own payloads."""
         if not chat_id:
             return []
         messages = self.registry.messages(chat_id)
         tree = self.registry.tree(chat_id)
+        return [_payload(messages[i], *tree.position(i)) for i in self._branch(chat_id)[start:]]
+
+    def history_length(self, chat_id: str) -> int:
+        """How many messages ``history(chat_id)`` holds."""
+        return len(self._branch(chat_id)) if chat_id else 0
+
+    def _branch(self, chat_id: str) -> list[int]:
+        tree = self.registry.tree(chat_id)
         branch = tree.branch()
         if chat_id in self.replies and branch and tree.roles[branch[-1]] == "assistant":
             branch.pop()
-        return [_payload(messages[i], *tree.position(i)) for i in branch]
+        return branch
 
     def _payload(self, chat_id: str, message: Message) -> MessagePayload:
         return _payload(message, *self.registry.tree(chat_id).position(message.id))

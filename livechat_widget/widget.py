@@ -38,7 +38,6 @@ from .wire import (
     NOT_RUNNING,
     DeltaMsg,
     DoneMsg,
-    MessagePayload,
     chat_summary,
     empty_stats,
     settings_payload,
@@ -495,22 +494,23 @@ class ChatWidget(anywidget.AnyWidget):
     def _show(self, chat_id: str) -> None:
         """Make `chat_id` ("" = a new, not yet created chat) the active chat."""
         # Read first: a chat that cannot be read leaves the view on the chat it showed.
-        shown = self.session.history(chat_id)
+        length = self.session.history_length(chat_id)
         with self.hold_sync():
             self.active_chat_id = chat_id
-            self._window_start = max(0, len(shown) - OPEN_WINDOW)
-            self._publish_messages(shown)
+            self._window_start = max(0, length - OPEN_WINDOW)
+            self._publish_messages(length)
             self._publish_settings()
             self._publish_stats()
 
-    def _publish_messages(self, shown: list[MessagePayload] | None = None) -> None:
+    def _publish_messages(self, length: int | None = None) -> None:
+        """The window of the active chat: its messages from ``_window_start`` on."""
         chat_id = self.active_chat_id
-        if shown is None:
-            shown = self.session.history(chat_id)
+        if length is None:
+            length = self.session.history_length(chat_id)
         # Another version may show a shorter branch: keep at least the newest few.
-        self._window_start = min(self._window_start, max(0, len(shown) - OPEN_WINDOW))
+        self._window_start = min(self._window_start, max(0, length - OPEN_WINDOW))
         with self.hold_sync():
-            self.messages = [dict(m) for m in shown[self._window_start :]]
+            self.messages = [dict(m) for m in self.session.history(chat_id, self._window_start)]
             self.has_older = self._window_start > 0
             self.busy = chat_id in self.session.replies
 

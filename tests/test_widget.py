@@ -301,6 +301,20 @@ async def test_window_and_load_older(tmp_path):
     assert [m["id"] for m in widget.messages] == list(range(250))
 
 
+async def test_a_window_of_the_history_is_the_same_as_slicing_the_whole(tmp_path):
+    store = CsvStore(tmp_path / "logs")
+    registry = ChatRegistry(store)
+    chat_id = registry.new("Long").id
+    for i in range(40):
+        registry.append(chat_id, "user" if i % 2 == 0 else "assistant", f"m{i}")
+    session = make_widget(tmp_path).session
+    whole = session.history(chat_id)
+    assert session.history_length(chat_id) == len(whole) == 40
+    for start in (0, 1, 25, 39, 40, 41):
+        assert session.history(chat_id, start) == whole[start:]
+    assert session.history("") == [] and session.history_length("") == 0
+
+
 async def test_regenerate_sends_history_without_superseded_replies(tmp_path):
     client = ScriptedClient(pieces=["first answer"])
     widget = make_widget(tmp_path, client)
