@@ -42,13 +42,14 @@ DEFAULT_SKIP: set[str] = set()
 NOTES = """
 ## Where the time goes (the misses)
 
-Written for the run above (2026-11-25, 22:00-23:10 UTC). The machine ran about half as
-fast as in the morning's run: the same commands gave a cold start of 17.0 s (10.8 s
-then), Voila listening after 2.25 s (1.15 s), storage appends at 3,144 rows/s (5,613).
-Compare figures within one run, not across runs.
+Written for the run above (2026-11-25, 22:00-23:10 UTC; `load`, `long_chats` and
+`stream` re-run at 23:00-23:45 with `--only NAME --keep` after the fixes named below).
+The machine ran about half as fast as in the morning's run: the same commands gave a
+cold start of 17.0 s (10.8 s then), Voila listening after 2.25 s (1.15 s), storage
+appends at 3,144 rows/s (5,613). Compare figures within one run, not across runs.
 
 **Token-to-screen p95 at 200 tokens/s (35.9 ms; <= 25 ms asked) and at 2,000 tokens/s
-(39.5 ms in bench_stream, 45.1 ms median p95 in the peers run; <= 30 ms asked).** A
+(37.8 ms in bench_stream, 45.1 ms median p95 in the peers run; <= 30 ms asked).** A
 token waits twice: in the kernel for the next delta message (the flush interval is
 20 ms, so the messages stay under 60/s: 52-54 per second were measured), then in the page
 for the next animation frame, where the DOM is updated (0-16.7 ms). Two uniform waits of
@@ -58,28 +59,32 @@ the measured 35.9 ms. Even at exactly 60 messages/s the two waits' p95 is 28.1 m
 updates hold. Only timing the kernel's flushes to the page's frames (the page telling the
 kernel when its frames fall) would remove most of the second wait; not built.
 
-**Longest frame gap over the unpaced 200,000-token reply: 483 ms (<= 50 ms asked).**
-Profiled with Chromium's sampling profiler (CDP, same case): the gaps (100-630 ms) are
-spread over the whole stream, not just its end, and 2.8 s of main-thread time is
-layout forced in the message list's `pinBottom`. The benchmark's reply is one 1.4 MB
-paragraph, and the incremental renderer settles it as inline pieces in a single `<p>`,
-so every appended token makes Chromium lay out the whole paragraph again. What would fix
-it: settle a long paragraph's pieces as block-level elements (layout then touches only
-the last piece), and keep `pinBottom` from forcing a layout more than once per frame.
+**Longest frame gap over the unpaced 200,000-token reply: 100 ms (<= 50 ms asked; 483
+ms before the fix below).** Profiled with Chromium's sampling profiler (CDP, same case):
+the gaps (100-630 ms) were spread over the whole stream, not just its end, and 2.8 s of
+main-thread time was layout forced in the message list's `pinBottom`. The benchmark's
+reply is one 1.4 MB paragraph, and the incremental renderer settled it as inline pieces
+in a single `<p>`, so every token made Chromium lay out the whole paragraph again. Now
+each piece is a block of its own (085210e): 66.6 ms and 100.1 ms in two runs after it.
+What remains is not profiled yet; `pinBottom` still forces a layout in each update.
 
-**Opening a 2,000-message chat: 69.4 ms median (<= 60 ms asked; 60-70 ms in 3 of 5
-opens, 206 and 322 ms in the others).** The first window is 30 messages. The slow opens
-are not profiled yet; a likely cause is the chat opened just before, whose prefetch of
-its older page may still occupy the kernel. The 20,000-message chat's opens are bimodal
-the same way (124-129 ms or 249-262 ms).
+**Opening a 2,000-message chat: 59.1 ms median (<= 60 ms asked; 290 ms the first time,
+when its CSV file is read).** Before 5091c4d it was 69.4 ms, with opens of 206-322 ms
+whenever a long chat had been opened just before: the kernel built the payload of every
+message of a chat to send a window of 30 (117 ms for a 20,000-message chat, again for
+each older page), and the page's prefetch of the long chat's older page held the kernel
+while the next chat was clicked. The 20,000-message chat now opens in 62.9 ms (124-262
+ms before).
 
 **A new visitor: 2.46 s median (<= 1.0 s asked).** In this run's slower machine state,
 against 11.7 s without preheated kernels in the same run. The morning's run (an earlier
 commit, before the page loaded fewer extensions) measured 1.22 s.
 
-**Scrolling back through 1,000 older messages** has no target of its own but got worse
-than in the morning's run: p95 frame gap 100 ms, longest task 362 ms, 164 frame gaps over
-50 ms while 9 older pages arrive. Not profiled yet.
+**Scrolling back through 1,000 older messages** has no target of its own but is worse
+than in the morning's run: p95 frame gap 83 ms, longest task 350-362 ms, 113-135 frame
+gaps over 50 ms while 9 older pages arrive. The kernel's part is now 4 ms a page, so the
+long tasks are the page's (each page re-sends and re-diffs the whole growing window, up
+to 1,030 bubbles). Not profiled yet.
 
 **Many visitors (bench_load).** Browsers and server share the 2 cores here: while the 10
 visitors stream (13.7 s), the 10 headless Chromium tabs use 21.9 CPU-seconds, the kernels
