@@ -1,24 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ChatApp } from "../widget";
-import { CHAT_A, FakeModel } from "./fake_model";
+import { CHAT_A } from "./fake_model";
+import { mountApp, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
-let cleanup: (() => void)[] = [];
 afterEach(() => {
-  for (const f of cleanup) f();
-  cleanup = [];
-  document.body.replaceChildren();
+  unmountAll();
   vi.restoreAllMocks();
 });
 
-function mount(over: Partial<Traits> = {}) {
-  const model = new FakeModel(over);
-  const el = document.createElement("div");
-  document.body.append(el);
-  const app = new ChatApp(model, el, { schedule: () => {} });
-  cleanup.push(() => app.destroy());
-  return { model, app, root: app.root };
-}
+// Frames never run: the menu is drawn without them.
+const mount = (over: Partial<Traits> = {}) => mountApp(over, () => {});
 
 const menuButton = (root: HTMLElement) => root.querySelector<HTMLButtonElement>('[aria-label="Chat menu"][aria-haspopup]')!;
 const items = (root: HTMLElement) => Array.from(root.querySelectorAll<HTMLButtonElement>('[role="menuitem"]'));

@@ -1,29 +1,23 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import widget, { ChatApp } from "../widget";
+import widget from "../widget";
 import { MessageBubble } from "../components/message_bubble";
 import { Composer } from "../components/composer";
 import { CHAT_A, CHAT_B, FakeModel } from "./fake_model";
+import { mountApp, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
-let cleanup: (() => void)[] = [];
 afterEach(() => {
-  for (const f of cleanup) f();
-  cleanup = [];
-  document.body.replaceChildren();
+  unmountAll();
   vi.useRealTimers();
 });
 
 function mount(over: Partial<Traits> = {}) {
-  const model = new FakeModel(over);
-  const el = document.createElement("div");
-  document.body.append(el);
   const frames: (() => void)[] = [];
-  const app = new ChatApp(model, el, { schedule: (cb) => frames.push(cb) });
-  cleanup.push(() => app.destroy());
+  const { model, app, root, host } = mountApp(over, (cb) => frames.push(cb));
   const frame = () => {
     for (const f of frames.splice(0)) f();
   };
-  return { model, el: app.root, host: el, app, frame };
+  return { model, el: root, host, app, frame };
 }
 
 const byLabel = (root: ParentNode, label: string) =>
@@ -611,20 +605,15 @@ describe("bubble roles", () => {
 
 describe("announcements", () => {
   it("announces a reply whose done and final traits arrive in the same frame", () => {
-    const model = new FakeModel({ busy: true });
-    const el = document.createElement("div");
-    document.body.append(el);
-    const frames: (() => void)[] = [];
-    const app = new ChatApp(model, el, { schedule: (cb) => frames.push(cb) });
-    cleanup.push(() => app.destroy());
+    const { model, el, frame } = mount({ busy: true });
     model.custom({ type: "delta", chat_id: CHAT_A, message_id: 2, seq: 0, text: "Part", reasoning: "" });
-    for (const f of frames.splice(0)) f();
+    frame();
     model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: 0, text: "Partial", reasoning: "", status: "stopped", error: "" });
     model.update({
       busy: false,
       messages: [...model.state.messages, { id: 2, role: "assistant", content: "Partial", timestamp: "", status: "stopped", error: "" }],
     });
-    for (const f of frames.splice(0)) f();
+    frame();
     expect(el.querySelector('[role="status"][aria-live="polite"]')!.textContent).toBe("Reply stopped.");
     expect(el.querySelector(".lc-streaming")).toBeNull();
   });

@@ -1,25 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ChatApp } from "../widget";
 import { filterItems, mentionAt } from "../components/context_picker";
-import { CHAT_A, FakeModel } from "./fake_model";
+import { CHAT_A } from "./fake_model";
+import { mountApp, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
-let cleanup: (() => void)[] = [];
 afterEach(() => {
   vi.useRealTimers();
-  for (const f of cleanup) f();
-  cleanup = [];
-  document.body.replaceChildren();
+  unmountAll();
 });
 
-function mount(over: Partial<Traits> = {}) {
-  const model = new FakeModel(over);
-  const el = document.createElement("div");
-  document.body.append(el);
-  const app = new ChatApp(model, el, { schedule: (cb) => cb() });
-  cleanup.push(() => app.destroy());
-  return { model, app, root: app.root };
-}
+const mount = (over: Partial<Traits> = {}) => mountApp(over);
 
 function type(ta: HTMLTextAreaElement, text: string) {
   ta.value += text;

@@ -1,25 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ChatApp } from "../widget";
 import { readValues } from "../components/settings_panel";
 import { usageSummary } from "../components/usage";
-import { CHAT_A, FakeModel } from "./fake_model";
+import { CHAT_A } from "./fake_model";
+import { mountApp, unmountAll } from "./mount";
 import type { Message, Traits } from "../types";
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanup) f();
-  cleanup = [];
-  document.body.replaceChildren();
-});
+afterEach(unmountAll);
 
-function mount(over: Partial<Traits> = {}) {
-  const model = new FakeModel(over);
-  const el = document.createElement("div");
-  document.body.append(el);
-  const app = new ChatApp(model, el, { schedule: (cb) => cb() });
-  cleanup.push(() => app.destroy());
-  return { model, root: app.root, app };
-}
+const mount = (over: Partial<Traits> = {}) => mountApp(over);
 
 const USAGE = { model: "fake-model", prompt_tokens: 9, completion_tokens: 12, estimated: false, ttft_ms: 250, tokens_per_s: 40 };
 
