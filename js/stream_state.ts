@@ -1,7 +1,8 @@
 // Replies in progress, per chat, built from the kernel's fast path (delta/done custom
 // messages) and the `streams` trait snapshot (docs/protocol.md).
 //
-// - Deltas are queued and applied together at most once per animation frame.
+// - Deltas are queued and applied together at most once per animation frame; how long
+//   each waited for its frame is reported (frame_sync.ts times the kernel's deltas).
 // - `seq` counts the deltas of one message from 0. A delta whose seq is not the next
 //   expected one is a gap: appending stops (the text shown so far stays) and the state
 //   waits for `done`, whose text is the full reply. A later `streams` snapshot of the
@@ -33,6 +34,7 @@ const defaultScheduler: Scheduler = (cb) => {
 export class StreamStore {
   private states = new Map<string, StreamView>();
   private queue: (DeltaMsg | DoneMsg)[] = [];
+  private arrivals: number[] = []; // when each queued delta arrived (performance.now)
   private scheduled = false;
   private snapshot: Record<string, Stream> = {};
   private disposed = false;
@@ -40,6 +42,8 @@ export class StreamStore {
   constructor(
     private onChange: (chatIds: Set<string>) => void,
     private schedule: Scheduler = defaultScheduler,
+    /** The waits (ms) of the deltas a flush applied, from arrival (frame_sync.ts). */
+    private onWaits?: (waits: number[]) => void,
   ) {}
 
   get(chatId: string): StreamView | undefined {
@@ -50,6 +54,7 @@ export class StreamStore {
   receive(msg: DeltaMsg | DoneMsg): void {
     if (this.disposed) return;
     this.queue.push(msg);
+    if (this.onWaits && msg.type === "delta") this.arrivals.push(performance.now());
     if (!this.scheduled) {
       this.scheduled = true;
       this.schedule(() => this.flush());
@@ -62,6 +67,11 @@ export class StreamStore {
     if (this.disposed || this.queue.length === 0) return;
     const queue = this.queue;
     this.queue = [];
+    if (this.onWaits && this.arrivals.length) {
+      const now = performance.now();
+      this.onWaits(this.arrivals.map((t) => now - t));
+      this.arrivals = [];
+    }
     const changed = new Set<string>();
     for (const msg of queue) {
       if (msg.type === "delta" ? this.applyDelta(msg) : this.applyDone(msg)) changed.add(msg.chat_id);
@@ -119,6 +129,7 @@ export class StreamStore {
   dispose(): void {
     this.disposed = true;
     this.queue = [];
+    this.arrivals = [];
     this.states.clear();
   }
 

@@ -242,6 +242,8 @@ export type Command =
     }
   | { type: "list_models" }
   // Insert as cell (issue 12): the stored block goes into a new cell below the active one.
-  | { type: "insert_cell"; chat_id: string; message_id: number; code: string };
+  | { type: "insert_cell"; chat_id: string; message_id: number; code: string }
+  // Deltas timed to the page's frames (frame_sync.ts): shift the kernel's grid.
+  | { type: "frame_sync"; view: string; shift_ms: number };
 
 export type SendCommand = (cmd: Command) => void;

@@ -12,6 +12,7 @@ import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
 import { clearPendingRuns, type CodeRunState } from "./components/code_runs";
 import { iconButton } from "./components/ui";
+import { FrameSync } from "./frame_sync";
 import { setMathLoader } from "./math";
 import { kernelMathLoader } from "./math_loader";
 import { StreamStore, type Scheduler } from "./stream_state";
@@ -64,7 +65,15 @@ export class ChatApp {
         "lc:rounded-box",
     });
 
-    this.streams = new StreamStore((chats) => this.onStreams(chats), opts.schedule);
+    const frameSync = new FrameSync({
+      send: (shift) => this.send({ type: "frame_sync", view: frameSync.view, shift_ms: shift }),
+    });
+    this.streams = new StreamStore(
+      (chats) => this.onStreams(chats),
+      opts.schedule,
+      // Waits only mean something against real animation frames (tests schedule by hand).
+      opts.schedule ? undefined : (waits) => frameSync.observe(waits),
+    );
     this.sidebar = new Sidebar(this.send, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
     this.stats = new StatsPanel(`${uid}-stats`);
     this.settings = new SettingsPanel(

@@ -57,6 +57,8 @@ class Command:
     names: tuple[str, ...] = ()  # send: the kernel context items chosen
     code: str = ""  # run_code, insert_cell: the block (the stored one is used)
     settings: Mapping[str, Any] = field(default_factory=dict)  # configure: checked values
+    shift_ms: float = 0.0  # frame_sync: move the deltas' grid this much later
+    view: str = ""  # frame_sync: which page asks (frame_clock.py)
 
 
 def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
@@ -214,6 +216,17 @@ def _string(msg: dict[str, Any], name: str) -> str:
     return value
 
 
+def _frame_sync(msg: dict[str, Any]) -> Command:
+    """The page's wish to receive deltas earlier or later, within half a frame."""
+    shift = msg.get("shift_ms")
+    if not isinstance(shift, (int, float)) or isinstance(shift, bool) or not -10 <= shift <= 10:
+        raise ProtocolError("frame_sync needs a shift of -10 to 10 ms.")
+    view = msg.get("view")
+    if not isinstance(view, str) or not _REQUEST_ID.match(view):
+        raise ProtocolError("frame_sync needs the id of the view that asks.")
+    return Command("frame_sync", shift_ms=float(shift), view=view)
+
+
 def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda msg: Command(kind, chat_id=_chat_id(msg))
 
@@ -250,6 +263,8 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "list_models": _bare("list_models"),
     # Insert as cell (issue 12; insert_cell.py).
     "insert_cell": _code_block("insert_cell"),
+    # Deltas timed to the page's frames (frame_clock.py, js/frame_sync.ts).
+    "frame_sync": _frame_sync,
 }
 
 

@@ -27,6 +27,7 @@ from .chat_settings import (
 )
 from .csv_storage import ChatNotFound, CsvStore, Message, StorageError
 from .folders import folder_for
+from .frame_clock import FrameClock
 from .history import model_history, shorter_history_start
 from .model_list import ModelList
 from .reply_usage import Usage, reply_usage, usage_totals
@@ -94,6 +95,7 @@ class ChatSession:
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
         self.defaults = defaults or ChatSettings()
         self.model_list = ModelList(client)
+        self.frame_clock = FrameClock()  # deltas' grid, tuned by the page (frame_sync)
 
     def ask_model_name(self, then: Callable[[], None]) -> None:
         """A client told to use the server's model asks which one it is now, so a label
@@ -264,6 +266,7 @@ class ChatSession:
                 self.listener.reply_delta,
                 self.listener.reply_progress,
                 options,
+                self.frame_clock,
             )
         )
         reply.task.add_done_callback(lambda task: self._finish(reply, task))

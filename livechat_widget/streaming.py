@@ -2,10 +2,12 @@
 
 Sending one comm message per token loses tokens above Jupyter Server's iopub rate
 limit (~1000 msg/s) and re-sending a growing string per token is quadratic. So pieces
-are buffered and flushed as deltas, at most one per FLUSH_INTERVAL, and the full text
-so far is published (for views rendered mid-stream) far less often. The flush is on
-the leading edge: a piece that follows a pause goes out at once; only pieces that keep
-coming wait, for at most FLUSH_INTERVAL.
+are buffered and flushed as deltas, at most one per frame of the page (frame_clock.py),
+and the full text so far is published (for views rendered mid-stream) far less often.
+The flush is on the leading edge: a piece that follows a pause goes out at once; pieces
+that keep coming wait for the next tick of the page-aligned grid, at most a frame.
+A snapshot that falls due with pieces pending carries them itself, in place of that
+tick's delta (its seq counts as one): one message per tick, whatever is due.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .frame_clock import FRAME, START_MESSAGES, FrameClock
 from .providers.errors import AIError, ContextTooLong
 from .wire import DeltaMsg, Stream
 
 log = logging.getLogger(__name__)
 
-# Deltas (<= 50/s) plus snapshots (<= 4/s) stay under 60 kernel-to-page messages/s: no
-# more than the page can paint, far under the iopub limit.
-FLUSH_INTERVAL = 0.02  # s at least between two deltas
+# At most one message per tick of the page's frames (frame_clock.py): no more than the
+# page can paint, far under the iopub limit.
+FLUSH_INTERVAL = FRAME  # s: a delta after a pause this long goes out at once
 SNAPSHOT_INTERVAL = 0.25  # s between snapshots of the whole text (grows with its size)
 
 
@@ -134,13 +137,19 @@ async def stream_reply(
     send_delta: Callable[[DeltaMsg], None],
     publish_snapshot: Callable[[Reply], None],
     options: Mapping[str, Any] | None = None,
+    clock: FrameClock | None = None,
 ) -> Outcome:
     """Stream one reply into `reply`, flushing deltas as they come. Never raises
     AIError or CancelledError: they become the outcome's status (error / stopped).
-    ``options`` (model, temperature, max_tokens) go to ``client.stream``."""
+    ``options`` (model, temperature, max_tokens) go to ``client.stream``; ``clock`` is
+    the widget's grid of the page's frames (a fresh one if None)."""
+
+    grid = clock or FrameClock()
+    grid.count_sent(START_MESSAGES)
 
     async def flush_when_due() -> None:
-        last_delta = -FLUSH_INTERVAL
+        last_sent = -FLUSH_INTERVAL  # when the last delta or snapshot went out
+        last_tick = -1
         next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL
         published_seq = reply.seq  # the seq of the last snapshot
         while True:
@@ -148,20 +157,28 @@ async def stream_reply(
             due = None if reply.seq == published_seq else next_snapshot - time.monotonic()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(reply.arrived.wait(), due)
-            wait = last_delta + FLUSH_INTERVAL - time.monotonic()
-            if wait > 0:  # pieces keep coming: coalesce them for the rest of the interval
-                await asyncio.sleep(wait)
+            # A message after a pause goes out at once. Otherwise (pieces keep coming, or
+            # the message budget is spent) it waits for the next tick of the grid with a
+            # slot, half a frame at least after a message sent at once.
+            now = time.monotonic()
+            sent = now >= last_sent + FLUSH_INTERVAL and grid.take_slot()
+            after = max(now, last_sent + FLUSH_INTERVAL / 2)
+            while not sent:
+                last_tick, tick = grid.tick_after(after, last_tick)
+                await asyncio.sleep(max(0.0, tick - time.monotonic()))
+                sent, after = grid.take_slot(), tick
             reply.arrived.clear()
+            snapshot_due = time.monotonic() >= next_snapshot
             delta = reply.take_delta()
-            if delta is not None:
+            if delta is not None and not snapshot_due:
                 send_delta(delta)
-                last_delta = time.monotonic()
-            if reply.seq != published_seq and time.monotonic() >= next_snapshot:
-                publish_snapshot(reply)
+            elif reply.seq != published_seq and snapshot_due:
+                publish_snapshot(reply)  # carries the pieces of `delta`, if any
                 published_seq = reply.seq
                 # Each snapshot re-sends the whole text: space them out as it grows.
                 size = sum(map(len, reply.text_parts))
                 next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL + size / 1_000_000
+            last_sent = time.monotonic()
 
     flusher = asyncio.create_task(flush_when_due())
     stream = None

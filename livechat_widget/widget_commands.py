@@ -61,7 +61,15 @@ def command_handlers(widget: ChatWidget) -> dict[str, Handler]:
         "configure": lambda c: w._configure(c.chat_id or w.active_chat_id, c.settings),
         "list_models": lambda c: list_models(w),
         "insert_cell": lambda c: insert_cell(w, c),
+        "frame_sync": lambda c: frame_sync(w, c),
     }
+
+
+def frame_sync(widget: ChatWidget, command: Command) -> None:
+    """A page's timing hint for the deltas' grid (frame_clock.py); with no session yet
+    there is no grid to move, and a hint is not worth an error banner."""
+    if widget._session is not None:
+        widget._session.frame_clock.shift(command.view, command.shift_ms / 1000)
 
 
 def send_math_chunk(widget: ChatWidget) -> None:

@@ -375,6 +375,15 @@ class InsertCellCmd(TypedDict):
     code: str
 
 
+class FrameSyncCmd(TypedDict):
+    """Deltas timed to the page's frames (frame_clock.py): shift the grid later by
+    shift_ms (earlier if negative)."""
+
+    type: Literal["frame_sync"]
+    view: str
+    shift_ms: float
+
+
 COMMANDS: dict[str, type] = {
     "send": SendCmd,
     "stop": ChatCmd,
@@ -401,4 +410,5 @@ COMMANDS: dict[str, type] = {
     "configure": ConfigureCmd,
     "list_models": BareCmd,
     "insert_cell": InsertCellCmd,
+    "frame_sync": FrameSyncCmd,
 }

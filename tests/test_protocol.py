@@ -90,3 +90,37 @@ def test_edit_and_select_version_messages(msg, expected):
 def test_invalid_edit_and_select_version_messages(msg, fragment):
     with pytest.raises(ProtocolError, match=fragment):
         parse_command(msg)
+
+
+@pytest.mark.parametrize(
+    "msg, expected",
+    [
+        (
+            {"type": "frame_sync", "view": "a1b2", "shift_ms": 3.25},
+            Command("frame_sync", shift_ms=3.25, view="a1b2"),
+        ),
+        (
+            {"type": "frame_sync", "view": "v", "shift_ms": -10},
+            Command("frame_sync", shift_ms=-10.0, view="v"),
+        ),
+    ],
+)
+def test_frame_sync_messages(msg, expected):
+    assert parse_command(msg) == expected
+
+
+@pytest.mark.parametrize(
+    "msg, fragment",
+    [
+        ({"type": "frame_sync", "view": "v", "shift_ms": 10.5}, "-10 to 10 ms"),
+        ({"type": "frame_sync", "view": "v", "shift_ms": True}, "-10 to 10 ms"),
+        ({"type": "frame_sync", "view": "v", "shift_ms": "3"}, "-10 to 10 ms"),
+        ({"type": "frame_sync", "view": "v", "shift_ms": float("nan")}, "-10 to 10 ms"),
+        ({"type": "frame_sync", "shift_ms": 1}, "id of the view"),
+        ({"type": "frame_sync", "view": "a b", "shift_ms": 1}, "id of the view"),
+        ({"type": "frame_sync", "view": "v" * 65, "shift_ms": 1}, "id of the view"),
+    ],
+)
+def test_invalid_frame_sync_messages(msg, fragment):
+    with pytest.raises(ProtocolError, match=fragment):
+        parse_command(msg)

@@ -1,5 +1,5 @@
-"""When deltas leave the kernel: at once after a pause, at most one per interval while
-pieces keep coming, and always adding up to the whole reply."""
+"""When deltas leave the kernel: at once after a pause, on the grid's ticks (one message
+per frame) while pieces keep coming, and always adding up to the whole reply."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from livechat_widget import streaming
+from livechat_widget.frame_clock import BUDGET, FrameClock
 from livechat_widget.providers.base import Piece
 from livechat_widget.streaming import Reply, stream_reply
 
@@ -71,26 +72,89 @@ async def test_a_piece_after_a_pause_goes_out_at_once_and_later_ones_coalesce(mo
     assert outcome.text == "first second third" and outcome.status == "complete"
 
 
-async def test_deltas_keep_the_interval_and_lose_nothing_while_pieces_keep_coming():
+def apply_in_order(messages: list[tuple[str, dict]]) -> str:
+    """What a view shows, applying deltas and snapshots as js/stream_state.ts does;
+    fails on a gap, which no message may leave."""
+    text, seq = "", -1
+    for kind, msg in messages:
+        if kind == "delta":
+            assert msg["seq"] == seq + 1, f"delta {msg['seq']} after {seq}"
+            text += msg["text"]
+        else:
+            assert msg["seq"] >= seq and msg["text"].startswith(text)
+            text = msg["text"]
+        seq = msg["seq"]
+    return text
+
+
+async def test_one_message_per_frame_and_nothing_lost_while_pieces_keep_coming(monkeypatch):
+    # Frequent snapshots, so that some fall due with pieces pending and carry them.
+    monkeypatch.setattr(streaming, "SNAPSHOT_INTERVAL", 0.05)
     client = PacedClient(count=600, every=0.001)
+    messages: list[tuple[str, dict]] = []
     times: list[float] = []
-    texts: list[str] = []
-    seqs: list[int] = []
 
-    def send(delta) -> None:
+    def record(kind: str, msg: dict) -> None:
         times.append(time.monotonic())
-        texts.append(delta["text"])
-        seqs.append(delta["seq"])
+        messages.append((kind, dict(msg)))
 
+    reply = Reply("c", 1)
     outcome = await asyncio.wait_for(
-        stream_reply(client, [], Reply("c", 1), send, lambda r: None), 60
+        stream_reply(
+            client,
+            [],
+            reply,
+            lambda d: record("delta", d),
+            lambda r: record("snapshot", r.snapshot()),
+        ),
+        60,
     )
-    assert "".join(texts) == outcome.text == "".join(f"t{i} " for i in range(600))
-    assert seqs == list(range(len(seqs)))
-    # Every delta but the last (sent when the stream ends) waited for the interval.
+    assert outcome.text == "".join(f"t{i} " for i in range(600))
+    assert apply_in_order(messages) == outcome.text
+    kinds = [kind for kind, _ in messages]
+    assert "snapshot" in kinds and kinds.count("delta") < 600  # pieces were coalesced
+    # A snapshot due with pieces pending carried them in place of that tick's delta.
+    carried = [
+        msg
+        for (kind, msg), (_, before) in zip(messages[1:], messages, strict=False)
+        if kind == "snapshot" and msg["seq"] > before["seq"]
+    ]
+    assert carried
+    # Messages but the last delta (sent when the stream ends) waited for a tick: half a
+    # frame apart at least (a tick may follow a delta sent at once after a pause).
     gaps = [b - a for a, b in zip(times[:-2], times[1:-1], strict=True)]
-    assert gaps and min(gaps) >= streaming.FLUSH_INTERVAL * 0.95
-    assert len(texts) < 600  # pieces were coalesced
+    assert gaps and min(gaps) >= streaming.FLUSH_INTERVAL / 2 * 0.95
+    assert len(messages) <= BUDGET * (times[-1] - times[0] + 1)
+
+
+async def test_a_tick_over_the_message_budget_rests_and_loses_nothing():
+    class TightClock(FrameClock):
+        """Refuses every other slot, as if the page's budget were half spent."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked = 0
+
+        def take_slot(self) -> bool:
+            self.asked += 1
+            return self.asked % 2 == 0
+
+    clock = TightClock()
+    client = PacedClient(count=200, every=0.001)
+    texts: list[str] = []
+    outcome = await asyncio.wait_for(
+        stream_reply(
+            client,
+            [],
+            Reply("c", 1),
+            lambda d: texts.append(d["text"]),
+            lambda r: None,
+            clock=clock,
+        ),
+        60,
+    )
+    assert "".join(texts) == outcome.text == "".join(f"t{i} " for i in range(200))
+    assert clock.asked >= 2 * (len(texts) - 1)  # a refused tick sent nothing
 
 
 async def test_a_snapshot_follows_sent_deltas_even_when_the_stream_goes_quiet(monkeypatch):

@@ -567,3 +567,14 @@ async def test_a_chat_that_cannot_be_read_leaves_the_view_where_it_was(tmp_path)
     assert str(tmp_path) not in widget.error
     assert widget.active_chat_id == chat_a
     assert [m["content"] for m in widget.messages][0] == "in A"
+
+
+def test_a_frame_sync_from_the_page_shifts_the_deltas_grid_and_nothing_else(tmp_path):
+    widget = make_widget(tmp_path)
+    clock = widget.session.frame_clock
+    origin = clock.origin
+    browser(widget, type="frame_sync", view="page1", shift_ms=4.0)
+    assert clock.origin == origin + 0.004 and clock.leader == "page1"
+    assert widget.error == ""
+    browser(widget, type="frame_sync", view="page1", shift_ms=400)
+    assert "-10 to 10 ms" in widget.error and clock.origin == origin + 0.004

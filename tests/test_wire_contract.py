@@ -162,6 +162,7 @@ def test_the_parsers_return_what_the_typed_commands_say():
     samples["secret"] = "0123456789abcdef0123456789abcdef"
     samples |= {"context": ["df"], "code": "x = 6 * 7"}
     samples |= {"model": "m-1", "system_prompt": "", "temperature": 0.5, "max_tokens": 10}
+    samples |= {"view": "v1", "shift_ms": 2.5}
     for kind, shape in wire.COMMANDS.items():
         fields = py_fields(shape) - {"type"}
         command = protocol.parse_command({"type": kind, **{f: samples[f] for f in fields}})

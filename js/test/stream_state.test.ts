@@ -209,4 +209,18 @@ describe("StreamStore", () => {
     for (const f of frames) f();
     expect(changes).toHaveLength(0);
   });
+
+  it("reports how long each delta applied in a frame waited for it", () => {
+    const frames: (() => void)[] = [];
+    const waits: number[][] = [];
+    const store = new StreamStore(() => undefined, (cb) => frames.push(cb), (w) => waits.push(w));
+    store.receive(delta(0, "a"));
+    store.receive(delta(1, "b"));
+    store.receive(done("ab", 1));
+    for (const f of frames.splice(0)) f();
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toHaveLength(2); // the deltas only: `done` is not on the grid
+    for (const w of waits[0]) expect(w).toBeGreaterThanOrEqual(0);
+    expect(store.get(CHAT)?.text).toBe("ab");
+  });
 });
