@@ -227,14 +227,22 @@ export class IncrementalMarkdown {
     this.append(renderInlineUncached(text.slice(p.cut)), p.el);
   }
 
-  /** Show text[from:] as plain text after what is rendered; the next call goes on. */
+  /**
+   * Show text[from:] as plain text after what is rendered; the next call goes on. Only
+   * its first PLAIN_MAX_CHARS: laying out a huge text node every frame (an unpaced
+   * reply outruns rendering by megabytes) would stall the page for longer than
+   * rendering the rest takes.
+   */
   private showRest(from = this.settledEnd): false {
     const rest = h("div", { class: "lc-md-rest lc:whitespace-pre-wrap" });
-    rest.textContent = this.text.slice(from);
+    rest.textContent = this.text.slice(from, from + PLAIN_MAX_CHARS);
     this.el.append(rest);
     return false;
   }
 }
+
+/** At most this much not-yet-rendered text is shown as plain text (see showRest). */
+export const PLAIN_MAX_CHARS = 8192;
 
 /** The end of a piece near `target`: a single space between two non-spaces. */
 function pieceEnd(text: string, target: number): number {

@@ -5,7 +5,7 @@
 // of a few milliseconds per frame.
 import { copyText, formatTime, h, icon } from "../dom";
 import { renderMarkdownInto } from "../markdown";
-import { IncrementalMarkdown } from "../markdown_stream";
+import { IncrementalMarkdown, PLAIN_MAX_CHARS } from "../markdown_stream";
 import type { CodeRun, ContextChip, ErrorKind, MessageStatus, Role, SendCommand, Usage } from "../types";
 import { type CodeRunState, decorateRuns } from "./code_runs";
 import { sentContext } from "./sent_context";
@@ -432,7 +432,8 @@ export class MessageBubble {
   private showTail(content: string): void {
     const rendered = this.renderedText ?? "";
     if (!content.startsWith(rendered)) return; // the next render catches up
-    const tail = content.slice(rendered.length);
+    // Capped like IncrementalMarkdown's plain rest: the render that follows shows more.
+    const tail = content.slice(rendered.length, rendered.length + PLAIN_MAX_CHARS);
     if (!this.tailEl?.isConnected) {
       if (!tail) return;
       this.tailEl = h("span", { class: "lc-stream-tail" });

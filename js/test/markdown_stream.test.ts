@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderMarkdownInto } from "../markdown";
-import { IncrementalMarkdown } from "../markdown_stream";
+import { IncrementalMarkdown, PLAIN_MAX_CHARS } from "../markdown_stream";
 
 // A small seeded PRNG, so a failure names the seed that reproduces it.
 function rng(seed: number): () => number {
@@ -102,6 +102,18 @@ describe("incremental markdown equals the one-shot render", () => {
       expect(calls).toBeLessThan(2000);
       expect(unwrapped(el), `seed ${seed}`).toBe(oneShot(text));
     }
+  });
+
+  it("shows at most PLAIN_MAX_CHARS of the text it has not rendered yet", () => {
+    const text = Array.from({ length: 600 }, (_, i) => `Paragraph ${i} with some words.`).join("\n\n");
+    const el = document.createElement("div");
+    const inc = new IncrementalMarkdown(el);
+    expect(inc.render(text, 0)).toBe(false);
+    const rest = el.querySelector(".lc-md-rest");
+    expect(rest?.textContent?.length).toBe(PLAIN_MAX_CHARS);
+    while (!inc.render(text, 0));
+    expect(el.querySelector(".lc-md-rest")).toBeNull();
+    expect(el.querySelectorAll("p")).toHaveLength(600);
   });
 
   it("keeps the DOM of complete blocks while the tail grows", () => {
