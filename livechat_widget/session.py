@@ -143,17 +143,22 @@ class ChatSession:
         """The messages shown of a chat ("" = none yet), oldest first: one version of
         each turn, each saying which version it is of how many. While a regenerated
         reply streams, the version it will replace is left out (the stream takes its
-        place). From the ``start``-th shown message on: a window of a long chat builds
-        only its own payloads."""
+        place). From the ``start``-th shown message on."""
+        return self.history_window(chat_id, start, 0)[1]
+
+    def history_window(
+        self, chat_id: str, start: int, newest: int
+    ) -> tuple[int, list[MessagePayload]]:
+        """``history`` from ``start`` on, but from earlier if that leaves fewer than the
+        ``newest`` last messages: (where the window starts, its messages). A window of a
+        long chat builds only its own payloads, and the branch is worked out once."""
         if not chat_id:
-            return []
+            return 0, []
+        branch = self._branch(chat_id)
+        start = min(start, max(0, len(branch) - newest))
         messages = self.registry.messages(chat_id)
         tree = self.registry.tree(chat_id)
-        return [_payload(messages[i], *tree.position(i)) for i in self._branch(chat_id)[start:]]
-
-    def history_length(self, chat_id: str) -> int:
-        """How many messages ``history(chat_id)`` holds."""
-        return len(self._branch(chat_id)) if chat_id else 0
+        return start, [_payload(messages[i], *tree.position(i)) for i in branch[start:]]
 
     def _branch(self, chat_id: str) -> list[int]:
         tree = self.registry.tree(chat_id)

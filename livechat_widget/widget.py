@@ -13,6 +13,7 @@ import asyncio
 import getpass
 import logging
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from .wire import (
     NOT_RUNNING,
     DeltaMsg,
     DoneMsg,
+    MessagePayload,
     chat_summary,
     empty_stats,
     settings_payload,
@@ -494,23 +496,22 @@ class ChatWidget(anywidget.AnyWidget):
     def _show(self, chat_id: str) -> None:
         """Make `chat_id` ("" = a new, not yet created chat) the active chat."""
         # Read first: a chat that cannot be read leaves the view on the chat it showed.
-        length = self.session.history_length(chat_id)
+        window = self.session.history_window(chat_id, sys.maxsize, OPEN_WINDOW)
         with self.hold_sync():
             self.active_chat_id = chat_id
-            self._window_start = max(0, length - OPEN_WINDOW)
-            self._publish_messages(length)
+            self._publish_messages(window)
             self._publish_settings()
             self._publish_stats()
 
-    def _publish_messages(self, length: int | None = None) -> None:
-        """The window of the active chat: its messages from ``_window_start`` on."""
+    def _publish_messages(self, window: tuple[int, list[MessagePayload]] | None = None) -> None:
+        """The window of the active chat: its messages from ``_window_start`` on (another
+        version may show a shorter branch: the newest few at least)."""
         chat_id = self.active_chat_id
-        if length is None:
-            length = self.session.history_length(chat_id)
-        # Another version may show a shorter branch: keep at least the newest few.
-        self._window_start = min(self._window_start, max(0, length - OPEN_WINDOW))
+        if window is None:
+            window = self.session.history_window(chat_id, self._window_start, OPEN_WINDOW)
+        self._window_start, messages = window
         with self.hold_sync():
-            self.messages = [dict(m) for m in self.session.history(chat_id, self._window_start)]
+            self.messages = [dict(m) for m in messages]
             self.has_older = self._window_start > 0
             self.busy = chat_id in self.session.replies
 

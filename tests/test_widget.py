@@ -309,10 +309,14 @@ async def test_a_window_of_the_history_is_the_same_as_slicing_the_whole(tmp_path
         registry.append(chat_id, "user" if i % 2 == 0 else "assistant", f"m{i}")
     session = make_widget(tmp_path).session
     whole = session.history(chat_id)
-    assert session.history_length(chat_id) == len(whole) == 40
+    assert len(whole) == 40
     for start in (0, 1, 25, 39, 40, 41):
         assert session.history(chat_id, start) == whole[start:]
-    assert session.history("") == [] and session.history_length("") == 0
+    # A window keeps the newest few at least: it starts earlier when asked too late.
+    assert session.history_window(chat_id, 39, 30) == (10, whole[10:])
+    assert session.history_window(chat_id, 5, 30) == (5, whole[5:])
+    assert session.history_window(chat_id, 5, 100) == (0, whole)
+    assert session.history("") == [] and session.history_window("", 0, 30) == (0, [])
 
 
 async def test_regenerate_sends_history_without_superseded_replies(tmp_path):
