@@ -3,23 +3,34 @@
 // everything a single app page does not use.
 import { shims, type IClassicComm, type WidgetModel, type WidgetView } from "@jupyter-widgets/base";
 import { ManagerBase } from "@jupyter-widgets/base-manager";
-import type { Kernel } from "@jupyterlab/services";
+import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import type { JSONObject } from "@lumino/coreutils";
 import { Widget } from "@lumino/widgets";
 import { loadWidgetClass } from "./widget_classes";
 
 export class PageWidgetManager extends ManagerBase {
+  /** Widget comms the kernel opened while the notebook was still running: the page
+   *  connects early, so it may see a widget's comm open but not its child's (opened a
+   *  moment before). Their models are built from one fresh `request_states` instead. */
+  private readonly early = new Map<string, { comm: IClassicComm; msg: KernelMessage.ICommOpenMsg }>();
+  private loaded = false;
+
   constructor(private readonly kernel: Kernel.IKernelConnection) {
     super();
-    // Comms the kernel opens from now on (widgets created after the page connected).
     kernel.registerCommTarget(this.comm_target_name, (comm, msg) => {
-      void this.handle_comm_open(new shims.services.Comm(comm), msg);
+      const shim = new shims.services.Comm(comm);
+      if (this.loaded) void this.handle_comm_open(shim, msg);
+      else this.early.set(comm.commId, { comm: shim, msg });
     });
   }
 
-  /** The state of every widget the kernel already has (one round trip). */
-  loadFromKernel(): Promise<void> {
-    return this._loadFromKernel();
+  /** Build every widget the kernel has (one round trip); call once the notebook ran. */
+  async loadFromKernel(): Promise<void> {
+    await this._loadFromKernel();
+    this.loaded = true;
+    // Opened after the states were asked for: their comm_open message has the state.
+    for (const { comm, msg } of this.early.values()) await this.handle_comm_open(comm, msg);
+    this.early.clear();
   }
 
   /** Build the view of `modelId` and attach it into `host`. */
@@ -41,6 +52,11 @@ export class PageWidgetManager extends ManagerBase {
     metadata?: JSONObject,
     buffers?: ArrayBuffer[] | ArrayBufferView[],
   ): Promise<IClassicComm> {
+    const opened = modelId === undefined ? undefined : this.early.get(modelId);
+    if (opened) {
+      this.early.delete(modelId as string);
+      return opened.comm;
+    }
     const comm = this.kernel.createComm(targetName, modelId);
     if (data || metadata) comm.open(data ?? {}, metadata, buffers);
     return new shims.services.Comm(comm);

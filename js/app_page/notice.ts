@@ -31,7 +31,7 @@ export function hideNotice(doc: Document): void {
 export const NOTICES = {
   starting: "Starting the chat…",
   reconnecting: "Connection to the server lost, reconnecting…",
-  kernelGone: "The chat stopped: its connection to the server ended. Reload the page to start again; your chats are saved.",
+  kernelGone: "The chat stopped on the server. Reload the page to start again; your chats are saved.",
   noConnection: "The chat could not connect to the server. Reload the page to try again.",
   notebookFailed: "The chat could not start on the server (see the server's log).",
 } as const;
