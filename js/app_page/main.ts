@@ -87,6 +87,7 @@ async function start(): Promise<void> {
   }
   await manager.loadFromKernel(); // widgets created before the connection was up
   const outputs = document.querySelectorAll<HTMLScriptElement>(`script[type="${WIDGET_VIEW}"]`);
+  if (outputs.length === 0) throw new Error("the app notebook showed no widget");
   for (const output of outputs) {
     const { model_id } = JSON.parse(output.textContent ?? "{}") as { model_id?: string };
     if (!model_id || !output.parentElement) continue;
@@ -98,5 +99,5 @@ async function start(): Promise<void> {
 
 start().catch((error: unknown) => {
   console.error("livechat page:", error);
-  showNotice(document, "failed", NOTICES.noConnection, true);
+  showNotice(document, "failed", NOTICES.pageFailed, true);
 });

@@ -34,4 +34,5 @@ export const NOTICES = {
   kernelGone: "The chat stopped on the server. Reload the page to start again; your chats are saved.",
   noConnection: "The chat could not connect to the server. Reload the page to try again.",
   notebookFailed: "The chat could not start on the server (see the server's log).",
+  pageFailed: "The chat could not start in this page (see the browser's console). Reload the page to try again.",
 } as const;
