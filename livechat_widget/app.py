@@ -13,7 +13,8 @@ read from the environment by the kernel.
 
 Voila runs in this process (``Voila.launch_instance``) with preheated kernels: a
 kernel that has already executed the app notebook waits for the next visitor, so a
-new visitor does not pay for starting Python and importing the widget.
+new visitor does not pay for starting Python and importing the widget. The page is the
+package's own Voila template (``PAGES``): the widget and one small script, not JupyterLab.
 """
 
 from __future__ import annotations
