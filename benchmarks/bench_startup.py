@@ -1,6 +1,6 @@
 """How long a new visitor waits for a usable chat on a ``livechat`` server.
 
-    python benchmarks/bench_startup.py [--visits 5] [--settle 12]
+    python benchmarks/bench_startup.py [--visits 5] [--settle 12] [--page app|lab]
 
 For each mode — Voila preheated kernels (the default of ``livechat``) and
 ``--no-preheat`` — it starts the real command on a free 127.0.0.1 port (demo model,
@@ -12,8 +12,9 @@ temporary chat_logs) and measures in headless Debian Chromium:
   navigation to a usable widget; ``--settle`` seconds between visits let the pool
   refill its preheated kernel (the median is reported, and every visit).
 
-Prints one JSON object. Each visit's page is closed with its unload handlers, so
-Voila shuts that visitor's kernel down.
+``--page lab`` measures Voila's JupyterLab page (``livechat --page lab``) instead of the
+app's own page, for comparison. Prints one JSON object. Each visit's page is closed
+with its unload handlers, so Voila shuts that visitor's kernel down.
 """
 
 from __future__ import annotations
@@ -69,20 +70,21 @@ def visit(browser, url: str) -> float:
 
 
 def _only_local(route):
-    # The Voila lab template links CDN stylesheets; there is no network here.
+    # Voila's lab page (--page lab) links CDN stylesheets; there is no network here.
     if route.request.url.startswith("http://127.0.0.1"):
         route.continue_()
     else:
         route.abort()
 
 
-def run_mode(browser, preheat: bool, visits: int, settle: float) -> dict:
+def run_mode(browser, preheat: bool, visits: int, settle: float, page: str) -> dict:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVECHAT_", "VOILA_"))}
         env.update(LIVECHAT_PROVIDER="demo", PYTHONUNBUFFERED="1")
         argv = [sys.executable, "-m", "livechat_widget.app", "--no-browser",
-                "--port", str(port), "--chat-logs", str(Path(tmp) / "logs")]  # fmt: skip
+                "--port", str(port), "--chat-logs", str(Path(tmp) / "logs"),
+                "--page", page]  # fmt: skip
         if not preheat:
             argv.append("--no-preheat")
         log = open(Path(tmp) / "livechat.log", "w")  # noqa: SIM115
@@ -125,6 +127,9 @@ def main() -> None:
     parser.add_argument(
         "--settle", type=float, default=12.0, help="seconds between visits (default 12)"
     )
+    parser.add_argument(
+        "--page", choices=("app", "lab"), default="app", help="livechat --page (default app)"
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -132,8 +137,8 @@ def main() -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            preheated = run_mode(browser, True, args.visits, args.settle)
-            cold = run_mode(browser, False, args.visits, args.settle)
+            preheated = run_mode(browser, True, args.visits, args.settle, args.page)
+            cold = run_mode(browser, False, args.visits, args.settle, args.page)
         finally:
             browser.close()
     result = {
@@ -141,6 +146,7 @@ def main() -> None:
         "usable": 'the "Message" textbox is visible and enabled',
         "visits": args.visits,
         "settle_s": args.settle,
+        "page": args.page,
         "cpus": os.cpu_count(),
         "preheated_kernels": preheated,
         "no_preheat": cold,

@@ -13,7 +13,8 @@ read from the environment by the kernel.
 
 Voila runs in this process (``Voila.launch_instance``) with preheated kernels: a
 kernel that has already executed the app notebook waits for the next visitor, so a
-new visitor does not pay for starting Python and importing the widget.
+new visitor does not pay for starting Python and importing the widget. The page is the
+package's own Voila template (``PAGES``): the widget and one small script, not JupyterLab.
 """
 
 from __future__ import annotations
@@ -40,14 +41,23 @@ DEFAULT_POOL_SIZE = 1
 # A visitor's kernel is shut down when the page closes; one whose page vanished without
 # saying so (a crash, a lost network) is culled after this long idle and unconnected.
 DEFAULT_CULL_IDLE_S = 600
-# The JupyterLab extensions the app page loads: the widget manager and anywidget. Voila
-# otherwise loads every extension installed (each with its own requests and scripts),
-# which the chat never uses.
+# The JupyterLab extensions the lab page (--page lab) loads: the widget manager and
+# anywidget. Voila otherwise loads every extension installed (each with its own requests
+# and scripts), which the chat never uses.
 PAGE_EXTENSIONS = (
     "anywidget",
     "@voila-dashboards/widgets-manager8",
     "@voila-dashboards/widgets-manager7",
 )
+# The page a visitor gets. "app": our Voila template (share/jupyter/voila/templates/
+# livechat): the widget outputs and one small script (js/app_page) that connects them
+# to the kernel. Voila's "lab" page loads JupyterLab (~60 chunks, then every allowed
+# extension's remoteEntry) before it even opens the kernel's websocket, which doubled
+# a new visitor's wait (benchmarks/bench_startup.py). "lab" stays as a fallback.
+PAGES = {"app": "livechat", "lab": "lab"}
+# Voila finds templates in the Jupyter data folders: this one travels inside the package
+# (editable install, wheel or a plain clone alike) and is added to JUPYTER_PATH.
+JUPYTER_DATA = Path(__file__).resolve().parent / "share" / "jupyter"
 
 
 class UsageError(Exception):
@@ -111,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--theme", choices=("light", "dark"), help="force a light or dark page (default: light)"
+    )
+    parser.add_argument(
+        "--page",
+        choices=tuple(PAGES),
+        default="app",
+        help=(
+            "app: the chat's own light page (default); lab: Voila's JupyterLab page "
+            "(slower to open, loads JupyterLab's scripts)"
+        ),
     )
     parser.add_argument(
         "--no-browser", action="store_true", help="do not open a web browser at start"
@@ -229,6 +248,9 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
         value = getattr(args, option, None)
         if value is not None and value != "":
             env[name] = str(value)
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        [str(JUPYTER_DATA), *filter(None, [environ.get("JUPYTER_PATH")])]
+    )
     # Preheated kernels call back to Voila to learn that their visitor arrived; they
     # must reach the address Voila listens on (it may not be 127.0.0.1).
     if args.host not in ("", "0.0.0.0", "::", "localhost", "127.0.0.1"):
@@ -304,7 +326,7 @@ def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[
         f"--port={args.port}",
         # We checked the port ourselves; never silently move to another one.
         "--Voila.port_retries=0",
-        "--template=lab",
+        f"--template={PAGES[args.page]}",
         "--VoilaConfiguration.show_tracebacks=False",
         *(f"--VoilaConfiguration.extension_allowlist={name}" for name in PAGE_EXTENSIONS),
     ]

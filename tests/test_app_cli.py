@@ -187,11 +187,12 @@ def test_voila_argv_preheats_and_pins_the_port():
     assert "--Voila.ip=127.0.0.1" in argv and "--port=9002" in argv
     assert "--Voila.port_retries=0" in argv
     assert "--preheat_kernel=True" in argv and "--pool_size=2" in argv
-    assert "--no-browser" in argv and "--template=lab" in argv
+    assert "--no-browser" in argv and "--template=livechat" in argv
     assert not any(a.startswith("--theme") for a in argv)
     cold = app.voila_argv(app.parse_args(["--no-preheat", "--theme", "dark"]))
     assert "--preheat_kernel=False" in cold and "--theme=dark" in cold
     assert "--no-browser" not in cold
+    assert "--template=lab" in app.voila_argv(app.parse_args(["--page", "lab"]))
 
 
 def test_idle_kernels_are_culled_unless_connected_by_default():
