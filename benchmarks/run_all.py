@@ -40,58 +40,60 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
 DEFAULT_SKIP: set[str] = set()
 # Hand-written analysis of the misses (profiles taken apart from the timed run).
 NOTES = """
-## Where the time goes (the misses)
+## Where the time goes
 
-Written for the run above (2026-11-25, 22:00-23:10 UTC; `load`, `long_chats` and
-`stream` re-run at 23:00-23:45 with `--only NAME --keep` after the fixes named below).
-The machine ran about half as fast as in the morning's run: the same commands gave a
-cold start of 17.0 s (10.8 s then), Voila listening after 2.25 s (1.15 s), storage
-appends at 3,144 rows/s (5,613). Compare figures within one run, not across runs.
+Written for the runs above. `stream_ab` (the peers) is the run of 2026-11-25 22:00-23:10
+UTC, on the code before the frame lock and the app page; `stream`, `startup`,
+`long_chats` and `load` were re-run on 2026-11-26 02:27-02:36 UTC with `--only NAME
+--keep`, alone on the machine, after the changes named below. Compare figures within
+one run, not across runs: the machine's speed varies by up to 2x between sessions.
 
-**Token-to-screen p95 at 200 tokens/s (35.9 ms; <= 25 ms asked) and at 2,000 tokens/s
-(37.8 ms in bench_stream, 45.1 ms median p95 in the peers run; <= 30 ms asked).** A
-token waits twice: in the kernel for the next delta message (the flush interval is
-20 ms, so the messages stay under 60/s: 52-54 per second were measured), then in the page
-for the next animation frame, where the DOM is updated (0-16.7 ms). Two uniform waits of
-0-20 and 0-16.7 ms alone have a p95 of 30.9 ms; websocket and Voila add 3-5 ms. That is
-the measured 35.9 ms. Even at exactly 60 messages/s the two waits' p95 is 28.1 ms, so
-<= 25 ms cannot be reached while both the 60 messages/s bound and frame-aligned DOM
-updates hold. Only timing the kernel's flushes to the page's frames (the page telling the
-kernel when its frames fall) would remove most of the second wait; not built.
+**Token-to-screen p95: 22.4 ms at 200 tokens/s, 23.8 ms at 2,000 tokens/s (<= 25 and
+<= 30 ms asked; 35.9 and 37.8 ms before).** A token waits twice: in the kernel for the
+next delta message, at most 60 a second, so up to a frame; then in the page for the next
+animation frame, where the DOM is updated, up to another frame. Free-running, the two
+waits' p95 alone was 28-31 ms. Now (4b49c26) the kernel sends on a 60 Hz grid and the
+page locks the grid's phase to its own frames: it measures each delta's wait for its
+frame and asks the kernel (`frame_sync`) to shift the grid so that nearly all deltas
+arrive just before a frame (the earliest 5% about 1 ms before). A token then waits one
+frame in the kernel at most, plus transit (kernel to page: 1.8 ms median, 4.9 ms p95)
+and about 2 ms before the frame. A snapshot of the reply that falls due at a tick
+carries that tick's pieces in place of a delta, and a tick over the budget of 60
+messages in any second rests (ipykernel's two status messages for each `frame_sync`
+count), so the bound holds: 60 at most. Under load from other processes the tail grows
+(transit stalls of 50-110 ms were seen while tests ran beside the benchmark); the
+peers run's 45.1 ms p95 at 2,000 tokens/s is from the code before the lock and was not
+re-run.
 
-**Longest frame gap over the unpaced 200,000-token reply: 100 ms (<= 50 ms asked; 483
-ms before the fix below).** Profiled with Chromium's sampling profiler (CDP, same case):
-the gaps (100-630 ms) were spread over the whole stream, not just its end, and 2.8 s of
-main-thread time was layout forced in the message list's `pinBottom`. The benchmark's
-reply is one 1.4 MB paragraph, and the incremental renderer settled it as inline pieces
-in a single `<p>`, so every token made Chromium lay out the whole paragraph again. Now
-each piece is a block of its own (085210e): 66.6 ms and 100.1 ms in two runs after it.
-What remains is not profiled yet; `pinBottom` still forces a layout in each update.
+**Longest frame gap over the unpaced 200,000-token reply: 50 ms (<= 50 ms asked; 483
+ms, then 66.6-100 ms before).** Two fixes. Each piece of a long paragraph is a block of
+its own (085210e), so the browser no longer lays out the 1.4 MB paragraph on each token.
+Then a profile showed the gaps were native layout of plain text: an unpaced reply
+outruns markdown rendering by hundreds of kilobytes, and that not-yet-rendered text was
+shown as one text node, laid out again every frame. Now at most 8 KB of it is shown
+(5656687); rendering shows the rest as it catches up. One run, exactly at the bound.
 
-**Opening a 2,000-message chat: 59.1 ms median (<= 60 ms asked; 290 ms the first time,
-when its CSV file is read).** Before 5091c4d it was 69.4 ms, with opens of 206-322 ms
-whenever a long chat had been opened just before: the kernel built the payload of every
-message of a chat to send a window of 30 (117 ms for a 20,000-message chat, again for
-each older page), and the page's prefetch of the long chat's older page held the kernel
-while the next chat was clicked. The 20,000-message chat now opens in 62.9 ms (124-262
-ms before).
+**Opening a 2,000-message chat: 52 ms median (<= 60 ms asked); 20,000 messages: 51.2
+ms.** The kernel builds only the window's payloads (5091c4d) and works out the chat's
+branch once per publish (f565574).
 
-**A new visitor: 2.46 s median (<= 1.0 s asked).** In this run's slower machine state,
-against 11.7 s without preheated kernels in the same run. The morning's run (an earlier
-commit, before the page loaded fewer extensions) measured 1.22 s.
+**A new visitor: 0.59 s median (<= 1.0 s asked; 1.81-2.46 s with Voila's lab page).**
+`livechat` serves its own Voila template: the notebook's widget output and one 543 KiB
+script (`app_page.js`, on `@jupyterlab/services` and `@jupyter-widgets/base-manager`)
+that opens the kernel connection while the notebook still runs. Voila's lab page loaded
+about 60 JupyterLab scripts plus the extensions' before opening it (1.1 s to the load
+event alone). 10.4 s without preheated kernels.
 
-**Scrolling back through 1,000 older messages** has no target of its own but is worse
-than in the morning's run: p95 frame gap 83 ms, longest task 350-362 ms, 113-135 frame
-gaps over 50 ms while 9 older pages arrive. The kernel's part is now 4 ms a page, so the
-long tasks are the page's (each page re-sends and re-diffs the whole growing window, up
-to 1,030 bubbles). Not profiled yet.
+**Scrolling back through 1,000 older messages** has no target of its own: p95 frame gap
+66.7 ms, longest task 323-416 ms, 56-57 frame gaps over 50 ms while 9 older pages arrive.
+The kernel's part is 4 ms a page, so the long tasks are the page's (each page re-sends
+and re-diffs the whole growing window, up to 1,030 bubbles). Not profiled yet.
 
-**Many visitors (bench_load).** Browsers and server share the 2 cores here: while the 10
-visitors stream (13.7 s), the 10 headless Chromium tabs use 21.9 CPU-seconds, the kernels
-9.2 and Voila 1.6, against 27.4 available. The token-to-screen latency under load
-(p50 1.0 s, p95 3.6 s) is that saturation; the server side alone used about 0.8 of a core
-for 10 visitors streaming 40 tokens/s each. The 10 first page loads took 140 s because
-Voila refills the pool (10 kernels starting) while the 10 pages load.
+**Many visitors (bench_load, with the app page).** Browsers and server share the 2
+cores here: while the 10 visitors stream (8.5 s), the 10 headless Chromium tabs use 13.2
+CPU-seconds, the kernels 11.2 and Voila 1.4, against 17 available. The token-to-screen
+latency under load (p50 0.85 s, p95 1.7 s) is that saturation. The 10 first page loads
+took 118 s because Voila refills the pool (10 kernels starting) while the 10 pages load.
 
 Notes on the method: "Other processes" above are Chromium crashpad/zygote processes
 left idle by the previous benchmark's browser, not other work. A peer's lost tokens in a
