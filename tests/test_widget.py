@@ -279,12 +279,17 @@ async def test_no_secret_path_or_base_url_in_state(tmp_path, monkeypatch):
     await client.aclose()
 
 
-async def test_window_and_load_older(tmp_path):
-    store = CsvStore(tmp_path / "logs")
-    registry = ChatRegistry(store)
+def long_chat(tmp_path, n: int) -> str:
+    """A chat of `n` alternating messages m0..m{n-1} in the widget's folder."""
+    registry = ChatRegistry(CsvStore(tmp_path / "logs"))
     chat_id = registry.new("Long").id
-    for i in range(250):
+    for i in range(n):
         registry.append(chat_id, "user" if i % 2 == 0 else "assistant", f"m{i}")
+    return chat_id
+
+
+async def test_window_and_load_older(tmp_path):
+    chat_id = long_chat(tmp_path, 250)
     widget = make_widget(tmp_path)
     assert widget.active_chat_id == chat_id
     # Opening sends the newest few; each request for older ones a page of WINDOW more.
@@ -302,11 +307,7 @@ async def test_window_and_load_older(tmp_path):
 
 
 async def test_a_window_of_the_history_is_the_same_as_slicing_the_whole(tmp_path):
-    store = CsvStore(tmp_path / "logs")
-    registry = ChatRegistry(store)
-    chat_id = registry.new("Long").id
-    for i in range(40):
-        registry.append(chat_id, "user" if i % 2 == 0 else "assistant", f"m{i}")
+    chat_id = long_chat(tmp_path, 40)
     session = make_widget(tmp_path).session
     whole = session.history(chat_id)
     assert len(whole) == 40
