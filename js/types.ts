@@ -72,12 +72,6 @@ export interface ChatSettings {
   max_tokens: number | null;
 }
 
-export interface ModelList {
-  names: string[];
-  loading: boolean;
-  error: string;
-}
-
 export interface Stream {
   message_id: number;
   text: string;
@@ -151,18 +145,14 @@ export interface Traits {
   streams: Record<string, Stream>;
   busy: boolean;
   error: string;
-  search_query: string;
-  search_results: SearchHit[];
   stats: Stats;
   // Private chats per browser: the view sends its browser's secret (`claim`).
   per_browser: boolean;
   // Kernel context and code runs (issue 12).
   allow_kernel_context: boolean;
   allow_code: boolean;
-  context_items: ContextItem[];
   running_code: RunningCode;
   chat_settings: ChatSettings;
-  model_list: ModelList;
   // Insert as cell (insert_cell.ts): ipylab's front end answered in this page.
   can_insert_cell: boolean;
 }
@@ -206,7 +196,56 @@ export interface ExportMsg {
 /** The answer to `load_math`; the custom message's buffers[0] is the math chunk's code. */
 export interface MathChunkMsg {
   type: "math_chunk";
+  request: string;
 }
+
+// Answers to requests (commands with a `request` id). Every view of the widget receives
+// them; only the view that made the request uses one, and drops an answer to a request
+// it has since given up (a newer search, a closed picker).
+
+/** The answer to `search`. */
+export interface SearchResultsMsg {
+  type: "search_results";
+  request: string;
+  query: string;
+  hits: SearchHit[];
+}
+
+/** The answer to `list_context`: what the kernel offers now (never values). */
+export interface ContextItemsMsg {
+  type: "context_items";
+  request: string;
+  items: ContextItem[];
+}
+
+/** The answer to `list_models` (`error` "" when the provider answered). */
+export interface ModelListMsg {
+  type: "model_list";
+  request: string;
+  names: string[];
+  error: string;
+}
+
+/** A request that could not be answered; `error` is also shown in the banner. */
+export interface RefusedMsg {
+  type: "refused";
+  request: string;
+  error: string;
+}
+
+/** Every custom message the kernel sends. */
+export type KernelMsg =
+  | DeltaMsg
+  | DoneMsg
+  | ExportMsg
+  | MathChunkMsg
+  | SearchResultsMsg
+  | ContextItemsMsg
+  | ModelListMsg
+  | RefusedMsg;
+
+/** The answers a request can get (all but the streaming fast path). */
+export type AnswerMsg = Exclude<KernelMsg, DeltaMsg | DoneMsg>;
 
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
@@ -220,7 +259,7 @@ export type Command =
   | { type: "rename"; chat_id: string; title: string }
   | { type: "delete"; chat_id: string }
   | { type: "clear"; chat_id: string }
-  | { type: "search"; query: string }
+  | { type: "search"; query: string; request: string }
   | { type: "load_older"; chat_id: string; before: number }
   | { type: "dismiss_error" }
   | { type: "edit"; chat_id: string; message_id: number; text: string }
@@ -228,9 +267,9 @@ export type Command =
   // Chats as data (issue 12)
   | { type: "export"; chat_id: string; format: ExportFormat; request: string }
   | { type: "claim"; secret: string }
-  | { type: "load_math" }
+  | { type: "load_math"; request: string }
   // Kernel context and code runs (issue 12).
-  | { type: "list_context" }
+  | { type: "list_context"; request: string }
   | { type: "run_code"; chat_id: string; message_id: number; code: string }
   | {
       type: "configure";
@@ -240,7 +279,7 @@ export type Command =
       temperature: number | null;
       max_tokens: number | null;
     }
-  | { type: "list_models" }
+  | { type: "list_models"; request: string }
   // Insert as cell (issue 12): the stored block goes into a new cell below the active one.
   | { type: "insert_cell"; chat_id: string; message_id: number; code: string }
   // Deltas timed to the page's frames (frame_sync.ts): shift the kernel's grid.

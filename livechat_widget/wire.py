@@ -128,12 +128,6 @@ class ChatSettingsPayload(TypedDict):
     max_tokens: int | None
 
 
-class ModelList(TypedDict):
-    names: list[str]
-    loading: bool
-    error: str
-
-
 class DeltaMsg(TypedDict):
     type: Literal["delta"]
     chat_id: str
@@ -155,6 +149,43 @@ class DoneMsg(TypedDict):
     error_kind: str
 
 
+# Answers to requests (commands that carry a ``request`` id): sent on the comm, so every
+# view of the widget receives them; only the view that made the request (the id is its
+# own) uses one, and a view drops an answer to a request it has since given up.
+class SearchResultsMsg(TypedDict):
+    """The answer to ``search``."""
+
+    type: Literal["search_results"]
+    request: str
+    query: str
+    hits: list[SearchHit]
+
+
+class ContextItemsMsg(TypedDict):
+    """The answer to ``list_context``: what the kernel offers now (never values)."""
+
+    type: Literal["context_items"]
+    request: str
+    items: list[ContextItem]
+
+
+class ModelListMsg(TypedDict):
+    """The answer to ``list_models`` (``error`` "" when the provider answered)."""
+
+    type: Literal["model_list"]
+    request: str
+    names: list[str]
+    error: str
+
+
+class RefusedMsg(TypedDict):
+    """A request that could not be answered; ``error`` is also shown in the banner."""
+
+    type: Literal["refused"]
+    request: str
+    error: str
+
+
 class ExportMsg(TypedDict):
     """An exported chat for the view that asked (its file's bytes are the one buffer)."""
 
@@ -170,6 +201,7 @@ class MathChunkMsg(TypedDict):
     """The answer to `load_math`; buffers[0] is the math chunk (static/math.js)."""
 
     type: Literal["math_chunk"]
+    request: str
 
 
 # The synced traits (name -> payload type), for the contract test and the docs.
@@ -185,18 +217,14 @@ TRAITS: dict[str, str] = {
     "streams": "dict[str, Stream]",
     "busy": "bool",
     "error": "str",
-    "search_query": "str",
-    "search_results": "list[SearchHit]",
     "stats": "Stats",
     # Private chats per browser: the view sends its browser's secret (`claim`).
     "per_browser": "bool",
     # Kernel context and code runs (issue 12).
     "allow_kernel_context": "bool",
     "allow_code": "bool",
-    "context_items": "list[ContextItem]",
     "running_code": "RunningCode",
     "chat_settings": "ChatSettingsPayload",
-    "model_list": "ModelList",
     # Insert as cell (insert_cell.py): ipylab's front end answered in this page.
     "can_insert_cell": "bool",
 }
@@ -308,6 +336,7 @@ class RenameCmd(TypedDict):
 class SearchCmd(TypedDict):
     type: Literal["search"]
     query: str
+    request: str
 
 
 class LoadOlderCmd(TypedDict):
@@ -338,9 +367,16 @@ class ExportCmd(TypedDict):
 
 
 class BareCmd(TypedDict):
-    """new_chat, dismiss_error, load_math, list_context, list_models."""
+    """new_chat, dismiss_error."""
 
     type: str
+
+
+class RequestCmd(TypedDict):
+    """load_math, list_context, list_models: answered to the view that asked."""
+
+    type: str
+    request: str
 
 
 class ClaimCmd(TypedDict):
@@ -403,12 +439,12 @@ COMMANDS: dict[str, type] = {
     # Chats as data (issue 12)
     "export": ExportCmd,
     "claim": ClaimCmd,
-    "load_math": BareCmd,
+    "load_math": RequestCmd,
     # Kernel context and code runs (issue 12).
-    "list_context": BareCmd,
+    "list_context": RequestCmd,
     "run_code": RunCodeCmd,
     "configure": ConfigureCmd,
-    "list_models": BareCmd,
+    "list_models": RequestCmd,
     "insert_cell": InsertCellCmd,
     "frame_sync": FrameSyncCmd,
 }

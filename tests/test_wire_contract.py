@@ -35,7 +35,10 @@ SHAPES = {
     "UsagePayload": "Usage",
     "UsageTotals": "UsageTotals",
     "ChatSettingsPayload": "ChatSettings",
-    "ModelList": "ModelList",
+    "SearchResultsMsg": "SearchResultsMsg",
+    "ContextItemsMsg": "ContextItemsMsg",
+    "ModelListMsg": "ModelListMsg",
+    "RefusedMsg": "RefusedMsg",
 }
 
 
