@@ -6,7 +6,7 @@ holds JupyterLab's command registry; the kernel runs JupyterLab commands with it
 
 Where the button shows — never on an assumption:
 * the kernel makes ipylab's ``JupyterFrontEnd`` only if JupyterLab's server started it
-  for a notebook (``sidecar_panel.lab_unavailable_reason``: not in Voila, the
+  for a notebook (``kernel_host.lab_unavailable_reason``: not in Voila, the
   ``livechat`` app, VS Code or Colab), so no other page is asked to load ipylab;
 * ``can_insert_cell`` turns true only once ipylab's front end answered: its model sets
   ``version`` (the application's) when it starts, which only a page with ipylab's
@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from .code_run import RunRefused
-from .sidecar_panel import lab_unavailable_reason
+from .kernel_host import lab_unavailable_reason
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,10 @@ import types
 import pytest
 import sidecar
 
-from livechat_widget import sidecar_panel
+from livechat_widget import kernel_host, sidecar_panel
 from livechat_widget.providers.demo import DemoClient
-from livechat_widget.sidecar_panel import SidebarUnavailableWarning, lab_unavailable_reason
+from livechat_widget.kernel_host import lab_unavailable_reason
+from livechat_widget.sidecar_panel import SidebarUnavailableWarning
 from livechat_widget.widget import ChatWidget
 
 
@@ -39,7 +40,7 @@ def clean_env(monkeypatch):
 
 @pytest.fixture
 def in_lab(monkeypatch, clean_env):
-    monkeypatch.setattr(sidecar_panel, "_ipython", lambda: FakeShell())
+    monkeypatch.setattr(kernel_host, "_ipython", lambda: FakeShell())
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/sidebar.ipynb")
 
 
@@ -51,23 +52,23 @@ def chat(tmp_path):
 
 
 def test_reasons(monkeypatch, clean_env):
-    monkeypatch.setattr(sidecar_panel, "_ipython", lambda: None)
+    monkeypatch.setattr(kernel_host, "_ipython", lambda: None)
     assert "not an IPython kernel" in lab_unavailable_reason()
 
-    monkeypatch.setattr(sidecar_panel, "_ipython", lambda: FakeShell(kernel=False))
+    monkeypatch.setattr(kernel_host, "_ipython", lambda: FakeShell(kernel=False))
     assert "terminal IPython" in lab_unavailable_reason()
 
-    monkeypatch.setattr(sidecar_panel, "_ipython", lambda: FakeShell())
+    monkeypatch.setattr(kernel_host, "_ipython", lambda: FakeShell())
     assert "not started by JupyterLab" in lab_unavailable_reason()
 
     monkeypatch.setenv("JPY_SESSION_NAME", "/x/nb.ipynb")
     assert lab_unavailable_reason() is None
 
     vscode = FakeShell(user_ns={"__vsc_ipynb_file__": "/x/nb.ipynb"})
-    monkeypatch.setattr(sidecar_panel, "_ipython", lambda: vscode)
+    monkeypatch.setattr(kernel_host, "_ipython", lambda: vscode)
     assert "VS Code" in lab_unavailable_reason()
 
-    monkeypatch.setattr(sidecar_panel, "_ipython", lambda: FakeShell())
+    monkeypatch.setattr(kernel_host, "_ipython", lambda: FakeShell())
     monkeypatch.setitem(__import__("sys").modules, "google.colab", types.ModuleType("colab"))
     assert "Colab" in lab_unavailable_reason()
 
@@ -76,7 +77,7 @@ def test_reasons(monkeypatch, clean_env):
 
 
 def test_outside_lab_it_warns_and_shows_the_chat_inline(chat, displayed, clean_env, monkeypatch):
-    monkeypatch.setattr(sidecar_panel, "_ipython", lambda: FakeShell())  # a kernel, not Lab's
+    monkeypatch.setattr(kernel_host, "_ipython", lambda: FakeShell())  # a kernel, not Lab's
     created = []
     monkeypatch.setattr(sidecar, "Sidecar", lambda **kw: created.append(kw))
     with pytest.warns(SidebarUnavailableWarning, match="sidebar is not available.*inline"):
@@ -90,7 +91,7 @@ def test_outside_lab_it_warns_and_shows_the_chat_inline(chat, displayed, clean_e
 def test_outside_lab_a_new_chat_uses_livechat_chat_logs(
     tmp_path, displayed, clean_env, monkeypatch
 ):
-    monkeypatch.setattr(sidecar_panel, "_ipython", lambda: None)
+    monkeypatch.setattr(kernel_host, "_ipython", lambda: None)
     monkeypatch.setenv("LIVECHAT_PROVIDER", "demo")
     monkeypatch.setenv("LIVECHAT_CHAT_LOGS", str(tmp_path / "mine"))
     with pytest.warns(SidebarUnavailableWarning):
