@@ -22,17 +22,17 @@ from typing import Any
 from .chat_registry import ChatInfo, summarise
 from .csv_storage import HEADER, ChatNotFound, CsvStore, Message, messages_from_records
 from .csv_storage import utc_timestamp as _now
-from .markdown_text import inert, one_line, split_fences
-from .protocol import EXPORT_FORMATS as FORMATS
+from .markdown_text import heading_text, inert, split_fences
 
 FORMAT_NAME = "livechat-widget"  # the "format" field of the JSON export
 FORMAT_VERSION = 1
 
-_FILES = {  # format (one of FORMATS) -> (file extension, MIME type)
+_FILES = {  # format -> (file extension, MIME type)
     "markdown": (".md", "text/markdown"),
     "json": (".json", "application/json"),
     "ipynb": (".ipynb", "application/x-ipynb+json"),
 }
+FORMATS = tuple(_FILES)
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "py3", "ipython", "ipython3"})
 _ROLE_NAMES = {"user": "User", "assistant": "Assistant", "system": "System"}
 
@@ -101,7 +101,7 @@ def _when(timestamp: str) -> str:
     """``2026-11-25 06:40 UTC`` for a stored timestamp (as is if it is not one)."""
     if len(timestamp) >= 16 and timestamp[10] == "T":
         return f"{timestamp[:10]} {timestamp[11:16]} UTC"
-    return one_line(timestamp)
+    return heading_text(timestamp)
 
 
 def _heading(message: Message) -> str:
@@ -115,14 +115,14 @@ def _note(message: Message) -> str:
     if message.status == "length":
         return "*(cut off: the reply reached the model's length limit)*"
     if message.status == "error":
-        return f"*(error: {one_line(message.error) or 'the reply failed'})*"
+        return f"*(error: {heading_text(message.error) or 'the reply failed'})*"
     return ""
 
 
 def _preamble(info: ChatInfo, count: int) -> str:
     plural = "" if count == 1 else "s"
     return (
-        f"# {one_line(info.title)}\n\n"
+        f"# {heading_text(info.title)}\n\n"
         f"*Exported from livechat-widget on {_when(_now())} · {count} message{plural}*\n"
     )
 

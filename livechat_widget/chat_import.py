@@ -26,18 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from .chat_export import FORMAT_NAME, FORMAT_VERSION
-from .chat_registry import MAX_TITLE_CHARS, one_line
 from .csv_format import (
     HEADER_LINE,
     ROLE_PATTERN,
     TIMESTAMP_PATTERN,
-    clean_text,
     default_user,
     encode_record,
     status_content,
     utc_timestamp,
 )
 from .csv_storage import CsvStore, StorageError, _fsync_dir
+from .text_cleaning import MAX_TITLE_CHARS, clean_text, one_line
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024  # a file (or the zip member) larger than this is refused
 
@@ -86,7 +85,7 @@ def import_chats(
     elif isinstance(document, list) and (
         not document or any(isinstance(c, dict) and "mapping" in c for c in document)
     ):
-        person = user_id or os.environ.get("JUPYTERHUB_USER") or default_user()
+        person = user_id or default_user()
         planned, skipped = _from_chatgpt(document, clean_text(person))
     else:
         raise ChatImportError(

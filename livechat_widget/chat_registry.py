@@ -46,13 +46,13 @@ from .csv_storage import (
     validate_chat_id,
 )
 from .reply_usage import Usage, add_usage, usage_totals
+from .text_cleaning import MAX_TITLE_CHARS, clean_title, one_line
 from .versions import EDIT_ROLE, SELECT_ROLE, VersionTree, tree_from_records
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TITLE = "New chat"
 TITLE_CHARS = 60  # a title derived from the first user message
-MAX_TITLE_CHARS = 200  # an explicit title (the protocol allows 200)
 SNIPPET_CHARS = 120
 
 
@@ -82,21 +82,6 @@ class _Entry:
     usage: dict[str, int] = field(default_factory=lambda: usage_totals(()))  # summed
 
 
-def one_line(text: str, limit: int = TITLE_CHARS) -> str:
-    """``text`` with whitespace runs collapsed, cut to ``limit`` characters with "…"."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
-def _clean_title(title: object) -> str:
-    if not isinstance(title, str):
-        raise TypeError(f"title must be str, not {type(title).__name__}")
-    cleaned = " ".join(title.split())[:MAX_TITLE_CHARS]
-    if not cleaned:
-        raise ValueError("a chat title cannot be empty")
-    return cleaned
-
-
 def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
     if not records:
         try:
@@ -111,7 +96,7 @@ def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
     if explicit:
         title = one_line(records[len(roles) - 1 - roles[::-1].index("title")][3], MAX_TITLE_CHARS)
     elif has_user:
-        title = one_line(records[roles.index("user")][3])
+        title = one_line(records[roles.index("user")][3], TITLE_CHARS)
     else:
         title = ""
     info = ChatInfo(chat_id, title or DEFAULT_TITLE, records[0][0], records[-1][0], count)
@@ -216,7 +201,7 @@ class ChatRegistry:
         """Create a chat (its file exists at once); a title, if given, is a `title` row."""
         chat_id = str(uuid.uuid4())
         if title is not None:
-            title = _clean_title(title)
+            title = clean_title(title)
             row = self.store.append(chat_id, "title", title)
             info = ChatInfo(chat_id, title, row.timestamp, row.timestamp, 0)
             entry = _Entry(info, True, True, False)
@@ -234,7 +219,7 @@ class ChatRegistry:
     def rename(self, chat_id: str, title: str) -> ChatInfo:
         """Set the chat's title (appends a `title` row)."""
         entry = self._entry(chat_id)
-        title = _clean_title(title)
+        title = clean_title(title)
         row = self.store.append(chat_id, "title", title)
         self._touch(entry, row.timestamp, title=title)
         entry.explicit_title = True
@@ -305,7 +290,7 @@ class ChatRegistry:
         if role == "user" and not entry.has_user:
             entry.has_user = True
             if not entry.explicit_title:
-                title = one_line(row.content) or DEFAULT_TITLE
+                title = one_line(row.content, TITLE_CHARS) or DEFAULT_TITLE
         self._touch(entry, row.timestamp, title=title, added=1)
         cached = self._cache.get(chat_id)
         if cached is not None:

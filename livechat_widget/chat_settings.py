@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .refusals import Refused
+
 log = logging.getLogger(__name__)
 
 FIELDS = ("model", "system_prompt", "temperature", "max_tokens")
@@ -32,7 +34,7 @@ _URL_LIKE = re.compile(r"^\s*(//|[A-Za-z][A-Za-z0-9+.-]*://)|://")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class SettingsError(ValueError):
+class SettingsError(Refused):
     """A setting that cannot be used; the text is fit to show as is."""
 
 

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .kernel_context import current_shell, describe_error
+from .refusals import Refused
 
 MAX_OUTPUT_CHARS = 20_000  # per stream (stdout, result, error)
 MAX_IMAGES = 4
@@ -45,7 +46,7 @@ _FENCE = re.compile(
 )
 
 
-class RunRefused(ValueError):
+class RunRefused(Refused):
     """A run that cannot happen (not allowed, not a block of that reply, one running)."""
 
 

@@ -10,6 +10,7 @@ import csv
 import getpass
 import io
 import json
+import os
 import re
 import sys
 import threading
@@ -197,19 +198,11 @@ def validate_chat_id(chat_id: object) -> str:
 
 
 def default_user() -> str:
+    """Who writes rows unless told: the JupyterHub user, else the OS user."""
     try:
-        return getpass.getuser() or "unknown"
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser() or "unknown"
     except Exception:  # no USER/LOGNAME and no passwd entry (e.g. a container uid)
         return "unknown"
-
-
-def clean_text(text: str) -> str:
-    """Replace lone surrogates with U+FFFD (a valid surrogate pair becomes its character)."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _field(value: str) -> str:

@@ -42,7 +42,6 @@ from .csv_format import (
     Message,
     Row,
     StorageError,
-    clean_text,
     complete_end,
     default_user,
     encode_record,
@@ -57,6 +56,7 @@ from .csv_format import (
     utc_timestamp,
     validate_chat_id,
 )
+from .text_cleaning import clean_text
 
 __all__ = [  # the format's names are re-exported: most callers need only this module
     "HEADER",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .chat_registry import ChatRegistry
 from .code_run import RunRefused, python_blocks, same_code
 from .kernel_context import ContextUnavailable, build_context, check_names, offer
 from .wire import ContextItem
@@ -57,20 +56,17 @@ class KernelAccess:
             available=available,
         )
 
-    def code_to_run(self, registry: ChatRegistry, chat_id: str, message_id: int, code: str) -> str:
-        """The stored Python block of reply ``message_id`` that ``code`` names."""
+    def code_to_run(self, reply: str, code: str) -> str:
+        """The stored Python block of the reply text ``reply`` that ``code`` names."""
         if not self.allow_code:
             raise RunRefused("Running code is turned off here.")
-        return stored_block(registry, chat_id, message_id, code)
+        return stored_block(reply, code)
 
 
-def stored_block(registry: ChatRegistry, chat_id: str, message_id: int, code: str) -> str:
-    """The Python block of reply ``message_id`` as stored, named by ``code`` (its text as
-    the browser shows it); RunRefused if the reply holds no such block."""
-    messages = registry.messages(chat_id)
-    if not 0 <= message_id < len(messages) or messages[message_id].role != "assistant":
-        raise RunRefused("There is no such reply in this chat.")
-    for block in python_blocks(messages[message_id].content):
+def stored_block(reply: str, code: str) -> str:
+    """The Python block of the reply text ``reply`` as stored, named by ``code`` (its
+    text as the browser shows it); RunRefused if the reply holds no such block."""
+    for block in python_blocks(reply):
         if same_code(block, code):
             return block
     raise RunRefused("That code is not a Python block of this reply.")

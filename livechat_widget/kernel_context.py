@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from .refusals import Refused
+
 LAST_ERROR = "last error"  # names no variable can have (they hold a space)
 RECENT_CELLS = "recent cells"
 SPECIAL = (LAST_ERROR, RECENT_CELLS)
@@ -37,7 +39,7 @@ _OPEN = re.compile(r'^<context name="([^"\n]*)" kind="([^"\n]*)">$', re.M)
 _CLOSE = "</context>"
 
 
-class ContextUnavailable(ValueError):
+class ContextUnavailable(Refused):
     """A name that is not (or no longer) something the kernel can offer."""
 
 

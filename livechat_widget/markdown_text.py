@@ -120,7 +120,7 @@ def _escape(prose: str) -> str:
     return _HTML_START.sub("&lt;", prose).replace("![", "&#33;[")
 
 
-def one_line(text: str) -> str:
+def heading_text(text: str) -> str:
     """``text`` on one line, made inert: for headings built from titles (a heading has
     no fenced blocks, only code spans)."""
     return _outside_code_spans(" ".join(text.split()))

@@ -1,17 +1,21 @@
-"""Validation of the messages the browser sends (see docs/protocol.md).
+"""The messages the browser sends, one typed command each (docs/protocol.md, and
+js/types.ts's ``Command`` union, which a test keeps equal to this).
 
-Everything from the browser is untrusted: a message is turned into a `Command` only
-when every field has the right type and size; anything else raises `ProtocolError`
-with a message fit for the error banner. No filesystem or network work happens here.
+Everything from the browser is untrusted: a message becomes a command only when every
+field has the right type and size; anything else raises ``ProtocolError`` with a text
+fit for the error banner. No filesystem or network work happens here. Each command
+class parses its own message (``from_msg``); controller.py holds what each one does.
+Commands that expect an answer (``Request``) carry the id the asking view matches it by.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from .chat_export import FORMATS
 from .chat_settings import (
     SettingsError,
     check_max_tokens,
@@ -19,85 +23,77 @@ from .chat_settings import (
     check_system_prompt,
     check_temperature,
 )
+from .csv_format import CHAT_ID_PATTERN
+from .refusals import Refused
+from .text_cleaning import MAX_TITLE_CHARS, clean_text
 from .visitors import SECRET_PATTERN
 
 MAX_TEXT_CHARS = 100_000
-MAX_TITLE_CHARS = 200
 MAX_QUERY_CHARS = 500
 MAX_CONTEXT_ITEMS = 20
 MAX_NAME_CHARS = 200
 MAX_CODE_CHARS = 100_000
+EXPORT_FORMATS = FORMATS
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 
-# Canonical lowercase UUID4, as CsvStore writes them; anything else never reaches a path.
-_CHAT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+Msg = dict[str, Any]
 
 
-def clean_text(value: str) -> str:
-    """`value` with lone surrogates replaced by U+FFFD (valid pairs are already joined)."""
-    return _LONE_SURROGATE.sub("\ufffd", value)
-
-
-class ProtocolError(ValueError):
+class ProtocolError(Refused):
     """A browser message that is malformed; the text is shown in the error banner."""
 
 
-@dataclass(frozen=True)
-class Command:
-    type: str
-    chat_id: str = ""
-    text: str = ""
-    before: int = 0
-    message_id: int = -1
-    version: int = 0
-    format: str = ""  # export: "markdown" | "json" | "ipynb"
-    request: str = ""  # export: the id the asking view matches the answer by
-    names: tuple[str, ...] = ()  # send: the kernel context items chosen
-    code: str = ""  # run_code, insert_cell: the block (the stored one is used)
-    settings: Mapping[str, Any] = field(default_factory=dict)  # configure: checked values
-    shift_ms: float = 0.0  # frame_sync: move the deltas' grid this much later
-    view: str = ""  # frame_sync: which page asks (frame_clock.py)
+# -- field checks
 
 
-def _chat_id(msg: dict[str, Any], *, optional: bool = False) -> str:
+def _chat_id(msg: Msg, *, optional: bool = False) -> str:
     value = msg.get("chat_id", "" if optional else None)
     if optional and value in ("", None):
         return ""
-    if not isinstance(value, str) or not _CHAT_ID.match(value):
+    if not isinstance(value, str) or not CHAT_ID_PATTERN.fullmatch(value):
         raise ProtocolError("That chat id is not valid.")
     return value
 
 
-def _text(msg: dict[str, Any], field: str, *, limit: int, allow_empty: bool = False) -> str:
-    value = msg.get(field)
+def _string(msg: Msg, name: str) -> str:
+    value = msg.get(name)
     if not isinstance(value, str):
-        raise ProtocolError(f"The {field} must be text.")
-    # A lone UTF-16 surrogate (e.g. half an emoji cut by the browser) cannot be
-    # encoded as UTF-8, in a file or on the wire.
-    value = clean_text(value)
+        what = "is missing" if name not in msg else "must be text"
+        raise ProtocolError(f"The {name.replace('_', ' ')} {what}.")
+    # A lone UTF-16 surrogate (half an emoji cut by the browser) cannot be encoded as
+    # UTF-8, in a file or on the wire.
+    return clean_text(value)
+
+
+def _text(msg: Msg, name: str, *, limit: int, allow_empty: bool = False) -> str:
+    value = _string(msg, name)
     if len(value) > limit:
         raise ProtocolError(
-            f"The {field} is too long ({len(value):,} characters; at most {limit:,})."
+            f"The {name} is too long ({len(value):,} characters; at most {limit:,})."
         )
     if not allow_empty and not value.strip():
-        raise ProtocolError(f"The {field} is empty.")
+        raise ProtocolError(f"The {name} is empty.")
     return value
 
 
-def _send(msg: dict[str, Any]) -> Command:
-    return Command(
-        "send",
-        chat_id=_chat_id(msg, optional=True),
-        text=_text(msg, "text", limit=MAX_TEXT_CHARS),
-        names=_names(msg.get("context", [])),
-    )
+def _count(msg: Msg, name: str, lowest: int, why: str = "") -> int:
+    value = msg.get(name)
+    # bool is an int subclass: reject it explicitly.
+    if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value < 10**9:
+        raise ProtocolError(why or f"The {name.replace('_', ' ')} must be a whole number.")
+    return value
+
+
+def _request_id(msg: Msg, what: str) -> str:
+    request = msg.get("request")
+    if not isinstance(request, str) or not _REQUEST_ID.match(request):
+        raise ProtocolError(f"The {what} request has no valid id.")
+    return request
 
 
 def _names(value: object) -> tuple[str, ...]:
-    """Context item names: a short list of short strings (the widget checks that the
-    kernel offered each one)."""
+    """Context item names: a short list of short strings (whether the kernel offered
+    each one is kernel_access's check)."""
     if not isinstance(value, list) or len(value) > MAX_CONTEXT_ITEMS:
         raise ProtocolError(f"The context must be a list of at most {MAX_CONTEXT_ITEMS} names.")
     names: list[str] = []
@@ -109,163 +105,327 @@ def _names(value: object) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _code_block(kind: str) -> Callable[[dict[str, Any]], Command]:
-    """run_code, insert_cell: a Python block of a reply, named by its text (the kernel
-    uses the block as stored)."""
+# -- the commands
 
-    def parse(msg: dict[str, Any]) -> Command:
-        message_id = msg.get("message_id")
-        if not isinstance(message_id, int) or isinstance(message_id, bool) or not 0 <= message_id:
-            raise ProtocolError(f"{kind} needs the id of the reply the code is in.")
-        return Command(
-            kind,
-            chat_id=_chat_id(msg),
-            message_id=message_id,
-            code=_text(msg, "code", limit=MAX_CODE_CHARS),
+
+@dataclass(frozen=True)
+class Command:
+    """A validated browser message; ``type`` is its message type."""
+
+    type: ClassVar[str] = ""
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Command:
+        return cls()
+
+
+@dataclass(frozen=True)
+class Request(Command):
+    """A command answered by a message to the view that asked (matched by ``request``)."""
+
+    request: str = ""
+
+
+@dataclass(frozen=True)
+class ChatCommand(Command):
+    """A command about one chat, named by its id."""
+
+    chat_id: str = ""
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Command:
+        return cls(chat_id=_chat_id(msg))
+
+
+@dataclass(frozen=True)
+class Send(Command):
+    type = "send"
+    text: str = ""
+    chat_id: str = ""  # "" = the active chat, or a new one
+    context: tuple[str, ...] = ()  # names of kernel context items
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Send:
+        return cls(
+            _text(msg, "text", limit=MAX_TEXT_CHARS),
+            _chat_id(msg, optional=True),
+            _names(msg.get("context", [])),
         )
 
-    return parse
+
+@dataclass(frozen=True)
+class Stop(ChatCommand):
+    type = "stop"
 
 
-def _rename(msg: dict[str, Any]) -> Command:
-    title = _text(msg, "title", limit=MAX_TITLE_CHARS).strip()
-    return Command("rename", chat_id=_chat_id(msg), text=" ".join(title.split()))
+@dataclass(frozen=True)
+class Regenerate(ChatCommand):
+    type = "regenerate"
 
 
-def _search(msg: dict[str, Any]) -> Command:
-    return Command("search", text=_text(msg, "query", limit=MAX_QUERY_CHARS, allow_empty=True))
+@dataclass(frozen=True)
+class Retry(ChatCommand):
+    type = "retry"
 
 
-def _load_older(msg: dict[str, Any]) -> Command:
-    before = msg.get("before")
-    # bool is an int subclass: reject it explicitly.
-    if not isinstance(before, int) or isinstance(before, bool) or not 0 <= before < 10**9:
-        raise ProtocolError("load_older needs the id of the oldest message shown.")
-    return Command("load_older", chat_id=_chat_id(msg), before=before)
+@dataclass(frozen=True)
+class RetryShorter(ChatCommand):
+    type = "retry_shorter"
 
 
-def _count(msg: dict[str, Any], field: str, lowest: int) -> int:
-    value = msg.get(field)
-    # bool is an int subclass: reject it explicitly.
-    if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value < 10**9:
-        raise ProtocolError(f"The {field.replace('_', ' ')} must be a whole number.")
-    return value
+@dataclass(frozen=True)
+class SelectChat(ChatCommand):
+    type = "select_chat"
 
 
-def _edit(msg: dict[str, Any]) -> Command:
+@dataclass(frozen=True)
+class Delete(ChatCommand):
+    type = "delete"
+
+
+@dataclass(frozen=True)
+class Clear(ChatCommand):
+    type = "clear"
+
+
+@dataclass(frozen=True)
+class NewChat(Command):
+    type = "new_chat"
+
+
+@dataclass(frozen=True)
+class DismissError(Command):
+    type = "dismiss_error"
+
+
+@dataclass(frozen=True)
+class Rename(Command):
+    type = "rename"
+    chat_id: str = ""
+    title: str = ""  # whitespace runs collapsed
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Rename:
+        title = _text(msg, "title", limit=MAX_TITLE_CHARS)
+        return cls(_chat_id(msg), " ".join(title.split()))
+
+
+@dataclass(frozen=True)
+class Search(Request):
+    type = "search"
+    query: str = ""
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Search:
+        query = _text(msg, "query", limit=MAX_QUERY_CHARS, allow_empty=True)
+        return cls(_request_id(msg, "search"), query)
+
+
+@dataclass(frozen=True)
+class LoadOlder(Command):
+    type = "load_older"
+    chat_id: str = ""
+    before: int = 0  # the id of the oldest message the view shows
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> LoadOlder:
+        why = "load_older needs the id of the oldest message shown."
+        return cls(_chat_id(msg), _count(msg, "before", 0, why))
+
+
+@dataclass(frozen=True)
+class Edit(Command):
     """Whether the message exists (a user message of that chat) is the session's check."""
-    return Command(
-        "edit",
-        chat_id=_chat_id(msg),
-        text=_text(msg, "text", limit=MAX_TEXT_CHARS),
-        message_id=_count(msg, "message_id", 0),
-    )
+
+    type = "edit"
+    chat_id: str = ""
+    message_id: int = 0
+    text: str = ""
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Edit:
+        return cls(
+            _chat_id(msg),
+            _count(msg, "message_id", 0),
+            _text(msg, "text", limit=MAX_TEXT_CHARS),
+        )
 
 
-def _select_version(msg: dict[str, Any]) -> Command:
-    return Command(
-        "select_version",
-        chat_id=_chat_id(msg),
-        message_id=_count(msg, "message_id", 0),
-        version=_count(msg, "version", 1),
-    )
+@dataclass(frozen=True)
+class SelectVersion(Command):
+    type = "select_version"
+    chat_id: str = ""
+    message_id: int = 0
+    version: int = 1
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> SelectVersion:
+        return cls(_chat_id(msg), _count(msg, "message_id", 0), _count(msg, "version", 1))
 
 
-EXPORT_FORMATS = ("markdown", "json", "ipynb")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+@dataclass(frozen=True)
+class Export(Request):
+    type = "export"
+    chat_id: str = ""
+    format: str = "markdown"
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Export:
+        kind = msg.get("format")
+        if kind not in EXPORT_FORMATS:
+            raise ProtocolError("Export as markdown, json or ipynb.")
+        return cls(_request_id(msg, "export"), _chat_id(msg), str(kind))
 
 
-def _export(msg: dict[str, Any]) -> Command:
-    kind = msg.get("format")
-    if kind not in EXPORT_FORMATS:
-        raise ProtocolError("Export as markdown, json or ipynb.")
-    request = msg.get("request")
-    if not isinstance(request, str) or not _REQUEST_ID.match(request):
-        raise ProtocolError("The export request has no valid id.")
-    return Command("export", chat_id=_chat_id(msg), format=str(kind), request=request)
+@dataclass(frozen=True)
+class Claim(Command):
+    """Private chats per browser (visitors.py): the browser's secret, once per view."""
+
+    type = "claim"
+    secret: str = ""
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Claim:
+        secret = msg.get("secret")
+        if not isinstance(secret, str) or not SECRET_PATTERN.match(secret):
+            raise ProtocolError("This browser's chat key is not valid; reload the page.")
+        return cls(secret)
 
 
-def _claim(msg: dict[str, Any]) -> Command:
-    secret = msg.get("secret")
-    if not isinstance(secret, str) or not SECRET_PATTERN.match(secret):
-        raise ProtocolError("This browser's chat key is not valid; reload the page.")
-    return Command("claim", text=secret)
+@dataclass(frozen=True)
+class LoadMath(Request):
+    type = "load_math"
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> LoadMath:
+        return cls(_request_id(msg, "math"))
 
 
-def _configure(msg: dict[str, Any]) -> Command:
+@dataclass(frozen=True)
+class ListContext(Request):
+    type = "list_context"
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> ListContext:
+        return cls(_request_id(msg, "context"))
+
+
+@dataclass(frozen=True)
+class ListModels(Request):
+    type = "list_models"
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> ListModels:
+        return cls(_request_id(msg, "model list"))
+
+
+@dataclass(frozen=True)
+class CodeBlock(Command):
+    """A Python block of a reply, named by its text (the kernel uses the block as stored)."""
+
+    chat_id: str = ""
+    message_id: int = 0
+    code: str = ""
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Command:
+        why = f"{cls.type} needs the id of the reply the code is in."
+        return cls(
+            _chat_id(msg),
+            _count(msg, "message_id", 0, why),
+            _text(msg, "code", limit=MAX_CODE_CHARS),
+        )
+
+
+@dataclass(frozen=True)
+class RunCode(CodeBlock):
+    type = "run_code"
+
+
+@dataclass(frozen=True)
+class InsertCell(CodeBlock):
+    type = "insert_cell"
+
+
+@dataclass(frozen=True)
+class Configure(Command):
     """A chat's settings from the panel. Whether a model name that is not a plain name
-    is one the provider lists is checked by the session, which has the list; here: a
-    name of at most 200 characters, never a URL; numbers in range."""
-    try:
-        model = clean_text(_string(msg, "model")).strip()
-        settings = {
-            "model": check_model(model, [model]),
-            "system_prompt": check_system_prompt(clean_text(_string(msg, "system_prompt"))),
-            "temperature": check_temperature(msg.get("temperature")),
-            "max_tokens": check_max_tokens(msg.get("max_tokens")),
-        }
-    except SettingsError as exc:
-        raise ProtocolError(str(exc)) from None
-    return Command("configure", chat_id=_chat_id(msg, optional=True), settings=settings)
+    is one the provider lists is the session's check (it has the list); here: a name of
+    at most 200 characters, never a URL; numbers in range."""
+
+    type = "configure"
+    chat_id: str = ""  # "" = the active chat, or a new one
+    settings: Mapping[str, Any] = field(default_factory=dict)  # checked values
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Configure:
+        try:
+            model = _string(msg, "model").strip()
+            settings = {
+                "model": check_model(model, [model]),
+                "system_prompt": check_system_prompt(_string(msg, "system_prompt")),
+                "temperature": check_temperature(msg.get("temperature")),
+                "max_tokens": check_max_tokens(msg.get("max_tokens")),
+            }
+        except SettingsError as exc:
+            raise ProtocolError(str(exc)) from None
+        return cls(_chat_id(msg, optional=True), settings)
 
 
-def _string(msg: dict[str, Any], name: str) -> str:
-    value = msg.get(name)
-    if not isinstance(value, str):
-        raise ProtocolError(f"The {name.replace('_', ' ')} must be text.")
-    return value
-
-
-def _frame_sync(msg: dict[str, Any]) -> Command:
+@dataclass(frozen=True)
+class FrameSync(Command):
     """The page's wish to receive deltas earlier or later, within half a frame."""
-    shift = msg.get("shift_ms")
-    if not isinstance(shift, (int, float)) or isinstance(shift, bool) or not -10 <= shift <= 10:
-        raise ProtocolError("frame_sync needs a shift of -10 to 10 ms.")
-    view = msg.get("view")
-    if not isinstance(view, str) or not _REQUEST_ID.match(view):
-        raise ProtocolError("frame_sync needs the id of the view that asks.")
-    return Command("frame_sync", shift_ms=float(shift), view=view)
+
+    type = "frame_sync"
+    view: str = ""
+    shift_ms: float = 0.0
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> FrameSync:
+        shift = msg.get("shift_ms")
+        if not isinstance(shift, (int, float)) or isinstance(shift, bool) or not -10 <= shift <= 10:
+            raise ProtocolError("frame_sync needs a shift of -10 to 10 ms.")
+        view = msg.get("view")
+        if not isinstance(view, str) or not _REQUEST_ID.match(view):
+            raise ProtocolError("frame_sync needs the id of the view that asks.")
+        return cls(view, float(shift))
 
 
-def _with_chat_id(kind: str) -> Callable[[dict[str, Any]], Command]:
-    return lambda msg: Command(kind, chat_id=_chat_id(msg))
-
-
-def _bare(kind: str) -> Callable[[dict[str, Any]], Command]:
-    return lambda msg: Command(kind)
-
-
-_PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
-    "send": _send,
-    "stop": _with_chat_id("stop"),
-    "regenerate": _with_chat_id("regenerate"),
-    "retry": _with_chat_id("retry"),
-    "retry_shorter": _with_chat_id("retry_shorter"),
-    "new_chat": _bare("new_chat"),
-    "select_chat": _with_chat_id("select_chat"),
-    "rename": _rename,
-    "delete": _with_chat_id("delete"),
-    "clear": _with_chat_id("clear"),
-    "search": _search,
-    "load_older": _load_older,
-    "dismiss_error": _bare("dismiss_error"),
-    "edit": _edit,
-    "select_version": _select_version,
-    # Chats as data (issue 12)
-    "export": _export,
-    # Private chats per browser (visitors.py): the browser's secret, once per view.
-    "claim": _claim,
-    "load_math": _bare("load_math"),
-    # Kernel context and code runs (issue 12).
-    "list_context": _bare("list_context"),
-    "run_code": _code_block("run_code"),
-    "configure": _configure,
-    "list_models": _bare("list_models"),
-    # Insert as cell (issue 12; insert_cell.py).
-    "insert_cell": _code_block("insert_cell"),
-    # Deltas timed to the page's frames (frame_clock.py, js/frame_sync.ts).
-    "frame_sync": _frame_sync,
+COMMANDS: dict[str, type[Command]] = {
+    cls.type: cls
+    for cls in (
+        Send,
+        Stop,
+        Regenerate,
+        Retry,
+        RetryShorter,
+        NewChat,
+        SelectChat,
+        Rename,
+        Delete,
+        Clear,
+        Search,
+        LoadOlder,
+        DismissError,
+        Edit,
+        SelectVersion,
+        Export,
+        Claim,
+        LoadMath,
+        ListContext,
+        RunCode,
+        Configure,
+        ListModels,
+        InsertCell,
+        FrameSync,
+    )
 }
+
+
+def request_id(msg: object) -> str:
+    """The valid request id of a message that may be malformed ("" when it has none)."""
+    request = msg.get("request") if isinstance(msg, dict) else None
+    return request if isinstance(request, str) and _REQUEST_ID.match(request) else ""
 
 
 def parse_command(msg: object) -> Command:
@@ -273,8 +433,8 @@ def parse_command(msg: object) -> Command:
     if not isinstance(msg, dict):
         raise ProtocolError("The browser sent a message that is not an object.")
     kind = msg.get("type")
-    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
-    if parser is None:
+    command = COMMANDS.get(kind) if isinstance(kind, str) else None
+    if command is None:
         shown = kind[:40] if isinstance(kind, str) else type(kind).__name__
         raise ProtocolError(f"Unknown message type {shown!r}.")
-    return parser(msg)
+    return command.from_msg(msg)

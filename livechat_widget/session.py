@@ -1,38 +1,52 @@
-"""The chat core without traitlets: replies, their persistence, history, stop, stats.
+"""The chat core without traitlets, and the only writer of a chat folder: chats
+(new, rename, delete, archive), replies and their persistence, versions, settings,
+code runs; history, stop, stats.
 
 A ``ChatSession`` is what a ``ChatWidget`` (or anything else) drives: it starts a
 reply as an asyncio task on the running loop, saves the person's message before the
 model is called and the reply when it ends, and tells its ``SessionListener`` what
 happened so the listener can draw it. Sessions on one chat folder in a process share
-the folder's registry and the replies streaming in it (``Folder``, folders.py), so message ids and
-titles agree and two views never answer in the same chat at once.
+the folder's registry and the replies streaming in it (``Folder``, folders.py), so
+message ids and titles agree and two views never answer in the same chat at once;
+every write is announced to every session on the folder (``chat_changed``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from .chat_data import frame as chat_frame
+from .chat_export import ExportFile, export_chat
+from .chat_registry import ChatInfo
 from .chat_settings import (
     ChatSettings,
     check_changes,
+    defaults_from_env,
     request_options,
     resolve,
     with_system_prompt,
 )
+from .code_run import RunResult
+from .csv_format import default_user
 from .csv_storage import ChatNotFound, CsvStore, Message, StorageError
 from .folders import folder_for
 from .frame_clock import FrameClock
 from .history import model_history, shorter_history_start
 from .model_list import ModelList
+from .refusals import Refused
 from .reply_usage import Usage, reply_usage, usage_totals
 from .streaming import Outcome, Reply, stream_reply
+from .text_cleaning import clean_text
 from .versions import model_messages
+from .visitors import visitor_folder
 from .wire import (
     DeltaMsg,
     DoneMsg,
@@ -54,8 +68,39 @@ RECENT_STATS = 20  # replies shown in the stats panel's chart
 STILL_STREAMING = "A reply is still streaming in this chat: stop it first."
 
 
-class SessionError(ValueError):
+class SessionError(Refused):
     """A request the chat cannot carry out now; the text is fit to show as is."""
+
+
+ChatStore = CsvStore | str | os.PathLike[str]  # a store, or the folder of one
+
+
+def open_store(store: ChatStore) -> CsvStore:
+    return store if isinstance(store, CsvStore) else CsvStore(store)
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What every session a widget opens is made with (one per folder it shows)."""
+
+    client: Any
+    user_id: str
+    defaults: ChatSettings
+
+    @classmethod
+    def create(
+        cls, client: Any = None, user_id: str | None = None, **settings: Any
+    ) -> SessionOptions:
+        """``client`` None: the one the LIVECHAT_* variables configure (the demo model
+        when none is set); ``settings`` (model, system_prompt, temperature, max_tokens)
+        are new chats' defaults, else LIVECHAT_SYSTEM_PROMPT, LIVECHAT_TEMPERATURE and
+        LIVECHAT_MAX_TOKENS; the model, else the client's."""
+        defaults = defaults_from_env(**settings)  # checked before a client is made
+        if client is None:
+            from .providers.env import client_from_env
+
+            client = client_from_env()
+        return cls(client, user_id or default_user(), defaults)
 
 
 class SessionListener(Protocol):
@@ -66,10 +111,35 @@ class SessionListener(Protocol):
     def reply_delta(self, delta: DeltaMsg) -> None: ...
     def reply_finished(self, reply: Reply, done: DoneMsg | None) -> None: ...
     def problem(self, text: str) -> None: ...  # shown in the error banner
-    def chat_changed(self, chat_id: str) -> None: ...  # by another session on the folder
+    def chat_changed(self, chat_id: str) -> None: ...  # by any session on the folder
 
 
 class ChatSession:
+    @classmethod
+    def open(
+        cls, options: SessionOptions, store: CsvStore, listener: SessionListener
+    ) -> ChatSession:
+        return cls(options.client, store, options.user_id, listener, options.defaults)
+
+    @classmethod
+    def for_visitor(
+        cls,
+        options: SessionOptions,
+        root: CsvStore,
+        secret: str,
+        listener: SessionListener,
+        current: ChatSession | None,
+    ) -> ChatSession:
+        """The session on the chats of the browser holding ``secret`` (per-browser
+        chats, visitors.py): ``current`` if it is already that one; SessionError if
+        ``current`` shows another browser's chats."""
+        folder = visitor_folder(root.root, secret).resolve()
+        if current is None:
+            return cls.open(options, CsvStore(folder), listener)
+        if Path(current.registry.store.root).resolve() != folder:
+            raise SessionError("This page already shows another browser's chats.")
+        return current  # a view re-sending its own secret is fine
+
     def __init__(
         self,
         client: Any,
@@ -88,7 +158,7 @@ class ChatSession:
         self.listener = listener
         self.closed = False
         self._store_root = str(Path(store.root).resolve())
-        self._waiters: dict[int, asyncio.Future[MessagePayload]] = {}  # id(reply) -> send()
+        self._waiters: dict[int, asyncio.Future[MessagePayload]] = {}  # id(reply) -> ask()
         self._recent: deque[StatsPoint] = deque(maxlen=RECENT_STATS)
         self._totals = empty_stats()["totals"]
         self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
@@ -136,6 +206,69 @@ class ChatSession:
                 self.listener.problem(
                     f"An on_message callback failed ({type(exc).__name__}: {exc})."
                 )
+
+    def chat_changed(self, chat_id: str) -> None:
+        """A session on the folder (this one too) wrote ``chat_id``: redraw it."""
+        self.listener.chat_changed(chat_id)
+
+    # -- chats: every change to the folder goes through here and is announced
+
+    def chats(self) -> list[ChatInfo]:
+        """Every chat of the folder, most recently updated first."""
+        return self.registry.list()
+
+    def chat(self, chat_id: str) -> ChatInfo:
+        """A chat's title and times; ChatNotFound if there is none."""
+        return self.registry.get(chat_id)
+
+    def has_chat(self, chat_id: str) -> bool:
+        return chat_id in self.registry
+
+    def new_chat(self, title: str | None = None) -> ChatInfo:
+        info = self.registry.new(title)
+        self.folder.announce(info.id)
+        return info
+
+    def rename(self, chat_id: str, title: str) -> ChatInfo:
+        """Set a chat's title (whitespace collapsed; ValueError if empty)."""
+        info = self.registry.rename(chat_id, clean_text(str(title)))
+        self.folder.announce(chat_id)
+        return info
+
+    def delete(self, chat_id: str) -> None:
+        """Delete a chat and its file; a reply streaming in it is discarded."""
+        self.registry.delete(chat_id)
+        self.discard(chat_id)  # only once the file is gone: a failure keeps both
+        self.folder.announce(chat_id)
+
+    def archive(self, chat_id: str) -> Path:
+        """Move a chat's file to ``archive/`` (a reply streaming in it is discarded)."""
+        path = self.registry.archive(chat_id)
+        self.discard(chat_id)
+        self.folder.announce(chat_id)
+        return path
+
+    def record_run(self, chat_id: str, message_id: int, run: RunResult) -> None:
+        """Keep a run of one of reply ``message_id``'s code blocks (a ``code_run`` row)."""
+        self.registry.append_run(chat_id, message_id, run.to_json())
+        self.folder.announce(chat_id)
+
+    def reply_text(self, chat_id: str, message_id: int) -> str:
+        """The text of reply ``message_id`` as stored (its code blocks are what runs)."""
+        messages = self.registry.messages(chat_id)
+        if not 0 <= message_id < len(messages) or messages[message_id].role != "assistant":
+            raise SessionError("There is no such reply in this chat.")
+        return messages[message_id].content
+
+    def export(self, chat_id: str, format: str = "markdown") -> ExportFile:
+        """A chat as the text of a Markdown, JSON or notebook file (chat_export.py)."""
+        self.registry.get(chat_id)
+        return export_chat(self.registry.store, chat_id, format)
+
+    def to_pandas(self, chat_id: str) -> Any:
+        """A chat's messages as a DataFrame with ``read_chats``' columns."""
+        self.registry.get(chat_id)
+        return chat_frame(self.registry.store, [chat_id])
 
     # -- reading
 
@@ -203,7 +336,7 @@ class ChatSession:
             if not chat_id:
                 chat_id = self.registry.new().id
             self.registry.add_settings(chat_id, diff)
-            self.folder.tell_others(self, chat_id)
+            self.folder.announce(chat_id)
         return chat_id, self.settings(chat_id)
 
     def describe(self, chat_id: str) -> str:
@@ -233,7 +366,7 @@ class ChatSession:
         except RuntimeError:
             raise RuntimeError(
                 "ChatWidget needs a running asyncio loop (a Jupyter kernel); "
-                "from a script, use `await chat.send(...)` inside asyncio.run"
+                "from a script, use `await chat.ask(...)` inside asyncio.run"
             ) from None
         if not chat_id:
             chat_id = self.registry.new().id
@@ -276,7 +409,7 @@ class ChatSession:
         )
         reply.task.add_done_callback(lambda task: self._finish(reply, task))
         self.listener.reply_started(reply)
-        self.folder.tell_others(self, chat_id)
+        self.folder.announce(chat_id)
         return reply
 
     def retry_shorter(self, chat_id: str) -> Reply:
@@ -307,7 +440,7 @@ class ChatSession:
         if versions[version - 1] in tree.branch():
             return  # already shown: nothing to record
         self.registry.select_version(chat_id, versions[version - 1])
-        self.folder.tell_others(self, chat_id)
+        self.folder.announce(chat_id)
 
     def _check_message(self, chat_id: str, message_id: int, role: str | None = None) -> None:
         messages = self.registry.messages(chat_id)
@@ -317,7 +450,7 @@ class ChatSession:
             raise SessionError(f"Only {role} messages can be edited.")
 
     def wait(self, reply: Reply) -> asyncio.Future[MessagePayload]:
-        """A future for the reply's message as saved (how ``await chat.send()`` ends)."""
+        """A future for the reply's message as saved (how ``await chat.ask()`` ends)."""
         future: asyncio.Future[MessagePayload] = asyncio.get_running_loop().create_future()
         self._waiters[id(reply)] = future
         return future
@@ -349,7 +482,7 @@ class ChatSession:
 
     def _finish(self, reply: Reply, task: asyncio.Task[Outcome]) -> None:
         """Runs when a reply's task ends, however it ends: save, then report once.
-        Whatever fails in here, the chat is released and ``await send()`` returns."""
+        Whatever fails in here, the chat is released and ``await ask()`` returns."""
         discarded = self.replies.get(reply.chat_id) is not reply  # its chat went away
         if not discarded:
             del self.replies[reply.chat_id]
@@ -395,7 +528,7 @@ class ChatSession:
         finally:
             if not self.closed:
                 self.listener.reply_finished(reply, done)
-            self.folder.tell_others(self, reply.chat_id)
+            self.folder.announce(reply.chat_id)
             waiter = self._waiters.pop(id(reply), None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(message)

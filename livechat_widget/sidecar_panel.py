@@ -2,7 +2,7 @@
 
     from livechat_widget import sidebar
     chat = sidebar()              # a ChatWidget, shown in the right sidebar
-    await chat.send("Hello")      # the same Python API as an inline chat
+    await chat.ask("Hello")      # the same Python API as an inline chat
 
 Sidecar panels exist only in JupyterLab (and Jupyter Notebook 7, built on it).
 Elsewhere — VS Code, Colab, Voila, a plain kernel — ``sidebar()`` warns and shows the
@@ -42,7 +42,7 @@ def sidebar(
     """Show ``chat`` (a new ChatWidget when None) in JupyterLab's right sidebar.
 
     A new widget keeps its chats in ``$LIVECHAT_CHAT_LOGS``, else ``chat_logs``.
-    Returns the widget, so it can be driven from Python (``await chat.send(...)``).
+    Returns the widget, so it can be driven from Python (``await chat.ask(...)``).
     A new widget gets ``height="100%"`` so it fills the panel; it is usable at the
     panel's default 250 px width (the widget switches to its narrow layout).
     Where there is no JupyterLab sidebar, warns and displays the chat inline.

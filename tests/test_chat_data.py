@@ -109,7 +109,7 @@ async def test_to_pandas_sees_a_reply_as_soon_as_it_is_saved(tmp_path):
     widget = make_widget(tmp_path)
     with pytest.raises(ValueError, match="no chat is open"):
         widget.to_pandas()
-    await widget.send("Hi there")
+    await widget.ask("Hi there")
     await settle(widget)
     df = widget.to_pandas()
     assert list(zip(df.role, df.content, df.status, strict=True)) == [

@@ -42,11 +42,11 @@ ROW = {"timestamp": "2026-01-02T03:04:05.678Z", "user_id": "ada", "role": "user"
 
 async def test_export_json_then_import_gives_the_same_messages(tmp_path):
     widget = make_widget(tmp_path)
-    await widget.send('First question, with "quotes", commas,\nnew lines and 😀')
+    await widget.ask('First question, with "quotes", commas,\nnew lines and 😀')
     await settle(widget)
     chat_id = widget.active_chat_id
     widget.session.registry.store.append(chat_id, "context", "x = 42", user_id="ada")
-    await widget.send("Second question")
+    await widget.ask("Second question")
     await settle(widget)
     widget.session.registry.append(chat_id, "assistant", "cut", status="length")
     widget.rename(chat_id, "Round trip")

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 from fake_provider import FakeProvider, openai_reply
-from widget_doubles import ScriptedClient, browser, csv_rows, make_widget, settle
+from widget_doubles import (
+    ScriptedClient,
+    answer,
+    answered,
+    browser,
+    csv_rows,
+    make_widget,
+    settle,
+)
 
 from livechat_widget import folders as folders_module
 from livechat_widget.chat_registry import ChatRegistry
@@ -71,7 +79,7 @@ async def test_openai_request_carries_the_chats_model_prompt_temperature_and_max
     }
     assert widget.chat_settings == settings and widget.active_chat_id
     assert widget.model_label == f"fake-large via 127.0.0.1:{fp.port}"
-    reply = await widget.send("Hello")
+    reply = await widget.ask("Hello")
     assert reply["status"] == "complete"
     (body,) = posts(fp)
     assert body["model"] == "fake-large"
@@ -84,7 +92,7 @@ async def test_openai_request_carries_the_chats_model_prompt_temperature_and_max
 async def test_anthropic_request_carries_system_temperature_and_max_tokens(tmp_path, fp):
     widget = anthropic_widget(tmp_path, fp)
     widget.configure(system_prompt="Be terse.", temperature=0.7, max_tokens=33)
-    await widget.send("Hi")
+    await widget.ask("Hi")
     (body,) = posts(fp)
     assert body["model"] == "claude-fake"
     assert body["system"] == "Be terse."
@@ -96,7 +104,7 @@ async def test_anthropic_request_carries_system_temperature_and_max_tokens(tmp_p
 
 async def test_a_chat_without_settings_sends_what_it_always_sent(tmp_path, fp):
     widget = openai_widget(tmp_path, fp)
-    await widget.send("Hi")
+    await widget.ask("Hi")
     (body,) = posts(fp)
     assert body["model"] == "fake-model" and body["messages"] == [{"role": "user", "content": "Hi"}]
     assert "temperature" not in body and "max_tokens" not in body
@@ -114,7 +122,7 @@ async def test_defaults_for_new_chats_come_from_the_constructor_then_the_environ
     monkeypatch.setenv("LIVECHAT_SYSTEM_PROMPT", "From the environment.")
     monkeypatch.setenv("LIVECHAT_MAX_TOKENS", "77")
     widget = openai_widget(tmp_path, fp, temperature=0.5)
-    await widget.send("Hi")
+    await widget.ask("Hi")
     body = posts(fp)[-1]
     assert body["messages"][0] == {"role": "system", "content": "From the environment."}
     assert body["max_tokens"] == 77 and body["temperature"] == 0.5
@@ -122,7 +130,7 @@ async def test_defaults_for_new_chats_come_from_the_constructor_then_the_environ
     first = widget.active_chat_id
     widget.configure(first, system_prompt="Mine.")
     widget.new_chat()
-    await widget.send("Again")
+    await widget.ask("Again")
     assert posts(fp)[-1]["messages"][0]["content"] == "From the environment."
     widget.select(first)
     assert widget.chat_settings["system_prompt"] == "Mine."
@@ -147,14 +155,17 @@ def test_a_bad_environment_value_is_a_clear_error(monkeypatch):
 async def test_a_new_widget_on_the_folder_shows_and_uses_the_same_settings(tmp_path, fp):
     fp.models = ["fake-model", "fake-large"]
     widget = openai_widget(tmp_path, fp)
-    browser(widget, type="list_models")
-    assert widget.model_list["loading"] is True  # the view says so before the answer
-    await settle_models(widget)
-    assert widget.model_list == {
-        "names": ["fake-model", "fake-large"],
-        "loading": False,
-        "error": "",
-    }
+    browser(widget, type="list_models", request="m1")
+    browser(widget, type="list_models", request="m2")  # a second view, while it loads
+    assert answer(widget, "m1") is None  # answered when the provider has
+    for request in ("m1", "m2"):
+        assert await answered(widget, request) == {
+            "type": "model_list",
+            "request": request,
+            "names": ["fake-model", "fake-large"],
+            "error": "",
+        }
+    assert len([p for p in fp.requests if p.path.endswith("/models")]) == 1
     browser(
         widget,
         type="configure",
@@ -185,20 +196,10 @@ async def test_a_new_widget_on_the_folder_shows_and_uses_the_same_settings(tmp_p
         "temperature": 1.1,
         "max_tokens": 200,
     }
-    await again.send("Ahoy?")
+    await again.ask("Ahoy?")
     body = posts(fp)[-1]
     assert body["model"] == "fake-large" and body["temperature"] == 1.1
     assert body["max_tokens"] == 200 and body["messages"][0]["content"] == "Speak like a sailor."
-
-
-async def settle_models(widget: ChatWidget) -> None:
-    import asyncio
-
-    for _ in range(500):
-        if not widget.model_list["loading"] and not widget._tasks:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the model list never came")
 
 
 async def test_only_what_changed_is_written_and_null_goes_back_to_the_default(tmp_path):
@@ -218,7 +219,7 @@ async def test_only_what_changed_is_written_and_null_goes_back_to_the_default(tm
     rows = [json.loads(r["content"]) for r in csv_rows(tmp_path, chat_id)]
     assert rows == [{"temperature": 0.9}, {"max_tokens": 12, "temperature": None}]
     assert widget.chat_settings["temperature"] == 0.4  # the default again
-    await widget.send("Hi")  # a client of one's own gets the settings as keyword arguments
+    await widget.ask("Hi")  # a client of one's own gets the settings as keyword arguments
     assert widget.client.options == [{"temperature": 0.4, "max_tokens": 12}]
     records = [["", "", "settings", json.dumps(r)] for r in rows]
     assert overrides_from_records(records) == {"max_tokens": 12}
@@ -228,7 +229,7 @@ async def test_reasoning_and_usage_are_in_the_csv_and_in_history(tmp_path, fp):
     fp.reasoning = "First think, then answer."
     fp.text = "The answer is 42."
     widget = openai_widget(tmp_path, fp)
-    reply = await widget.send("What is the answer?")
+    reply = await widget.ask("What is the answer?")
     assert reply["reasoning"] == "First think, then answer."
     rows = csv_rows(tmp_path, widget.active_chat_id, usage=True)
     assert [r["role"] for r in rows] == ["user", "assistant", "reasoning", "usage"]
@@ -252,7 +253,7 @@ async def test_reasoning_and_usage_are_in_the_csv_and_in_history(tmp_path, fp):
 async def test_anthropic_thinking_and_usage_are_kept(tmp_path, fp):
     fp.reasoning = "Consider the question."
     widget = anthropic_widget(tmp_path, fp)
-    reply = await widget.send("Hm?")
+    reply = await widget.ask("Hm?")
     assert reply["reasoning"] == "Consider the question."
     assert reply["usage"]["prompt_tokens"] == 12 and reply["usage"]["estimated"] is False
     assert reply["usage"]["model"] == "claude-fake"
@@ -261,7 +262,7 @@ async def test_anthropic_thinking_and_usage_are_kept(tmp_path, fp):
 async def test_usage_is_estimated_and_marked_when_the_provider_sends_none(tmp_path, fp):
     fp.script(openai_reply("one two three four", usage=False))
     widget = openai_widget(tmp_path, fp)
-    reply = await widget.send("Count to four")
+    reply = await widget.ask("Count to four")
     usage = reply["usage"]
     assert usage["estimated"] is True
     assert usage["completion_tokens"] == 5  # 18 characters, about four a token
@@ -270,13 +271,13 @@ async def test_usage_is_estimated_and_marked_when_the_provider_sends_none(tmp_pa
 
 async def test_the_stats_sum_tokens_per_chat_and_over_all_chats(tmp_path, fp):
     widget = openai_widget(tmp_path, fp)
-    await widget.send("one")
+    await widget.ask("one")
     first = widget.active_chat_id
     per_reply = widget.stats["chat"]
     assert per_reply["replies"] == 1 and per_reply["prompt_tokens"] == 9
     widget.new_chat()
-    await widget.send("two")
-    await widget.send("three")
+    await widget.ask("two")
+    await widget.ask("three")
     assert widget.stats["chat"]["replies"] == 2
     assert widget.stats["chat"]["prompt_tokens"] == 18
     assert widget.stats["overall"]["replies"] == 3
@@ -423,10 +424,10 @@ async def test_a_refused_key_when_listing_is_a_clear_error_and_the_panel_says_so
     widget = openai_widget(tmp_path, fp)
     with pytest.raises(AuthenticationFailed):
         widget.models()
-    browser(widget, type="list_models")
-    await settle_models(widget)
-    assert widget.model_list["names"] == [] and widget.model_list["error"]
-    assert fp.base_url not in widget.model_list["error"]  # no URL reaches the browser
+    browser(widget, type="list_models", request="m1")
+    listed = await answered(widget, "m1")
+    assert listed["names"] == [] and listed["error"]
+    assert fp.base_url not in listed["error"]  # no URL reaches the browser
     fp.set_handler(lambda r: FakeProvider.error(404))
     assert widget.models() == []  # a server without a list: type a name
 

@@ -73,7 +73,7 @@ def bridge(monkeypatch) -> Bridge:
 
 async def widget_with_reply(tmp_path, **kwargs: Any):
     widget = make_widget(tmp_path, ScriptedClient(pieces=[REPLY]), **kwargs)
-    await widget.send("a function?")
+    await widget.ask("a function?")
     return widget
 
 
@@ -125,7 +125,7 @@ def test_a_kernel_jupyterlab_started_gets_the_bridge_with_ipylab(monkeypatch):
 
 async def test_without_a_bridge_there_is_no_button_and_a_clear_refusal(tmp_path):
     widget = await widget_with_reply(tmp_path)
-    assert widget.cell_bridge is None and widget.can_insert_cell is False
+    assert widget.controller.cell_bridge is None and widget.can_insert_cell is False
     browser(widget, type="insert_cell", chat_id=widget.active_chat_id, message_id=1, code=BLOCK)
     assert "JupyterLab and Jupyter Notebook 7 with ipylab" in widget.error
 

@@ -11,7 +11,14 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from widget_doubles import ScriptedClient, browser, csv_rows, make_widget, settle
+from widget_doubles import (
+    ScriptedClient,
+    answer,
+    browser,
+    csv_rows,
+    make_widget,
+    settle,
+)
 
 from livechat_widget import LAST_ERROR, RECENT_CELLS, kernel_context
 from livechat_widget.code_run import RunResult, python_blocks, run_in_kernel
@@ -178,7 +185,7 @@ async def test_send_with_context_saves_it_before_the_user_row(tmp_path, shell):
     client = ScriptedClient()
     widget = make_widget(tmp_path, client)
     shell.user_ns["numbers"] = [1, 2, 3]
-    reply = await widget.send("What are they?", context=["numbers"])
+    reply = await widget.ask("What are they?", context=["numbers"])
     assert reply["status"] == "complete"
     rows = csv_rows(tmp_path, widget.active_chat_id)
     assert [r["role"] for r in rows] == ["context", "user", "assistant"]
@@ -196,7 +203,7 @@ async def test_send_with_context_saves_it_before_the_user_row(tmp_path, shell):
 async def test_unknown_context_is_a_value_error_before_anything_is_saved(tmp_path, shell):
     widget = make_widget(tmp_path)
     with pytest.raises(ValueError, match="'missing'"):
-        await widget.send("hi", context=["missing"])
+        await widget.ask("hi", context=["missing"])
     assert widget.chats == [] and not list((tmp_path / "logs").glob("*.csv"))
 
 
@@ -205,8 +212,10 @@ async def test_the_browser_can_only_name_what_the_kernel_offered(tmp_path, shell
     shell.user_ns["visible"] = 1
     browser(widget, type="send", text="hi", context=["visible"])
     assert "not in the kernel" in widget.error and widget.chats == []
-    browser(widget, type="list_context")
-    assert "visible" in [i["name"] for i in widget.context_items]
+    browser(widget, type="list_context", request="c1")
+    offered = answer(widget, "c1")
+    assert offered is not None and offered["type"] == "context_items"
+    assert "visible" in [i["name"] for i in offered["items"]]
     shell.user_ns["later"] = 2  # defined after the list was sent: not offered
     browser(widget, type="send", text="hi", context=["later"])
     assert "'later'" in widget.error and widget.chats == []
@@ -221,8 +230,9 @@ async def test_the_browser_can_only_name_what_the_kernel_offered(tmp_path, shell
 async def test_both_are_refused_when_turned_off(tmp_path, shell):
     widget = make_widget(tmp_path, allow_kernel_context=False, allow_code=False)
     assert widget.allow_kernel_context is False and widget.allow_code is False
-    browser(widget, type="list_context")
-    assert "turned off" in widget.error and widget.context_items == []
+    browser(widget, type="list_context", request="c1")
+    assert "turned off" in widget.error
+    assert answer(widget, "c1") == {"type": "refused", "request": "c1", "error": widget.error}
     widget.set_state({"allow_code": True})  # the browser cannot turn it on
     assert widget.allow_code is False
 
@@ -230,7 +240,7 @@ async def test_both_are_refused_when_turned_off(tmp_path, shell):
 async def test_run_code_runs_the_stored_block_and_saves_a_row(tmp_path, shell):
     client = ScriptedClient(pieces=["Do:\n\n```python\nw = 6 * 7\nprint(w)\n```\n"])
     widget = make_widget(tmp_path, client)
-    await widget.send("code?")
+    await widget.ask("code?")
     chat = widget.active_chat_id
     browser(widget, type="run_code", chat_id=chat, message_id=1, code="import os")
     assert "not a Python block" in widget.error and "w" not in shell.user_ns
@@ -249,7 +259,7 @@ async def test_run_code_runs_the_stored_block_and_saves_a_row(tmp_path, shell):
 
 
 def test_protocol_checks_context_names_and_run_fields():
-    assert parse_command({"type": "send", "text": "hi", "context": ["a", "a", "b"]}).names == (
+    assert parse_command({"type": "send", "text": "hi", "context": ["a", "a", "b"]}).context == (
         "a",
         "b",
     )

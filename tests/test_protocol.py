@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from livechat_widget.protocol import Command, ProtocolError, parse_command
+from livechat_widget.protocol import (
+    DismissError,
+    Edit,
+    FrameSync,
+    LoadOlder,
+    NewChat,
+    ProtocolError,
+    Rename,
+    Search,
+    SelectVersion,
+    Send,
+    Stop,
+    parse_command,
+)
 
 CHAT = "3f1c2b4a-9d8e-4f6a-8b7c-1d2e3f4a5b6c"
 
@@ -12,21 +25,21 @@ CHAT = "3f1c2b4a-9d8e-4f6a-8b7c-1d2e3f4a5b6c"
 @pytest.mark.parametrize(
     "msg, expected",
     [
-        ({"type": "send", "text": "hi"}, Command("send", text="hi")),
-        ({"type": "send", "text": "hi", "chat_id": CHAT}, Command("send", chat_id=CHAT, text="hi")),
-        ({"type": "send", "text": "x" * 100_000}, Command("send", text="x" * 100_000)),
-        ({"type": "stop", "chat_id": CHAT}, Command("stop", chat_id=CHAT)),
+        ({"type": "send", "text": "hi"}, Send(text="hi")),
+        ({"type": "send", "text": "hi", "chat_id": CHAT}, Send(chat_id=CHAT, text="hi")),
+        ({"type": "send", "text": "x" * 100_000}, Send(text="x" * 100_000)),
+        ({"type": "stop", "chat_id": CHAT}, Stop(chat_id=CHAT)),
         (
             {"type": "rename", "chat_id": CHAT, "title": "  a \n b\t"},
-            Command("rename", CHAT, "a b"),
+            Rename(CHAT, "a b"),
         ),
-        ({"type": "search", "query": ""}, Command("search")),
+        ({"type": "search", "query": "", "request": "r1"}, Search("r1")),
         (
             {"type": "load_older", "chat_id": CHAT, "before": 100},
-            Command("load_older", chat_id=CHAT, before=100),
+            LoadOlder(chat_id=CHAT, before=100),
         ),
-        ({"type": "new_chat", "extra": "ignored"}, Command("new_chat")),
-        ({"type": "dismiss_error"}, Command("dismiss_error")),
+        ({"type": "new_chat", "extra": "ignored"}, NewChat()),
+        ({"type": "dismiss_error"}, DismissError()),
     ],
 )
 def test_valid_messages(msg, expected):
@@ -40,6 +53,9 @@ def test_valid_messages(msg, expected):
         ({"type": None}, "Unknown message type"),
         ({"type": "x" * 1000}, "Unknown message type"),
         ({"type": "send", "text": None}, "must be text"),
+        ({"type": "send"}, "text is missing"),
+        ({"type": "search", "query": "q"}, "no valid id"),
+        ({"type": "list_models", "request": "a b"}, "no valid id"),
         ({"type": "send", "text": "\n \t"}, "empty"),
         ({"type": "send", "text": "x" * 100_001}, "too long"),
         ({"type": "send", "text": "hi", "chat_id": CHAT.upper()}, "not valid"),
@@ -62,11 +78,11 @@ def test_invalid_messages_raise_a_readable_error(msg, fragment):
     [
         (
             {"type": "edit", "chat_id": CHAT, "message_id": 4, "text": "new text"},
-            Command("edit", chat_id=CHAT, text="new text", message_id=4),
+            Edit(chat_id=CHAT, text="new text", message_id=4),
         ),
         (
             {"type": "select_version", "chat_id": CHAT, "message_id": 0, "version": 2},
-            Command("select_version", chat_id=CHAT, message_id=0, version=2),
+            SelectVersion(chat_id=CHAT, message_id=0, version=2),
         ),
     ],
 )
@@ -97,11 +113,11 @@ def test_invalid_edit_and_select_version_messages(msg, fragment):
     [
         (
             {"type": "frame_sync", "view": "a1b2", "shift_ms": 3.25},
-            Command("frame_sync", shift_ms=3.25, view="a1b2"),
+            FrameSync(shift_ms=3.25, view="a1b2"),
         ),
         (
             {"type": "frame_sync", "view": "v", "shift_ms": -10},
-            Command("frame_sync", shift_ms=-10.0, view="v"),
+            FrameSync(shift_ms=-10.0, view="v"),
         ),
     ],
 )

@@ -8,8 +8,8 @@ import pytest
 import sidecar
 
 from livechat_widget import kernel_host, sidecar_panel
-from livechat_widget.providers.demo import DemoClient
 from livechat_widget.kernel_host import lab_unavailable_reason
+from livechat_widget.providers.demo import DemoClient
 from livechat_widget.sidecar_panel import SidebarUnavailableWarning
 from livechat_widget.widget import ChatWidget
 

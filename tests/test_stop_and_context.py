@@ -68,14 +68,14 @@ async def test_a_reply_stopped_before_its_first_token_is_saved_and_its_prompt_wi
 async def test_send_returns_the_id_the_stopped_reply_really_has(tmp_path):
     client = ScriptedClient(pieces=["x"], delay=30)
     widget = make_widget(tmp_path, client)
-    pending = asyncio.ensure_future(widget.send("Long prompt"))
+    pending = asyncio.ensure_future(widget.ask("Long prompt"))
     await asyncio.sleep(0.05)
     assert widget.stop()
     reply = await asyncio.wait_for(pending, 10)
     assert (reply["id"], reply["status"], reply["content"]) == (1, "stopped", "")
     assert widget.history()[reply["id"]]["role"] == "assistant"
     client.delay = 0
-    later = await widget.send("Next")
+    later = await widget.ask("Next")
     assert later["id"] == 3 and widget.history()[3]["role"] == "assistant"
 
 

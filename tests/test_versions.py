@@ -34,9 +34,9 @@ def _shown(widget: ChatWidget) -> list[tuple[str, str, int, int]]:
 
 async def _two_turns(fp: FakeProvider, widget: ChatWidget) -> None:
     fp.text = "four"
-    await widget.send("What is 2+2?")
+    await widget.ask("What is 2+2?")
     fp.text = "six"
-    await widget.send("And 3+3?")
+    await widget.ask("And 3+3?")
 
 
 async def test_an_edit_makes_a_second_version_and_the_next_request_follows_it(fp, tmp_path):
@@ -53,7 +53,7 @@ async def test_an_edit_makes_a_second_version_and_the_next_request_follows_it(fp
     assert [m["content"] for m in widget.messages] == ["What is 2+3?", "five"]
 
     fp.text = "you're welcome"
-    await widget.send("Thanks")
+    await widget.ask("Thanks")
     assert _sent(fp) == [
         ("user", "What is 2+3?"),
         ("assistant", "five"),
@@ -95,7 +95,7 @@ async def test_the_selected_version_survives_a_reload_and_shows_in_a_second_widg
     assert reloaded.active_chat_id == chat_id
     assert _shown(reloaded) == first_branch
     fp.text = "ok"
-    await reloaded.send("And 4+4?", chat_id=chat_id)
+    await reloaded.ask("And 4+4?", chat_id=chat_id)
     assert _sent(fp) == [
         ("user", "What is 2+2?"),
         ("assistant", "four"),
@@ -133,7 +133,7 @@ async def test_editing_a_message_on_a_branch_not_shown_brings_that_branch_into_v
 async def test_regenerated_replies_are_versions_and_the_model_gets_the_one_shown(fp, tmp_path):
     widget = make_widget(tmp_path, _client(fp))
     fp.text = "first"
-    await widget.send("Name a colour")
+    await widget.ask("Name a colour")
     chat_id = widget.active_chat_id
     fp.text = "second"
     browser(widget, type="regenerate", chat_id=chat_id)
@@ -147,7 +147,7 @@ async def test_regenerated_replies_are_versions_and_the_model_gets_the_one_shown
         ("first", 1),
     ]
     fp.text = "ok"
-    await widget.send("Another")
+    await widget.ask("Another")
     assert _sent(fp) == [("user", "Name a colour"), ("assistant", "first"), ("user", "Another")]
 
 
@@ -155,7 +155,7 @@ async def test_while_a_reply_streams_edit_and_select_are_refused_and_nothing_is_
     gate = asyncio.Event()
     client = ScriptedClient(pieces=["a", "b"])
     widget = make_widget(tmp_path, client)
-    await widget.send("one")
+    await widget.ask("one")
     chat_id = widget.active_chat_id
     client.gate = gate
     browser(widget, type="send", text="two")
@@ -181,12 +181,13 @@ async def test_while_a_reply_streams_edit_and_select_are_refused_and_nothing_is_
         ({"message_id": "0", "text": "x"}, "whole number"),
         ({"message_id": 0, "text": "   "}, "empty"),
         ({"message_id": 0, "text": "x" * 100_001}, "too long"),
-        ({"message_id": 0}, "must be text"),
+        ({"message_id": 0}, "text is missing"),
+        ({"message_id": 0, "text": 5}, "must be text"),
     ],
 )
 async def test_bad_edits_from_the_browser_are_refused_clearly(tmp_path, fields, error):
     widget = make_widget(tmp_path)
-    await widget.send("hello")
+    await widget.ask("hello")
     chat_id = widget.active_chat_id
     rows = csv_rows(tmp_path, chat_id)
     browser(widget, type="edit", chat_id=chat_id, **fields)
@@ -205,7 +206,7 @@ async def test_bad_edits_from_the_browser_are_refused_clearly(tmp_path, fields, 
 )
 async def test_bad_version_selections_are_refused_clearly(tmp_path, fields, error):
     widget = make_widget(tmp_path)
-    await widget.send("hello")
+    await widget.ask("hello")
     chat_id = widget.active_chat_id
     rows = csv_rows(tmp_path, chat_id)
     browser(widget, type="select_version", chat_id=chat_id, **fields)
@@ -215,7 +216,7 @@ async def test_bad_version_selections_are_refused_clearly(tmp_path, fields, erro
 
 async def test_an_edit_names_a_message_of_its_own_chat(tmp_path):
     widget = make_widget(tmp_path)
-    await widget.send("in A")
+    await widget.ask("in A")
     chat_a = widget.active_chat_id
     widget.new_chat("B")
     browser(widget, type="edit", chat_id=widget.active_chat_id, message_id=0, text="x")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from widget_doubles import ScriptedClient, browser, make_widget, settle
+from widget_doubles import ScriptedClient, answer, browser, make_widget, settle
 
 from livechat_widget import app
 from livechat_widget.visitors import default_chats_mode, is_loopback, visitor_folder
@@ -101,8 +101,9 @@ async def test_no_chats_until_the_browser_says_whose(tmp_path):
     assert widget.active_chat_id == ""
     browser(widget, type="send", text="hello")
     assert "not loaded" in widget.error
-    browser(widget, type="search", query="plans")
-    assert widget.search_results == []
+    browser(widget, type="search", query="plans", request="s1")
+    assert "not loaded" in widget.error
+    assert answer(widget, "s1") == {"type": "refused", "request": "s1", "error": widget.error}
     assert files(tmp_path) == before  # nothing written, nothing read
 
     browser(widget, type="claim", secret=SECRET_A)
@@ -124,8 +125,13 @@ async def test_a_visitor_cannot_reach_another_visitors_chats(tmp_path):
 
     b = visitor(tmp_path, SECRET_B)
     assert b.chats == [] and b.active_chat_id == ""
-    browser(b, type="search", query="alpha")
-    assert b.search_results == []
+    browser(b, type="search", query="alpha", request="s1")
+    assert answer(b, "s1") == {
+        "type": "search_results",
+        "request": "s1",
+        "query": "alpha",
+        "hits": [],
+    }
     forged = [
         {"type": "select_chat"},
         {"type": "rename", "title": "pwned"},

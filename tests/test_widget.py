@@ -8,7 +8,15 @@ import json
 from typing import Any
 
 import pytest
-from widget_doubles import ScriptedClient, browser, csv_rows, custom, make_widget, settle
+from widget_doubles import (
+    ScriptedClient,
+    answer,
+    browser,
+    csv_rows,
+    custom,
+    make_widget,
+    settle,
+)
 
 from livechat_widget.chat_registry import ChatInfo, ChatRegistry
 from livechat_widget.csv_storage import CsvStore
@@ -157,7 +165,7 @@ async def test_python_api(tmp_path):
     seen: list[tuple[str, str]] = []
     widget.on_message(lambda m: seen.append((m["role"], m["content"])))
 
-    reply = await widget.send("From a cell")
+    reply = await widget.ask("From a cell")
     assert (reply["role"], reply["content"], reply["status"]) == (
         "assistant",
         "Hello there",
@@ -169,7 +177,7 @@ async def test_python_api(tmp_path):
 
     info = widget.new_chat("Second")
     assert isinstance(info, ChatInfo) and widget.active_chat_id == info.id
-    await widget.send("again")
+    await widget.ask("again")
     widget.rename(first, "Renamed")
     assert [c.title for c in widget.chats] == ["Renamed", "Second"]
     widget.select(first)
@@ -182,7 +190,7 @@ async def test_python_api(tmp_path):
     with pytest.raises(KeyError):
         widget.select(first)
     with pytest.raises(ValueError):
-        await widget.send("   ")
+        await widget.ask("   ")
 
 
 async def test_a_failing_callback_is_shown_and_the_chat_goes_on(tmp_path):
@@ -192,14 +200,14 @@ async def test_a_failing_callback_is_shown_and_the_chat_goes_on(tmp_path):
         raise RuntimeError("boom")
 
     widget.on_message(broken)
-    reply = await widget.send("hi")
+    reply = await widget.ask("hi")
     assert reply["status"] == "complete"
     assert "boom" in widget.error
 
 
 async def test_reply_from_python_streams_to_views_like_one_from_the_browser(tmp_path):
     widget = make_widget(tmp_path, ScriptedClient(pieces=["p"] * 10, delay=0.003))
-    await widget.send("from python")
+    await widget.ask("from python")
     assert custom(widget, "delta") and custom(widget, "done")[0]["text"] == "p" * 10
 
 
@@ -235,7 +243,7 @@ FORGED: list[Any] = [
 @pytest.mark.parametrize("msg", FORGED, ids=lambda m: json.dumps(m)[:60])
 async def test_malformed_and_forged_messages_change_nothing(tmp_path, msg):
     widget = make_widget(tmp_path)
-    await widget.send("keep me")
+    await widget.ask("keep me")
     chat_id = widget.active_chat_id
     before_state = json.dumps(widget.get_state(), sort_keys=True, default=str)
     files = sorted(p.name for p in (tmp_path / "logs").rglob("*"))
@@ -251,7 +259,7 @@ async def test_malformed_and_forged_messages_change_nothing(tmp_path, msg):
 
 async def test_browser_cannot_write_state(tmp_path):
     widget = make_widget(tmp_path)
-    await widget.send("hello")
+    await widget.ask("hello")
     messages = widget.messages
     widget.set_state({"messages": [], "active_chat_id": "forged", "busy": True})
     assert widget.messages == messages and widget.active_chat_id != "forged"
@@ -323,13 +331,13 @@ async def test_a_window_of_the_history_is_the_same_as_slicing_the_whole(tmp_path
 async def test_regenerate_sends_history_without_superseded_replies(tmp_path):
     client = ScriptedClient(pieces=["first answer"])
     widget = make_widget(tmp_path, client)
-    await widget.send("q1")
+    await widget.ask("q1")
     client.pieces = ["second answer"]
     browser(widget, type="regenerate", chat_id=widget.active_chat_id)
     await settle(widget)
     assert client.requests[1] == [{"role": "user", "content": "q1"}]
     client.pieces = ["third"]
-    await widget.send("q2")
+    await widget.ask("q2")
     assert client.requests[2] == [
         {"role": "user", "content": "q1"},
         {"role": "assistant", "content": "second answer"},
@@ -352,13 +360,16 @@ async def test_delete_while_streaming_discards_the_reply(tmp_path):
 
 async def test_rename_search_new_chat_and_clear_from_the_browser(tmp_path):
     widget = make_widget(tmp_path)
-    await widget.send("I like octopus recipes")
+    await widget.ask("I like octopus recipes")
     chat_id = widget.active_chat_id
     browser(widget, type="rename", chat_id=chat_id, title="  Sea   food ")
     assert widget.chats[0].title == "Sea food"
-    browser(widget, type="search", query="OCTOPUS")
-    assert [h["chat_id"] for h in widget.search_results] == [chat_id]
-    assert "octopus" in widget.search_results[0]["snippet"].lower()
+    browser(widget, type="search", query="OCTOPUS", request="v1-1")
+    found = answer(widget, "v1-1")
+    assert found is not None and found["type"] == "search_results"
+    assert found["query"] == "OCTOPUS"
+    assert [h["chat_id"] for h in found["hits"]] == [chat_id]
+    assert "octopus" in found["hits"][0]["snippet"].lower()
     browser(widget, type="new_chat")
     assert widget.active_chat_id == "" and widget.messages == []
     assert len(list((tmp_path / "logs").glob("*.csv"))) == 1, "no file until a message"
@@ -369,7 +380,7 @@ async def test_rename_search_new_chat_and_clear_from_the_browser(tmp_path):
 
 async def test_demo_client_end_to_end_and_stats(tmp_path):
     widget = make_widget(tmp_path, DemoClient(pace=0))
-    reply = await widget.send("Hello demo")
+    reply = await widget.ask("Hello demo")
     assert reply["status"] == "complete" and "```" in reply["content"]
     assert widget.stats["totals"]["replies"] == 1
     assert widget.stats["totals"]["completed"] == 1
@@ -447,7 +458,7 @@ async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path)
         assert len(stopped["content"]) < len(reply_text(None))
 
         fp.down()
-        await widget.send("are you there?")
+        await widget.ask("are you there?")
         failed = widget.messages[-1]
         assert failed["status"] == "error" and failed["error"]
         fp.up()
@@ -490,11 +501,11 @@ class BadPieceClient(ScriptedClient):
 
 async def test_a_broken_client_piece_releases_the_chat(tmp_path):
     widget = make_widget(tmp_path, BadPieceClient())
-    reply = await asyncio.wait_for(widget.send("hi"), 30)
+    reply = await asyncio.wait_for(widget.ask("hi"), 30)
     assert (reply["status"], reply["content"]) == ("error", "fine ")
     assert not widget.busy and widget.streams == {} and not widget.session.replies
     widget.client.__class__ = ScriptedClient  # the client is fixed: the chat works again
-    assert (await widget.send("again"))["status"] == "complete"
+    assert (await widget.ask("again"))["status"] == "complete"
 
 
 async def test_a_failed_archive_keeps_the_streaming_reply_and_shows_no_path(tmp_path):
@@ -525,7 +536,7 @@ async def test_two_widgets_on_one_folder_share_chats_and_the_streaming_lock(tmp_
     await settle(a)
     await asyncio.sleep(0.05)
     assert not (tmp_path / "logs" / f"{chat_id}.csv").exists(), "not brought back"
-    assert a._registry is b._registry
+    assert a.session.registry is b.session.registry
     (archived,) = (tmp_path / "logs" / "archive").glob("*.csv")
     with open(archived, newline="", encoding="utf-8") as f:
         assert [r["content"] for r in csv.DictReader(f)] == ["from A"]
@@ -534,9 +545,9 @@ async def test_two_widgets_on_one_folder_share_chats_and_the_streaming_lock(tmp_
 
 async def test_a_lone_surrogate_from_the_browser_cannot_break_state_sync(tmp_path):
     widget = make_widget(tmp_path)
-    await widget.send("hello")
+    await widget.ask("hello")
     browser(widget, type="rename", chat_id=widget.active_chat_id, title="x\ud83d")
-    browser(widget, type="search", query="\udc00")
+    browser(widget, type="search", query="\udc00", request="s1")
     assert widget.chats[0].title == "x\ufffd"
     json.dumps(widget.get_state(), ensure_ascii=False).encode("utf-8")  # the kernel's packer
 
@@ -559,14 +570,14 @@ async def test_close_while_streaming_saves_the_reply_as_stopped(tmp_path):
 
 async def test_a_chat_that_cannot_be_read_leaves_the_view_where_it_was(tmp_path):
     widget = make_widget(tmp_path)
-    await widget.send("in A")
+    await widget.ask("in A")
     chat_a = widget.active_chat_id
     chat_b = widget.new_chat("B").id
     widget.select(chat_a)
     # Damaged in the middle (not a torn tail): a row with two fields.
     path_b = tmp_path / "logs" / f"{chat_b}.csv"
     path_b.write_bytes(b"timestamp,user_id,role,content\nx,y\nx,y,user,z\n")
-    widget._registry._cache.clear()  # as after a restart: B is read from disk
+    widget.session.registry._cache.clear()  # as after a restart: B is read from disk
     browser(widget, type="select_chat", chat_id=chat_b)
     assert "Could not access the chat files" in widget.error
     assert str(tmp_path) not in widget.error
@@ -583,3 +594,38 @@ def test_a_frame_sync_from_the_page_shifts_the_deltas_grid_and_nothing_else(tmp_
     assert widget.error == ""
     browser(widget, type="frame_sync", view="page1", shift_ms=400)
     assert "-10 to 10 ms" in widget.error and clock.origin == origin + 0.004
+
+
+async def test_two_widgets_on_one_folder_see_each_others_writes_without_a_reload(tmp_path):
+    """Every write goes through a session, and the folder tells every session on it: a
+    cell run again (or the sidebar next to an inline chat) never shows a stale list."""
+    a, b = make_widget(tmp_path), make_widget(tmp_path)
+    titles = lambda w: sorted(c.title for c in w.chats)  # noqa: E731
+
+    info = a.new_chat("Planning")
+    assert titles(b) == ["Planning"] and b.active_chat_id == ""  # B's view stays put
+    browser(a, type="rename", chat_id=info.id, title="Plans")
+    assert titles(b) == ["Plans"]
+    b.select(info.id)
+    await a.ask("hello", chat_id=info.id)
+    assert [m["content"] for m in b.messages] == ["hello", "Hello there"]
+    assert b.chats[0].message_count == 2
+    other = b.new_chat("Other")
+    assert titles(a) == ["Other", "Plans"]
+    browser(a, type="delete", chat_id=info.id)
+    assert titles(b) == ["Other"]
+    assert b.active_chat_id == other.id and a.active_chat_id == other.id
+
+
+async def test_a_search_in_one_view_does_not_change_what_another_view_shows(tmp_path):
+    """Answers go to the view that asked (matched by its request id), never through a
+    trait every view of the widget shares."""
+    widget = make_widget(tmp_path)
+    await widget.ask("I like octopus recipes")
+    state = widget.get_state()
+    sent_before = len(widget.wire)
+    browser(widget, type="search", query="octopus", request="view1-7")
+    assert widget.get_state() == state  # no trait changed: a second view sees nothing
+    new = widget.wire[sent_before:]
+    assert [m["method"] for m in new] == ["custom"]  # no state update went out
+    assert new[0]["content"]["request"] == "view1-7" and new[0]["content"]["hits"]

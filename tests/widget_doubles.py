@@ -108,6 +108,27 @@ def custom(widget: ChatWidget, kind: str) -> list[dict[str, Any]]:
     ]
 
 
+def answer(widget: ChatWidget, request: str) -> dict[str, Any] | None:
+    """The custom message answering request ``request`` (None if none came yet)."""
+    found = [
+        m["content"]
+        for m in widget.wire
+        if m.get("method") == "custom" and m["content"].get("request") == request
+    ]
+    assert len(found) <= 1, f"request {request!r} was answered {len(found)} times"
+    return found[0] if found else None
+
+
+async def answered(widget: ChatWidget, request: str) -> dict[str, Any]:
+    """Wait (bounded) for the answer to request ``request``."""
+    for _ in range(500):
+        found = answer(widget, request)
+        if found is not None:
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"request {request!r} was never answered")
+
+
 async def settle(widget: ChatWidget) -> None:
     """Wait until no reply is streaming (bounded, so a bug fails instead of hanging)."""
     for _ in range(3000):

@@ -138,7 +138,7 @@ def test_sidebar_notebook_docks_a_working_chat_in_the_right_sidebar(
     assert fits["scroll"][0] <= fits["scroll"][1] + 1, fits
     shot(page, "sidebar")
 
-    run_cell(page, 3)  # await chat.send("Hello from the notebook!") drives the docked chat
+    run_cell(page, 3)  # await chat.ask("Hello from the notebook!") drives the docked chat
     expect(root.locator(".lc-msg[data-role=user]").last).to_contain_text("Hello from the notebook!")
     expect(root.locator(".lc-msg[data-role=assistant]").last).to_contain_text("Sidebar reply #2.")
     expect(cells(page).nth(3).locator(".jp-OutputArea")).to_contain_text("Sidebar reply #2.")

@@ -1,0 +1,167 @@
+"""The Python API of a chat for notebook users: ``await chat.ask(...)``, new, select,
+rename, delete, versions, settings, export. ``ChatWidget`` (widget.py) inherits it.
+
+Each method checks its arguments as a browser message is checked (protocol.py), then
+calls the session — the same path as the page, so the views show what a script did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .chat_registry import ChatInfo
+from .protocol import Edit, SelectVersion, Send
+from .wire import settings_payload
+
+if TYPE_CHECKING:
+    from .controller import Controller
+    from .session import ChatSession
+
+MessageCallback = Callable[[dict[str, Any]], Any]
+
+
+class ChatApi:
+    """The methods a notebook user calls on a chat widget."""
+
+    # Provided by ChatWidget.
+    active_chat_id: str
+    controller: Controller
+
+    @property
+    def session(self) -> ChatSession:
+        raise NotImplementedError
+
+    def show(self, chat_id: str) -> None:
+        raise NotImplementedError
+
+    # -- talking to the model
+
+    async def ask(
+        self, text: str, chat_id: str | None = None, *, context: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Send ``text`` to the model and wait for the reply; returns the assistant message.
+
+        The reply streams into every displayed view, exactly like one sent from the
+        browser. A failed reply is returned with ``status == "error"`` and its ``error``.
+        ``context`` names what of the kernel to attach: variables, ``"last error"`` and
+        ``"recent cells"`` (from IPython only: elsewhere there is no kernel namespace);
+        an unknown name is a ValueError before anything is saved.
+        """
+        # The same checks as a message from the browser (ProtocolError is a ValueError).
+        command = Send.from_msg({"type": "send", "text": text, "chat_id": chat_id or ""})
+        sent = self.controller.kernel.context(context or [], from_browser=False)
+        reply = self.session.start_reply(
+            command.chat_id or self.active_chat_id, command.text, context=sent
+        )
+        return dict(await self.session.wait(reply))
+
+    async def edit(self, message_id: int, text: str, chat_id: str | None = None) -> dict[str, Any]:
+        """Save ``text`` as a new version of user message ``message_id`` and wait for the
+        new reply to it (returned like ``ask``'s). The new version is shown; the model
+        is sent the conversation up to it. Refused while a reply streams in the chat."""
+        msg = {"chat_id": chat_id or self.active_chat_id, "message_id": message_id, "text": text}
+        command = Edit.from_msg(msg)
+        reply = self.session.start_reply(command.chat_id, command.text, command.message_id)
+        return dict(await self.session.wait(reply))
+
+    def stop(self, chat_id: str | None = None) -> bool:
+        """Stop the reply streaming in a chat (default: the active one); keeps its text."""
+        return self.session.stop(chat_id or self.active_chat_id)
+
+    def select_version(
+        self, message_id: int, version: int, chat_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Show version ``version`` (from 1) of message ``message_id``'s turn, and with
+        it the rest of that branch; returns the history now shown."""
+        msg = {"chat_id": chat_id or self.active_chat_id, "message_id": message_id}
+        command = SelectVersion.from_msg({**msg, "version": version})
+        self.session.select_version(command.chat_id, command.message_id, command.version)
+        return self.history(command.chat_id)
+
+    def on_message(self, callback: MessageCallback, *, remove: bool = False) -> None:
+        """Call ``callback(message)`` for every message saved (user and assistant)."""
+        self.session.on_message(callback, remove=remove)
+
+    # -- settings and models
+
+    def configure(
+        self,
+        chat_id: str | None = None,
+        *,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> dict[str, Any]:
+        """Change what is given of a chat's settings (default: the active chat; a new
+        chat when none is active) and return its settings. The model is a name the
+        provider lists or a plain name; ValueError (SettingsError) otherwise."""
+        given: dict[str, Any] = {"model": model, "system_prompt": system_prompt}
+        if temperature is not None:
+            given["temperature"] = temperature
+        if max_tokens is not None:
+            given["max_tokens"] = max_tokens
+        chat_id, settings = self.session.configure(chat_id or self.active_chat_id, given)
+        if chat_id != self.active_chat_id:
+            self.show(chat_id)  # the new chat the settings created
+        return dict(settings_payload(settings))
+
+    def models(self) -> list[str]:
+        """The models the provider lists (asked now; [] when the server has no list).
+        Raises the provider's AIError when it cannot be reached or refuses the key."""
+        return self.session.model_list.fetch()
+
+    @property
+    def client(self) -> Any:
+        return self.session.client
+
+    # -- chats
+
+    def new_chat(self, title: str | None = None) -> ChatInfo:
+        """Create a chat and show it."""
+        info = self.session.new_chat(title)
+        self.show(info.id)
+        return info
+
+    def select(self, chat_id: str) -> None:
+        """Show another chat (a reply streaming elsewhere keeps streaming)."""
+        self.session.chat(chat_id)
+        self.show(chat_id)
+
+    def rename(self, chat_id: str, title: str) -> ChatInfo:
+        """Set a chat's title (whitespace collapsed; ValueError if empty)."""
+        return self.session.rename(chat_id, title)
+
+    def delete(self, chat_id: str) -> None:
+        """Delete a chat and its file (a reply streaming in it is discarded)."""
+        self.session.delete(chat_id)
+
+    def clear(self, chat_id: str) -> Path:
+        """Archive a chat: its file moves to ``archive/``; returns the new path."""
+        return self.session.archive(chat_id)
+
+    # -- reading
+
+    def history(self, chat_id: str | None = None) -> list[dict[str, Any]]:
+        """The messages shown of a chat (default: the active one), oldest first: one
+        version of each turn, with ``version`` (from 1) of ``versions``."""
+        return [dict(m) for m in self.session.history(chat_id or self.active_chat_id)]
+
+    def export(self, chat_id: str | None = None, format: str = "markdown") -> str:
+        """A chat (default: the active one) as the text of a Markdown, JSON (every row;
+        ``livechat_widget.import_chats`` reads it) or Jupyter notebook (``"ipynb"``) file."""
+        return self.session.export(self._chat_or_active(chat_id), format).text
+
+    def to_pandas(self, chat_id: str | None = None) -> Any:
+        """A chat's messages (default: the active chat) as a pandas DataFrame, with the
+        columns of ``livechat_widget.read_chats``."""
+        return self.session.to_pandas(self._chat_or_active(chat_id))
+
+    def _chat_or_active(self, chat_id: str | None) -> str:
+        if chat_id is None:
+            if not self.active_chat_id:
+                raise ValueError("no chat is open yet: pass a chat_id")
+            return self.active_chat_id
+        return chat_id

@@ -1,0 +1,327 @@
+"""What each browser message does: a typed command (protocol.py) becomes a call on the
+chat session, through the narrow ``ChatView`` a widget offers — what it shows, how it
+answers one view's request. Every message reaching a handler here has been validated;
+nothing a handler raises escapes ``handle``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from .code_run import RunRefused, on_main_thread, run_in_kernel
+from .csv_storage import ChatNotFound, StorageError
+from .insert_cell import CellTarget, follow_cell_bridge, insert_block
+from .kernel_access import KernelAccess, stored_block
+from .protocol import (
+    Claim,
+    Clear,
+    Command,
+    Configure,
+    Delete,
+    DismissError,
+    Edit,
+    Export,
+    FrameSync,
+    InsertCell,
+    ListContext,
+    ListModels,
+    LoadMath,
+    LoadOlder,
+    NewChat,
+    Regenerate,
+    Rename,
+    Request,
+    Retry,
+    RetryShorter,
+    RunCode,
+    Search,
+    SelectChat,
+    SelectVersion,
+    Send,
+    Stop,
+    parse_command,
+    request_id,
+)
+from .providers.errors import AIError
+from .refusals import Refused
+from .session import ChatSession
+from .wire import (
+    NOT_RUNNING,
+    ContextItemsMsg,
+    ExportMsg,
+    MathChunkMsg,
+    ModelListMsg,
+    RefusedMsg,
+    RunningCode,
+    SearchResultsMsg,
+)
+
+log = logging.getLogger(__name__)
+
+_STATIC = Path(__file__).parent / "static"
+
+
+class ChatView(CellTarget, Protocol):
+    """What the controller needs of a widget (widget.py implements it)."""
+
+    @property
+    def active_chat_id(self) -> str: ...
+
+    @property
+    def session(self) -> ChatSession: ...  # SessionError until the chats are open
+
+    def has_session(self) -> bool: ...
+    def show(self, chat_id: str) -> None: ...  # "" = a new, not yet created chat
+    def show_older(self, chat_id: str, before: int) -> None: ...
+    def show_error(self, text: str) -> None: ...
+    def show_running(self, running: RunningCode) -> None: ...
+    def show_chats(self) -> None: ...
+    def open_visitor(self, secret: str) -> None: ...  # per-browser chats
+    def answer(self, message: Mapping[str, Any], buffers: Sequence[bytes] = ()) -> None: ...
+    def redact(self, text: str) -> str: ...
+
+
+class Controller:
+    """Browser messages -> session calls, for one widget."""
+
+    def __init__(
+        self,
+        view: ChatView,
+        allow_kernel_context: bool = True,
+        allow_code: bool = True,
+        context_item_bytes: int = 8 * 1024,
+        context_total_bytes: int = 32 * 1024,
+    ) -> None:
+        self.view = view
+        # What the browser may reach in this kernel (kernel_access.py).
+        self.kernel = KernelAccess(
+            allow_kernel_context, allow_code, context_item_bytes, context_total_bytes
+        )
+        self.cell_bridge = follow_cell_bridge(view)
+        self.running: RunningCode = dict(NOT_RUNNING)  # type: ignore[assignment]
+        self._listing: asyncio.Task[Any] | None = None  # the model list being asked for
+
+    @property
+    def session(self) -> ChatSession:
+        return self.view.session
+
+    def handle(self, msg: object) -> None:
+        """Entry point of every browser message. Nothing raised here escapes."""
+        command: Command | None = None
+        try:
+            command = parse_command(msg)
+            self.dispatch(command)
+        except Refused as exc:
+            log.warning("refused a browser message: %s", exc)
+            self._refuse(msg, command, str(exc))
+        except ChatNotFound:
+            self._refuse(msg, command, "That chat no longer exists.")
+            self.view.show_chats()
+        except StorageError as exc:
+            log.error("chat files: %s", exc)
+            self._refuse(msg, command, self.view.redact(f"Could not access the chat files: {exc}"))
+        except Exception as exc:  # a bug must show up, not kill the comm handler
+            log.exception("handling %r failed", msg)
+            what = f"Something went wrong ({type(exc).__name__}: {exc})."
+            self._refuse(msg, command, self.view.redact(what))
+
+    def _refuse(self, msg: object, command: Command | None, error: str) -> None:
+        """Show ``error``; a request (even a malformed one, if its id is valid) also gets
+        it as its answer, so the view that asked stops waiting."""
+        self.view.show_error(error)
+        request = command.request if isinstance(command, Request) else request_id(msg)
+        if request:
+            refused: RefusedMsg = {"type": "refused", "request": request, "error": error}
+            self.view.answer(refused)
+
+    # -- one handler per command
+
+    @functools.singledispatchmethod
+    def dispatch(self, command: Command) -> None:
+        raise TypeError(f"no handler for {type(command).__name__}")
+
+    @dispatch.register
+    def _send(self, c: Send) -> None:
+        context = self.kernel.context(list(c.context), from_browser=True)
+        self.session.start_reply(c.chat_id or self.view.active_chat_id, c.text, context=context)
+
+    @dispatch.register
+    def _stop(self, c: Stop) -> None:
+        self.session.stop(c.chat_id)
+
+    @dispatch.register(Regenerate)
+    @dispatch.register(Retry)
+    def _regenerate(self, c: Regenerate | Retry) -> None:
+        self.session.start_reply(c.chat_id, None)
+
+    @dispatch.register
+    def _retry_shorter(self, c: RetryShorter) -> None:
+        self.session.retry_shorter(c.chat_id)
+
+    @dispatch.register
+    def _new_chat(self, c: NewChat) -> None:
+        # The chat file is created by its first message: an untouched "New chat" leaves
+        # nothing behind.
+        self.view.show("")
+
+    @dispatch.register
+    def _select_chat(self, c: SelectChat) -> None:
+        self.session.chat(c.chat_id)
+        self.view.show(c.chat_id)
+
+    @dispatch.register
+    def _rename(self, c: Rename) -> None:
+        self.session.rename(c.chat_id, c.title)
+
+    @dispatch.register
+    def _delete(self, c: Delete) -> None:
+        self.session.delete(c.chat_id)
+
+    @dispatch.register
+    def _clear(self, c: Clear) -> None:
+        self.session.archive(c.chat_id)
+
+    @dispatch.register
+    def _search(self, c: Search) -> None:
+        hits = self.session.search(c.query)
+        answer: SearchResultsMsg = {
+            "type": "search_results",
+            "request": c.request,
+            "query": c.query,
+            "hits": hits,
+        }
+        self.view.answer(answer)
+
+    @dispatch.register
+    def _load_older(self, c: LoadOlder) -> None:
+        self.view.show_older(c.chat_id, c.before)
+
+    @dispatch.register
+    def _dismiss_error(self, c: DismissError) -> None:
+        self.view.show_error("")
+
+    @dispatch.register
+    def _edit(self, c: Edit) -> None:
+        self.session.start_reply(c.chat_id, c.text, replaces=c.message_id)
+
+    @dispatch.register
+    def _select_version(self, c: SelectVersion) -> None:
+        self.session.select_version(c.chat_id, c.message_id, c.version)
+
+    @dispatch.register
+    def _export(self, c: Export) -> None:
+        """The chat's file goes to the view that asked, which saves it (a download)."""
+        file = self.session.export(c.chat_id, c.format)
+        answer: ExportMsg = {
+            "type": "export",
+            "chat_id": c.chat_id,
+            "request": c.request,
+            "format": c.format,
+            "filename": file.filename,
+            "mime": file.mime,
+        }
+        self.view.answer(answer, [file.text.encode("utf-8")])
+
+    @dispatch.register
+    def _claim(self, c: Claim) -> None:
+        self.view.open_visitor(c.secret)
+
+    @dispatch.register
+    def _load_math(self, c: LoadMath) -> None:
+        """KaTeX for the browser, asked for when it first shows a formula (js/math.ts).
+
+        anywidget imports our module from a blob: URL, against which a split chunk
+        cannot be resolved; so the chunk travels on the widget's own comm, as a buffer.
+        """
+        try:
+            chunk = (_STATIC / "math.js").read_bytes()
+        except OSError:
+            log.error("static/math.js is missing; build the front end (cd js && npm run build)")
+            raise Refused(
+                "Formulas cannot be shown: the front end was built without math support."
+            ) from None
+        answer: MathChunkMsg = {"type": "math_chunk", "request": c.request}
+        self.view.answer(answer, [chunk])
+
+    @dispatch.register
+    def _list_context(self, c: ListContext) -> None:
+        items = self.kernel.offer()
+        answer: ContextItemsMsg = {"type": "context_items", "request": c.request, "items": items}
+        self.view.answer(answer)
+
+    @dispatch.register
+    def _configure(self, c: Configure) -> None:
+        chat_id, _ = self.session.configure(c.chat_id or self.view.active_chat_id, dict(c.settings))
+        self.view.show_error("")
+        if chat_id != self.view.active_chat_id:
+            self.view.show(chat_id)  # the new chat the settings created
+
+    @dispatch.register
+    def _frame_sync(self, c: FrameSync) -> None:
+        # A page's timing hint for the deltas' grid (frame_clock.py); with no session
+        # yet there is no grid to move, and a hint is not worth an error banner.
+        if self.view.has_session():
+            self.session.frame_clock.shift(c.view, c.shift_ms / 1000)
+
+    @dispatch.register
+    def _insert_cell(self, c: InsertCell) -> None:
+        """A reply's Python block, as stored, into a new notebook cell (insert_cell.py)."""
+        code = stored_block(self.session.reply_text(c.chat_id, c.message_id), c.code)
+        insert_block(self.cell_bridge, code)
+
+    # -- the two that outlive their message
+
+    @dispatch.register
+    def _run_code(self, c: RunCode) -> None:
+        """Run a reply's Python block in this kernel (the person confirmed it in the
+        widget). Synchronous on purpose: see code_run.py for why and for its limits."""
+        if self.running["chat_id"]:
+            raise RunRefused("Code is already running: wait for it, or stop it.")
+        code = self.kernel.code_to_run(self.session.reply_text(c.chat_id, c.message_id), c.code)
+        self._show_running({"chat_id": c.chat_id, "message_id": c.message_id, "code": code})
+        on_main_thread(lambda: self._finish_run(c.chat_id, c.message_id, code))
+
+    def _show_running(self, running: RunningCode) -> None:
+        self.running = running
+        self.view.show_running(running)
+
+    def _finish_run(self, chat_id: str, message_id: int, code: str) -> None:
+        session = self.session
+        try:
+            session.record_run(chat_id, message_id, run_in_kernel(message_id, code))
+        except Exception as exc:  # shown, not swallowed: the handler may be long gone
+            log.exception("running code from chat %s failed", chat_id)
+            self.view.show_error(session.redact(f"The code could not run ({exc})."))
+        finally:
+            self._show_running(dict(NOT_RUNNING))  # type: ignore[arg-type]
+
+    @dispatch.register
+    def _list_models(self, c: ListModels) -> None:
+        """Ask the provider for its models in a task (one at a time, however many views
+        ask); each request is answered when it ends, saying how it went."""
+        task = self._listing
+        if task is None or task.done():
+            task = self._listing = asyncio.get_running_loop().create_task(
+                self.session.model_list.refresh()
+            )
+        task.add_done_callback(lambda task: self._answer_models(c.request, task))
+
+    def _answer_models(self, request: str, task: asyncio.Task[Any]) -> None:
+        models = self.session.model_list
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            if not isinstance(exc, AIError):
+                log.error("listing the models failed", exc_info=exc)
+                models.error = f"Could not list the models ({type(exc).__name__})."
+        answer: ModelListMsg = {
+            "type": "model_list",
+            "request": request,
+            "names": list(models.names),
+            "error": self.session.redact(models.error),
+        }
+        self.view.answer(answer)
