@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
             "API keys are only ever read from the environment."
         ),
     )
+    _server_options(parser)
+    _model_options(parser)
+    _visitor_options(parser)
+    parser.add_argument("--version", action="version", version=f"livechat {__version__}")
+    return parser
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    """Where the app listens, where it keeps chats, how its page looks."""
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
     )
@@ -91,6 +100,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder of the chat CSV files (default: $LIVECHAT_CHAT_LOGS, else ./chat_logs)",
     )
+    parser.add_argument(
+        "--theme", choices=("light", "dark"), help="force a light or dark page (default: light)"
+    )
+    parser.add_argument(
+        "--page",
+        choices=tuple(PAGES),
+        default="app",
+        help=(
+            "app: the chat's own light page (default); lab: Voila's JupyterLab page "
+            "(slower to open, loads JupyterLab's scripts)"
+        ),
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="do not open a web browser at start"
+    )
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    """Which model answers, and new chats' settings."""
     parser.add_argument(
         "--provider",
         choices=PROVIDERS,
@@ -119,21 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="longest reply of new chats, in tokens (else $LIVECHAT_MAX_TOKENS)",
     )
-    parser.add_argument(
-        "--theme", choices=("light", "dark"), help="force a light or dark page (default: light)"
-    )
-    parser.add_argument(
-        "--page",
-        choices=tuple(PAGES),
-        default="app",
-        help=(
-            "app: the chat's own light page (default); lab: Voila's JupyterLab page "
-            "(slower to open, loads JupyterLab's scripts)"
-        ),
-    )
-    parser.add_argument(
-        "--no-browser", action="store_true", help="do not open a web browser at start"
-    )
+
+
+def _visitor_options(parser: argparse.ArgumentParser) -> None:
+    """Visitors' kernels, whose chats they see, what they may reach in the kernel."""
     parser.add_argument(
         "--pool-size",
         type=int,
@@ -185,8 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
             "default: it runs on this server, as the user running livechat)"
         ),
     )
-    parser.add_argument("--version", action="version", version=f"livechat {__version__}")
-    return parser
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
