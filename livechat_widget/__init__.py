@@ -37,7 +37,7 @@ _EXPORTS = {
     "RateLimited": "providers.errors",
     "StreamInterrupted": "providers.errors",
     "sidebar": "sidecar_panel",
-    # Chats as data (issue 12)
+    # Chats as data
     "read_chats": "chat_data",
     "import_chats": "chat_import",
     "ChatImportError": "chat_import",
@@ -72,7 +72,7 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "StreamInterrupted",
     "client_from_env",
     "sidebar",
-    # Chats as data (issue 12)
+    # Chats as data
     "ChatImportError",
     "ChatImportWarning",
     "import_chats",

@@ -20,7 +20,7 @@ Status = Literal["complete", "stopped", "length", "error"]
 ErrorKind = Literal["", "context_length"]
 
 
-# Kernel context and code runs (issue 12).
+# Kernel context and code runs
 class ContextChip(TypedDict):
     name: str
     kind: str
@@ -220,7 +220,7 @@ TRAITS: dict[str, str] = {
     "stats": "Stats",
     # Private chats per browser: the view sends its browser's secret (`claim`).
     "per_browser": "bool",
-    # Kernel context and code runs (issue 12).
+    # Kernel context and code runs
     "allow_kernel_context": "bool",
     "allow_code": "bool",
     "running_code": "RunningCode",
@@ -436,11 +436,11 @@ COMMANDS: dict[str, type] = {
     "dismiss_error": BareCmd,
     "edit": EditCmd,
     "select_version": SelectVersionCmd,
-    # Chats as data (issue 12)
+    # Chats as data
     "export": ExportCmd,
     "claim": ClaimCmd,
     "load_math": RequestCmd,
-    # Kernel context and code runs (issue 12).
+    # Kernel context and code runs
     "list_context": RequestCmd,
     "run_code": RunCodeCmd,
     "configure": ConfigureCmd,

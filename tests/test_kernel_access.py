@@ -1,4 +1,4 @@
-"""Kernel context and code runs (issue 12) without a browser: what the kernel offers,
+"""Kernel context and code runs without a browser: what the kernel offers,
 the context text and its caps, the `context` and `code_run` rows, what the model is
 sent, the Python API and the browser commands' checks. An in-process IPython shell
 stands in for the kernel."""

@@ -1,4 +1,4 @@
-"""Insert as cell (issue 12) in a real JupyterLab and a real Notebook 7 with ipylab,
+"""Insert as cell in a real JupyterLab and a real Notebook 7 with ipylab,
 driven with Playwright + Debian Chromium: a reply's Python block becomes a new cell
 right below the active one, with exactly the block's text — read from the page and,
 after a save, from the notebook file itself."""

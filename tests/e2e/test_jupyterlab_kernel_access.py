@@ -1,4 +1,4 @@
-"""Kernel context and code runs in a real JupyterLab (issue 12), driven with Playwright
+"""Kernel context and code runs in a real JupyterLab, driven with Playwright
 + Debian Chromium: a notebook defines a DataFrame and fails a cell; the widget's `@`
 picker offers both, the model receives the context text, the chat file keeps it and a
 new view redraws the chips; Run on a reply's Python block changes the notebook's

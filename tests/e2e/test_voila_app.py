@@ -610,7 +610,7 @@ def test_axe_finds_no_serious_violation(start_livechat, fake_provider, new_conte
     assert page.errors == []
 
 
-# ------------------------------------------------------- chats as data (issue 12)
+# ------------------------------------------------------- chats as data
 
 
 def test_chat_menu_exports_the_chat_as_a_download(start_livechat, fake_provider, new_context, shot):

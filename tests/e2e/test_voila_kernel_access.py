@@ -1,4 +1,4 @@
-"""Kernel context and Run in the `livechat` Voila app (issue 12): the kernel is the
+"""Kernel context and Run in the `livechat` Voila app: the kernel is the
 server's, so both are off by default; `--allow-kernel-context` / `--allow-code` turn
 them on. Insert as cell is never offered (there is no notebook). Real `livechat`
 subprocesses, Playwright + Debian Chromium."""

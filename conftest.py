@@ -1,4 +1,5 @@
-"""nbval (``pytest --nbval-lax``): every notebook here runs offline, on the demo model,
+"""nbval (``pytest --nbval-lax``): every notebook (notebooks/ and the app notebook the
+package ships, livechat_widget/notebooks/app.ipynb) runs offline, on the demo model,
 with its own temporary chat_logs folder.
 
 nbval starts one kernel per notebook, with this process's environment, when the
