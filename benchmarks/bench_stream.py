@@ -419,7 +419,7 @@ def main() -> None:
         ]
         <= 35,
         "open_20000_chat<=300ms": results["open_chat_20000"]["paint_ms"] <= 300,
-        # the tighter bounds of the frame-lock work (the ones above are kept so earlier results compare)
+        # the frame lock's tighter bounds (the ones above are kept so earlier runs compare)
         "token_to_screen_p95_at_200_per_s<=25ms": p200.get("token_to_screen_ms", {}).get("p95", 1e9)
         <= 25,
         "token_to_screen_p95_at_2000_per_s<=30ms": results["paced_2000_per_s"]

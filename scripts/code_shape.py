@@ -8,7 +8,6 @@ command runs this, so the layout cannot grow back without someone deciding it sh
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "livechat_widget"

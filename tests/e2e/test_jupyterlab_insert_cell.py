@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 
 import nbformat
-from conftest import UI_WAIT_MS
 from playwright.sync_api import Page, expect
 from test_jupyterlab import chat_in, open_notebook
 from test_notebook7 import notebook7  # noqa: F401 - the fixture
+
+from conftest import UI_WAIT_MS
 
 REPLY = (
     "Here is a helper:\n\n```python\ndef scale(values, factor=2):\n"
