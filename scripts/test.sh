@@ -20,11 +20,13 @@ echo "== front end: install (locked) and build once"
 echo "== package (the build hook skips the front end: it is built)"
 python3 -m pip install -q -e ".[test,e2e,lint]"
 
-echo "== checks: biome, tsc, ruff, ruff format, mypy"
+echo "== checks: biome, tsc, ruff, ruff format, mypy, import cycles, code shape"
 (cd js && npm run lint && npm run typecheck)
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy
+python3 scripts/import_cycles.py   # none: every import arrow points down or sideways
+python3 scripts/code_shape.py      # no module over 500 lines, no function over 80
 
 echo "== front-end tests (vitest)"
 (cd js && npm test)
