@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .providers.messages import ModelMessage
+
 log = logging.getLogger(__name__)
 
 FIELDS = ("model", "system_prompt", "temperature", "max_tokens")
@@ -226,10 +228,8 @@ def request_options(settings: ChatSettings, client_model: str) -> dict[str, Any]
     return options
 
 
-def with_system_prompt(
-    settings: ChatSettings, history: list[dict[str, str]]
-) -> list[dict[str, str]]:
+def with_system_prompt(settings: ChatSettings, history: list[ModelMessage]) -> list[ModelMessage]:
     """The history the model is sent, the chat's system prompt first."""
     if not settings.system_prompt.strip():
         return history
-    return [{"role": "system", "content": settings.system_prompt}, *history]
+    return [ModelMessage.of_text("system", settings.system_prompt), *history]

@@ -31,6 +31,7 @@ from .insert_cell import follow_cell_bridge
 from .kernel_access import KernelAccess
 from .kernel_context import ContextUnavailable
 from .protocol import Command, ProtocolError, clean_text, parse_command
+from .providers.base import ChatClient
 from .session import ChatSession, SessionError
 from .streaming import Reply
 from .visitors import visitor_folder
@@ -103,7 +104,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def __init__(
         self,
-        client: Any = None,
+        client: ChatClient | None = None,
         store: CsvStore | str | os.PathLike[str] = "chat_logs",
         *,
         user_id: str | None = None,
@@ -393,7 +394,7 @@ class ChatWidget(anywidget.AnyWidget):
         return chat_id
 
     @property
-    def client(self) -> Any:
+    def client(self) -> ChatClient:
         return self._client
 
     def on_message(self, callback: MessageCallback, *, remove: bool = False) -> None:
