@@ -164,8 +164,8 @@ async def bench_client(n_pieces: int, repeat: int) -> dict:
 
             async def full() -> int:
                 count = 0
-                async for _ in client.stream(messages):
-                    count += 1
+                async for event in client.stream(messages):
+                    count += event.kind == "text"  # then the usage and finish events
                 return count
 
             await raw()

@@ -23,6 +23,16 @@ _EXPORTS = {
     "SearchHit": "chat_registry",
     "ChatRegistry": "chat_registry",
     "AnthropicClient": "providers.anthropic",
+    "BaseClient": "providers.base",
+    "ChatClient": "providers.base",
+    "ModelMessage": "providers.messages",
+    "TextPart": "providers.messages",
+    "StreamEvent": "providers.events",
+    "TextDelta": "providers.events",
+    "ReasoningDelta": "providers.events",
+    "ToolCallDelta": "providers.events",
+    "UsageEvent": "providers.events",
+    "FinishEvent": "providers.events",
     "DemoClient": "providers.demo",
     "OpenAICompatibleClient": "providers.openai",
     "client_from_env": "providers.env",
@@ -50,6 +60,8 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "AIError",
     "AnthropicClient",
     "AuthenticationFailed",
+    "BaseClient",
+    "ChatClient",
     "ChatInfo",
     "ChatRegistry",
     "ChatWidget",
@@ -59,17 +71,25 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "LAST_ERROR",
     "CsvStore",
     "DemoClient",
+    "FinishEvent",
     "Message",
+    "ModelMessage",
     "ModelNotFound",
     "OpenAICompatibleClient",
     "ProviderError",
     "QuotaExceeded",
     "RECENT_CELLS",
     "RateLimited",
+    "ReasoningDelta",
     "Row",
     "SearchHit",
     "StorageError",
+    "StreamEvent",
     "StreamInterrupted",
+    "TextDelta",
+    "TextPart",
+    "ToolCallDelta",
+    "UsageEvent",
     "client_from_env",
     "sidebar",
     # Chats as data
@@ -100,6 +120,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .csv_storage import CsvStore, Message, Row, StorageError
     from .kernel_context import LAST_ERROR, RECENT_CELLS
     from .providers.anthropic import AnthropicClient
+    from .providers.base import BaseClient, ChatClient
     from .providers.demo import DemoClient
     from .providers.env import client_from_env
     from .providers.errors import (
@@ -114,6 +135,15 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         RateLimited,
         StreamInterrupted,
     )
+    from .providers.events import (
+        FinishEvent,
+        ReasoningDelta,
+        StreamEvent,
+        TextDelta,
+        ToolCallDelta,
+        UsageEvent,
+    )
+    from .providers.messages import ModelMessage, TextPart
     from .providers.openai import OpenAICompatibleClient
     from .sidecar_panel import sidebar
     from .widget import ChatWidget

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .chat_registry import ChatInfo
 from .protocol import Edit, SelectVersion, Send
+from .providers.base import ChatClient
 from .wire import settings_payload
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class ChatApi:
         return self.session.model_list.fetch()
 
     @property
-    def client(self) -> Any:
+    def client(self) -> ChatClient:
         return self.session.client
 
     # -- chats

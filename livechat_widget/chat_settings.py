@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .providers.messages import ModelMessage
 from .refusals import Refused
 
 log = logging.getLogger(__name__)
@@ -228,10 +229,8 @@ def request_options(settings: ChatSettings, client_model: str) -> dict[str, Any]
     return options
 
 
-def with_system_prompt(
-    settings: ChatSettings, history: list[dict[str, str]]
-) -> list[dict[str, str]]:
+def with_system_prompt(settings: ChatSettings, history: list[ModelMessage]) -> list[ModelMessage]:
     """The history the model is sent, the chat's system prompt first."""
     if not settings.system_prompt.strip():
         return history
-    return [{"role": "system", "content": settings.system_prompt}, *history]
+    return [ModelMessage.of_text("system", settings.system_prompt), *history]

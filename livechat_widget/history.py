@@ -1,13 +1,18 @@
-"""What the model is sent of a chat: its turns, as the person left them."""
+"""What the model is sent of a chat: its turns, as the person left them, as model
+messages (lists of parts; text for now)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from .csv_storage import Message
+from .providers.messages import ModelMessage, Role
+
+# A chat's message rows (the registry hands out no others) as model roles.
+_ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
 
 
-def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str, str]]:
+def model_history(messages: Sequence[Message], start: int = 0) -> list[ModelMessage]:
     """What the model sees: each user turn with the latest usable reply to it.
 
     - Messages before ``start`` (the person chose to leave the oldest turns out) are
@@ -20,7 +25,7 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str,
     - A user message sent with kernel context is sent as that context, then the text:
       the model sees what it saw the first time (a reload or another model included).
     """
-    history: list[dict[str, str]] = []
+    history: list[ModelMessage] = []
     withdrawn = False  # the last user turn in `history` was stopped before any text
     for message in messages:
         if message.id < start and message.role != "system":
@@ -30,26 +35,24 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[dict[str,
             withdrawn = False
         last = history[-1] if history else None
         content = f"{message.context}\n\n{message.content}" if message.context else message.content
+        turn = ModelMessage.of_text(_ROLES[message.role], content)
         if message.role == "assistant":
             if not content:  # nothing said: nothing to send back
-                if message.status == "stopped" and last and last["role"] == "user":
+                if message.status == "stopped" and last and last.role == "user":
                     withdrawn = True
                 continue
             withdrawn = False
-            if last and last["role"] == "assistant":
-                history[-1] = {"role": "assistant", "content": content}
+            if last and last.role == "assistant":
+                history[-1] = turn
                 continue
-        elif message.role == "user" and last and last["role"] == "user":
+        elif message.role == "user" and last and last.role == "user":
             if withdrawn:  # the earlier prompt was cancelled: this one replaces it
-                history[-1] = {"role": "user", "content": content}
+                history[-1] = turn
                 withdrawn = False
             else:
-                history[-1] = {
-                    "role": "user",
-                    "content": last["content"] + "\n\n" + content,
-                }
+                history[-1] = last.joined(turn)
             continue
-        history.append({"role": message.role, "content": content})
+        history.append(turn)
     if withdrawn:
         history.pop()
     return history

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from .providers.base import ChatClient
 from .providers.errors import AIError
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ LIST_TIMEOUT_S = 60.0  # a bound on the worker thread; the client's own timeouts
 
 
 class ModelList:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: ChatClient) -> None:
         self.client = client
         self.names: list[str] = []
         self.error = ""  # why the last attempt failed, fit to show
@@ -46,11 +47,7 @@ class ModelList:
         return list(names)
 
     async def _ask(self) -> list[str]:
-        lister = getattr(self.client, "list_models", None)
-        if lister is None:  # a client of one's own without a list: its one model
-            model = str(getattr(self.client, "model", "") or "")
-            return [model] if model else []
-        names = await lister()
+        names = await self.client.list_models()
         return [str(n) for n in dict.fromkeys(names)]  # unique, in the provider's order
 
     def fetch(self) -> list[str]:

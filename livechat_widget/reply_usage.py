@@ -2,16 +2,21 @@
 
 The token counts are the provider's when it reported them; otherwise they are
 estimated from the text (about four characters a token) and marked ``estimated``.
-No I/O here.
+The times are the reply stream's own measurement (``ReplyStats``), the one its
+telemetry event carries. No I/O here.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .providers.base import ReplyStats
+    from .providers.messages import ModelMessage
 
 CHARS_PER_TOKEN = 4  # a common rule of thumb for English text and BPE tokenizers
 
@@ -66,26 +71,24 @@ def estimate_tokens(text: str) -> int:
 
 def reply_usage(
     model: str,
-    reported: Mapping[str, Any] | None,
-    prompt: Sequence[Mapping[str, str]],
+    stats: ReplyStats | None,
+    prompt: Sequence[ModelMessage],
     text: str,
     reasoning: str,
-    ttft_ms: float | None,
-    end_s: float | None,
 ) -> Usage:
-    """The usage of a finished reply. ``reported``: the provider's counts, if any;
-    ``end_s``: seconds from the first piece to the end (for tokens/s)."""
-    reported = reported or {}
-    prompt_tokens = _count(reported.get("prompt_tokens"))
-    completion_tokens = _count(reported.get("completion_tokens"))
+    """The usage of a finished reply, from the stream's ``stats`` (None: the reply
+    never started streaming) and, for counts the provider did not report, the text."""
+    prompt_tokens = None if stats is None else _count(stats.prompt_tokens)
+    completion_tokens = None if stats is None else _count(stats.completion_tokens)
     estimated = False
     if prompt_tokens is None:
-        prompt_tokens = estimate_tokens("".join(m.get("content", "") for m in prompt))
+        prompt_tokens = estimate_tokens("".join(m.text for m in prompt))
         estimated = True
     if completion_tokens is None:
         completion_tokens = estimate_tokens(reasoning + text)
         estimated = True
-    rate = completion_tokens / end_s if completion_tokens and end_s else None
+    ttft_ms = None if stats is None else stats.ttft_ms
+    rate = None if stats is None else stats.tokens_per_s
     return Usage(
         model, prompt_tokens, completion_tokens, estimated, _number(ttft_ms), _number(rate)
     )

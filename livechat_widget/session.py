@@ -41,6 +41,7 @@ from .folders import folder_for
 from .frame_clock import FrameClock
 from .history import model_history, shorter_history_start
 from .model_list import ModelList
+from .providers.base import ChatClient, check_client
 from .refusals import Refused
 from .reply_usage import Usage, reply_usage, usage_totals
 from .streaming import Outcome, Reply, stream_reply
@@ -83,13 +84,13 @@ def open_store(store: ChatStore) -> CsvStore:
 class SessionOptions:
     """What every session a widget opens is made with (one per folder it shows)."""
 
-    client: Any
+    client: ChatClient
     user_id: str
     defaults: ChatSettings
 
     @classmethod
     def create(
-        cls, client: Any = None, user_id: str | None = None, **settings: Any
+        cls, client: ChatClient | None = None, user_id: str | None = None, **settings: Any
     ) -> SessionOptions:
         """``client`` None: the one the LIVECHAT_* variables configure (the demo model
         when none is set); ``settings`` (model, system_prompt, temperature, max_tokens)
@@ -142,7 +143,7 @@ class ChatSession:
 
     def __init__(
         self,
-        client: Any,
+        client: ChatClient,
         store: CsvStore,
         user_id: str,
         listener: SessionListener,
@@ -151,7 +152,7 @@ class ChatSession:
         folder = folder_for(store)
         folder.sessions.add(self)
         self.folder = folder
-        self.client = client
+        self.client = check_client(client)
         self.registry = folder.registry
         self.replies = folder.replies  # shared with other sessions on this folder
         self.user_id = user_id
@@ -170,11 +171,12 @@ class ChatSession:
     def ask_model_name(self, then: Callable[[], None]) -> None:
         """A client told to use the server's model asks which one it is now, so a label
         can name the model that will answer before the first reply; ``then`` runs after."""
-        resolve = getattr(self.client, "resolve_model", None)
-        if getattr(self.client, "model", None) != "" or resolve is None:
+        if self.client.model != "":
             return
         try:
-            task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(resolve())
+            task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(
+                self.client.resolve_model()
+            )
         except RuntimeError:
             return  # no running loop: the first reply asks instead
         self._tasks.add(task)
@@ -315,13 +317,13 @@ class ChatSession:
         by what the chat set itself; ``model`` is always named when it is known."""
         settings = resolve(self.defaults, self.registry.settings(chat_id) if chat_id else {})
         if not settings.model:
-            settings = resolve(settings, {"model": str(getattr(self.client, "model", "") or "")})
+            settings = resolve(settings, {"model": self.client.model})
         return settings
 
     def configure(self, chat_id: str, changes: dict[str, Any]) -> tuple[str, ChatSettings]:
         """Check and record changes of a chat's settings ("" creates the chat); returns
         the chat id and its settings. Raises SettingsError, ChatNotFound."""
-        limit = float(getattr(self.client, "max_temperature", 2.0))
+        limit = self.client.max_temperature
         checked = check_changes(changes, listed=self.model_list.names, max_temperature=limit)
         current = self.settings(chat_id).as_dict()
         own = self.registry.settings(chat_id) if chat_id else {}
@@ -342,9 +344,9 @@ class ChatSession:
     def describe(self, chat_id: str) -> str:
         """The label of the model a chat replies with."""
         model = self.settings(chat_id).model
-        if model and model != getattr(self.client, "model", None):
-            return str(self.client.describe(model=model))
-        return str(self.client.describe())
+        if model and model != self.client.model:
+            return self.client.describe(model=model)
+        return self.client.describe()
 
     # -- replies
 
@@ -387,11 +389,11 @@ class ChatSession:
             users = [i for i, m in enumerate(asked) if m.role == "user"]
             asked = asked[: users[-1] + 1] if users else []
         history = model_history(asked, self.registry.history_start(chat_id))
-        if not history or history[-1]["role"] != "user":
+        if not history or history[-1].role != "user":
             raise SessionError("There is no message to answer in this chat.")
         settings = self.settings(chat_id)
         history = with_system_prompt(settings, history)
-        options = request_options(settings, str(getattr(self.client, "model", "") or ""))
+        options = request_options(settings, self.client.model)
         reply = Reply(chat_id, len(messages), owner=self)
         reply.model = settings.model
         reply.prompt = history
@@ -537,17 +539,8 @@ class ChatSession:
 
     def _usage(self, reply: Reply, outcome: Outcome) -> Usage:
         # A server that chose the model itself named it when asked (resolve_model).
-        model = reply.model or str(getattr(self.client, "model", "") or "")
-        stats = outcome.stats
-        return reply_usage(
-            model,
-            stats.reported,
-            reply.prompt,
-            outcome.text,
-            outcome.reasoning,
-            stats.ttft_ms,
-            stats.generation_s,
-        )
+        model = reply.model or self.client.model
+        return reply_usage(model, outcome.stats, reply.prompt, outcome.text, outcome.reasoning)
 
     def _save(self, reply: Reply, outcome: Outcome, usage: Usage) -> MessagePayload:
         """Append the assistant row (with its status marker); the message as saved.
@@ -624,8 +617,8 @@ class ChatSession:
         """Error texts name the server by host only and the chat folder by no path:
         base URLs and filesystem paths never reach the browser."""
         text = text.replace(self._store_root, "the chat folder")
-        for attr in ("base_url", "safe_base_url"):
-            base_url = str(getattr(self.client, attr, "") or "").rstrip("/")
+        for base_url in (self.client.base_url, self.client.safe_base_url):
+            base_url = base_url.rstrip("/")
             if base_url and base_url in text:
                 text = text.replace(base_url, urlsplit(base_url).netloc or "the model server")
         return text

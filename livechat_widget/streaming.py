@@ -1,4 +1,4 @@
-"""One reply in progress: runs a client's stream and coalesces its pieces.
+"""One reply in progress: runs a client's stream and coalesces its text.
 
 Sending one comm message per token loses tokens above Jupyter Server's iopub rate
 limit (~1000 msg/s) and re-sending a growing string per token is quadratic. So pieces
@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .frame_clock import FRAME, START_MESSAGES, FrameClock
+from .providers.base import ChatClient, ChatStream, ReplyStats
 from .providers.errors import AIError, ContextTooLong
+from .providers.events import ToolCallDelta
+from .providers.messages import ModelMessage
 from .wire import DeltaMsg, Stream
 
 log = logging.getLogger(__name__)
@@ -32,15 +35,10 @@ FLUSH_INTERVAL = FRAME  # s: a delta after a pause this long goes out at once
 SNAPSHOT_INTERVAL = 0.25  # s between snapshots of the whole text (grows with its size)
 
 
-@dataclass
-class ReplyStats:
-    """What the stats panel shows of one reply, measured while it streamed."""
-
-    ttft_ms: float | None = None  # from the request to the first piece
-    tokens_per_s: float | None = None
-    tokens: int = 0  # the provider's completion tokens, else the pieces received
-    generation_s: float | None = None  # from the first piece to the end
-    reported: dict[str, Any] | None = None  # the provider's token counts, if it sent them
+NO_TOOLS = (
+    "The model answered with a tool call instead of text; this chat does not offer "
+    "tools. Try again or rephrase the message."
+)
 
 
 @dataclass
@@ -50,7 +48,8 @@ class Outcome:
     status: str  # complete | stopped | length | error
     error: str = ""
     error_kind: str = ""  # "context_length": the conversation outgrew the model
-    stats: ReplyStats = field(default_factory=ReplyStats)
+    stats: ReplyStats | None = None  # the stream's measurement (None: it never started)
+    tool_calls: list[ToolCallDelta] = field(default_factory=list)  # as they arrived
 
 
 @dataclass
@@ -66,12 +65,9 @@ class Reply:
     pending_reasoning: list[str] = field(default_factory=list)
     task: asyncio.Task[Any] | None = None
     owner: Any = None  # the session that started it (and publishes it)
-    started: float = field(default_factory=time.monotonic)
-    first_piece: float | None = None
-    pieces: int = 0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # a piece is pending
     model: str = ""  # the model asked for ("" = the client's)
-    prompt: list[dict[str, str]] = field(default_factory=list)  # what the model was sent
+    prompt: list[ModelMessage] = field(default_factory=list)  # what the model was sent
 
     @property
     def text(self) -> str:
@@ -91,17 +87,6 @@ class Reply:
             "reasoning": "".join(reasoning),
             "seq": self.seq,
         }
-
-    def stats(self, usage: dict[str, Any] | None) -> ReplyStats:
-        """The reply's figures, measured when it ends (tokens: the provider's count)."""
-        end = time.monotonic()
-        completion = (usage or {}).get("completion_tokens")
-        tokens = completion if isinstance(completion, int) else self.pieces
-        first = self.first_piece
-        rate = tokens / (end - first) if first is not None and tokens and end > first else None
-        ttft = None if first is None else (first - self.started) * 1000.0
-        generation = None if first is None else end - first
-        return ReplyStats(ttft, rate, tokens, generation, dict(usage) if usage else None)
 
     def take_delta(self) -> DeltaMsg | None:
         """The coalesced delta since the last one, or None when nothing arrived."""
@@ -131,8 +116,8 @@ def _uncancel() -> None:
 
 
 async def stream_reply(
-    client: Any,
-    history: list[dict[str, str]],
+    client: ChatClient,
+    history: list[ModelMessage],
     reply: Reply,
     send_delta: Callable[[DeltaMsg], None],
     publish_snapshot: Callable[[Reply], None],
@@ -142,87 +127,30 @@ async def stream_reply(
     """Stream one reply into `reply`, flushing deltas as they come. Never raises
     AIError or CancelledError: they become the outcome's status (error / stopped).
     ``options`` (model, temperature, max_tokens) go to ``client.stream``; ``clock`` is
-    the widget's grid of the page's frames (a fresh one if None)."""
-
+    the widget's grid of the page's frames (a fresh one if None). The outcome carries
+    the stream's own measurement of the reply (``stats``)."""
     grid = clock or FrameClock()
     grid.count_sent(START_MESSAGES)
-
-    async def flush_when_due() -> None:
-        last_sent = -FLUSH_INTERVAL  # when the last delta or snapshot went out
-        last_tick = -1
-        next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL
-        published_seq = reply.seq  # the seq of the last snapshot
-        while True:
-            # Sleep until a piece arrives, or until a snapshot of sent deltas is due.
-            due = None if reply.seq == published_seq else next_snapshot - time.monotonic()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(reply.arrived.wait(), due)
-            # A message after a pause goes out at once. Otherwise (pieces keep coming, or
-            # the message budget is spent) it waits for the next tick of the grid with a
-            # slot, half a frame at least after a message sent at once.
-            now = time.monotonic()
-            sent = now >= last_sent + FLUSH_INTERVAL and grid.take_slot()
-            after = max(now, last_sent + FLUSH_INTERVAL / 2)
-            while not sent:
-                last_tick, tick = grid.tick_after(after, last_tick)
-                await asyncio.sleep(max(0.0, tick - time.monotonic()))
-                sent, after = grid.take_slot(), tick
-            reply.arrived.clear()
-            snapshot_due = time.monotonic() >= next_snapshot
-            delta = reply.take_delta()
-            if delta is not None and not snapshot_due:
-                send_delta(delta)
-            elif reply.seq != published_seq and snapshot_due:
-                publish_snapshot(reply)  # carries the pieces of `delta`, if any
-                published_seq = reply.seq
-                # Each snapshot re-sends the whole text: space them out as it grows.
-                size = sum(map(len, reply.text_parts))
-                next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL + size / 1_000_000
-            last_sent = time.monotonic()
-
-    flusher = asyncio.create_task(flush_when_due())
-    stream = None
+    flusher = asyncio.create_task(_flush_when_due(reply, send_delta, publish_snapshot, grid))
+    stream: ChatStream | None = None
     try:
         stream = client.stream(history, **(options or {}))
-        async for piece in stream:
-            if not isinstance(piece.text, str):
-                raise TypeError(f"the client yielded a {type(piece.text).__name__}, not text")
-            if reply.first_piece is None:
-                reply.first_piece = time.monotonic()
-            reply.pieces += 1
-            if piece.kind == "reasoning":
-                reply.reasoning_parts.append(piece.text)
-                reply.pending_reasoning.append(piece.text)
-            else:
-                reply.text_parts.append(piece.text)
-                reply.pending_text.append(piece.text)
-            reply.arrived.set()
-        finish = getattr(stream, "finish_reason", None)
-        return Outcome(
-            reply.text,
-            reply.reasoning,
-            "length" if finish == "length" else "complete",
-            stats=reply.stats(getattr(stream, "usage", None)),
-        )
+        outcome = await _read(stream, reply)
     except asyncio.CancelledError:
         # Stop: keep what arrived. The task ends normally so its result is persisted.
         _uncancel()
-        usage = getattr(stream, "usage", None)
-        return Outcome(reply.text, reply.reasoning, "stopped", stats=reply.stats(usage))
+        outcome = Outcome(reply.text, reply.reasoning, "stopped")
     except AIError as exc:
         text = reply.text or (exc.partial_text or "")
         kind = "context_length" if isinstance(exc, ContextTooLong) else ""
-        return Outcome(
-            text, reply.reasoning, "error", exc.user_message, kind, stats=reply.stats(None)
-        )
+        outcome = Outcome(text, reply.reasoning, "error", exc.user_message, kind)
     except Exception as exc:  # a bug in a client must not leave a reply spinning forever
         log.exception("reply stream failed")
-        return Outcome(
+        outcome = Outcome(
             reply.text,
             reply.reasoning,
             "error",
             f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).",
-            stats=reply.stats(None),
         )
     finally:
         flusher.cancel()
@@ -233,12 +161,86 @@ async def stream_reply(
                 send_delta(delta)
             except Exception:  # the views catch up from `done`
                 log.exception("sending the last delta failed")
-        # Close the HTTP response now (not at garbage collection) so the server stops.
-        aclose = getattr(stream, "aclose", None)
-        if aclose is not None:
-            try:
-                await aclose()
-            except asyncio.CancelledError:
-                _uncancel()  # Stop pressed as the reply ended: the outcome above stands
-            except Exception:
-                log.debug("closing the reply stream failed", exc_info=True)
+        if stream is not None:
+            await _close(stream)
+    if stream is not None:
+        outcome.stats = stream.stats
+    return outcome
+
+
+async def _read(stream: ChatStream, reply: Reply) -> Outcome:
+    """Iterate the stream into `reply`; the outcome of a stream that ended normally.
+    Tool calls are kept on the outcome (this chat offers no tools yet)."""
+    finish: str | None = None
+    calls: list[ToolCallDelta] = []
+    async for event in stream:
+        if event.kind == "text" or event.kind == "reasoning":
+            if not isinstance(event.text, str):
+                raise TypeError(f"the client yielded a {type(event.text).__name__}, not text")
+            parts, pending = (
+                (reply.reasoning_parts, reply.pending_reasoning)
+                if event.kind == "reasoning"
+                else (reply.text_parts, reply.pending_text)
+            )
+            parts.append(event.text)
+            pending.append(event.text)
+            reply.arrived.set()
+        elif event.kind == "tool_call":
+            calls.append(event)
+        elif event.kind == "finish":
+            finish = event.reason
+    if finish == "tool_calls" and not reply.text:
+        return Outcome(reply.text, reply.reasoning, "error", NO_TOOLS, tool_calls=calls)
+    status = "length" if finish == "length" else "complete"
+    return Outcome(reply.text, reply.reasoning, status, tool_calls=calls)
+
+
+async def _close(stream: ChatStream) -> None:
+    """Close the HTTP response now (not at garbage collection) so the server stops."""
+    try:
+        await stream.aclose()
+    except asyncio.CancelledError:
+        _uncancel()  # Stop pressed as the reply ended: the outcome above stands
+    except Exception:
+        log.debug("closing the reply stream failed", exc_info=True)
+
+
+async def _flush_when_due(
+    reply: Reply,
+    send_delta: Callable[[DeltaMsg], None],
+    publish_snapshot: Callable[[Reply], None],
+    grid: FrameClock,
+) -> None:
+    """Send the reply's pending pieces as deltas, at most one message per tick of the
+    page's frames, and a snapshot of the whole text now and then."""
+    last_sent = -FLUSH_INTERVAL  # when the last delta or snapshot went out
+    last_tick = -1
+    next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL
+    published_seq = reply.seq  # the seq of the last snapshot
+    while True:
+        # Sleep until a piece arrives, or until a snapshot of sent deltas is due.
+        due = None if reply.seq == published_seq else next_snapshot - time.monotonic()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(reply.arrived.wait(), due)
+        # A message after a pause goes out at once. Otherwise (pieces keep coming, or
+        # the message budget is spent) it waits for the next tick of the grid with a
+        # slot, half a frame at least after a message sent at once.
+        now = time.monotonic()
+        sent = now >= last_sent + FLUSH_INTERVAL and grid.take_slot()
+        after = max(now, last_sent + FLUSH_INTERVAL / 2)
+        while not sent:
+            last_tick, tick = grid.tick_after(after, last_tick)
+            await asyncio.sleep(max(0.0, tick - time.monotonic()))
+            sent, after = grid.take_slot(), tick
+        reply.arrived.clear()
+        snapshot_due = time.monotonic() >= next_snapshot
+        delta = reply.take_delta()
+        if delta is not None and not snapshot_due:
+            send_delta(delta)
+        elif reply.seq != published_seq and snapshot_due:
+            publish_snapshot(reply)  # carries the pieces of `delta`, if any
+            published_seq = reply.seq
+            # Each snapshot re-sends the whole text: space them out as it grows.
+            size = sum(map(len, reply.text_parts))
+            next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL + size / 1_000_000
+        last_sent = time.monotonic()

@@ -4,15 +4,16 @@ Every reply stream emits exactly one event when it ends, however it ends::
 
     name = ("livechat", "ai", "latency_ms")
     data = {
-        "ttft_ms": float | None,       # time to the first piece (text or reasoning)
+        "ttft_ms": float | None,       # time to the first text, reasoning or tool call
         "total_ms": float,             # from stream() to the end
-        "pieces": int,                 # pieces yielded
+        "pieces": int,                 # text, reasoning and tool-call events yielded
         "completion_tokens": int | None,  # as reported by the provider
         "tokens_per_s": float | None,  # completion tokens (or pieces) / generation time
         "provider": str, "model": str,
         "outcome": "completed" | "stopped" | "<AIError subclass name>",
         "client": <the client object>, # so a widget can keep only its own client's events
-    }
+        "stats": ReplyStats,           # the stream's measurement, of which the above
+    }                                  # are a copy (the chat's usage row reads it too)
 
 Subscribe with ``attach(handler)``; ``handler(name, data)`` is called synchronously
 on the event loop, so keep it quick. A handler that raises is logged and never

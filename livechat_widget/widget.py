@@ -21,6 +21,7 @@ import traitlets
 from .chat_api import ChatApi
 from .chat_registry import ChatInfo
 from .controller import Controller
+from .providers.base import ChatClient
 from .session import ChatSession, ChatStore, SessionError, SessionOptions, open_store
 from .streaming import Reply
 from .wire import (
@@ -79,7 +80,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
 
     def __init__(
         self,
-        client: Any = None,
+        client: ChatClient | None = None,
         store: ChatStore = "chat_logs",
         *,
         user_id: str | None = None,

@@ -152,8 +152,8 @@ def test_context_and_code_run_rows_attach_and_old_readers_skip_them():
     assert messages[0].context == "CTX" and messages[2].context == ""
     assert messages[1].runs == (run,)
     history = model_history(messages)
-    assert history[0]["content"] == "CTX\n\nquestion"
-    assert history[1]["content"] == "```python\nx = 1\n```"  # runs are not sent
+    assert history[0].text == "CTX\n\nquestion"
+    assert history[1].text == "```python\nx = 1\n```"  # runs are not sent
 
 
 def test_python_blocks_finds_only_python_fences():

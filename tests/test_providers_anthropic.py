@@ -4,6 +4,8 @@ Anthropic's streaming documentation."""
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +32,16 @@ from livechat_widget.providers.errors import (
     RateLimited,
     StreamInterrupted,
 )
+from livechat_widget.providers.events import (
+    FinishEvent,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    UsageEvent,
+)
 
+FIXTURES = Path(__file__).parent / "fixtures"
 KEY = "sk-ant-api03-SECRETSECRETSECRET"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 
@@ -49,8 +60,9 @@ async def run(
     stream = c.stream(messages)
     text, reasoning = [], []
     try:
-        async for piece in stream:
-            (reasoning if piece.kind == "reasoning" else text).append(piece.text)
+        async for event in stream:
+            if event.kind == "text" or event.kind == "reasoning":
+                (reasoning if event.kind == "reasoning" else text).append(event.text)
     finally:
         await stream.aclose()
         await c.aclose()
@@ -359,3 +371,82 @@ def test_repr_and_describe() -> None:
         "base_url='https://api.anthropic.com', model='claude-haiku-4-5')"
     )
     assert KEY not in repr(c)
+
+
+# ------------------------------------------------------------------ the event union
+
+
+async def events_of(c: AnthropicClient) -> list[StreamEvent]:
+    stream = c.stream(MESSAGES)
+    try:
+        return [event async for event in stream]
+    finally:
+        await stream.aclose()
+        await c.aclose()
+
+
+async def test_recorded_tool_use_is_tool_call_events(fp: FakeProvider) -> None:
+    raw = (FIXTURES / "anthropic_tool_use.sse").read_bytes()
+    text = ["Okay", ",", " let", "'s", " check", " the", " weather", " and", " the", " time", "."]
+    weather = ['{"location":', ' "San', " Francisc", 'o, CA"', ', "unit": "fah', 'renheit"}']
+    expected: list[StreamEvent] = [
+        *(TextDelta(piece) for piece in text),
+        # Block 1 is the first tool call, block 2 the second (OpenAI's numbering);
+        # the empty first partial_json is no event.
+        ToolCallDelta(0, "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "get_weather"),
+        *(ToolCallDelta(0, arguments=piece) for piece in weather),
+        ToolCallDelta(1, "toolu_01CqxHrfbcqzHyVX8ykmQ2ym", "get_time"),
+        ToolCallDelta(1, arguments='{"timezone": "America/'),
+        ToolCallDelta(1, arguments='Los_Angeles"}'),
+        UsageEvent(472, 89),
+        FinishEvent("tool_calls", "tool_use"),  # in OpenAI's vocabulary, as every reason
+    ]
+    for seed in range(3):
+        fp.script(FakeResponse(200, dict(SSE_HEADERS), [raw]).split(seed, 12))
+        assert await events_of(client(fp)) == expected
+    arguments = "".join(
+        e.arguments for e in expected if isinstance(e, ToolCallDelta) and e.index == 0
+    )
+    assert json.loads(arguments) == {"location": "San Francisco, CA", "unit": "fahrenheit"}
+
+
+async def test_thinking_text_usage_and_finish_events(fp: FakeProvider) -> None:
+    fp.script(anthropic_reply("Hi there", thinking="Hmm"))
+    events = await events_of(client(fp))
+    assert [e.kind for e in events] == ["reasoning", "text", "text", "usage", "finish"]
+    assert events[0] == ReasoningDelta("Hmm")
+    assert events[-1] == FinishEvent("stop", "end_turn")
+
+
+async def test_input_json_for_no_tool_block_is_malformed(fp: FakeProvider) -> None:
+    bad = (
+        "content_block_delta",
+        {
+            "type": "content_block_delta",
+            "index": 3,
+            "delta": {"type": "input_json_delta", "partial_json": "{}"},
+        },
+    )
+    fp.script(events(START, BLOCK, text_delta("ok"), bad, *stop()))
+    got = await events_of(client(fp))
+    assert [e.kind for e in got] == ["text", "usage", "finish"]
+
+
+async def test_non_streamed_answer_with_tool_use(fp: FakeProvider) -> None:
+    answer = {
+        "type": "message",
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": "Checking."},
+            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"x": 1}},
+        ],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 5, "output_tokens": 7},
+    }
+    fp.script(FakeResponse(200, {"content-type": "application/json"}, [json.dumps(answer)]))
+    assert await events_of(client(fp)) == [
+        TextDelta("Checking."),
+        ToolCallDelta(0, "toolu_1", "f", '{"x": 1}'),
+        UsageEvent(5, 7),
+        FinishEvent("tool_calls", "tool_use"),
+    ]

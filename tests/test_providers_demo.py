@@ -10,15 +10,19 @@ import pytest
 
 from livechat_widget.providers.demo import DemoClient
 from livechat_widget.providers.env import client_from_env
+from livechat_widget.providers.events import FinishEvent, TextDelta, UsageEvent
 
 HELLO = [{"role": "user", "content": "How do I plot a sine wave?"}]
 
 
 async def test_demo_reply_is_markdown_quotes_the_user_and_explains_setup() -> None:
     stream = DemoClient(pace=0).stream(HELLO)
-    pieces = [p async for p in stream]
+    events = [e async for e in stream]
+    pieces = [e for e in events if isinstance(e, TextDelta)]
     text = "".join(p.text for p in pieces)
-    assert all(p.kind == "text" for p in pieces) and len(pieces) > 50
+    assert len(pieces) > 50
+    # Text, then the usage and the finish, as every client's stream ends.
+    assert events[len(pieces) :] == [UsageEvent(7, len(pieces)), FinishEvent("stop", "stop")]
     assert "> How do I plot a sine wave?" in text
     assert "\n- **OpenAI**" in text  # a list
     assert "```bash\n" in text and text.count("```") == 2  # a fenced code block

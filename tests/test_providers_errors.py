@@ -12,7 +12,6 @@ from test_providers_openai import KEY, MESSAGES, body, client, fails
 import livechat_widget
 from livechat_widget.providers import errors as ai_errors
 from livechat_widget.providers.anthropic import AnthropicClient
-from livechat_widget.providers.base import Piece
 from livechat_widget.providers.classify import (
     RULES,
     ErrorContext,
@@ -35,6 +34,7 @@ from livechat_widget.providers.errors import (
     QuotaExceeded,
     RateLimited,
 )
+from livechat_widget.providers.events import TextDelta
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_public_exports() -> None:
         assert issubclass(cls, AIError)
         err = cls("what happened; what to do")
         assert (err.user_message, err.partial_text) == ("what happened; what to do", "")
-    assert Piece("text", "a").kind == "text"
+    assert TextDelta("a").kind == "text"
 
 
 # ------------------------------------------------------------------ what an error keeps

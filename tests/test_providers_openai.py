@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +30,18 @@ from livechat_widget.providers.errors import (
     ProviderError,
     StreamInterrupted,
 )
+from livechat_widget.providers.events import (
+    FinishEvent,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    UsageEvent,
+)
+from livechat_widget.providers.messages import ImagePart, ModelMessage, TextPart
 from livechat_widget.providers.openai import OpenAICompatibleClient
 
+FIXTURES = Path(__file__).parent / "fixtures"
 KEY = "sk-test-SECRETSECRETSECRET1234"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 
@@ -54,8 +65,9 @@ async def run(
     stream = c.stream(messages)
     text, reasoning = [], []
     try:
-        async for piece in stream:
-            (reasoning if piece.kind == "reasoning" else text).append(piece.text)
+        async for event in stream:
+            if event.kind == "text" or event.kind == "reasoning":
+                (reasoning if event.kind == "reasoning" else text).append(event.text)
     finally:
         await stream.aclose()
         await c.aclose()
@@ -75,6 +87,40 @@ async def fails(
 
 def body(*events: Any) -> FakeResponse:
     return sse_response(*events)
+
+
+async def events_of(
+    c: OpenAICompatibleClient, messages: list[dict[str, str]] = MESSAGES
+) -> list[StreamEvent]:
+    """Every event of one reply, in order."""
+    stream = c.stream(messages)
+    try:
+        return [event async for event in stream]
+    finally:
+        await stream.aclose()
+        await c.aclose()
+
+
+def recorded(name: str, seed: int) -> FakeResponse:
+    """A stream recorded in tests/fixtures, cut at random byte boundaries."""
+    raw = (FIXTURES / name).read_bytes()
+    return FakeResponse(200, dict(SSE_HEADERS), [raw]).split(seed, 12)
+
+
+def assembled(events: list[StreamEvent]) -> dict[int, tuple[str | None, str | None, str]]:
+    """The tool calls of a reply, as a consumer joins their pieces: index -> (id,
+    name, arguments); an id or a name is announced once."""
+    calls: dict[int, tuple[str | None, str | None, str]] = {}
+    for event in events:
+        if isinstance(event, ToolCallDelta):
+            call_id, name, arguments = calls.get(event.index, (None, None, ""))
+            assert not (call_id and event.id) and not (name and event.name), "announced twice"
+            calls[event.index] = (
+                call_id or event.id,
+                name or event.name,
+                arguments + event.arguments,
+            )
+    return calls
 
 
 # ------------------------------------------------------------------ recorded streams
@@ -509,8 +555,12 @@ async def test_finish_reason_tool_calls(fp: FakeProvider) -> None:
     )
     text, _, stream = await run(client(fp))
     assert (text, stream.finish_reason) == ("Calling", "tool_calls")
-    exc = await fails(client(fp), ProviderError)
-    assert "tool" in exc.user_message
+    # A reply that is a tool call alone still ends normally: the call is an event (the
+    # chat, which offers no tools, says so; tests/test_streaming.py).
+    assert await events_of(client(fp)) == [
+        ToolCallDelta(0, "c"),
+        FinishEvent("tool_calls", "tool_calls"),
+    ]
 
 
 @pytest.mark.parametrize("code", [400, "server_error"])
@@ -757,3 +807,124 @@ async def test_unexpected_chunk_shapes_count_as_malformed(fp: FakeProvider) -> N
     )
     text, _, stream = await run(client(fp))
     assert (text, stream.finish_reason) == ("ab", "stop")
+
+
+# ------------------------------------------------------------------ the event union
+
+
+async def test_recorded_parallel_tool_calls_are_events(fp: FakeProvider) -> None:
+    weather = ['{"', "location", '":"', "Paris", ",", " France", '"}']
+    time = ['{"', "timezone", '":"', "Europe", "/Paris", '"}']
+    expected: list[StreamEvent] = [
+        ToolCallDelta(0, "call_DdmO9pD3xa9XTPNJ32zg2hcA", "get_weather"),
+        *(ToolCallDelta(0, arguments=piece) for piece in weather),
+        ToolCallDelta(1, "call_Ul2fD8R0zvjJxG7mlbVhXm3A", "get_time"),
+        *(ToolCallDelta(1, arguments=piece) for piece in time),
+        UsageEvent(82, 51),
+        FinishEvent("tool_calls", "tool_calls"),
+    ]
+    for seed in range(3):
+        fp.script(recorded("openai_tool_calls.sse", seed))
+        events = await events_of(client(fp))
+        assert events == expected
+    calls = assembled(events)
+    assert {i: (c[0], c[1], json.loads(c[2])) for i, c in calls.items()} == {
+        0: ("call_DdmO9pD3xa9XTPNJ32zg2hcA", "get_weather", {"location": "Paris, France"}),
+        1: ("call_Ul2fD8R0zvjJxG7mlbVhXm3A", "get_time", {"timezone": "Europe/Paris"}),
+    }
+    assert [e.kind for e in events][-2:] == ["usage", "finish"]
+
+
+async def test_a_server_repeating_the_call_id_and_adding_function_call(fp: FakeProvider) -> None:
+    fp.script(recorded("openai_tool_calls_repeated_ids.sse", 1))
+    events = await events_of(client(fp))
+    assert events == [
+        TextDelta("Let me"),
+        TextDelta(" look"),
+        TextDelta(" that up."),
+        ToolCallDelta(0, "chatcmpl-tool-5c1e9a", "search_docs", '{"query": '),
+        ToolCallDelta(0, arguments='"sine wave'),
+        ToolCallDelta(0, arguments=' plot"}'),
+        FinishEvent("tool_calls", "tool_calls"),
+    ]
+    assert json.loads(assembled(events)[0][2]) == {"query": "sine wave plot"}
+
+
+async def test_legacy_function_call_and_calls_without_an_index(fp: FakeProvider) -> None:
+    def delta(d: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {"choices": [{"index": 0, "delta": d, "finish_reason": finish}]}
+
+    fp.script(
+        body(
+            delta({"role": "assistant", "function_call": {"name": "f", "arguments": ""}}),
+            delta({"function_call": {"arguments": '{"x": 1}'}}),
+            delta({}, "function_call"),
+            "[DONE]",
+        ),
+        # Whole calls, one a chunk, without an index (and arguments as an object).
+        body(
+            delta({"tool_calls": [{"id": "a", "function": {"name": "f", "arguments": "{}"}}]}),
+            delta({"tool_calls": [{"id": "b", "function": {"name": "g", "arguments": {"y": 2}}}]}),
+            delta({}, "tool_calls"),
+            "[DONE]",
+        ),
+    )
+    assert await events_of(client(fp)) == [
+        ToolCallDelta(0, None, "f"),
+        ToolCallDelta(0, arguments='{"x": 1}'),
+        FinishEvent("tool_calls", "function_call"),
+    ]
+    assert await events_of(client(fp)) == [
+        ToolCallDelta(0, "a", "f", "{}"),
+        ToolCallDelta(1, "b", "g", '{"y": 2}'),
+        FinishEvent("tool_calls", "tool_calls"),
+    ]
+
+
+async def test_text_and_reasoning_events_end_with_usage_then_finish(fp: FakeProvider) -> None:
+    fp.script(openai_reply("Hi there", reasoning="Think"))
+    assert await events_of(client(fp)) == [
+        ReasoningDelta("Think"),
+        TextDelta("Hi"),
+        TextDelta(" there"),
+        UsageEvent(9, 3),
+        FinishEvent("stop", "stop"),
+    ]
+
+
+async def test_non_streamed_answer_with_a_tool_call(fp: FakeProvider) -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    answer = {
+        "object": "chat.completion",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+    }
+    fp.script(FakeResponse(200, {"content-type": "application/json"}, [json.dumps(answer)]))
+    assert await events_of(client(fp)) == [
+        ToolCallDelta(0, "call_1", "f", "{}"),
+        FinishEvent("tool_calls", "tool_calls"),
+    ]
+
+
+async def test_model_messages_and_plain_dicts_reach_the_wire_alike(fp: FakeProvider) -> None:
+    messages = [
+        ModelMessage.of_text("system", "Be brief."),
+        ModelMessage("user", (TextPart("Look:"), TextPart("here"))),
+    ]
+    await run(client(fp), messages)  # type: ignore[arg-type]
+    assert fp.requests[0].json["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "Look:"}, {"type": "text", "text": "here"}],
+        },
+    ]
+    image = ModelMessage("user", (ImagePart(b"\x89PNG", "image/png"),))
+    with pytest.raises(TypeError, match="ImagePart"):
+        client(fp).stream([image])
+    assert len(fp.requests) == 1  # refused before any request

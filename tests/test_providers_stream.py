@@ -11,6 +11,7 @@ import pytest
 from fake_provider import FakeProvider, error, openai_reply
 
 from livechat_widget import telemetry
+from livechat_widget.providers.base import ChatClient, check_client
 from livechat_widget.providers.demo import DemoClient
 from livechat_widget.providers.errors import ProviderError
 from livechat_widget.providers.openai import OpenAICompatibleClient
@@ -42,6 +43,7 @@ KEYS = {
     "model",
     "outcome",
     "client",
+    "stats",
 }
 
 
@@ -145,17 +147,6 @@ def test_attach_and_detach() -> None:
     assert seen == [{"x": 1}]
 
 
-STATS = {
-    "ttft_ms",
-    "tokens_per_s",
-    "pieces",
-    "completion_tokens",
-    "prompt_tokens",
-    "outcome",
-    "finish_reason",
-}
-
-
 async def test_stats_are_on_the_stream_once_it_ended(events: list[Any]) -> None:
     with FakeProvider(text="one two three four", tokens_per_s=50) as fp:
         client = OpenAICompatibleClient(fp.base_url, "fake-model")
@@ -164,17 +155,21 @@ async def test_stats_are_on_the_stream_once_it_ended(events: list[Any]) -> None:
         await stream.collect()
         await client.aclose()
     stats = stream.stats
-    assert stats is not None and set(stats) == STATS
-    assert (stats["outcome"], stats["finish_reason"], stats["pieces"]) == ("completed", "stop", 4)
-    assert (stats["completion_tokens"], stats["prompt_tokens"]) == (4, 9)
-    assert stats["ttft_ms"] is not None and stats["ttft_ms"] > 0
-    assert stats["tokens_per_s"] is not None and stats["tokens_per_s"] > 0
-    data = events[0][1]  # the same figures as the telemetry event
-    assert {
-        k: data[k] for k in ("ttft_ms", "tokens_per_s", "pieces", "completion_tokens", "outcome")
-    } == {
-        k: stats[k] for k in ("ttft_ms", "tokens_per_s", "pieces", "completion_tokens", "outcome")
-    }
+    assert stats is not None
+    assert (stats.outcome, stats.finish_reason, stats.deltas) == ("completed", "stop", 4)
+    assert (stats.completion_tokens, stats.prompt_tokens) == (4, 9)
+    assert stats.reported == {"prompt_tokens": 9, "completion_tokens": 4}
+    assert stats.ttft_ms is not None and stats.ttft_ms > 0
+    assert stats.tokens_per_s is not None and stats.tokens_per_s > 0
+    assert stats.generation_s is not None and stats.generation_s * 1000 < stats.total_ms
+    data = events[0][1]  # the telemetry event carries the same measurement
+    assert data["stats"] is stats
+    assert (data["ttft_ms"], data["tokens_per_s"], data["pieces"], data["outcome"]) == (
+        stats.ttft_ms,
+        stats.tokens_per_s,
+        stats.deltas,
+        stats.outcome,
+    )
 
 
 async def test_stats_of_a_stopped_and_of_a_failed_reply() -> None:
@@ -182,7 +177,7 @@ async def test_stats_of_a_stopped_and_of_a_failed_reply() -> None:
     await stream.__anext__()
     await stream.aclose()
     assert stream.stats is not None
-    assert (stream.stats["outcome"], stream.stats["pieces"], stream.stats["finish_reason"]) == (
+    assert (stream.stats.outcome, stream.stats.deltas, stream.stats.finish_reason) == (
         "stopped",
         1,
         None,
@@ -195,8 +190,25 @@ async def test_stats_of_a_stopped_and_of_a_failed_reply() -> None:
             await failed.collect()
         await client.aclose()
     assert failed.stats is not None
-    assert (failed.stats["outcome"], failed.stats["ttft_ms"], failed.stats["pieces"]) == (
+    assert (failed.stats.outcome, failed.stats.ttft_ms, failed.stats.deltas) == (
         "ProviderError",
         None,
         0,
     )
+
+
+def test_every_client_here_is_a_chat_client_and_others_are_told_what_they_lack() -> None:
+    clients = [DemoClient(), OpenAICompatibleClient("http://127.0.0.1:9/v1", "m")]
+    for client in clients:
+        assert isinstance(client, ChatClient) and check_client(client) is client
+    assert DemoClient().safe_base_url == "" and clients[1].safe_base_url == "http://127.0.0.1:9/v1"
+
+    class OnlyStream:
+        def stream(self, messages: Any) -> None: ...
+
+        def describe(self) -> str:
+            return "mine"
+
+    with pytest.raises(TypeError, match="has no aclose, base_url, list_models") as info:
+        check_client(OnlyStream())
+    assert "BaseClient" in str(info.value)

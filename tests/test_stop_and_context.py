@@ -110,7 +110,7 @@ def test_files_written_before_the_fix_keep_their_history(tmp_path):
         tmp_path,
         [("user", "cancelled"), ("user", "Say hi."), ("assistant", "Hi!"), ("user", "Thanks")],
     )
-    assert model_history(old) == [
+    assert [m.to_dict() for m in model_history(old)] == [
         {"role": "user", "content": "cancelled\n\nSay hi."},
         {"role": "assistant", "content": "Hi!"},
         {"role": "user", "content": "Thanks"},
@@ -132,7 +132,7 @@ def test_model_history_withdraws_stopped_empty_turns_only(tmp_path):
             ("user", "d"),
         ],
     )
-    assert model_history(messages) == [
+    assert [m.to_dict() for m in model_history(messages)] == [
         {"role": "user", "content": "a"},
         {"role": "assistant", "content": "A"},
         {"role": "user", "content": "c"},
@@ -415,7 +415,7 @@ def test_model_history_a_withdrawn_prompt_stays_withdrawn_past_a_system_row(tmp_
             ("user", "B"),
         ],
     )
-    assert model_history(messages) == [
+    assert [m.to_dict() for m in model_history(messages)] == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "B"},
     ]

@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import time
 
-from livechat_widget import streaming
+from livechat_widget import streaming, telemetry
 from livechat_widget.frame_clock import BUDGET, FrameClock
-from livechat_widget.providers.base import Piece
+from livechat_widget.providers.base import BaseClient
+from livechat_widget.providers.events import TextDelta, ToolCallDelta
+from livechat_widget.reply_usage import reply_usage
 from livechat_widget.streaming import Reply, stream_reply
 
 
-class GatedClient:
+class GatedClient(BaseClient):
     """Yields each text after the test opens its gate, so the test decides when pieces
     arrive relative to the deltas already sent."""
 
@@ -20,28 +22,22 @@ class GatedClient:
         self.texts = texts
         self.gates = [asyncio.Event() for _ in texts]
 
-    def stream(self, history):
-        async def pieces():
-            for text, gate in zip(self.texts, self.gates, strict=True):
-                await gate.wait()
-                yield Piece("text", text)
-
-        return pieces()
+    async def _generate(self, messages, state):
+        for text, gate in zip(self.texts, self.gates, strict=True):
+            await gate.wait()
+            yield TextDelta(text)
 
 
-class PacedClient:
+class PacedClient(BaseClient):
     """Yields `count` pieces, one every `every` seconds (0: as fast as the loop goes)."""
 
     def __init__(self, count: int, every: float) -> None:
         self.count, self.every = count, every
 
-    def stream(self, history):
-        async def pieces():
-            for i in range(self.count):
-                await asyncio.sleep(self.every)
-                yield Piece("text", f"t{i} ")
-
-        return pieces()
+    async def _generate(self, messages, state):
+        for i in range(self.count):
+            await asyncio.sleep(self.every)
+            yield TextDelta(f"t{i} ")
 
 
 async def wait_until(condition, what: str) -> None:
@@ -127,7 +123,10 @@ async def test_one_message_per_frame_and_nothing_lost_while_pieces_keep_coming(m
     assert len(messages) <= BUDGET * (times[-1] - times[0] + 1)
 
 
-async def test_a_tick_over_the_message_budget_rests_and_loses_nothing():
+async def test_a_tick_over_the_message_budget_rests_and_loses_nothing(monkeypatch):
+    # Deltas only: a snapshot (not recorded here) would carry pending pieces instead.
+    monkeypatch.setattr(streaming, "SNAPSHOT_INTERVAL", 3600.0)
+
     class TightClock(FrameClock):
         """Refuses every other slot, as if the page's budget were half spent."""
 
@@ -174,3 +173,54 @@ async def test_a_snapshot_follows_sent_deltas_even_when_the_stream_goes_quiet(mo
     await wait_until(lambda: snapshots == ["hello"], "a snapshot of the first delta")
     client.gates[1].set()
     await asyncio.wait_for(task, 30)
+
+
+def nothing(_: object) -> None:
+    pass
+
+
+class ToolCallingClient(BaseClient):
+    """Answers with `text` (maybe none), then a tool call, and finishes for it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    async def _generate(self, messages, state):
+        if self.text:
+            yield TextDelta(self.text)
+        yield ToolCallDelta(0, "call_1", "get_weather")
+        yield ToolCallDelta(0, arguments='{"city": "Paris"}')
+        state.finish_reason = "tool_calls"
+
+
+async def test_tool_calls_are_carried_but_a_reply_of_tool_calls_alone_is_an_error():
+    # This chat offers no tools yet: a reply with text keeps its text; one without says
+    # why nothing came. The calls are on the outcome either way.
+    outcome = await stream_reply(ToolCallingClient(""), [], Reply("c", 1), nothing, nothing)
+    assert (outcome.status, outcome.error) == ("error", streaming.NO_TOOLS)
+    assert [c.name for c in outcome.tool_calls] == ["get_weather", None]
+    outcome = await stream_reply(ToolCallingClient("Hm."), [], Reply("c", 1), nothing, nothing)
+    assert (outcome.status, outcome.text, len(outcome.tool_calls)) == ("complete", "Hm.", 2)
+
+
+async def test_a_reply_is_measured_once_by_its_stream():
+    events: list[dict] = []
+
+    def handler(name, data):
+        events.append(data)
+
+    telemetry.attach(handler)
+    try:
+        outcome = await stream_reply(
+            PacedClient(count=5, every=0.002), [], Reply("c", 1), nothing, nothing
+        )
+    finally:
+        telemetry.detach(handler)
+    (event,) = events
+    stats = outcome.stats
+    assert stats is not None and event["stats"] is stats  # one measurement, two readers
+    assert (stats.outcome, stats.deltas, stats.finish_reason) == ("completed", 5, None)
+    assert stats.ttft_ms is not None and stats.tokens_per_s is not None
+    usage = reply_usage("m", stats, [], outcome.text, "")
+    assert usage.ttft_ms == round(stats.ttft_ms, 1)
+    assert usage.tokens_per_s == round(stats.tokens_per_s, 1)

@@ -408,7 +408,7 @@ def test_model_history_merges_and_supersedes():
             m(5, "assistant", "new"),
         ]
     )
-    assert history == [
+    assert [m.to_dict() for m in history] == [
         {"role": "system", "content": "be brief"},
         {"role": "user", "content": "a\n\nb"},
         {"role": "assistant", "content": "new"},

@@ -1,28 +1,26 @@
-"""Test doubles for the widget: a scripted client (the ``stream()`` interface of the
-providers) and helpers that drive a ChatWidget exactly as the browser does."""
+"""Test doubles for the widget: a scripted client (a ChatClient, as the providers
+are) and helpers that drive a ChatWidget exactly as the browser does."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from livechat_widget.providers.base import BaseClient, ReplyStream
+from livechat_widget.providers.events import TextDelta
+from livechat_widget.providers.messages import as_model_messages
 from livechat_widget.widget import ChatWidget
 
 
-@dataclass
-class Piece:
-    kind: str
-    text: str
-
-
-class ScriptedStream:
-    """Yields scripted pieces, then finishes or raises; records what it was asked."""
+class ScriptedStream(ReplyStream):
+    """Yields scripted text pieces, then finishes or raises (a real ReplyStream, so a
+    reply is measured as the providers' are); records whether it was closed."""
 
     def __init__(
         self,
+        client: ScriptedClient,
         pieces: list[str],
         delay: float,
         fail: Exception | None,
@@ -30,29 +28,28 @@ class ScriptedStream:
         gate: asyncio.Event | None,
     ) -> None:
         self.pieces, self.delay, self.fail, self.gate = pieces, delay, fail, gate
-        self.finish_reason: str | None = None
-        self.usage = None
+        self._finish_reason = finish_reason
         self.closed = False
-
-    def __aiter__(self):
-        return self._run()
+        super().__init__(client, ScriptedStream._run)
 
     async def _run(self):
         for i, text in enumerate(self.pieces):
             if i == 1 and self.gate is not None:
                 await self.gate.wait()
             await asyncio.sleep(self.delay)
-            yield Piece("text", text)
+            yield TextDelta(text)
         if self.fail is not None:
             raise self.fail
-        self.finish_reason = self._finish_reason
+        self.finish_reason = self.provider_finish_reason = self._finish_reason
 
     async def aclose(self) -> None:
         self.closed = True
+        await super().aclose()
 
 
-class ScriptedClient:
-    """The `stream()` interface of livechat_widget.providers, with scripted replies."""
+class ScriptedClient(BaseClient):
+    """A ChatClient with scripted replies; ``requests`` holds what each reply was sent,
+    as ``{"role", "content"}`` dicts."""
 
     provider, model = "scripted", "scripted-1"
 
@@ -73,16 +70,17 @@ class ScriptedClient:
 
     def stream(self, messages, **options):
         """``options``: a chat's settings (model, temperature, max_tokens), when set."""
-        self.requests.append(messages)
+        self.requests.append([m.to_dict() for m in as_model_messages(messages)])
         self.options.append(options)
         if self.on_request:
             self.on_request(messages)
-        stream = ScriptedStream(self.pieces, self.delay, self.fail, self.finish_reason, self.gate)
-        stream._finish_reason = self.finish_reason
+        stream = ScriptedStream(
+            self, self.pieces, self.delay, self.fail, self.finish_reason, self.gate
+        )
         self.streams.append(stream)
         return stream
 
-    def describe(self) -> str:
+    def describe(self, model=None) -> str:
         return "scripted model"
 
 

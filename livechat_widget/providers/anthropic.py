@@ -8,12 +8,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._format import join_url
-from .base import Piece, ReplyOptions, ReplyStream
+from .base import ReplyOptions, ReplyStream
 from .classify import error_info
 from .config import DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MODEL
 from .errors import ContentFiltered, ProviderError
+from .events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from .http_client import HTTPClient
-from .protocol import StreamProtocol, set_usage
+from .messages import ModelMessage, TextPart, unsupported
+from .protocol import StreamProtocol, TextKind, set_usage, text_event
 from .sse import ServerSentEvent
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicClient"]
@@ -31,7 +33,11 @@ _ANTHROPIC_STOP = {
 
 
 class _AnthropicProtocol(StreamProtocol):
-    def on_event(self, event: ServerSentEvent) -> Iterable[Piece]:
+    def __init__(self, client: HTTPClient, state: ReplyStream) -> None:
+        super().__init__(client, state)
+        self.tools: dict[int, int] = {}  # content block index -> tool call index
+
+    def on_event(self, event: ServerSentEvent) -> Iterable[StreamEvent]:
         try:
             obj = json.loads(event.data)
         except ValueError:
@@ -40,15 +46,7 @@ class _AnthropicProtocol(StreamProtocol):
             return self.skip_malformed("not a JSON object")
         kind = obj.get("type") or event.event
         if kind == "content_block_delta":
-            delta = obj.get("delta")
-            if not isinstance(delta, dict):
-                return self.skip_malformed("delta is not an object")
-            dtype = delta.get("type")
-            if dtype == "text_delta":
-                return self._piece("text", delta.get("text"), event)
-            if dtype == "thinking_delta":
-                return self._piece("reasoning", delta.get("thinking"), event)
-            return ()  # signature_delta, input_json_delta, citations_delta, ...
+            return self._block_delta(obj, event)
         if kind == "ping" or kind == "content_block_stop":
             return ()
         if kind == "message_start":
@@ -58,13 +56,7 @@ class _AnthropicProtocol(StreamProtocol):
                 set_usage(self.state, _input_tokens(usage), usage.get("output_tokens"))
             return ()
         if kind == "content_block_start":
-            block = obj.get("content_block")
-            if isinstance(block, dict):
-                if block.get("type") == "text" and block.get("text"):
-                    return self._piece("text", block.get("text"), event)
-                if block.get("type") == "thinking" and block.get("thinking"):
-                    return self._piece("reasoning", block.get("thinking"), event)
-            return ()
+            return self._block_start(obj, event)
         if kind == "message_delta":
             delta = obj.get("delta")
             usage = obj.get("usage")
@@ -90,7 +82,48 @@ class _AnthropicProtocol(StreamProtocol):
             return ()
         return ()  # an event type added after this was written
 
-    def _piece(self, kind: str, text: Any, event: ServerSentEvent) -> Iterable[Piece]:
+    def _block_start(self, obj: dict[str, Any], event: ServerSentEvent) -> Iterable[StreamEvent]:
+        block = obj.get("content_block")
+        if not isinstance(block, dict):
+            return ()
+        btype = block.get("type")
+        if btype == "text" and block.get("text"):
+            return self._text("text", block.get("text"), event)
+        if btype == "thinking" and block.get("thinking"):
+            return self._text("reasoning", block.get("thinking"), event)
+        if btype == "tool_use":  # {id, name, input: {}}; the input follows in pieces
+            index = obj.get("index")
+            call = self.tools.setdefault(index if isinstance(index, int) else -1, len(self.tools))
+            call_id, name = block.get("id"), block.get("name")
+            self.got_content = True
+            return (
+                ToolCallDelta(
+                    call,
+                    call_id if isinstance(call_id, str) else None,
+                    name if isinstance(name, str) else None,
+                ),
+            )
+        return ()  # server_tool_use, redacted_thinking, ...
+
+    def _block_delta(self, obj: dict[str, Any], event: ServerSentEvent) -> Iterable[StreamEvent]:
+        delta = obj.get("delta")
+        if not isinstance(delta, dict):
+            return self.skip_malformed("delta is not an object")
+        dtype = delta.get("type")
+        if dtype == "text_delta":
+            return self._text("text", delta.get("text"), event)
+        if dtype == "thinking_delta":
+            return self._text("reasoning", delta.get("thinking"), event)
+        if dtype == "input_json_delta":
+            index = obj.get("index")
+            call = self.tools.get(index if isinstance(index, int) else -1)
+            piece = delta.get("partial_json")
+            if call is None or not isinstance(piece, str):
+                return self.skip_malformed("input_json_delta of no tool_use block")
+            return (ToolCallDelta(call, arguments=piece),) if piece else ()
+        return ()  # signature_delta, citations_delta, ...
+
+    def _text(self, kind: TextKind, text: Any, event: ServerSentEvent) -> Iterable[StreamEvent]:
         if not isinstance(text, str):
             return self.skip_malformed(f"{kind} is {type(text).__name__}")
         if not text:
@@ -101,7 +134,7 @@ class _AnthropicProtocol(StreamProtocol):
             text = mender.mend(kind, text)
             if not text:
                 return ()
-        return (Piece(kind, text),)
+        return (text_event(kind, text),)
 
     def _stop(self, reason: str) -> None:
         state = self.state
@@ -118,14 +151,9 @@ class _AnthropicProtocol(StreamProtocol):
         state.finish_reason = _ANTHROPIC_STOP.get(reason, reason)
         self.finished = True
 
-    def at_end(self, pending: bool) -> list[Piece]:
+    def at_end(self, pending: bool) -> list[StreamEvent]:
         tail = self.mender.flush()
         if self.finished:
-            if self.state.finish_reason == "tool_calls" and not self.got_content:
-                raise ProviderError(
-                    "Claude answered with a tool call instead of text; this "
-                    "chat does not offer tools. Try again."
-                )
             return tail
         raise self.interrupted(pending)
 
@@ -173,21 +201,8 @@ class AnthropicClient(HTTPClient):
         headers.update(self.extra_headers)
         return headers
 
-    def _payload(self, messages: list[dict[str, str]], options: ReplyOptions) -> dict[str, Any]:
-        system = "\n\n".join(
-            m["content"] for m in messages if m["role"] == "system" and m["content"].strip()
-        )
-        turns: list[dict[str, str]] = []
-        for m in messages:
-            if m["role"] == "system" or not m["content"].strip():
-                continue
-            if turns and turns[-1]["role"] == m["role"]:
-                turns[-1] = {
-                    "role": m["role"],
-                    "content": turns[-1]["content"] + "\n\n" + m["content"],
-                }
-            else:
-                turns.append({"role": m["role"], "content": m["content"]})
+    def _payload(self, messages: list[ModelMessage], options: ReplyOptions) -> dict[str, Any]:
+        system, turns = self._wire_messages(messages)
         payload: dict[str, Any] = {
             "model": options.model or self.model,
             "max_tokens": options.max_tokens or self.max_tokens,
@@ -201,6 +216,26 @@ class AnthropicClient(HTTPClient):
         payload.update(self.extra_body)
         return payload
 
+    def _wire_messages(self, messages: list[ModelMessage]) -> tuple[str, list[dict[str, str]]]:
+        """The top-level ``system`` text and the turns: consecutive messages of one
+        role merged, empty ones dropped (the Messages API wants alternating turns)."""
+        texts: list[tuple[str, str]] = []
+        for message in messages:
+            for part in message.parts:
+                if not isinstance(part, TextPart):
+                    raise unsupported(part, type(self).__name__)
+            texts.append((message.role, message.text))
+        system = "\n\n".join(t for role, t in texts if role == "system" and t.strip())
+        turns: list[dict[str, str]] = []
+        for role, text in texts:
+            if role == "system" or not text.strip():
+                continue
+            if turns and turns[-1]["role"] == role:
+                turns[-1] = {"role": role, "content": turns[-1]["content"] + "\n\n" + text}
+            else:
+                turns.append({"role": role, "content": text})
+        return system, turns
+
     def _protocol(self, state: ReplyStream) -> StreamProtocol:
         return _AnthropicProtocol(self, state)
 
@@ -212,7 +247,7 @@ class AnthropicClient(HTTPClient):
     def _key_hint(self) -> str:
         return "LIVECHAT_API_KEY or ANTHROPIC_API_KEY"
 
-    def _whole_answer(self, body: bytes, state: ReplyStream) -> list[Piece]:
+    def _whole_answer(self, body: bytes, state: ReplyStream) -> list[StreamEvent]:
         try:
             obj = json.loads(body)
         except ValueError:
@@ -221,20 +256,28 @@ class AnthropicClient(HTTPClient):
             ) from None
         if not isinstance(obj, dict) or obj.get("type") == "error":
             raise self.in_stream_error(error_info(obj), state.options.model)
-        pieces = []
+        events: list[StreamEvent] = []
+        calls = 0
         for block in obj.get("content") or []:
-            if isinstance(block, dict):
-                if block.get("type") == "text" and isinstance(block.get("text"), str):
-                    pieces.append(Piece("text", block["text"]))
-                elif block.get("type") == "thinking" and isinstance(block.get("thinking"), str):
-                    pieces.append(Piece("reasoning", block["thinking"]))
+            if not isinstance(block, dict):
+                continue
+            btype = block.get("type")
+            if btype == "text" and isinstance(block.get("text"), str):
+                events.append(TextDelta(block["text"]))
+            elif btype == "thinking" and isinstance(block.get("thinking"), str):
+                events.append(ReasoningDelta(block["thinking"]))
+            elif btype == "tool_use" and isinstance(block.get("name"), str):
+                arguments = json.dumps(block.get("input") or {}, ensure_ascii=False)
+                call_id = block.get("id") if isinstance(block.get("id"), str) else None
+                events.append(ToolCallDelta(calls, call_id, block["name"], arguments))
+                calls += 1
         usage = obj.get("usage")
         if not isinstance(usage, dict):
             usage = {}
         set_usage(state, _input_tokens(usage), usage.get("output_tokens"))
         stop = obj.get("stop_reason")
-        if stop is None or not pieces:
+        if stop is None or not events:
             raise ProviderError("Anthropic sent an answer without text. Try again.")
         state.provider_finish_reason = str(stop)
         state.finish_reason = _ANTHROPIC_STOP.get(str(stop), str(stop))
-        return pieces
+        return events

@@ -2,19 +2,21 @@
 
 ::
 
-    stream = client.stream([{"role": "user", "content": "Hi"}])   # options: model=,
-                                        # temperature=, max_tokens= (None: the client's)
-    async for piece in stream:          # Piece(kind="text" | "reasoning", text=...)
-        ...
+    stream = client.stream([{"role": "user", "content": "Hi"}])   # or ModelMessage
+                                        # objects; options: model=, temperature=,
+                                        # max_tokens= (None: the client's)
+    async for event in stream:          # TextDelta, ReasoningDelta, ToolCallDelta,
+        ...                             # then UsageEvent and FinishEvent (events.py)
     stream.finish_reason                # "stop", "length", "tool_calls", ... after the end
     stream.usage                        # {"prompt_tokens": .., "completion_tokens": ..} or None
-    stream.stats                        # the reply's figures, once it ended
+    stream.stats                        # the reply's figures (ReplyStats), once it ended
     await stream.aclose()               # closes the HTTP response at once
 
-The iteration ends normally only when the provider said the reply is finished.
-Every other end raises a subclass of :class:`~.errors.AIError` whose
-``user_message`` a person can act on and whose ``partial_text`` is the text already
-yielded. Each stream emits one ``telemetry`` event when it ends, however it ends.
+The iteration ends normally only when the provider said the reply is finished; its
+last event is then a ``FinishEvent``. Every other end raises a subclass of
+:class:`~.errors.AIError` whose ``user_message`` a person can act on and whose
+``partial_text`` is the text already yielded. Each stream measures its reply once,
+and emits that measurement as one ``telemetry`` event when it ends, however it ends.
 
 Finish reasons use OpenAI's vocabulary for every client (the raw value is kept in
 ``stream.provider_finish_reason``).
@@ -24,32 +26,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
-from typing import Any, NamedTuple, Protocol, TypedDict, TypeVar, runtime_checkable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from .. import telemetry
+from ._format import safe_url
 from .errors import AIError
+from .events import FinishEvent, StreamEvent, UsageEvent
+from .messages import ModelMessage, TextPart, as_model_messages, unsupported
 
 __all__ = [
     "BaseClient",
     "ChatClient",
-    "Piece",
+    "ChatStream",
     "ReplyOptions",
     "ReplyStats",
     "ReplyStream",
-    "chat_messages",
+    "check_client",
 ]
 
-_CHAT_ROLES = frozenset({"system", "user", "assistant"})
-
 C = TypeVar("C", bound="BaseClient")
-
-
-class Piece(NamedTuple):
-    """One piece of a reply: ``kind`` is "text" (the answer) or "reasoning"."""
-
-    kind: str
-    text: str
 
 
 class ReplyOptions(NamedTuple):
@@ -60,41 +57,141 @@ class ReplyOptions(NamedTuple):
     max_tokens: int | None = None
 
 
-class ReplyStats(TypedDict):
-    """A finished reply's figures (``ReplyStream.stats``)."""
+@dataclass(frozen=True, slots=True)
+class ReplyStats:
+    """One reply, measured once while it streamed (``ReplyStream.stats``): the
+    telemetry event and the chat's ``usage`` row both read these figures."""
 
-    ttft_ms: float | None  # time to the first piece (text or reasoning)
-    tokens_per_s: float | None  # completion tokens (or pieces) / generation time
-    pieces: int
-    completion_tokens: int | None  # as the provider reported them
-    prompt_tokens: int | None
+    ttft_ms: float | None  # from stream() to the first text, reasoning or tool call
+    generation_s: float | None  # from that first event to the end
+    total_ms: float  # from stream() to the end
+    deltas: int  # text, reasoning and tool-call events yielded
+    prompt_tokens: int | None  # as the provider reported them
+    completion_tokens: int | None
+    tokens_per_s: float | None  # completion tokens (else deltas) / generation time
     outcome: str  # "completed", "stopped" or the error class name
     finish_reason: str | None
 
+    @property
+    def reported(self) -> dict[str, int] | None:
+        """The provider's token counts, if it sent any."""
+        counts = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+        reported = {k: v for k, v in counts.items() if v is not None}
+        return reported or None
 
-@runtime_checkable
-class ChatClient(Protocol):
-    """What the widget needs of a client (the demo, the HTTP clients, a test double)."""
 
-    def stream(self, messages: Iterable[Mapping[str, Any]]) -> ReplyStream:
-        """A chat's settings, when it has any, come as keyword arguments: ``model``,
-        ``temperature``, ``max_tokens`` (only those set; a client that takes none
-        still serves chats that set none)."""
-        ...
+class ChatStream(Protocol):
+    """What ``client.stream(...)`` returns: an async iterator of events that can be
+    closed at any time, with the reply's figures once it ended."""
 
-    def describe(self) -> str: ...
+    def __aiter__(self) -> AsyncIterator[StreamEvent]: ...
+
+    async def __anext__(self) -> StreamEvent: ...
+
+    @property
+    def stats(self) -> ReplyStats | None: ...
 
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class ChatClient(Protocol):
+    """What the widget and the session need of a client: the demo, the HTTP clients,
+    or one's own (subclass :class:`BaseClient` and write ``_generate`` and
+    ``describe``)."""
+
+    @property
+    def provider(self) -> str:
+        """ "openai", "anthropic", "ollama", "demo", ..."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The model replies ask for unless a chat names another; "" when the server
+        chooses (``resolve_model`` asks it which)."""
+        ...
+
+    @property
+    def max_temperature(self) -> float:
+        """The highest temperature the provider accepts."""
+        ...
+
+    @property
+    def base_url(self) -> str:
+        """The server's URL as configured ("" without a server); never shown."""
+        ...
+
+    @property
+    def safe_base_url(self) -> str:
+        """``base_url`` without credentials or query ("" without a server)."""
+        ...
+
+    def stream(
+        self,
+        messages: Iterable[ModelMessage | Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> ChatStream:
+        """A reply to ``messages``; the options override the client's for this reply."""
+        ...
+
+    def describe(self, model: str | None = None) -> str:
+        """A short label of the client, naming ``model`` instead of its own if given."""
+        ...
+
+    async def resolve_model(self) -> str:
+        """The model replies ask for: ``model``, else the one the server names."""
+        ...
+
+    async def list_models(self) -> list[str]:
+        """The models the provider offers ([] when it has no list)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def check_client(client: object) -> ChatClient:
+    """``client`` if it offers every member of :class:`ChatClient`; else a TypeError
+    naming what it lacks."""
+    if isinstance(client, ChatClient):
+        return client
+    missing = [m for m in _MEMBERS if not hasattr(client, m)]
+    raise TypeError(
+        f"{type(client).__name__} is not a chat client: it has no "
+        f"{', '.join(missing)}. Subclass livechat_widget.providers.base.BaseClient "
+        f"(write _generate and describe) to make one."
+    )
+
+
+_MEMBERS = (
+    "aclose",
+    "base_url",
+    "describe",
+    "list_models",
+    "max_temperature",
+    "model",
+    "provider",
+    "resolve_model",
+    "safe_base_url",
+    "stream",
+)
+
+
 class ReplyStream:
     """The object returned by ``client.stream(messages)``: an async iterator of
-    :class:`Piece`, with ``finish_reason`` and ``usage`` once it ended normally."""
+    :data:`~.events.StreamEvent`, with ``finish_reason``, ``usage`` and ``stats``
+    once it ended.
+
+    ``generate`` yields the text, reasoning and tool-call events and records what the
+    provider reported on the stream (``finish_reason``, ``usage``); when it ends, the
+    stream adds the ``UsageEvent`` (if any counts came) and the ``FinishEvent``."""
 
     def __init__(
         self,
-        client: Any,
-        generate: Callable[[ReplyStream], AsyncGenerator[Piece, None]],
+        client: ChatClient,
+        generate: Callable[[ReplyStream], AsyncGenerator[StreamEvent, None]],
         options: ReplyOptions | None = None,
     ) -> None:
         self.client = client
@@ -102,11 +199,12 @@ class ReplyStream:
         self.finish_reason: str | None = None
         self.provider_finish_reason: str | None = None
         self.usage: dict[str, int] | None = None
-        self.pieces = 0
+        self.deltas = 0  # text, reasoning and tool-call events yielded
         #: "completed", "stopped" or the error class name, once the stream ended.
         self.outcome: str | None = None
         self._stats: ReplyStats | None = None
         self._text_parts: list[str] = []
+        self._tail: list[StreamEvent] = []  # usage and finish, once `generate` ended
         self._start = time.perf_counter()
         self._first: float | None = None
         self._gen = generate(self)
@@ -118,21 +216,23 @@ class ReplyStream:
 
     @property
     def stats(self) -> ReplyStats | None:
-        """Time to first piece, tokens per second, counts, outcome and finish reason;
-        ``None`` until the stream ended (so a widget can read them off the stream)."""
-        return None if self._stats is None else ReplyStats(**self._stats)
+        """The reply's figures; ``None`` until the stream ended."""
+        return self._stats
 
     def __aiter__(self) -> ReplyStream:
         return self
 
-    async def __anext__(self) -> Piece:
+    async def __anext__(self) -> StreamEvent:
+        if self._tail:
+            return self._tail.pop(0)
         if self.outcome is not None:
             raise StopAsyncIteration
         try:
-            piece = await self._gen.__anext__()
+            event = await self._gen.__anext__()
         except StopAsyncIteration:
             self._end("completed")
-            raise
+            self._tail = self._last_events()
+            return self._tail.pop(0)
         except AIError as exc:
             if not exc.partial_text:
                 exc.partial_text = self.text
@@ -146,15 +246,24 @@ class ReplyStream:
             raise
         if self._first is None:
             self._first = time.perf_counter()
-        self.pieces += 1
-        if piece.kind == "text":
-            self._text_parts.append(piece.text)
-        return piece
+        self.deltas += 1
+        if event.kind == "text":
+            self._text_parts.append(event.text)
+        return event
+
+    def _last_events(self) -> list[StreamEvent]:
+        usage = self.usage
+        tail: list[StreamEvent] = []
+        if usage:
+            tail.append(UsageEvent(usage.get("prompt_tokens"), usage.get("completion_tokens")))
+        tail.append(FinishEvent(self.finish_reason or "stop", self.provider_finish_reason))
+        return tail
 
     async def aclose(self) -> None:
         """Stop: close the HTTP response now. Safe to call at any time, repeatedly."""
         if self.outcome is None:
             self._end("stopped")
+        self._tail = []
         await self._gen.aclose()
 
     async def collect(self) -> str:
@@ -171,17 +280,17 @@ class ReplyStream:
         first = self._first
         usage = self.usage or {}
         completion = usage.get("completion_tokens")
-        generated = completion if completion is not None else self.pieces
-        tokens_per_s = None
-        if first is not None and generated and end - first > 0:
-            tokens_per_s = generated / (end - first)
-        ttft_ms = None if first is None else (first - self._start) * 1000.0
-        self._stats = ReplyStats(
-            ttft_ms=ttft_ms,
-            tokens_per_s=tokens_per_s,
-            pieces=self.pieces,
-            completion_tokens=completion,
+        generated = completion if completion is not None else self.deltas
+        generation_s = None if first is None else end - first
+        tokens_per_s = generated / generation_s if generated and generation_s else None
+        stats = self._stats = ReplyStats(
+            ttft_ms=None if first is None else (first - self._start) * 1000.0,
+            generation_s=generation_s,
+            total_ms=(end - self._start) * 1000.0,
+            deltas=self.deltas,
             prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=completion,
+            tokens_per_s=tokens_per_s,
             outcome=outcome,
             finish_reason=self.finish_reason,
         )
@@ -189,72 +298,70 @@ class ReplyStream:
         telemetry.emit(
             telemetry.LATENCY_EVENT,
             {
-                "ttft_ms": ttft_ms,
-                "total_ms": (end - self._start) * 1000.0,
-                "pieces": self.pieces,
+                "ttft_ms": stats.ttft_ms,
+                "total_ms": stats.total_ms,
+                "pieces": stats.deltas,
                 "completion_tokens": completion,
                 "tokens_per_s": tokens_per_s,
-                "provider": getattr(client, "provider", "?"),
-                "model": self.options.model or getattr(client, "model", "?"),
+                "provider": client.provider,
+                "model": self.options.model or client.model,
                 "outcome": outcome,
                 "client": client,
+                "stats": stats,
             },
         )
 
     def __repr__(self) -> str:
-        return (
-            f"<ReplyStream {getattr(self.client, 'provider', '?')} pieces={self.pieces} "
-            f"outcome={self.outcome}>"
-        )
-
-
-def chat_messages(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """Role and content of each chat message. Rows with other roles (events such as
-    a ``title`` row) are left out; content must be a string."""
-    out = []
-    for message in messages:
-        role = message.get("role")
-        if role not in _CHAT_ROLES:
-            continue
-        content = message.get("content")
-        if content is None:
-            content = ""
-        if not isinstance(content, str):
-            raise TypeError(f"message content must be a string, not {type(content).__name__}")
-        out.append({"role": str(role), "content": content})
-    return out
+        return f"<ReplyStream {self.client.provider} deltas={self.deltas} outcome={self.outcome}>"
 
 
 class BaseClient:
-    """Shared by the clients here: ``stream`` wraps the subclass's ``_generate``."""
+    """Shared by the clients here: ``stream`` wraps the subclass's ``_generate``.
+    A client of one's own subclasses it and writes ``_generate`` and ``describe``."""
 
     provider = "?"
     model = "?"
+    base_url = ""  # no server
 
     #: The highest temperature the provider accepts.
     max_temperature = 2.0
 
+    @property
+    def safe_base_url(self) -> str:
+        return safe_url(self.base_url) if self.base_url else ""
+
     def stream(
         self,
-        messages: Iterable[Mapping[str, Any]],
+        messages: Iterable[ModelMessage | Mapping[str, Any]],
         *,
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> ReplyStream:
-        """Start a reply to ``messages`` (a list of ``{"role", "content"}``); ``model``,
-        ``temperature`` and ``max_tokens`` override the client's for this reply."""
-        chat = chat_messages(messages)
+        """Start a reply to ``messages`` (:class:`~.messages.ModelMessage` objects or
+        ``{"role", "content"}`` dicts); ``model``, ``temperature`` and ``max_tokens``
+        override the client's for this reply. Raises TypeError, before any request,
+        for a part the client cannot send."""
+        chat = as_model_messages(messages)
+        for message in chat:
+            for part in message.parts:
+                if not isinstance(part, TextPart):
+                    raise unsupported(part, type(self).__name__)
         options = ReplyOptions(model or None, temperature, max_tokens)
         return ReplyStream(self, lambda state: self._generate(chat, state), options)
+
+    async def resolve_model(self) -> str:
+        """The model to ask for: the client's own (a server may choose: see
+        OpenAICompatibleClient)."""
+        return self.model
 
     async def list_models(self) -> list[str]:
         """The models the provider offers (its list endpoint; [] when it has none)."""
         return [self.model] if self.model else []
 
     def _generate(
-        self, messages: list[dict[str, str]], state: ReplyStream
-    ) -> AsyncGenerator[Piece, None]:
+        self, messages: list[ModelMessage], state: ReplyStream
+    ) -> AsyncGenerator[StreamEvent, None]:
         raise NotImplementedError
 
     def describe(self, model: str | None = None) -> str:

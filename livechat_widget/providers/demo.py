@@ -11,7 +11,9 @@ import zlib
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any
 
-from .base import BaseClient, Piece, ReplyStream, chat_messages
+from .base import BaseClient, ReplyStream
+from .events import StreamEvent, TextDelta
+from .messages import ModelMessage, as_model_messages
 
 __all__ = ["DemoClient"]
 
@@ -38,12 +40,12 @@ class DemoClient(BaseClient):
         return f"DemoClient(provider='demo', model={self.model!r}, pace={self.pace})"
 
     @staticmethod
-    def reply_text(messages: Iterable[Mapping[str, Any]]) -> str:
+    def reply_text(messages: Iterable[ModelMessage | Mapping[str, Any]]) -> str:
         """The full reply the demo gives to ``messages``."""
-        chat = chat_messages(messages)
-        last = next((m["content"] for m in reversed(chat) if m["role"] == "user"), "")
+        chat = as_model_messages(messages)
+        last = next((m.text for m in reversed(chat) if m.role == "user"), "")
         last = last.strip()
-        turn = sum(1 for m in chat if m["role"] == "user")
+        turn = sum(1 for m in chat if m.role == "user")
         parts = []
         if last:
             quoted = last if len(last) <= 280 else last[:277].rstrip() + "..."
@@ -87,8 +89,8 @@ class DemoClient(BaseClient):
         return "\n\n".join(parts)
 
     async def _generate(
-        self, messages: list[dict[str, str]], state: ReplyStream
-    ) -> AsyncGenerator[Piece, None]:
+        self, messages: list[ModelMessage], state: ReplyStream
+    ) -> AsyncGenerator[StreamEvent, None]:
         text = self.reply_text(messages)
         tokens = _split_tokens(text)
         delay = 1.0 / self.pace if self.pace > 0 else 0.0
@@ -100,8 +102,8 @@ class DemoClient(BaseClient):
                 await asyncio.sleep(max(wait, 0.0))
             elif i % 64 == 0:
                 await asyncio.sleep(0)  # stay cancellable and let the loop breathe
-            yield Piece("text", token)
-        prompt = sum(len(m["content"].split()) for m in messages)
+            yield TextDelta(token)
+        prompt = sum(len(m.text.split()) for m in messages)
         state.usage = {"prompt_tokens": prompt, "completion_tokens": len(tokens)}
         state.finish_reason = state.provider_finish_reason = "stop"
 

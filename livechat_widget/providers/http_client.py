@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._format import duration, join_url, netloc, safe_url
-from .base import BaseClient, Piece, ReplyOptions, ReplyStream
+from .base import BaseClient, ReplyOptions, ReplyStream
 from .classify import (
     ErrorContext,
     ErrorInfo,
@@ -25,6 +25,8 @@ from .classify import (
 )
 from .config import RetryPolicy, Timeouts
 from .errors import AIError, ConnectionFailed, ProviderError, StreamInterrupted
+from .events import StreamEvent
+from .messages import ModelMessage
 from .protocol import StreamProtocol
 from .stream import read_events
 from .transport import (
@@ -163,10 +165,6 @@ class HTTPClient(BaseClient):
         return "openai-compatible"
 
     @property
-    def safe_base_url(self) -> str:
-        return safe_url(self.base_url)
-
-    @property
     def _is_ollama(self) -> bool:
         return self.provider == "ollama" or urlsplit(self.base_url).port == 11434
 
@@ -234,7 +232,7 @@ class HTTPClient(BaseClient):
     def _headers(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def _payload(self, messages: list[dict[str, str]], options: ReplyOptions) -> dict[str, Any]:
+    def _payload(self, messages: list[ModelMessage], options: ReplyOptions) -> dict[str, Any]:
         raise NotImplementedError
 
     def _models_url(self) -> str:
@@ -261,8 +259,8 @@ class HTTPClient(BaseClient):
     def _protocol(self, state: ReplyStream) -> StreamProtocol:
         raise NotImplementedError
 
-    def _whole_answer(self, body: bytes, state: ReplyStream) -> list[Piece]:
-        """The pieces of a non-streamed JSON answer (a server or proxy that ignored
+    def _whole_answer(self, body: bytes, state: ReplyStream) -> list[StreamEvent]:
+        """The events of a non-streamed JSON answer (a server or proxy that ignored
         ``stream: true``)."""
         raise NotImplementedError
 
@@ -277,8 +275,8 @@ class HTTPClient(BaseClient):
     # -- one reply
 
     async def _generate(
-        self, messages: list[dict[str, str]], state: ReplyStream
-    ) -> AsyncGenerator[Piece, None]:
+        self, messages: list[ModelMessage], state: ReplyStream
+    ) -> AsyncGenerator[StreamEvent, None]:
         deadline = Deadline(self.timeouts.total)
         if not (state.options.model or self.model):
             await deadline.run(self.resolve_model())
@@ -287,9 +285,9 @@ class HTTPClient(BaseClient):
         while True:
             response = await send(self._http(), call, retrying)
             try:
-                async with aclosing(self._read(response, state, deadline)) as pieces:
-                    async for piece in pieces:
-                        yield piece
+                async with aclosing(self._read(response, state, deadline)) as events:
+                    async for event in events:
+                        yield event
                 return
             except RetryBeforeFirstPiece as signal:
                 await response.aclose()
@@ -299,13 +297,13 @@ class HTTPClient(BaseClient):
 
     async def _read(
         self, response: httpx.Response, state: ReplyStream, deadline: Deadline
-    ) -> AsyncGenerator[Piece, None]:
-        """The pieces of an accepted response, whatever its content type."""
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """The events of an accepted response, whatever its content type."""
         ctype = response.headers.get("content-type", "").lower()
         if "json" in ctype and "event-stream" not in ctype:
             body = await read_capped(response, JSON_BODY_LIMIT, deadline)
-            for piece in self._whole_answer(body, state):
-                yield piece
+            for event in self._whole_answer(body, state):
+                yield event
             return
         if "html" in ctype:
             raise ProviderError(
@@ -317,8 +315,8 @@ class HTTPClient(BaseClient):
             response, self._protocol(state), deadline=deadline, read_timeout=self.read_timeout
         )
         async with aclosing(events):
-            async for piece in events:
-                yield piece
+            async for event in events:
+                yield event
 
     # -- errors
 
@@ -397,7 +395,7 @@ class _Call:
     stream several replies at once, so this is not the client itself)."""
 
     def __init__(
-        self, client: HTTPClient, messages: list[dict[str, str]], options: ReplyOptions
+        self, client: HTTPClient, messages: list[ModelMessage], options: ReplyOptions
     ) -> None:
         self.client = client
         self.messages = messages

@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._format import join_url, netloc, safe_url
-from .base import Piece, ReplyOptions, ReplyStream
+from .base import ReplyOptions, ReplyStream
 from .classify import ErrorInfo, error_info
 from .config import DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL
 from .errors import ContentFiltered, ModelNotFound, ProviderError
+from .events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from .http_client import HTTPClient, model_ids
-from .protocol import StreamProtocol, set_usage
+from .messages import ModelMessage, TextPart, unsupported
+from .protocol import StreamProtocol, TextKind, set_usage, text_event
 from .sse import ServerSentEvent
 
 __all__ = ["OpenAICompatibleClient"]
@@ -29,9 +31,9 @@ class _OpenAIProtocol(StreamProtocol):
     def __init__(self, client: HTTPClient, state: ReplyStream) -> None:
         super().__init__(client, state)
         self.saw_done = False
-        self.tool_call = False
+        self.calls = _ToolCalls()
 
-    def on_event(self, event: ServerSentEvent) -> Iterable[Piece]:
+    def on_event(self, event: ServerSentEvent) -> Iterable[StreamEvent]:
         data = event.data
         if data[:1] == "[" and data.strip() == "[DONE]":
             self.saw_done = True
@@ -77,51 +79,38 @@ class _OpenAIProtocol(StreamProtocol):
         choice = choices[0]
         if not isinstance(choice, dict):
             return self.skip_malformed("choice is not an object")
-        pieces: list[Piece] = []
         delta = choice.get("delta")
         if delta is None:
             delta = choice.get("message")  # a few servers send whole messages
+        events: list[StreamEvent] = []
         if isinstance(delta, dict):
-            content = delta.get("content")
-            if isinstance(content, str):
-                if content:
-                    pieces.append(Piece("text", content))
-            elif content is None:
-                if "content" in delta and len(delta) == 1 and choice.get("finish_reason") is None:
-                    return self.skip_malformed("null content")
-            elif isinstance(content, list):  # content parts (Mistral)
-                for part in content:
-                    if isinstance(part, dict) and isinstance(part.get("text"), str):
-                        kind = "reasoning" if part.get("type") == "thinking" else "text"
-                        pieces.append(Piece(kind, part["text"]))
-            else:
-                return self.skip_malformed(f"content is {type(content).__name__}")
-            reasoning = delta.get("reasoning_content")
-            if not isinstance(reasoning, str) or not reasoning:
-                reasoning = delta.get("reasoning")
-            if isinstance(reasoning, str) and reasoning:
-                pieces.insert(0, Piece("reasoning", reasoning))
-            refusal = delta.get("refusal")
-            if isinstance(refusal, str) and refusal:
-                pieces.append(Piece("text", refusal))
-            if delta.get("tool_calls") or delta.get("function_call"):
-                self.tool_call = True
+            if _null_content_only(delta, choice):
+                return self.skip_malformed("null content")
+            texts = _texts(delta)
+            if texts is None:
+                return self.skip_malformed(f"content is {type(delta.get('content')).__name__}")
+            events = self._mended(texts, data)
+            events += self.calls.parse(delta)
         elif delta is not None:
             return self.skip_malformed("delta is not an object")
-        if pieces:
+        if events:
             self.got_content = True
-            mender = self.mender
-            if mender.pending["text"] or mender.pending["reasoning"] or "\\u" in data:
-                pieces = [Piece(p.kind, mender.mend(p.kind, p.text)) for p in pieces]
-                pieces = [p for p in pieces if p.text]
         finish = choice.get("finish_reason")
         if finish is not None:
             self._finish(str(finish))
-        return pieces
+        return events
+
+    def _mended(self, texts: list[tuple[TextKind, str]], data: str) -> list[StreamEvent]:
+        mender = self.mender
+        if mender.pending["text"] or mender.pending["reasoning"] or "\\u" in data:
+            texts = [(kind, mender.mend(kind, text)) for kind, text in texts]
+        return [text_event(kind, text) for kind, text in texts if text]
 
     def _finish(self, reason: str) -> None:
         state = self.state
-        state.finish_reason = state.provider_finish_reason = reason
+        state.provider_finish_reason = reason
+        # The legacy function_call is a tool call in today's vocabulary.
+        state.finish_reason = "tool_calls" if reason == "function_call" else reason
         if reason == "content_filter":
             self.fail(
                 ContentFiltered(
@@ -139,16 +128,9 @@ class _OpenAIProtocol(StreamProtocol):
         else:
             self.finished = True
 
-    def at_end(self, pending: bool) -> list[Piece]:
+    def at_end(self, pending: bool) -> list[StreamEvent]:
         tail = self.mender.flush()
         if self.finished:
-            if self.state.finish_reason in ("tool_calls", "function_call") and not (
-                self.got_content
-            ):
-                raise ProviderError(
-                    f"{self.model_name()} answered with a tool call instead of text; this chat "
-                    f"does not offer tools. Try again or rephrase the message."
-                )
             return tail
         if self.saw_done:
             if self.got_content:
@@ -158,6 +140,103 @@ class _OpenAIProtocol(StreamProtocol):
                 f"Try again."
             )
         raise self.interrupted(pending)
+
+
+def _null_content_only(delta: dict[str, Any], choice: dict[str, Any]) -> bool:
+    """``{"content": null}`` and nothing else, mid-reply: a chunk with nothing in it."""
+    return (
+        "content" in delta
+        and delta["content"] is None
+        and len(delta) == 1
+        and choice.get("finish_reason") is None
+    )
+
+
+def _texts(delta: dict[str, Any]) -> list[tuple[TextKind, str]] | None:
+    """The reasoning, text and refusal of a delta, in that order; None if its content
+    has a shape no server sends."""
+    out: list[tuple[TextKind, str]] = []
+    reasoning = delta.get("reasoning_content")
+    if not isinstance(reasoning, str) or not reasoning:
+        reasoning = delta.get("reasoning")
+    if isinstance(reasoning, str) and reasoning:
+        out.append(("reasoning", reasoning))
+    content = delta.get("content")
+    if isinstance(content, str):
+        if content:
+            out.append(("text", content))
+    elif isinstance(content, list):  # content parts (Mistral)
+        for part in content:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                out.append(
+                    ("reasoning" if part.get("type") == "thinking" else "text", part["text"])
+                )
+    elif content is not None:
+        return None
+    refusal = delta.get("refusal")
+    if isinstance(refusal, str) and refusal:
+        out.append(("text", refusal))
+    return out
+
+
+class _ToolCalls:
+    """The tool calls of one reply as their pieces arrive: ``choices[0].delta.
+    tool_calls[]`` (``{index, id, type, function: {name, arguments}}``), or the legacy
+    ``function_call`` (``{name, arguments}``) when there is no ``tool_calls``.
+
+    Each call's id and name are announced once: some servers repeat them on every
+    delta. A call without an ``index`` is placed by its id (a new id: the next index;
+    none: the call before continues)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[str | None, str | None]] = {}  # index -> (id, name)
+
+    def parse(self, delta: dict[str, Any]) -> list[StreamEvent]:
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list) and calls:
+            out: list[StreamEvent] = []
+            for call in calls:
+                if not isinstance(call, dict):
+                    continue
+                function = call.get("function")
+                if not isinstance(function, dict):
+                    function = {}
+                index = call.get("index")
+                if not isinstance(index, int) or isinstance(index, bool):
+                    index = self._index_for(_string(call.get("id")))
+                out += self._piece(index, call.get("id"), function)
+            return out
+        legacy = delta.get("function_call")
+        if isinstance(legacy, dict):
+            return self._piece(0, None, legacy)
+        return []
+
+    def _index_for(self, call_id: str | None) -> int:
+        for index, (known, _) in self.seen.items():
+            if call_id and known == call_id:
+                return index
+        if call_id or not self.seen:
+            return len(self.seen)
+        return max(self.seen)
+
+    def _piece(self, index: int, call_id: Any, function: dict[str, Any]) -> list[StreamEvent]:
+        new_id, new_name = _string(call_id), _string(function.get("name"))
+        arguments = function.get("arguments")
+        if isinstance(arguments, (dict, list)):  # a server that sends the object itself
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        if not isinstance(arguments, str):
+            arguments = ""
+        known_id, known_name = self.seen.get(index, (None, None))
+        new_id = new_id if known_id is None else None
+        new_name = new_name if known_name is None else None
+        self.seen[index] = (known_id or new_id, known_name or new_name)
+        if new_id is None and new_name is None and not arguments:
+            return []
+        return [ToolCallDelta(index, new_id, new_name, arguments)]
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 class OpenAICompatibleClient(HTTPClient):
@@ -244,10 +323,10 @@ class OpenAICompatibleClient(HTTPClient):
         headers.update(self.extra_headers)
         return headers
 
-    def _payload(self, messages: list[dict[str, str]], options: ReplyOptions) -> dict[str, Any]:
+    def _payload(self, messages: list[ModelMessage], options: ReplyOptions) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "model": options.model or self.model,
-            "messages": messages,  # a system prompt is messages[0]
+            "messages": [self._wire_message(m) for m in messages],  # a system prompt first
             "stream": True,
         }
         if options.temperature is not None:
@@ -258,6 +337,18 @@ class OpenAICompatibleClient(HTTPClient):
             payload["stream_options"] = {"include_usage": True}
         payload.update(self.extra_body)
         return payload
+
+    def _wire_message(self, message: ModelMessage) -> dict[str, Any]:
+        """A message as chat completions take it: text alone as a string, as every
+        compatible server accepts; several text parts as a list of content parts."""
+        texts = []
+        for part in message.parts:
+            if not isinstance(part, TextPart):
+                raise unsupported(part, type(self).__name__)
+            texts.append(part.text)
+        if len(texts) == 1:
+            return {"role": message.role, "content": texts[0]}
+        return {"role": message.role, "content": [{"type": "text", "text": t} for t in texts]}
 
     def _models_url(self) -> str:
         return join_url(self.base_url, "/models")
@@ -283,7 +374,7 @@ class OpenAICompatibleClient(HTTPClient):
             return "LIVECHAT_API_KEY or OPENAI_API_KEY"
         return "LIVECHAT_API_KEY"
 
-    def _whole_answer(self, body: bytes, state: ReplyStream) -> list[Piece]:
+    def _whole_answer(self, body: bytes, state: ReplyStream) -> list[StreamEvent]:
         try:
             obj = json.loads(body)
         except ValueError:
@@ -303,20 +394,22 @@ class OpenAICompatibleClient(HTTPClient):
         if not isinstance(usage, dict):
             usage = {}
         set_usage(state, usage.get("prompt_tokens"), usage.get("completion_tokens"))
-        pieces = []
+        events: list[StreamEvent] = []
         reasoning = message.get("reasoning_content") or message.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
-            pieces.append(Piece("reasoning", reasoning))
+            events.append(ReasoningDelta(reasoning))
         content = message.get("content")
         if isinstance(content, str) and content:
-            pieces.append(Piece("text", content))
+            events.append(TextDelta(content))
+        events += _ToolCalls().parse(message)
         finish = choice.get("finish_reason")
-        if finish is None or not pieces:
+        if finish is None or not events:
             raise ProviderError(f"{self.who()} sent an answer without text. Try again.")
         if finish == "content_filter":
             raise ContentFiltered(
                 f"{self.who()}'s content filter stopped the reply. "
                 f"Rephrase the message and try again."
             )
-        state.finish_reason = state.provider_finish_reason = str(finish)
-        return pieces
+        state.provider_finish_reason = str(finish)
+        state.finish_reason = "tool_calls" if finish == "function_call" else str(finish)
+        return events

@@ -1,21 +1,29 @@
 """What the provider protocols share: the state of one response being turned into
-pieces, surrogate mending, usage bookkeeping."""
+events, surrogate mending, usage bookkeeping."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from .base import Piece, ReplyStream
+from .base import ReplyStream
 from .errors import AIError, ContextTooLong, ProviderError, StreamInterrupted
+from .events import ReasoningDelta, StreamEvent, TextDelta
 from .sse import ServerSentEvent
 
 if TYPE_CHECKING:
     from .http_client import HTTPClient
 
-__all__ = ["MAX_MALFORMED_CHUNKS", "StreamProtocol", "TextMender", "kept", "set_usage"]
+__all__ = [
+    "MAX_MALFORMED_CHUNKS",
+    "StreamProtocol",
+    "TextMender",
+    "text_event",
+    "kept",
+    "set_usage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +31,13 @@ log = logging.getLogger(__name__)
 MAX_MALFORMED_CHUNKS = 3
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+TextKind: TypeAlias = Literal["text", "reasoning"]
+
+
+def text_event(kind: TextKind, text: str) -> TextDelta | ReasoningDelta:
+    """The event of a piece of text of this kind."""
+    return ReasoningDelta(text) if kind == "reasoning" else TextDelta(text)
 
 
 class TextMender:
@@ -33,9 +48,9 @@ class TextMender:
     __slots__ = ("pending",)
 
     def __init__(self) -> None:
-        self.pending = {"text": "", "reasoning": ""}
+        self.pending: dict[TextKind, str] = {"text": "", "reasoning": ""}
 
-    def mend(self, kind: str, text: str) -> str:
+    def mend(self, kind: TextKind, text: str) -> str:
         held = self.pending[kind]
         if held:
             text = held + text
@@ -47,15 +62,16 @@ class TextMender:
             text = text[:-1]
         return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
-    def flush(self) -> list[Piece]:
-        out = [Piece(kind, "\ufffd") for kind, held in self.pending.items() if held]
+    def flush(self) -> list[StreamEvent]:
+        held = [kind for kind, text in self.pending.items() if text]
+        out: list[StreamEvent] = [text_event(kind, "\ufffd") for kind in held]
         self.pending = {"text": "", "reasoning": ""}
         return out
 
 
 def kept(state: ReplyStream) -> str:
     """How an interrupted reply's message ends: the text so far is kept only if any came."""
-    return " The text so far is kept; try again." if state.pieces else " Try again."
+    return " The text so far is kept; try again." if state.deltas else " Try again."
 
 
 def set_usage(state: ReplyStream, prompt: Any, completion: Any) -> None:
@@ -70,10 +86,11 @@ def set_usage(state: ReplyStream, prompt: Any, completion: Any) -> None:
 
 
 class StreamProtocol:
-    """Turns one response's events into pieces. ``on_event`` returns the pieces of
-    that event; ``done`` stops reading; ``finished`` means the provider said the
-    reply is finished; ``error`` is raised after the pieces were yielded (and
-    ``retryable`` says it may be retried, if nothing was yielded)."""
+    """Turns one response's server-sent events into stream events. ``on_event``
+    returns the stream events of one server-sent event; ``done`` stops reading;
+    ``finished`` means the provider said the reply is finished; ``error`` is raised
+    after the events were yielded (and ``retryable`` says it may be retried, if
+    nothing was yielded)."""
 
     def __init__(self, client: HTTPClient, state: ReplyStream) -> None:
         self.client = client
@@ -87,11 +104,11 @@ class StreamProtocol:
         self.events = 0  # server-sent events received
         self.mender = TextMender()
 
-    def on_event(self, event: ServerSentEvent) -> Iterable[Piece]:
+    def on_event(self, event: ServerSentEvent) -> Iterable[StreamEvent]:
         raise NotImplementedError
 
-    def at_end(self, pending: bool) -> list[Piece]:
-        """The last pieces once the body ended; raises if the reply is incomplete.
+    def at_end(self, pending: bool) -> list[StreamEvent]:
+        """The last events once the body ended; raises if the reply is incomplete.
         ``pending``: the body ended inside an event."""
         raise NotImplementedError
 
@@ -122,7 +139,7 @@ class StreamProtocol:
                 f"the conversation is too long for {self.model_name()}: continue with the "
                 f"oldest turns left out, or start a new chat."
             )
-        if self.got_content or self.state.pieces:
+        if self.got_content or self.state.deltas:
             what = "The connection closed before the reply was finished"
         else:
             what = "The connection closed before any reply arrived"

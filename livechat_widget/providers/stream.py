@@ -1,4 +1,5 @@
-"""Reading an accepted streaming response: bytes -> server-sent events -> pieces.
+"""Reading an accepted streaming response: bytes -> server-sent events -> stream
+events.
 
 The loop is the same for every provider; a :class:`~.protocol.StreamProtocol` says
 what each event means. Nothing here retries: a failure before the first piece that
@@ -13,8 +14,8 @@ from collections.abc import AsyncGenerator
 import httpx
 
 from ._format import duration
-from .base import Piece
 from .errors import StreamInterrupted
+from .events import StreamEvent
 from .protocol import StreamProtocol, kept
 from .sse import SSEParser
 from .transport import Deadline, RetryBeforeFirstPiece
@@ -33,9 +34,9 @@ async def read_events(
     *,
     deadline: Deadline,
     read_timeout: float,
-) -> AsyncGenerator[Piece, None]:
-    """The pieces of an accepted SSE ``response``, until the protocol is done or the
-    body ends; then the protocol's verdict (its error, or its last pieces)."""
+) -> AsyncGenerator[StreamEvent, None]:
+    """The stream events of an accepted SSE ``response``, until the protocol is done
+    or the body ends; then the protocol's verdict (its error, or its last events)."""
     state = protocol.state
     parser = SSEParser()
     raw = response.aiter_bytes()
@@ -46,11 +47,11 @@ async def read_events(
             for event in parser.feed(chunk):
                 protocol.events += 1
                 try:
-                    pieces = protocol.on_event(event)
+                    events = protocol.on_event(event)
                 except _SHAPE_ERRORS as exc:
-                    pieces = protocol.skip_malformed(repr(exc))
-                for piece in pieces:
-                    yield piece
+                    events = protocol.skip_malformed(repr(exc))
+                for item in events:
+                    yield item
                 if protocol.done:
                     break
             if protocol.done:
@@ -71,7 +72,7 @@ async def read_events(
             dropped = StreamInterrupted(
                 f"The connection dropped in the middle of the reply.{kept(state)}"
             )
-            if state.pieces == 0:
+            if state.deltas == 0:
                 log.info("stream dropped before any piece (%r)", exc)
                 raise RetryBeforeFirstPiece(dropped) from None
             raise dropped from None
@@ -80,8 +81,8 @@ async def read_events(
             await timed.aclose()
         await raw.aclose()  # type: ignore[attr-defined]
     if protocol.error is not None:
-        if protocol.retryable and state.pieces == 0:
+        if protocol.retryable and state.deltas == 0:
             raise RetryBeforeFirstPiece(protocol.error)
         raise protocol.error
-    for piece in protocol.at_end(parser.close()):
-        yield piece
+    for item in protocol.at_end(parser.close()):
+        yield item

@@ -1,0 +1,136 @@
+"""What a model is sent: messages made of parts, before any provider's wire shape.
+
+A :class:`ModelMessage` has a role and a tuple of parts. Text is the only part the
+chat sends today; the other part types name the room the wire shapes keep for
+attachments and tools (a provider module translates each part it supports, and
+refuses the others by name before any request is made).
+
+``client.stream`` also takes the plain ``{"role": ..., "content": "text"}`` dicts of
+the README's examples and of a chat's CSV rows: :func:`as_model_messages` turns them
+into messages, leaving out rows of other roles (events such as a ``title`` row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias, get_args
+
+__all__ = [
+    "FilePart",
+    "ImagePart",
+    "ModelMessage",
+    "Part",
+    "Role",
+    "TextPart",
+    "ToolCallPart",
+    "ToolResultPart",
+    "as_model_messages",
+    "unsupported",
+]
+
+Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
+ROLES: frozenset[str] = frozenset(get_args(Role))
+# The roles a plain dict may have: a tool message needs the id of the call it answers
+# (a ToolResultPart), which ``{"role", "content"}`` cannot carry.
+_DICT_ROLES = frozenset({"system", "user", "assistant"})
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    """An image, as bytes with its media type ("image/png", ...)."""
+
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """A file the person attached, as the text the model is shown of it."""
+
+    name: str
+    media_type: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallPart:
+    """A tool call the assistant made (``arguments``: its JSON text)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultPart:
+    """What a tool call (``tool_call_id``) returned, in a ``tool`` message."""
+
+    tool_call_id: str
+    content: str
+    is_error: bool = False
+
+
+Part: TypeAlias = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMessage:
+    role: Role
+    parts: tuple[Part, ...]
+
+    @classmethod
+    def of_text(cls, role: Role, text: str) -> ModelMessage:
+        return cls(role, (TextPart(text),))
+
+    @property
+    def text(self) -> str:
+        """The message's text parts, joined (other parts left out)."""
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"role", "content"}`` with the message's text (the form ``client.stream``
+        also takes; other parts are left out)."""
+        return {"role": self.role, "content": self.text}
+
+    def joined(self, other: ModelMessage, separator: str = "\n\n") -> ModelMessage:
+        """This message followed by ``other``'s parts (one turn of the same role);
+        adjacent text parts become one, ``separator`` between them."""
+        first, then = self.parts, other.parts
+        if first and then and isinstance(first[-1], TextPart) and isinstance(then[0], TextPart):
+            middle = TextPart(first[-1].text + separator + then[0].text)
+            return ModelMessage(self.role, (*first[:-1], middle, *then[1:]))
+        return ModelMessage(self.role, (*first, *then))
+
+
+def as_model_messages(messages: Iterable[ModelMessage | Mapping[str, Any]]) -> list[ModelMessage]:
+    """``messages`` as :class:`ModelMessage` objects. A mapping is ``{"role",
+    "content"}`` with text content (None: empty) and a system, user or assistant role;
+    mappings of other roles are left out. Raises TypeError for content that is not
+    text."""
+    out: list[ModelMessage] = []
+    for message in messages:
+        if isinstance(message, ModelMessage):
+            out.append(message)
+            continue
+        role = message.get("role")
+        if role not in _DICT_ROLES:
+            continue
+        content = message.get("content")
+        if content is None:
+            content = ""
+        if not isinstance(content, str):
+            raise TypeError(f"message content must be a string, not {type(content).__name__}")
+        out.append(ModelMessage.of_text(role, content))
+    return out
+
+
+def unsupported(part: Part, who: str) -> TypeError:
+    """The error for a part ``who`` (a client) cannot send yet."""
+    what = type(part).__name__
+    return TypeError(f"{who} cannot send a {what} yet; send text parts only.")
