@@ -6,15 +6,25 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 from .base import ReplyStream
+from .classify import ErrorInfo
 from .errors import AIError, ContextTooLong, ProviderError, StreamInterrupted
 from .events import ReasoningDelta, StreamEvent, TextDelta
 from .sse import ServerSentEvent
 
-if TYPE_CHECKING:
-    from .http_client import HTTPClient
+
+class Speaker(Protocol):
+    """What a response's protocol needs of its client: names to write messages with
+    (the HTTP client, http_client.py)."""
+
+    provider: str
+
+    def who(self) -> str: ...
+    def model_label(self, model: str | None) -> str: ...
+    def in_stream_error(self, info: ErrorInfo, model: str | None = None) -> AIError: ...
+
 
 __all__ = [
     "MAX_MALFORMED_CHUNKS",
@@ -92,7 +102,7 @@ class StreamProtocol:
     after the events were yielded (and ``retryable`` says it may be retried, if
     nothing was yielded)."""
 
-    def __init__(self, client: HTTPClient, state: ReplyStream) -> None:
+    def __init__(self, client: Speaker, state: ReplyStream) -> None:
         self.client = client
         self.state = state
         self.done = False
