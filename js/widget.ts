@@ -14,10 +14,11 @@ import { clearPendingRuns, type CodeRunState } from "./components/code_runs";
 import { iconButton } from "./components/ui";
 import { FrameSync } from "./frame_sync";
 import { setMathLoader } from "./math";
-import { kernelMathLoader } from "./math_loader";
+import { loadMathFromKernel, offerMathLoader } from "./math_loader";
+import { isAnswer, Requests } from "./requests";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
-import type { ChatModel, Command, DeltaMsg, DoneMsg, ExportMsg, Traits } from "./types";
+import type { ChatModel, Command, DeltaMsg, DoneMsg, Traits } from "./types";
 import { visitorSecret } from "./visitor";
 
 const WIDE_PX = 768;
@@ -39,6 +40,8 @@ export class ChatApp {
   readonly chatMenu: ChatMenu;
   readonly settings: SettingsPanel;
   readonly streams: StreamStore;
+  /** This view's requests with answers (requests.ts). */
+  readonly requests: Requests;
   private banner: HTMLElement;
   private bannerText: HTMLElement;
   private backdrop: HTMLElement;
@@ -52,6 +55,7 @@ export class ChatApp {
   constructor(private model: ChatModel, el: HTMLElement, opts: AppOptions = {}) {
     const signal = this.controller.signal;
     const uid = `lc${++viewCounter}`;
+    this.requests = new Requests((cmd) => this.send(cmd));
     // The widget draws into its own root inside `el`: ipywidgets' layout code writes
     // (and removes) inline styles on `el` itself, which would undo our height.
     this.host = el;
@@ -74,7 +78,7 @@ export class ChatApp {
       // Waits only mean something against real animation frames (tests schedule by hand).
       opts.schedule ? undefined : (waits) => frameSync.observe(waits),
     );
-    this.sidebar = new Sidebar(this.send, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
+    this.sidebar = new Sidebar(this.send, this.requests, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
     this.stats = new StatsPanel(`${uid}-stats`);
     this.settings = new SettingsPanel(
       `${uid}-settings`,
@@ -83,7 +87,7 @@ export class ChatApp {
           this.send({ type: "configure", chat_id: this.requestedChat ?? (this.get("active_chat_id") || ""), ...values });
           this.setSettings(false);
         },
-        onOpen: () => this.send({ type: "list_models" }),
+        listModels: () => this.requests.ask("list_models", {}).then(({ msg }) => msg),
         onClose: () => {
           this.setSettings(false);
           this.topbar.settingsBtn.focus();
@@ -102,7 +106,7 @@ export class ChatApp {
       },
       signal,
     );
-    this.chatMenu = new ChatMenu(this.send, signal, `${uid}-chat-menu`);
+    this.chatMenu = new ChatMenu(this.requests, signal, `${uid}-chat-menu`);
     this.topbar.el.append(this.chatMenu.el);
     this.list = new MessageList(this.send, signal);
     this.composer = new Composer(
@@ -113,7 +117,7 @@ export class ChatApp {
           this.send(context.length ? { type: "send", text, chat_id, context } : { type: "send", text, chat_id });
         },
         onStop: () => this.stop(),
-        onListContext: () => this.send({ type: "list_context" }),
+        listContext: () => this.requests.ask("list_context", {}).then(({ msg }) => msg.items ?? []),
       },
       signal,
     );
@@ -166,7 +170,7 @@ export class ChatApp {
     this.listen("change:theme", applyTheme);
     this.listen("change:height", () => this.drawHeight());
     this.listen("change:streams", () => this.streams.syncSnapshot(this.get("streams")));
-    for (const name of ["chats", "active_chat_id", "search_query", "search_results", "title"]) {
+    for (const name of ["chats", "active_chat_id", "title"]) {
       this.listen(`change:${name}`, () => this.drawSidebar());
     }
     for (const name of ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"]) {
@@ -177,11 +181,11 @@ export class ChatApp {
       if (this.get("error")) clearPendingRuns();
       this.drawBanner();
     });
-    for (const name of ["allow_kernel_context", "allow_code", "context_items", "running_code", "can_insert_cell"]) {
+    for (const name of ["allow_kernel_context", "allow_code", "running_code", "can_insert_cell"]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
-    for (const name of ["chat_settings", "model_list"]) this.listen(`change:${name}`, () => this.drawSettings());
+    this.listen("change:chat_settings", () => this.drawSettings());
 
     // First paint from the traits alone.
     this.streams.syncSnapshot(this.get("streams"));
@@ -201,6 +205,7 @@ export class ChatApp {
     for (const [name, cb] of this.listeners) this.model.off(name, cb);
     this.listeners = [];
     this.controller.abort();
+    this.requests.dispose();
     this.streams.dispose();
     this.root.remove();
     this.host.classList.remove("livechat-host", "lc-host-fill");
@@ -235,14 +240,11 @@ export class ChatApp {
 
   private onCustom(msg: unknown, buffers?: unknown[]): void {
     if (!msg || typeof msg !== "object") return;
-    const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown };
-    if (m.type === "export") {
-      const e = msg as Partial<ExportMsg>;
-      if (typeof e.request === "string" && typeof e.filename === "string" && typeof e.mime === "string") {
-        this.chatMenu.receive(e as ExportMsg, buffers);
-      }
+    if (isAnswer(msg)) {
+      this.requests.receive(msg, buffers);
       return;
     }
+    const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown };
     if ((m.type === "delta" || m.type === "done") && typeof m.chat_id === "string" && typeof m.message_id === "number" && typeof m.seq === "number") {
       this.streams.receive(msg as DeltaMsg | DoneMsg);
     }
@@ -276,8 +278,6 @@ export class ChatApp {
       title: this.get("title") || "Chat",
       chats: this.get("chats") ?? [],
       activeChatId: this.get("active_chat_id") || "",
-      searchQuery: this.get("search_query") ?? "",
-      searchResults: this.get("search_results") ?? [],
     });
   }
 
@@ -298,11 +298,7 @@ export class ChatApp {
     });
     this.chatMenu.update(chatId);
     this.list.update({ chatId, messages, hasOlder: !!this.get("has_older"), stream, busy, modelLabel, code: this.codeState() });
-    this.composer.update({
-      busy,
-      contextEnabled: !!this.get("allow_kernel_context"),
-      contextItems: this.get("context_items") ?? [],
-    });
+    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context") });
   }
 
   private codeStateCache: CodeRunState | null = null;
@@ -347,7 +343,7 @@ export class ChatApp {
 
   private drawSettings(): void {
     const settings = this.get("chat_settings") ?? { model: "", system_prompt: "", temperature: null, max_tokens: null };
-    this.settings.update({ settings, models: this.get("model_list") ?? { names: [], loading: false, error: "" } });
+    this.settings.update({ settings });
   }
 
   private setSettings(open: boolean): void {
@@ -407,9 +403,13 @@ interface RenderProps {
 }
 
 function render({ model, el, signal }: RenderProps): () => void {
-  setMathLoader(kernelMathLoader(model));
+  setMathLoader(loadMathFromKernel);
   const app = new ChatApp(model, el);
-  const cleanup = () => app.destroy();
+  const withdraw = offerMathLoader(app.requests);
+  const cleanup = () => {
+    withdraw();
+    app.destroy();
+  };
   signal?.addEventListener("abort", cleanup, { once: true });
   return cleanup;
 }

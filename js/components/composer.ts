@@ -9,7 +9,13 @@ export interface ComposerState {
   busy: boolean;
   /** The `@` picker of kernel context is offered. */
   contextEnabled?: boolean;
-  contextItems?: ContextItem[];
+}
+
+export interface ComposerHandlers {
+  onSend: (text: string, context: string[]) => void;
+  onStop: () => void;
+  /** What the kernel offers for the `@` picker now (a request with an answer). */
+  listContext?: () => Promise<ContextItem[]>;
 }
 
 const MAX_HEIGHT_PX = 200;
@@ -24,7 +30,7 @@ export class Composer {
   readonly picker: ContextPicker;
 
   constructor(
-    private handlers: { onSend: (text: string, context: string[]) => void; onStop: () => void; onListContext?: () => void },
+    private handlers: ComposerHandlers,
     signal: AbortSignal,
   ) {
     this.textarea = h("textarea", {
@@ -43,7 +49,7 @@ export class Composer {
         `lc:[&.lc-send-stop]:bg-fg lc:[&.lc-send-stop]:text-surface ${FOCUS}`,
     });
     this.counter = h("span", { class: "lc-counter lc:tabular-nums", hidden: true });
-    this.picker = new ContextPicker(this.textarea, () => this.handlers.onListContext?.(), signal);
+    this.picker = new ContextPicker(this.textarea, () => this.handlers.listContext?.() ?? Promise.resolve([]), signal);
     const row = h(
       "div",
       {
@@ -92,7 +98,7 @@ export class Composer {
   }
 
   update(s: ComposerState): void {
-    this.picker.update({ enabled: !!s.contextEnabled, items: s.contextItems ?? [] });
+    this.picker.setEnabled(!!s.contextEnabled);
     if (s.busy !== this.busy) {
       this.busy = s.busy;
       this.drawButton();

@@ -1,14 +1,29 @@
 // The active chat's settings, opened from the topbar: model (the provider's list, or a
 // name typed by hand for servers that do not list theirs), system prompt, temperature
 // and max tokens. The kernel checks everything again (protocol.py) and records only
-// what changed; an empty number field means "the default".
+// what changed; an empty number field means "the default". The list of models is asked
+// for each time the panel opens (`list_models`, a request with an answer).
 import { h } from "../dom";
-import type { ChatSettings, ModelList } from "../types";
+import { whyFailed } from "../requests";
+import type { ChatSettings, ModelListMsg } from "../types";
 import { FOCUS, SMALL_BUTTON } from "./ui";
 
 export interface SettingsState {
   settings: ChatSettings;
-  models: ModelList;
+}
+
+/** The provider's models as this view knows them. */
+interface ModelList {
+  names: string[];
+  loading: boolean;
+  error: string;
+}
+
+export interface SettingsHandlers {
+  onSave: (values: SettingsValues) => void;
+  onClose: () => void;
+  /** The provider's models (the kernel asks it in the background). */
+  listModels: () => Promise<ModelListMsg>;
 }
 
 export interface SettingsValues {
@@ -56,12 +71,13 @@ export class SettingsPanel {
   private listNote: HTMLElement;
   private problem: HTMLElement;
   private state: SettingsState | null = null;
+  private models: ModelList = { names: [], loading: false, error: "" };
   private open = false;
   private dirty = false;
 
   constructor(
     id: string,
-    private handlers: { onSave: (values: SettingsValues) => void; onOpen: () => void; onClose: () => void },
+    private handlers: SettingsHandlers,
     signal: AbortSignal,
   ) {
     this.model = h("select", { class: `lc-model-select ${CONTROL}`, "aria-label": "Model" });
@@ -144,13 +160,33 @@ export class SettingsPanel {
       this.dirty = false;
       this.problem.hidden = true;
       this.fill();
-      this.handlers.onOpen();
+      this.askModels();
       this.model.focus({ preventScroll: true });
     }
   }
 
   update(state: SettingsState): void {
     this.state = state;
+    this.redraw();
+  }
+
+  private askModels(): void {
+    this.setModels({ names: this.models.names, loading: true, error: "" });
+    this.handlers.listModels().then(
+      (msg) => this.setModels({ names: Array.isArray(msg.names) ? msg.names : [], loading: false, error: msg.error || "" }),
+      (err: unknown) => {
+        const error = whyFailed(err);
+        if (error !== null) this.setModels({ names: this.models.names, loading: false, error });
+      },
+    );
+  }
+
+  private setModels(models: ModelList): void {
+    this.models = models;
+    this.redraw();
+  }
+
+  private redraw(): void {
     if (!this.open) return;
     // What the person is typing stays; only the list of models is redrawn under it.
     if (!this.dirty) this.fill();
@@ -169,7 +205,7 @@ export class SettingsPanel {
 
   /** The model select: the provider's list, the chosen model if it is not listed, "Other…". */
   private drawModels(chosen: string): void {
-    const models = this.state?.models ?? { names: [], loading: false, error: "" };
+    const models = this.models;
     const names = [...models.names];
     if (chosen && !names.includes(chosen)) names.unshift(chosen);
     const options = names.map((n) => h("option", { value: n }, n));

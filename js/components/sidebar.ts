@@ -1,7 +1,9 @@
 // Chat list: active chat highlighted; on hover/focus inline rename (Enter saves, Esc
 // cancels) and delete with a confirm step inside the widget; a search box whose results
-// come from the kernel (`search` messages, debounced); "New chat" fixed at the bottom.
+// come from the kernel (`search` requests, debounced; the answer is this view's alone);
+// "New chat" fixed at the bottom.
 import { h, icon, relativeTime } from "../dom";
+import { type Requests, whyFailed } from "../requests";
 import type { ChatSummary, SearchHit, SendCommand } from "../types";
 import { FOCUS, FOCUS_INSET, PLAIN_LIST, SMALL_BUTTON, iconButton } from "./ui";
 
@@ -27,8 +29,13 @@ export interface SidebarState {
   title: string;
   chats: ChatSummary[];
   activeChatId: string;
-  searchQuery: string;
-  searchResults: SearchHit[];
+}
+
+/** The answer to the last search this view made: its hits, or why there are none. */
+interface Found {
+  query: string;
+  hits: SearchHit[];
+  error: string;
 }
 
 export const SEARCH_DEBOUNCE_MS = 150;
@@ -181,9 +188,11 @@ export class Sidebar {
   private state: SidebarState | null = null;
   private debounce: ReturnType<typeof setTimeout> | null = null;
   private lastSentQuery = "";
+  private found: Found | null = null;
 
   constructor(
     readonly send: SendCommand,
+    private requests: Requests,
     private onSelect: (chatId: string) => void,
     signal: AbortSignal,
     id = "lc-sidebar",
@@ -312,11 +321,32 @@ export class Sidebar {
       const q = this.search.value.trim();
       if (q !== this.lastSentQuery) {
         this.lastSentQuery = q;
-        this.send({ type: "search", query: q });
+        this.ask(q);
       }
     };
     if (immediate) fire();
     else this.debounce = setTimeout(fire, SEARCH_DEBOUNCE_MS);
+    this.drawResults();
+  }
+
+  /** Ask the kernel for `query` (an empty query clears the results here, without asking). */
+  private ask(query: string): void {
+    this.found = null;
+    if (!query) {
+      this.requests.drop("search");
+      return;
+    }
+    this.requests.ask("search", { query }).then(
+      ({ msg }) => this.show({ query, hits: Array.isArray(msg.hits) ? msg.hits : [], error: "" }),
+      (err: unknown) => {
+        const error = whyFailed(err);
+        if (error !== null) this.show({ query, hits: [], error });
+      },
+    );
+  }
+
+  private show(found: Found): void {
+    this.found = found;
     this.drawResults();
   }
 
@@ -327,16 +357,21 @@ export class Sidebar {
     this.results.hidden = !searching;
     if (!searching || !this.state) return;
     const st = this.state;
-    if (st.searchQuery !== q) {
+    const found = this.found;
+    if (found?.query !== q) {
       this.results.replaceChildren(h("p", { class: EMPTY, role: "status" }, "Searching…"));
       return;
     }
-    if (!st.searchResults.length) {
+    if (found.error) {
+      this.results.replaceChildren(h("p", { class: EMPTY, role: "status" }, `Search failed: ${found.error}`));
+      return;
+    }
+    if (!found.hits.length) {
       this.results.replaceChildren(h("p", { class: EMPTY, role: "status" }, `No chats match “${q}”`));
       return;
     }
     const ul = h("ul", { class: `lc-hit-list ${PLAIN_LIST}`, "aria-label": "Search results" });
-    for (const hit of st.searchResults) {
+    for (const hit of found.hits) {
       const b = h(
         "button",
         {
@@ -356,7 +391,7 @@ export class Sidebar {
       h(
         "p",
         { class: "lc-results-count lc:pt-1 lc:px-2.5 lc:pb-1.5 lc:text-meta lc:text-muted lc:uppercase lc:tracking-[0.04em]", role: "status" },
-        `${st.searchResults.length} result${st.searchResults.length === 1 ? "" : "s"}`,
+        `${found.hits.length} result${found.hits.length === 1 ? "" : "s"}`,
       ),
       ul,
     );

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CHAT_A } from "./fake_model";
-import { mountApp, unmountAll } from "./mount";
+import { mountApp, settle, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
 afterEach(() => {
@@ -52,14 +52,17 @@ describe("chat menu: export", () => {
     const answer = { type: "export", chat_id: CHAT_A, request: cmd.request, format: "ipynb", filename: "First-chat.ipynb", mime: "application/x-ipynb+json" };
     // Another view's answer (a request this view never made) is not saved here.
     model.custom({ ...answer, request: "someone-else" }, [new DataView(bytes.buffer)]);
+    await settle();
     expect(saved).toHaveLength(0);
     model.custom(answer, [new DataView(bytes.buffer)]);
+    await settle();
     expect(saved).toHaveLength(1);
     expect(saved[0].name).toBe("First-chat.ipynb");
     expect(saved[0].blob.type).toBe("application/x-ipynb+json");
     expect(await saved[0].blob.text()).toBe('{"cells": []}');
     // A repeated answer to the same request is not saved twice.
     model.custom(answer, [new DataView(bytes.buffer)]);
+    await settle();
     expect(saved).toHaveLength(1);
   });
 

@@ -3,7 +3,7 @@ import widget from "../widget";
 import { MessageBubble } from "../components/message_bubble";
 import { Composer } from "../components/composer";
 import { CHAT_A, CHAT_B, FakeModel } from "./fake_model";
-import { mountApp, unmountAll } from "./mount";
+import { mountApp, settle, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
 afterEach(() => {
@@ -163,7 +163,7 @@ describe("sidebar", () => {
     expect(confirmSpy).not.toHaveBeenCalled();
   });
 
-  it("searches through the kernel (debounced) and shows results with snippets", () => {
+  it("searches through the kernel (debounced) and shows results with snippets", async () => {
     vi.useFakeTimers();
     const { el, model } = mount();
     const search = byLabel(el, "Search chats")[0] as HTMLInputElement;
@@ -173,18 +173,65 @@ describe("sidebar", () => {
     search.dispatchEvent(new Event("input"));
     expect(model.sent).toHaveLength(0);
     vi.advanceTimersByTime(160);
-    expect(model.sent).toEqual([{ type: "search", query: "panda" }]);
+    expect(model.sent).toEqual([{ type: "search", query: "panda", request: expect.stringMatching(/^[A-Za-z0-9_-]{1,64}$/) }]);
     expect(el.querySelector(".lc-results")!.textContent).toContain("Searching");
-    model.update({ search_query: "panda", search_results: [{ chat_id: CHAT_B, title: "Second chat", snippet: "use Pandas groupby" }] });
+    model.answer("search", { query: "panda", hits: [{ chat_id: CHAT_B, title: "Second chat", snippet: "use Pandas groupby" }] });
+    await settle();
     const hit = el.querySelector<HTMLButtonElement>(".lc-hit")!;
     expect(hit.textContent).toContain("Second chat");
     expect(hit.querySelector("mark")!.textContent).toBe("Panda");
     hit.click();
     expect(model.lastSent()).toEqual({ type: "select_chat", chat_id: CHAT_B });
-    // Esc clears the search and tells the kernel
+    // Esc clears the search here, without asking the kernel
     key(search, "Escape");
-    expect(model.lastSent()).toEqual({ type: "search", query: "" });
+    expect(model.lastSent()).toEqual({ type: "select_chat", chat_id: CHAT_B });
     expect(visible(el.querySelector(".lc-chat-list"))).toBe(true);
+    expect(visible(el.querySelector(".lc-results"))).toBe(false);
+  });
+
+  it("shows a search only in the view that searched", async () => {
+    vi.useFakeTimers();
+    const first = mount();
+    const second = mountApp({}, () => {}, first.model);
+    const search = byLabel(first.el, "Search chats")[0] as HTMLInputElement;
+    search.value = "panda";
+    search.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(160);
+    first.model.answer("search", { query: "panda", hits: [{ chat_id: CHAT_B, title: "Second chat", snippet: "Pandas" }] });
+    await settle();
+    expect(first.el.querySelectorAll(".lc-hit")).toHaveLength(1);
+    // The other view on the same model got the answer too and ignored it.
+    expect(second.root.querySelector(".lc-hit")).toBeNull();
+    expect(visible(second.root.querySelector(".lc-chat-list"))).toBe(true);
+    expect((byLabel(second.root, "Search chats")[0] as HTMLInputElement).value).toBe("");
+  });
+
+  it("drops the answer to a search a newer one replaced, and shows a refusal", async () => {
+    vi.useFakeTimers();
+    const { el, model } = mount();
+    const search = byLabel(el, "Search chats")[0] as HTMLInputElement;
+    search.value = "pan";
+    search.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(160);
+    const older = model.lastRequest("search").request;
+    search.value = "panda";
+    search.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(160);
+    const newer = model.lastRequest("search").request;
+    expect(newer).not.toBe(older);
+    // The newer answer first, then the stale one: the stale one changes nothing.
+    model.answer("search", { query: "panda", hits: [] });
+    model.answer("search", { query: "pan", hits: [{ chat_id: CHAT_B, title: "Second chat", snippet: "pan" }] }, { request: older });
+    await settle();
+    expect(el.querySelector(".lc-hit")).toBeNull();
+    expect(el.querySelector(".lc-results")!.textContent).toContain("No chats match “panda”");
+
+    search.value = "pandas";
+    search.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(160);
+    model.refuse("search", "Search is busy.");
+    await settle();
+    expect(el.querySelector(".lc-results")!.textContent).toContain("Search failed: Search is busy.");
   });
 
   it("New chat sends new_chat", () => {

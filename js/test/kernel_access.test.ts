@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { filterItems, mentionAt } from "../components/context_picker";
 import { CHAT_A } from "./fake_model";
-import { mountApp, unmountAll } from "./mount";
+import { mountApp, settle, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
 afterEach(() => {
@@ -37,15 +37,16 @@ describe("the @ picker", () => {
     expect(filterItems(ITEMS, "d").map((i) => i.name)).toEqual(["df", "odd"]);
   });
 
-  it("asks the kernel, lists its items, and makes chips that go with the message", () => {
+  it("asks the kernel, lists its items, and makes chips that go with the message", async () => {
     const { model, root } = mount();
     const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
     type(ta, "@");
-    expect(model.lastSent()).toEqual({ type: "list_context" });
+    expect(model.lastSent()).toMatchObject({ type: "list_context", request: expect.any(String) });
     const listbox = root.querySelector('[role="listbox"]')!;
     expect(listbox.closest("[hidden]")).toBeNull();
     expect(listbox.textContent).toContain("Asking the kernel");
-    model.update({ context_items: ITEMS });
+    model.answer("list_context", { items: ITEMS });
+    await settle();
     expect(listbox.querySelectorAll('[role="option"]')).toHaveLength(3);
     type(ta, "d");
     expect(listbox.querySelector('[aria-selected="true"]')?.getAttribute("data-name")).toBe("df");
@@ -65,10 +66,12 @@ describe("the @ picker", () => {
     expect(root.querySelectorAll(".lc-chip")).toHaveLength(0);
   });
 
-  it("Escape closes the list without stopping anything; a chip can be removed", () => {
-    const { model, root } = mount({ context_items: ITEMS });
+  it("Escape closes the list without stopping anything; a chip can be removed", async () => {
+    const { model, root } = mount();
+    model.kernel.list_context = () => ({ items: ITEMS });
     const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
     type(ta, "@");
+    await settle();
     key(ta, "Enter");
     root.querySelector<HTMLButtonElement>('[aria-label="Remove last error"]')!.click();
     expect(root.querySelectorAll(".lc-chip")).toHaveLength(0);
@@ -78,6 +81,15 @@ describe("the @ picker", () => {
     type(ta, "plain");
     key(ta, "Enter");
     expect(model.lastSent()).toEqual({ type: "send", text: "@plain", chat_id: CHAT_A });
+  });
+
+  it("shows the kernel's refusal in the list", async () => {
+    const { model, root } = mount();
+    const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
+    type(ta, "@");
+    model.refuse("list_context", "Kernel context is turned off.");
+    await settle();
+    expect(root.querySelector('[role="listbox"]')!.textContent).toContain("Kernel context is turned off.");
   });
 
   it("is not offered when the kernel turned it off", () => {
