@@ -103,14 +103,66 @@ const marked = new Marked({
 marked.use(markedMath());
 
 const FORBID_TAGS = [
-  "script", "style", "img", "image", "iframe", "frame", "frameset", "object", "embed", "applet",
-  "form", "input", "button", "select", "option", "textarea", "label", "fieldset", "meta", "link",
-  "base", "audio", "video", "source", "track", "picture", "canvas", "dialog", "template",
-  "noscript", "marquee", "portal", "svg", "math", "use", "foreignobject", "animate", "set", "slot",
+  "script",
+  "style",
+  "img",
+  "image",
+  "iframe",
+  "frame",
+  "frameset",
+  "object",
+  "embed",
+  "applet",
+  "form",
+  "input",
+  "button",
+  "select",
+  "option",
+  "textarea",
+  "label",
+  "fieldset",
+  "meta",
+  "link",
+  "base",
+  "audio",
+  "video",
+  "source",
+  "track",
+  "picture",
+  "canvas",
+  "dialog",
+  "template",
+  "noscript",
+  "marquee",
+  "portal",
+  "svg",
+  "math",
+  "use",
+  "foreignobject",
+  "animate",
+  "set",
+  "slot",
 ];
 const FORBID_ATTR = [
-  "style", "srcset", "src", "action", "formaction", "ping", "background", "poster", "xlink:href",
-  "autofocus", "tabindex", "id", "name", "form", "contenteditable", "popover", "srcdoc", "dynsrc", "lowsrc",
+  "style",
+  "srcset",
+  "src",
+  "action",
+  "formaction",
+  "ping",
+  "background",
+  "poster",
+  "xlink:href",
+  "autofocus",
+  "tabindex",
+  "id",
+  "name",
+  "form",
+  "contenteditable",
+  "popover",
+  "srcdoc",
+  "dynsrc",
+  "lowsrc",
 ];
 
 type Purifier = ReturnType<typeof DOMPurify>;
@@ -238,7 +290,10 @@ export function enhanceMarkdown(root: HTMLElement, math = true): void {
     });
     const head = h(
       "div",
-      { class: "lc:flex lc:items-center lc:justify-between lc:gap-2 lc:py-[3px] lc:pr-1 lc:pl-3 lc:bg-code-head lc:text-xs lc:text-muted" },
+      {
+        class:
+          "lc:flex lc:items-center lc:justify-between lc:gap-2 lc:py-[3px] lc:pr-1 lc:pl-3 lc:bg-code-head lc:text-xs lc:text-muted",
+      },
       h("span", { class: "lc-code-lang lc:min-w-0 lc:truncate lc:font-mono" }, lang || "text"),
       copy,
     );
@@ -264,7 +319,12 @@ export function enhanceMarkdown(root: HTMLElement, math = true): void {
     );
     show.addEventListener("click", () => {
       const alt = span.querySelector("a")?.textContent?.replace(/^Image: /, "") ?? "";
-      const img = h("img", { alt, referrerpolicy: "no-referrer", loading: "lazy", class: "lc:m-0 lc:max-w-full lc:h-auto lc:rounded-control" });
+      const img = h("img", {
+        alt,
+        referrerpolicy: "no-referrer",
+        loading: "lazy",
+        class: "lc:m-0 lc:max-w-full lc:h-auto lc:rounded-control",
+      });
       img.src = src;
       span.replaceChildren(img);
     });

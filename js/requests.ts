@@ -123,7 +123,9 @@ export class Requests {
     if (msg.type === "refused") {
       p.reject(new RequestRefused(typeof msg.error === "string" && msg.error ? msg.error : "the kernel refused"));
     } else {
-      const bufs = buffers.filter((b): b is ArrayBuffer | ArrayBufferView => b instanceof ArrayBuffer || ArrayBuffer.isView(b));
+      const bufs = buffers.filter(
+        (b): b is ArrayBuffer | ArrayBufferView => b instanceof ArrayBuffer || ArrayBuffer.isView(b),
+      );
       p.resolve({ msg, buffers: bufs });
     }
     return true;

@@ -52,7 +52,11 @@ export class ChatApp {
   private statsOpen = false;
   private destroyed = false;
 
-  constructor(private model: ChatModel, el: HTMLElement, opts: AppOptions = {}) {
+  constructor(
+    private model: ChatModel,
+    el: HTMLElement,
+    opts: AppOptions = {},
+  ) {
     const signal = this.controller.signal;
     const uid = `lc${++viewCounter}`;
     this.requests = new Requests((cmd) => this.send(cmd));
@@ -84,7 +88,11 @@ export class ChatApp {
       `${uid}-settings`,
       {
         onSave: (values) => {
-          this.send({ type: "configure", chat_id: this.requestedChat ?? (this.get("active_chat_id") || ""), ...values });
+          this.send({
+            type: "configure",
+            chat_id: this.requestedChat ?? (this.get("active_chat_id") || ""),
+            ...values,
+          });
           this.setSettings(false);
         },
         listModels: () => this.requests.ask("list_models", {}).then(({ msg }) => msg),
@@ -123,7 +131,10 @@ export class ChatApp {
     );
     this.bannerText = h("span", { class: "lc:flex-1 lc:min-w-0 lc:wrap-anywhere" });
     const dismiss = h("button", {
-      type: "button", class: iconButton("lc:size-8 lc:text-current"), "aria-label": "Dismiss error", title: "Dismiss",
+      type: "button",
+      class: iconButton("lc:size-8 lc:text-current"),
+      "aria-label": "Dismiss error",
+      title: "Dismiss",
     });
     dismiss.append(icon("x", 14));
     dismiss.addEventListener("click", () => this.send({ type: "dismiss_error" }), { signal });
@@ -158,7 +169,13 @@ export class ChatApp {
       this.composer.el,
     );
     this.root.append(
-      h("div", { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" }, this.sidebar.el, this.backdrop, main),
+      h(
+        "div",
+        { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" },
+        this.sidebar.el,
+        this.backdrop,
+        main,
+      ),
     );
     el.replaceChildren(this.root);
     const root = this.root;
@@ -245,7 +262,12 @@ export class ChatApp {
       return;
     }
     const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown };
-    if ((m.type === "delta" || m.type === "done") && typeof m.chat_id === "string" && typeof m.message_id === "number" && typeof m.seq === "number") {
+    if (
+      (m.type === "delta" || m.type === "done") &&
+      typeof m.chat_id === "string" &&
+      typeof m.message_id === "number" &&
+      typeof m.seq === "number"
+    ) {
       this.streams.receive(msg as DeltaMsg | DoneMsg);
     }
   }
@@ -297,7 +319,15 @@ export class ChatApp {
       settingsOpen: this.settings.isOpen,
     });
     this.chatMenu.update(chatId);
-    this.list.update({ chatId, messages, hasOlder: !!this.get("has_older"), stream, busy, modelLabel, code: this.codeState() });
+    this.list.update({
+      chatId,
+      messages,
+      hasOlder: !!this.get("has_older"),
+      stream,
+      busy,
+      modelLabel,
+      code: this.codeState(),
+    });
     this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context") });
   }
 
@@ -309,7 +339,8 @@ export class ChatApp {
     const running = this.get("running_code") ?? { chat_id: "", message_id: -1, code: "" };
     const insertable = !!this.get("can_insert_cell");
     const cached = this.codeStateCache;
-    if (cached && cached.allowed === allowed && cached.running === running && cached.insertable === insertable) return cached;
+    if (cached && cached.allowed === allowed && cached.running === running && cached.insertable === insertable)
+      return cached;
     this.codeStateCache = { allowed, running, interrupt: () => this.interruptKernel(), insertable };
     return this.codeStateCache;
   }

@@ -33,9 +33,13 @@ export class ChatMenu {
     id: string,
   ) {
     this.button = h("button", {
-      type: "button", class: `${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
-      "aria-label": "Chat menu", title: "Chat menu", "aria-haspopup": "menu",
-      "aria-expanded": "false", "aria-controls": id,
+      type: "button",
+      class: `${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
+      "aria-label": "Chat menu",
+      title: "Chat menu",
+      "aria-haspopup": "menu",
+      "aria-expanded": "false",
+      "aria-controls": id,
     });
     this.button.append(icon("dots", 18));
     this.items = EXPORT_ITEMS.map(([format, label]) => {
@@ -44,7 +48,11 @@ export class ChatMenu {
       item.addEventListener("click", () => this.export(format), { signal });
       return item;
     });
-    this.menu = h("div", { class: MENU, role: "menu", id, "aria-label": "Chat menu", hidden: true, "data-lc-own-esc": "" }, ...this.items);
+    this.menu = h(
+      "div",
+      { class: MENU, role: "menu", id, "aria-label": "Chat menu", hidden: true, "data-lc-own-esc": "" },
+      ...this.items,
+    );
     this.el = h("div", { class: "lc:relative lc:shrink-0" }, this.button, this.menu);
 
     this.button.addEventListener("click", () => (this.isOpen() ? this.close() : this.open(0)), { signal });
@@ -103,12 +111,15 @@ export class ChatMenu {
     this.close(true);
     if (!this.chatId) return;
     // A refusal shows in the banner (the kernel sets `error`); nothing more to do here.
-    this.requests.ask("export", { chat_id: this.chatId, format }).then(({ msg, buffers }) => {
-      const data = buffers[0];
-      if (data && typeof msg.filename === "string" && typeof msg.mime === "string") {
-        saveFile(msg.filename, msg.mime, data as BlobPart);
-      }
-    }, () => undefined);
+    this.requests.ask("export", { chat_id: this.chatId, format }).then(
+      ({ msg, buffers }) => {
+        const data = buffers[0];
+        if (data && typeof msg.filename === "string" && typeof msg.mime === "string") {
+          saveFile(msg.filename, msg.mime, data as BlobPart);
+        }
+      },
+      () => undefined,
+    );
   }
 
   private onMenuKey(e: KeyboardEvent): void {

@@ -55,7 +55,12 @@ export function decorateRuns(body: HTMLElement, t: RunTarget): void {
     if (!PYTHON_LANGS.has(lang)) continue;
     const code = blockCode(wrap);
     decorateBlock(wrap, code, t);
-    decorateInsert(wrap, code, { chatId: t.chatId, messageId: t.messageId, insertable: t.state.insertable, send: t.send });
+    decorateInsert(wrap, code, {
+      chatId: t.chatId,
+      messageId: t.messageId,
+      insertable: t.state.insertable,
+      send: t.send,
+    });
   }
 }
 
@@ -64,8 +69,19 @@ function decorateBlock(wrap: HTMLElement, code: string, t: RunTarget): void {
   let run = head.querySelector<HTMLButtonElement>(".lc-code-run");
   let stop = head.querySelector<HTMLButtonElement>(".lc-code-stop");
   if (!run || !stop) {
-    run = h("button", { type: "button", class: `lc-code-run ${BUTTON} lc:ms-auto`, "aria-label": "Run", title: "Run in the kernel" });
-    stop = h("button", { type: "button", class: `lc-code-stop ${BUTTON}`, "aria-label": "Stop run", title: "Interrupt the kernel", hidden: true });
+    run = h("button", {
+      type: "button",
+      class: `lc-code-run ${BUTTON} lc:ms-auto`,
+      "aria-label": "Run",
+      title: "Run in the kernel",
+    });
+    stop = h("button", {
+      type: "button",
+      class: `lc-code-stop ${BUTTON}`,
+      "aria-label": "Stop run",
+      title: "Interrupt the kernel",
+      hidden: true,
+    });
     stop.append(icon("stop", 12), h("span", {}, "Stop"));
     head.insertBefore(run, head.lastElementChild);
     head.insertBefore(stop, head.lastElementChild);
@@ -79,7 +95,10 @@ function decorateBlock(wrap: HTMLElement, code: string, t: RunTarget): void {
   run.hidden = !t.state.allowed;
   run.disabled = busy || running.chat_id !== "";
   // In the narrowest widths (the sidebar) Run is its icon; its aria-label names it.
-  run.replaceChildren(icon(busy ? "refresh" : "play", 12), h("span", { class: "lc:@max-tiny:hidden" }, busy ? "Running…" : "Run"));
+  run.replaceChildren(
+    icon(busy ? "refresh" : "play", 12),
+    h("span", { class: "lc:@max-tiny:hidden" }, busy ? "Running…" : "Run"),
+  );
   run.title = running.chat_id && !busy ? "Another run is in progress" : "Run in the kernel";
   stop.hidden = !mine;
   run.onclick = () => confirmRun(wrap, code, key, runs.length, t);
@@ -100,8 +119,16 @@ function after(wrap: HTMLElement, cls: string): HTMLElement | null {
 
 function confirmRun(wrap: HTMLElement, code: string, key: string, count: number, t: RunTarget): void {
   if (after(wrap, "lc-run-confirm")) return;
-  const yes = h("button", { type: "button", class: `${SMALL_BUTTON} lc:bg-accent lc:text-on-accent`, "aria-label": "Confirm run" }, "Run");
-  const no = h("button", { type: "button", class: `${SMALL_BUTTON} lc:border lc:border-line`, "aria-label": "Cancel run" }, "Cancel");
+  const yes = h(
+    "button",
+    { type: "button", class: `${SMALL_BUTTON} lc:bg-accent lc:text-on-accent`, "aria-label": "Confirm run" },
+    "Run",
+  );
+  const no = h(
+    "button",
+    { type: "button", class: `${SMALL_BUTTON} lc:border lc:border-line`, "aria-label": "Cancel run" },
+    "Cancel",
+  );
   const bar = h(
     "div",
     {
@@ -111,7 +138,11 @@ function confirmRun(wrap: HTMLElement, code: string, key: string, count: number,
       role: "group",
       "aria-label": "Run this code?",
     },
-    h("span", { class: "lc:flex-1 lc:min-w-[12em]" }, "Run this code in the kernel? It can change your variables and files."),
+    h(
+      "span",
+      { class: "lc:flex-1 lc:min-w-[12em]" },
+      "Run this code in the kernel? It can change your variables and files.",
+    ),
     yes,
     no,
   );
@@ -127,7 +158,11 @@ function confirmRun(wrap: HTMLElement, code: string, key: string, count: number,
 }
 
 function note(wrap: HTMLElement, text: string): void {
-  const el = h("div", { class: "lc-run-extra lc-run-note not-prose lc:my-1 lc:text-note lc:text-muted", role: "status" }, text);
+  const el = h(
+    "div",
+    { class: "lc-run-extra lc-run-note not-prose lc:my-1 lc:text-note lc:text-muted", role: "status" },
+    text,
+  );
   after(wrap, "lc-run-note")?.remove();
   wrap.after(el);
 }
@@ -139,7 +174,11 @@ function drawOutput(wrap: HTMLElement, run: CodeRun | undefined): void {
   box?.remove();
   if (!run) return;
   const pre = (text: string, cls = "") =>
-    h("pre", { class: `lc:m-0 lc:py-1.5 lc:px-2.5 lc:whitespace-pre-wrap lc:wrap-anywhere lc:font-mono lc:text-xs ${cls}` }, text);
+    h(
+      "pre",
+      { class: `lc:m-0 lc:py-1.5 lc:px-2.5 lc:whitespace-pre-wrap lc:wrap-anywhere lc:font-mono lc:text-xs ${cls}` },
+      text,
+    );
   box = h(
     "div",
     {
@@ -159,7 +198,10 @@ function drawOutput(wrap: HTMLElement, run: CodeRun | undefined): void {
   if (run.stdout) box.append(pre(run.stdout, "lc-run-stdout"));
   if (run.result) box.append(pre(run.result, "lc-run-result"));
   for (const png of run.images) {
-    const img = h("img", { alt: "Image the code displayed", class: "lc-run-image lc:block lc:max-w-full lc:h-auto lc:m-1.5" });
+    const img = h("img", {
+      alt: "Image the code displayed",
+      class: "lc-run-image lc:block lc:max-w-full lc:h-auto lc:m-1.5",
+    });
     img.src = `data:image/png;base64,${png}`;
     box.append(img);
   }

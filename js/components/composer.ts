@@ -37,7 +37,10 @@ export class Composer {
       class:
         "lc-input lc:flex-1 lc:min-w-0 lc:min-h-[34px] lc:max-h-[200px] lc:py-1.5 lc:px-0 lc:border-0 lc:outline-none " +
         "lc:bg-transparent lc:resize-none lc:overflow-y-hidden lc:text-body lc:leading-normal lc:placeholder:text-muted",
-      rows: 1, "aria-label": "Message", placeholder: "Message", maxlength: MAX_TEXT,
+      rows: 1,
+      "aria-label": "Message",
+      placeholder: "Message",
+      maxlength: MAX_TEXT,
       enterkeyhint: "send",
     });
     // Send (accent), disabled while the box is empty, Stop (.lc-send-stop) while a reply streams.
@@ -53,8 +56,7 @@ export class Composer {
     const row = h(
       "div",
       {
-        class:
-          "lc-composer-row lc:flex lc:items-end lc:gap-2 lc:py-1.5 lc:pr-1.5 lc:pl-3.5",
+        class: "lc-composer-row lc:flex lc:items-end lc:gap-2 lc:py-1.5 lc:pr-1.5 lc:pl-3.5",
       },
       this.textarea,
       this.button,

@@ -23,7 +23,12 @@ export function decorateInsert(wrap: HTMLElement, code: string, t: InsertTarget)
   const head = wrap.firstElementChild as HTMLElement;
   let button = head.querySelector<HTMLButtonElement>(".lc-code-insert");
   if (!button) {
-    button = h("button", { type: "button", class: BUTTON, "aria-label": "Insert as cell", title: "Insert as a new cell below the active cell" });
+    button = h("button", {
+      type: "button",
+      class: BUTTON,
+      "aria-label": "Insert as cell",
+      title: "Insert as a new cell below the active cell",
+    });
     // The label gives way in a narrow chat (the sidebar); the name stays.
     button.append(icon("plus", 12), h("span", { class: "lc:@max-compact:hidden" }, "Insert as cell"));
     head.insertBefore(button, head.lastElementChild);

@@ -132,7 +132,11 @@ export class MessageBubble {
   private contextSig = "";
 
   /** `isBusy`: a reply streams in the chat (editing and switching versions wait for it). */
-  constructor(private send: SendCommand, role: Role, private isBusy: () => boolean = () => false) {
+  constructor(
+    private send: SendCommand,
+    role: Role,
+    private isBusy: () => boolean = () => false,
+  ) {
     const isUser = role === "user";
     this.el = h("div", {
       class:
@@ -143,16 +147,22 @@ export class MessageBubble {
     this.bubble = h("div", {
       class: `lc-bubble lc:d-chat-bubble lc:min-w-0 lc:min-h-0 lc:wrap-anywhere ${BUBBLE[role]}`,
     });
-    this.reasoningBody = h("div", { class: "lc-reasoning-body lc:whitespace-pre-wrap lc:max-h-[12em] lc:overflow-y-auto" });
+    this.reasoningBody = h("div", {
+      class: "lc-reasoning-body lc:whitespace-pre-wrap lc:max-h-[12em] lc:overflow-y-auto",
+    });
     this.reasoningEl = h(
       "details",
-      { class: "lc-reasoning lc:mb-2 lc:ps-2.5 lc:border-s-2 lc:border-line-strong lc:text-note lc:text-muted", hidden: true },
+      {
+        class: "lc-reasoning lc:mb-2 lc:ps-2.5 lc:border-s-2 lc:border-line-strong lc:text-note lc:text-muted",
+        hidden: true,
+      },
       h("summary", { class: `lc:cursor-pointer lc:font-semibold ${FOCUS}` }, "Reasoning"),
       this.reasoningBody,
     );
     this.body = h("div", { class: role === "assistant" ? MARKDOWN : "lc-plain lc:whitespace-pre-wrap" });
     this.note = h("div", {
-      class: "lc-note lc:inline-flex lc:mt-1.5 lc:py-px lc:px-2 lc:rounded-full lc:border lc:border-line lc:text-meta lc:text-muted",
+      class:
+        "lc-note lc:inline-flex lc:mt-1.5 lc:py-px lc:px-2 lc:rounded-full lc:border lc:border-line lc:text-meta lc:text-muted",
       hidden: true,
     });
     this.errorBox = h("div", {
@@ -191,7 +201,12 @@ export class MessageBubble {
     this.regenBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "regenerate", chat_id: this.data.chatId });
     });
-    this.retryBtn = actionButton("refresh", "Retry", "Retry", `${size} lc:text-danger-fg lc:border lc:border-danger-line`);
+    this.retryBtn = actionButton(
+      "refresh",
+      "Retry",
+      "Retry",
+      `${size} lc:text-danger-fg lc:border lc:border-danger-line`,
+    );
     this.retryBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "retry", chat_id: this.data.chatId });
     });
@@ -205,18 +220,33 @@ export class MessageBubble {
     this.shorterBtn.addEventListener("click", () => {
       if (this.data) this.send({ type: "retry_shorter", chat_id: this.data.chatId });
     });
-    this.editBtn = actionButton("pencil", "Edit", "Edit message", `${size} ${QUIET} lc:[&>.lc-action-label]:hidden ${NOT_WHILE_BUSY}`);
+    this.editBtn = actionButton(
+      "pencil",
+      "Edit",
+      "Edit message",
+      `${size} ${QUIET} lc:[&>.lc-action-label]:hidden ${NOT_WHILE_BUSY}`,
+    );
     this.editBtn.hidden = !isUser;
     this.editBtn.addEventListener("click", () => this.startEditing());
-    this.switcher = new VersionSwitcher((version) => {
-      if (this.data) this.send({ type: "select_version", chat_id: this.data.chatId, message_id: this.data.id, version });
-    }, () => !this.isBusy());
+    this.switcher = new VersionSwitcher(
+      (version) => {
+        if (this.data)
+          this.send({ type: "select_version", chat_id: this.data.chatId, message_id: this.data.id, version });
+      },
+      () => !this.isBusy(),
+    );
     this.actions = isUser
       ? h("div", { class: `${ACTIONS} lc:min-h-6 lc:mt-px` }, this.time, this.switcher.el, this.editBtn, this.copyBtn)
       : h(
           "div",
           { class: `${ACTIONS} lc:min-h-7 lc:mt-0.5` },
-          this.switcher.el, this.copyBtn, this.regenBtn, this.retryBtn, this.shorterBtn, this.time, this.usageEl,
+          this.switcher.el,
+          this.copyBtn,
+          this.regenBtn,
+          this.retryBtn,
+          this.shorterBtn,
+          this.time,
+          this.usageEl,
         );
 
     if (role === "assistant") {
@@ -377,7 +407,13 @@ export class MessageBubble {
     const data = this.data;
     const code = this.opts?.code;
     if (data?.role !== "assistant" || !code) return;
-    decorateRuns(this.body, { chatId: data.chatId, messageId: data.id, runs: data.runs ?? [], state: code, send: this.send });
+    decorateRuns(this.body, {
+      chatId: data.chatId,
+      messageId: data.id,
+      runs: data.runs ?? [],
+      state: code,
+      send: this.send,
+    });
   }
 
   /** The end of a streamed reply: only its tail is rendered again, a slice per frame. */
@@ -418,10 +454,11 @@ export class MessageBubble {
     const interval = Math.max(MIN_STREAM_RENDER_MS, this.renderCost * 8);
     const wait = this.lastRenderAt + interval - now();
     if (wait <= 0) this.renderStreaming();
-    else this.timer = setTimeout(() => {
-      this.timer = null;
-      this.renderStreaming();
-    }, wait);
+    else
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.renderStreaming();
+      }, wait);
   }
 
   /**
@@ -454,11 +491,12 @@ export class MessageBubble {
     this.lastRenderAt = now();
     this.renderCost = this.lastRenderAt - t0;
     // Out of budget: the rest shows as text; go on soon rather than after the interval.
-    if (!done && this.timer === null) this.timer = setTimeout(() => {
-      this.timer = null;
-      this.renderedText = null;
-      this.renderStreaming();
-    }, 0);
+    if (!done && this.timer === null)
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.renderedText = null;
+        this.renderStreaming();
+      }, 0);
   }
 }
 
@@ -479,18 +517,30 @@ function tailHost(body: HTMLElement): HTMLElement {
 
 function sameData(a: BubbleData, b: BubbleData): boolean {
   return (
-    a.id === b.id && a.content === b.content && a.status === b.status && a.error === b.error && a.errorKind === b.errorKind &&
-    a.timestamp === b.timestamp && (a.reasoning ?? "") === (b.reasoning ?? "") && a.role === b.role && a.chatId === b.chatId &&
-    a.version === b.version && a.versions === b.versions &&
-    a.context === b.context && a.runs === b.runs &&
+    a.id === b.id &&
+    a.content === b.content &&
+    a.status === b.status &&
+    a.error === b.error &&
+    a.errorKind === b.errorKind &&
+    a.timestamp === b.timestamp &&
+    (a.reasoning ?? "") === (b.reasoning ?? "") &&
+    a.role === b.role &&
+    a.chatId === b.chatId &&
+    a.version === b.version &&
+    a.versions === b.versions &&
+    a.context === b.context &&
+    a.runs === b.runs &&
     JSON.stringify(a.usage ?? null) === JSON.stringify(b.usage ?? null)
   );
 }
 
 function sameOpts(a: BubbleOptions, b: BubbleOptions): boolean {
   return (
-    a.isLast === b.isLast && a.busy === b.busy && !b.lazy &&
-    a.code?.allowed === b.code?.allowed && a.code?.running === b.code?.running &&
+    a.isLast === b.isLast &&
+    a.busy === b.busy &&
+    !b.lazy &&
+    a.code?.allowed === b.code?.allowed &&
+    a.code?.running === b.code?.running &&
     a.code?.insertable === b.code?.insertable
   );
 }
@@ -503,8 +553,7 @@ function now(): number {
 function actionButton(iconName: string, label: string, title: string, extra = `lc:h-7 ${QUIET}`): HTMLButtonElement {
   const b = h("button", {
     type: "button",
-    class:
-      `lc-action lc:inline-flex lc:items-center lc:gap-[5px] lc:px-[7px] lc:rounded-control lc:text-xs lc:hover:bg-hover ${FOCUS} ${extra}`,
+    class: `lc-action lc:inline-flex lc:items-center lc:gap-[5px] lc:px-[7px] lc:rounded-control lc:text-xs lc:hover:bg-hover ${FOCUS} ${extra}`,
     "aria-label": label,
     title,
   });

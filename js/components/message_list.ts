@@ -50,7 +50,10 @@ export class MessageList {
   private io: IntersectionObserver | null = null;
   private byEl = new WeakMap<Element, MessageBubble>();
 
-  constructor(private send: SendCommand, signal: AbortSignal) {
+  constructor(
+    private send: SendCommand,
+    signal: AbortSignal,
+  ) {
     this.olderBtn = h(
       "button",
       {
@@ -64,10 +67,17 @@ export class MessageList {
     this.emptyModel = h("p", { class: "lc:text-note lc:text-muted" });
     this.empty = h(
       "div",
-      { class: "lc-empty lc:flex-1 lc:flex lc:flex-col lc:items-center lc:justify-center lc:gap-1.5 lc:py-6 lc:px-4 lc:text-center", hidden: true },
+      {
+        class:
+          "lc-empty lc:flex-1 lc:flex lc:flex-col lc:items-center lc:justify-center lc:gap-1.5 lc:py-6 lc:px-4 lc:text-center",
+        hidden: true,
+      },
       h(
         "div",
-        { class: "lc:grid lc:place-items-center lc:size-11 lc:mb-1.5 lc:rounded-tile lc:bg-active lc:text-accent", "aria-hidden": "true" },
+        {
+          class: "lc:grid lc:place-items-center lc:size-11 lc:mb-1.5 lc:rounded-tile lc:bg-active lc:text-accent",
+          "aria-hidden": "true",
+        },
         icon("sparkle", 22),
       ),
       h("p", { class: "lc:text-hero lc:font-strong" }, "How can I help?"),
@@ -83,7 +93,10 @@ export class MessageList {
         class:
           "lc-log lc:flex lc:flex-col lc:h-full lc:overflow-y-auto lc:overflow-x-hidden lc:overscroll-contain lc:pt-4 lc:pb-2 " +
           FOCUS_INSET,
-        role: "log", "aria-label": "Messages", "aria-live": "off", tabindex: 0,
+        role: "log",
+        "aria-label": "Messages",
+        "aria-live": "off",
+        tabindex: 0,
       },
       this.olderRow,
       this.empty,
@@ -165,10 +178,20 @@ export class MessageList {
 
     // Items: the window of messages, then the reply in progress if not yet among them.
     const items: BubbleData[] = next.messages.map((m) => ({
-      chatId: next.chatId, id: m.id, role: m.role, content: m.content, timestamp: m.timestamp, status: m.status, error: m.error,
-      errorKind: m.error_kind ?? "", version: m.version, versions: m.versions,
-      context: m.context, runs: m.runs,
-      reasoning: m.reasoning ?? "", usage: m.usage ?? null,
+      chatId: next.chatId,
+      id: m.id,
+      role: m.role,
+      content: m.content,
+      timestamp: m.timestamp,
+      status: m.status,
+      error: m.error,
+      errorKind: m.error_kind ?? "",
+      version: m.version,
+      versions: m.versions,
+      context: m.context,
+      runs: m.runs,
+      reasoning: m.reasoning ?? "",
+      usage: m.usage ?? null,
     }));
     const s = next.stream;
     if (s && !next.messages.some((m) => m.id === s.messageId && m.role === "assistant")) {
@@ -259,7 +282,11 @@ export class MessageList {
       this.pinBottom();
       this.atBottom = true;
     } else {
-      const streamStarted = !!s && !s.done && !prevKeys.has(bubbleKey({ chatId: next.chatId, id: s.messageId, role: "assistant" })) && !chatChanged;
+      const streamStarted =
+        !!s &&
+        !s.done &&
+        !prevKeys.has(bubbleKey({ chatId: next.chatId, id: s.messageId, role: "assistant" })) &&
+        !chatChanged;
       this.newCount += appended + (streamStarted && appended === 0 ? 1 : 0);
     }
     this.updatePill();
@@ -305,7 +332,7 @@ export class MessageList {
   }
 
   private updatePill(): void {
-    const show = !this.atBottom && (this.bubbles.size > 0);
+    const show = !this.atBottom && this.bubbles.size > 0;
     this.pill.hidden = !show;
     this.pillCount.hidden = this.newCount === 0;
     this.pillCount.textContent = this.newCount ? `${this.newCount} new` : "";

@@ -43,7 +43,12 @@ const CONTROL =
   `lc:text-ui lc:focus:border-accent ${FOCUS}`;
 
 /** The form's values, checked like the kernel checks them; a string is the problem. */
-export function readValues(model: string, prompt: string, temperature: string, maxTokens: string): SettingsValues | string {
+export function readValues(
+  model: string,
+  prompt: string,
+  temperature: string,
+  maxTokens: string,
+): SettingsValues | string {
   const name = model.trim();
   if (!name) return "Choose a model or type its name.";
   if (name.length > 200) return "The model name is too long (at most 200 characters).";
@@ -51,12 +56,14 @@ export function readValues(model: string, prompt: string, temperature: string, m
   let temp: number | null = null;
   if (temperature.trim()) {
     temp = Number(temperature);
-    if (!Number.isFinite(temp) || temp < 0 || temp > MAX_TEMPERATURE) return `The temperature must be between 0 and ${MAX_TEMPERATURE}.`;
+    if (!Number.isFinite(temp) || temp < 0 || temp > MAX_TEMPERATURE)
+      return `The temperature must be between 0 and ${MAX_TEMPERATURE}.`;
   }
   let max: number | null = null;
   if (maxTokens.trim()) {
     max = Number(maxTokens);
-    if (!Number.isInteger(max) || max < 1 || max > MAX_TOKENS) return `Max tokens must be a whole number between 1 and ${MAX_TOKENS.toLocaleString()}.`;
+    if (!Number.isInteger(max) || max < 1 || max > MAX_TOKENS)
+      return `Max tokens must be a whole number between 1 and ${MAX_TOKENS.toLocaleString()}.`;
   }
   return { model: name, system_prompt: prompt, temperature: temp, max_tokens: max };
 }
@@ -82,21 +89,41 @@ export class SettingsPanel {
   ) {
     this.model = h("select", { class: `lc-model-select ${CONTROL}`, "aria-label": "Model" });
     this.modelName = h("input", {
-      type: "text", class: `lc-model-name ${CONTROL}`, "aria-label": "Model name", maxlength: 200,
-      placeholder: "a model name, e.g. llama3.2", autocomplete: "off", spellcheck: "false",
+      type: "text",
+      class: `lc-model-name ${CONTROL}`,
+      "aria-label": "Model name",
+      maxlength: 200,
+      placeholder: "a model name, e.g. llama3.2",
+      autocomplete: "off",
+      spellcheck: "false",
     });
     this.listNote = h("p", { class: "lc-model-note lc:text-micro lc:text-muted", "aria-live": "polite" });
     this.prompt = h("textarea", {
-      class: `lc-system-prompt ${CONTROL} lc:min-h-[4.5em] lc:max-h-[12em] lc:resize-y`, rows: 3,
-      "aria-label": "System prompt", placeholder: "Instructions the model gets before the conversation", maxlength: 100_000,
+      class: `lc-system-prompt ${CONTROL} lc:min-h-[4.5em] lc:max-h-[12em] lc:resize-y`,
+      rows: 3,
+      "aria-label": "System prompt",
+      placeholder: "Instructions the model gets before the conversation",
+      maxlength: 100_000,
     });
     this.temperature = h("input", {
-      type: "number", class: `lc-temperature ${CONTROL}`, "aria-label": "Temperature", min: 0, max: MAX_TEMPERATURE,
-      step: 0.1, placeholder: "default", inputmode: "decimal",
+      type: "number",
+      class: `lc-temperature ${CONTROL}`,
+      "aria-label": "Temperature",
+      min: 0,
+      max: MAX_TEMPERATURE,
+      step: 0.1,
+      placeholder: "default",
+      inputmode: "decimal",
     });
     this.maxTokens = h("input", {
-      type: "number", class: `lc-max-tokens ${CONTROL}`, "aria-label": "Max tokens", min: 1, max: MAX_TOKENS, step: 1,
-      placeholder: "default", inputmode: "numeric",
+      type: "number",
+      class: `lc-max-tokens ${CONTROL}`,
+      "aria-label": "Max tokens",
+      min: 1,
+      max: MAX_TOKENS,
+      step: 1,
+      placeholder: "default",
+      inputmode: "numeric",
     });
     this.problem = h("p", { class: "lc-settings-problem lc:text-xs lc:text-danger-fg", role: "alert", hidden: true });
     const save = h(
@@ -122,30 +149,44 @@ export class SettingsPanel {
     this.el = h(
       "section",
       {
-        class:
-          "lc-settings lc:shrink-0 lc:max-h-[60%] lc:overflow-y-auto lc:p-3 lc:bg-side lc:border-b lc:border-line",
-        id, "aria-label": "Chat settings", hidden: true, "data-lc-own-esc": "",
+        class: "lc-settings lc:shrink-0 lc:max-h-[60%] lc:overflow-y-auto lc:p-3 lc:bg-side lc:border-b lc:border-line",
+        id,
+        "aria-label": "Chat settings",
+        hidden: true,
+        "data-lc-own-esc": "",
       },
       form,
     );
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      this.submit();
-    }, { signal });
-    cancel.addEventListener("click", () => this.handlers.onClose(), { signal });
-    form.addEventListener("input", () => {
-      this.dirty = true;
-      this.problem.hidden = true;
-    }, { signal });
-    this.model.addEventListener("change", () => this.drawModelName(), { signal });
-    this.el.addEventListener("keydown", (e) => {
-      // Keys typed here belong to the widget (not JupyterLab's shortcuts); Esc closes.
-      e.stopPropagation();
-      if (e.key === "Escape") {
+    form.addEventListener(
+      "submit",
+      (e) => {
         e.preventDefault();
-        this.handlers.onClose();
-      }
-    }, { signal });
+        this.submit();
+      },
+      { signal },
+    );
+    cancel.addEventListener("click", () => this.handlers.onClose(), { signal });
+    form.addEventListener(
+      "input",
+      () => {
+        this.dirty = true;
+        this.problem.hidden = true;
+      },
+      { signal },
+    );
+    this.model.addEventListener("change", () => this.drawModelName(), { signal });
+    this.el.addEventListener(
+      "keydown",
+      (e) => {
+        // Keys typed here belong to the widget (not JupyterLab's shortcuts); Esc closes.
+        e.stopPropagation();
+        if (e.key === "Escape") {
+          e.preventDefault();
+          this.handlers.onClose();
+        }
+      },
+      { signal },
+    );
   }
 
   get isOpen(): boolean {
@@ -173,7 +214,8 @@ export class SettingsPanel {
   private askModels(): void {
     this.setModels({ names: this.models.names, loading: true, error: "" });
     this.handlers.listModels().then(
-      (msg) => this.setModels({ names: Array.isArray(msg.names) ? msg.names : [], loading: false, error: msg.error || "" }),
+      (msg) =>
+        this.setModels({ names: Array.isArray(msg.names) ? msg.names : [], loading: false, error: msg.error || "" }),
       (err: unknown) => {
         const error = whyFailed(err);
         if (error !== null) this.setModels({ names: this.models.names, loading: false, error });
@@ -216,7 +258,8 @@ export class SettingsPanel {
     let note = "";
     if (models.loading) note = "Asking the provider for its models…";
     else if (models.error) note = `${models.error} Type a model name instead.`;
-    else if (models.names.length) note = `${models.names.length} model${models.names.length === 1 ? "" : "s"} listed by the provider.`;
+    else if (models.names.length)
+      note = `${models.names.length} model${models.names.length === 1 ? "" : "s"} listed by the provider.`;
     else note = "The provider lists no models: type a name.";
     this.listNote.textContent = note;
     this.listNote.classList.toggle("lc:text-danger-fg", !!models.error);

@@ -13,8 +13,7 @@ import { FOCUS, FOCUS_INSET, PLAIN_LIST, SMALL_BUTTON, iconButton } from "./ui";
 const ROW =
   "lc-chat-row lc:group/row lc:relative lc:flex lc:items-center lc:min-h-9 lc:rounded-item " +
   "lc:hover:bg-hover lc:group-[.lc-active]/item:bg-active lc:group-[.lc-active]/item:hover:bg-active";
-const TEXT_INPUT =
-  "lc:w-full lc:h-[34px] lc:px-2.5 lc:border lc:bg-surface lc:placeholder:text-muted";
+const TEXT_INPUT = "lc:w-full lc:h-[34px] lc:px-2.5 lc:border lc:bg-surface lc:placeholder:text-muted";
 // Rename / Archive / Delete sit over the end of the row: always in the accessibility tree
 // and reachable with Tab, shown on hover or focus (on touch screens: on the open chat).
 const ROW_ACTIONS =
@@ -48,13 +47,17 @@ class ChatItem {
   chat: ChatSummary;
   active = false;
 
-  constructor(chat: ChatSummary, private owner: Sidebar) {
+  constructor(
+    chat: ChatSummary,
+    private owner: Sidebar,
+  ) {
     this.chat = chat;
     this.el = h("li", { class: "lc-chat-item lc:group/item lc:m-0 lc:list-none", "data-chat-id": chat.id });
   }
 
   update(chat: ChatSummary, active: boolean): void {
-    const changed = chat.title !== this.chat.title || chat.updated_at !== this.chat.updated_at || active !== this.active;
+    const changed =
+      chat.title !== this.chat.title || chat.updated_at !== this.chat.updated_at || active !== this.active;
     this.chat = chat;
     this.active = active;
     if (changed || !this.el.firstChild) this.draw();
@@ -74,7 +77,9 @@ class ChatItem {
       const input = h("input", {
         type: "text",
         class: `lc-rename-input ${TEXT_INPUT} lc:border-accent lc:rounded-control lc:text-item ${FOCUS}`,
-        "aria-label": "Chat title", maxlength: 200, "data-lc-own-esc": "",
+        "aria-label": "Chat title",
+        maxlength: 200,
+        "data-lc-own-esc": "",
       });
       input.value = chat.title;
       let finished = false;
@@ -104,10 +109,18 @@ class ChatItem {
       return;
     }
     if (this.mode === "confirm") {
-      const del = h("button", { type: "button", class: `${SMALL_BUTTON} lc:bg-destructive lc:text-white lc:hover:bg-destructive-hover` }, "Delete");
+      const del = h(
+        "button",
+        { type: "button", class: `${SMALL_BUTTON} lc:bg-destructive lc:text-white lc:hover:bg-destructive-hover` },
+        "Delete",
+      );
       const cancel = h(
         "button",
-        { type: "button", class: `${SMALL_BUTTON} lc:bg-surface lc:border lc:border-line-strong lc:hover:bg-hover`, "data-lc-own-esc": "" },
+        {
+          type: "button",
+          class: `${SMALL_BUTTON} lc:bg-surface lc:border lc:border-line-strong lc:hover:bg-hover`,
+          "data-lc-own-esc": "",
+        },
         "Cancel",
       );
       del.addEventListener("click", () => {
@@ -124,7 +137,9 @@ class ChatItem {
         "div",
         {
           class: "lc-confirm lc:py-2 lc:px-2.5 lc:rounded-item lc:bg-danger-bg lc:border lc:border-danger-line",
-          role: "group", "aria-label": `Delete “${chat.title}”?`, "data-lc-own-esc": "",
+          role: "group",
+          "aria-label": `Delete “${chat.title}”?`,
+          "data-lc-own-esc": "",
         },
         h("p", { class: "lc:mb-1.5 lc:text-ui lc:text-fg" }, "Delete this chat?"),
         h("div", { class: "lc:flex lc:justify-end lc:gap-1.5" }, cancel, del),
@@ -145,9 +160,16 @@ class ChatItem {
       {
         type: "button",
         class: `lc-chat-select lc:flex-1 lc:min-w-0 lc:flex lc:items-baseline lc:gap-2 lc:py-2 lc:px-2.5 lc:rounded-item lc:text-left ${FOCUS_INSET}`,
-        title: chat.title, "aria-current": this.active ? "page" : null,
+        title: chat.title,
+        "aria-current": this.active ? "page" : null,
       },
-      h("span", { class: "lc-chat-title lc:flex-1 lc:min-w-0 lc:truncate lc:text-item lc:group-[.lc-active]/item:font-semibold" }, chat.title || "Untitled chat"),
+      h(
+        "span",
+        {
+          class: "lc-chat-title lc:flex-1 lc:min-w-0 lc:truncate lc:text-item lc:group-[.lc-active]/item:font-semibold",
+        },
+        chat.title || "Untitled chat",
+      ),
       h(
         "span",
         {
@@ -166,7 +188,12 @@ class ChatItem {
     const archive = h("button", { type: "button", class: ROW_ACTION, "aria-label": "Archive chat", title: "Archive" });
     archive.append(icon("archive", 14));
     archive.addEventListener("click", () => this.owner.send({ type: "clear", chat_id: chat.id }));
-    const del = h("button", { type: "button", class: `${ROW_ACTION} lc:hover:text-danger-fg`, "aria-label": "Delete chat", title: "Delete" });
+    const del = h("button", {
+      type: "button",
+      class: `${ROW_ACTION} lc:hover:text-danger-fg`,
+      "aria-label": "Delete chat",
+      title: "Delete",
+    });
     del.append(icon("trash", 14));
     del.addEventListener("click", () => {
       this.owner.closeOtherModes(this);
@@ -201,8 +228,12 @@ export class Sidebar {
     this.search = h("input", {
       type: "search",
       class: `lc-search ${TEXT_INPUT} lc:pl-[30px] lc:border-line lc:rounded-item lc:text-ui lc:focus:border-accent ${FOCUS}`,
-      "aria-label": "Search chats", placeholder: "Search chats",
-      maxlength: 500, autocomplete: "off", spellcheck: "false", "data-lc-own-esc": "",
+      "aria-label": "Search chats",
+      placeholder: "Search chats",
+      maxlength: 500,
+      autocomplete: "off",
+      spellcheck: "false",
+      "data-lc-own-esc": "",
     });
     this.search.addEventListener("input", () => this.onSearchInput(), { signal });
     this.search.addEventListener(
@@ -249,7 +280,10 @@ export class Sidebar {
       h("div", { class: "lc:flex lc:flex-col lc:gap-2.5 lc:pt-3.5 lc:px-3 lc:pb-2" }, this.heading, searchWrap),
       h(
         "nav",
-        { class: "lc:flex-1 lc:min-h-0 lc:overflow-y-auto lc:overscroll-contain lc:pt-1 lc:px-2 lc:pb-2", "aria-label": "Chats" },
+        {
+          class: "lc:flex-1 lc:min-h-0 lc:overflow-y-auto lc:overscroll-contain lc:pt-1 lc:px-2 lc:pb-2",
+          "aria-label": "Chats",
+        },
         this.list,
         this.results,
       ),
@@ -390,7 +424,11 @@ export class Sidebar {
     this.results.replaceChildren(
       h(
         "p",
-        { class: "lc-results-count lc:pt-1 lc:px-2.5 lc:pb-1.5 lc:text-meta lc:text-muted lc:uppercase lc:tracking-[0.04em]", role: "status" },
+        {
+          class:
+            "lc-results-count lc:pt-1 lc:px-2.5 lc:pb-1.5 lc:text-meta lc:text-muted lc:uppercase lc:tracking-[0.04em]",
+          role: "status",
+        },
         `${found.hits.length} result${found.hits.length === 1 ? "" : "s"}`,
       ),
       ul,

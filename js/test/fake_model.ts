@@ -30,8 +30,22 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     ],
     active_chat_id: CHAT_A,
     messages: [
-      { id: 0, role: "user", content: "Hello there", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
-      { id: 1, role: "assistant", content: "Hi! Here is `code`:\n\n```python\nprint(1)\n```", timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "" },
+      {
+        id: 0,
+        role: "user",
+        content: "Hello there",
+        timestamp: "2025-01-01T10:00:00.000Z",
+        status: "complete",
+        error: "",
+      },
+      {
+        id: 1,
+        role: "assistant",
+        content: "Hi! Here is `code`:\n\n```python\nprint(1)\n```",
+        timestamp: "2025-01-01T10:00:01.000Z",
+        status: "complete",
+        error: "",
+      },
     ],
     has_older: false,
     streams: {},
@@ -78,7 +92,11 @@ export class FakeModel implements AnyModel<Traits> {
     return found;
   }
   /** The kernel answers a request (by default the newest of its kind). */
-  answer<K extends RequestKind>(kind: K, fields: AnswerFields<K>, opts: { request?: string; buffers?: unknown[] } = {}): void {
+  answer<K extends RequestKind>(
+    kind: K,
+    fields: AnswerFields<K>,
+    opts: { request?: string; buffers?: unknown[] } = {},
+  ): void {
     const request = opts.request ?? this.lastRequest(kind).request;
     this.custom({ ...fields, type: ANSWER_TYPE[kind], request }, opts.buffers ?? []);
   }

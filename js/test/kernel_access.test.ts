@@ -104,12 +104,22 @@ describe("the @ picker", () => {
 describe("sent context and code runs", () => {
   const messages: Traits["messages"] = [
     {
-      id: 0, role: "user", content: "why?", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "",
+      id: 0,
+      role: "user",
+      content: "why?",
+      timestamp: "2025-01-01T10:00:00.000Z",
+      status: "complete",
+      error: "",
       context: [{ name: "df", kind: "DataFrame", text: "pandas DataFrame, 3 rows" }],
     },
     {
-      id: 1, role: "assistant", content: "```python\nx = 1\n```\n\n```js\nno()\n```", timestamp: "2025-01-01T10:00:01.000Z",
-      status: "complete", error: "", runs: [],
+      id: 1,
+      role: "assistant",
+      content: "```python\nx = 1\n```\n\n```js\nno()\n```",
+      timestamp: "2025-01-01T10:00:01.000Z",
+      status: "complete",
+      error: "",
+      runs: [],
     },
   ];
 
@@ -132,7 +142,10 @@ describe("sent context and code runs", () => {
     model.update({ running_code: { chat_id: CHAT_A, message_id: 1, code: "x = 1" } });
     expect(root.querySelector(".lc-code-stop")?.hasAttribute("hidden")).toBe(false);
     const done = [...messages];
-    done[1] = { ...done[1], runs: [{ code: "x = 1", status: "ok", stdout: "hello\n", result: "", error: "", images: [] }] };
+    done[1] = {
+      ...done[1],
+      runs: [{ code: "x = 1", status: "ok", stdout: "hello\n", result: "", error: "", images: [] }],
+    };
     model.update({ running_code: { chat_id: "", message_id: -1, code: "" }, messages: done });
     expect(root.querySelector('[aria-label="Run output"]')?.textContent).toContain("hello");
     expect(root.querySelector<HTMLButtonElement>(".lc-code-run")!.disabled).toBe(false);
@@ -146,12 +159,28 @@ describe("sent context and code runs", () => {
     try {
       const text = "First:\n\n```python\na = 1\n```\n\nThen:\n\n```python\nb = 2\n```\n\nDone.";
       const { model, root } = mount({ messages: [messages[0]], busy: true });
-      const delta = (seq: number, part: string) => ({ type: "delta", chat_id: CHAT_A, message_id: 1, seq, text: part, reasoning: "" });
+      const delta = (seq: number, part: string) => ({
+        type: "delta",
+        chat_id: CHAT_A,
+        message_id: 1,
+        seq,
+        text: part,
+        reasoning: "",
+      });
       model.custom(delta(0, text.slice(0, 30)));
       vi.advanceTimersByTime(500);
       model.custom(delta(1, text.slice(30)));
       vi.advanceTimersByTime(500);
-      model.custom({ type: "done", chat_id: CHAT_A, message_id: 1, seq: 1, text, reasoning: "", status: "complete", error: "" });
+      model.custom({
+        type: "done",
+        chat_id: CHAT_A,
+        message_id: 1,
+        seq: 1,
+        text,
+        reasoning: "",
+        status: "complete",
+        error: "",
+      });
       const reply = { ...messages[1], content: text };
       model.update({ busy: false, messages: [messages[0], reply] });
       vi.runAllTimers();
@@ -172,8 +201,13 @@ describe("insert as cell", () => {
   const messages: Traits["messages"] = [
     { id: 0, role: "user", content: "code?", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
     {
-      id: 1, role: "assistant", content: "```python\ny = 2\n```\n\n```js\nno()\n```\n\n```text\nplain\n```",
-      timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "", runs: [],
+      id: 1,
+      role: "assistant",
+      content: "```python\ny = 2\n```\n\n```js\nno()\n```\n\n```text\nplain\n```",
+      timestamp: "2025-01-01T10:00:01.000Z",
+      status: "complete",
+      error: "",
+      runs: [],
     },
   ];
   const insertButtons = (root: HTMLElement) => Array.from(root.querySelectorAll<HTMLButtonElement>(".lc-code-insert"));

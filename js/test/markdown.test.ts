@@ -90,10 +90,44 @@ const XSS_PAYLOADS: string[] = [
 ];
 
 const FORBIDDEN_TAGS = [
-  "script", "img", "iframe", "frame", "frameset", "object", "embed", "form", "input", "button", "select", "textarea",
-  "meta", "link", "base", "style", "svg", "math", "video", "audio", "source", "template", "noscript", "marquee", "use",
+  "script",
+  "img",
+  "iframe",
+  "frame",
+  "frameset",
+  "object",
+  "embed",
+  "form",
+  "input",
+  "button",
+  "select",
+  "textarea",
+  "meta",
+  "link",
+  "base",
+  "style",
+  "svg",
+  "math",
+  "video",
+  "audio",
+  "source",
+  "template",
+  "noscript",
+  "marquee",
+  "use",
 ];
-const URL_ATTRS = ["href", "src", "action", "formaction", "xlink:href", "data", "background", "poster", "srcset", "cite"];
+const URL_ATTRS = [
+  "href",
+  "src",
+  "action",
+  "formaction",
+  "xlink:href",
+  "data",
+  "background",
+  "poster",
+  "srcset",
+  "cite",
+];
 
 function mount(html: string): HTMLElement {
   const div = document.createElement("div");
@@ -103,7 +137,8 @@ function mount(html: string): HTMLElement {
 
 // Inside a typeset formula KaTeX draws with inline layout styles and SVG strokes; nothing else.
 const MATH_SVG = new Set(["svg", "path", "line"]);
-const MATH_STYLE = /^(height|width|min-width|vertical-align|top|bottom|left|margin(-left|-right|-top)?|padding-left|border(-top|-bottom|-right)?-(width|style)|border-color|color|background-color|position|text-shadow)$/;
+const MATH_STYLE =
+  /^(height|width|min-width|vertical-align|top|bottom|left|margin(-left|-right|-top)?|padding-left|border(-top|-bottom|-right)?-(width|style)|border-color|color|background-color|position|text-shadow)$/;
 
 function assertMathStyle(style: string, payload: string): void {
   for (const decl of style.split(";").filter((d) => d.trim())) {
@@ -126,7 +161,11 @@ function assertInert(root: HTMLElement, payload: string): void {
     for (const attr of Array.from(el.attributes)) {
       expect(attr.name.toLowerCase().startsWith("on"), `${attr.name} on <${el.tagName}> from ${payload}`).toBe(false);
       if (attr.name === "style" && inMath) assertMathStyle(attr.value, payload);
-      else expect(["style", "srcdoc", "formaction", "action"].includes(attr.name.toLowerCase()), `${attr.name} from ${payload}`).toBe(false);
+      else
+        expect(
+          ["style", "srcdoc", "formaction", "action"].includes(attr.name.toLowerCase()),
+          `${attr.name} from ${payload}`,
+        ).toBe(false);
       if (URL_ATTRS.includes(attr.name.toLowerCase()) || attr.name === "data-lc-src") {
         // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a URL check must strip
         const v = attr.value.replace(/[\s\u0000-\u001f]/g, "").toLowerCase();

@@ -20,7 +20,12 @@ describe("math", () => {
   it("renders the four delimiters with KaTeX", () => {
     const root = show("Inline $x^2$ and \\(e^{i\\pi}+1=0\\).\n\n$$\\int_0^1 x\\,dx$$\n\n\\[a^2+b^2=c^2\\]");
     const f = formulas(root);
-    expect(f.map((e) => e.getAttribute("aria-label"))).toEqual(["x^2", "e^{i\\pi}+1=0", "\\int_0^1 x\\,dx", "a^2+b^2=c^2"]);
+    expect(f.map((e) => e.getAttribute("aria-label"))).toEqual([
+      "x^2",
+      "e^{i\\pi}+1=0",
+      "\\int_0^1 x\\,dx",
+      "a^2+b^2=c^2",
+    ]);
     for (const e of f) expect(e.querySelector(".katex")).not.toBeNull();
     expect(f.map((e) => e.classList.contains("lc-math-display"))).toEqual([false, false, true, true]);
     expect(root.querySelectorAll(".katex-display")).toHaveLength(2);

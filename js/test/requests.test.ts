@@ -17,7 +17,14 @@ describe("requests with answers", () => {
     const asked = requests.ask("export", { chat_id: "c", format: "json" });
     expect(sent).toEqual([{ type: "export", chat_id: "c", format: "json", request: "view1-1" }]);
     const data = new DataView(new ArrayBuffer(2));
-    const msg = { type: "export", chat_id: "c", request: "view1-1", format: "json", filename: "c.json", mime: "application/json" } as const;
+    const msg = {
+      type: "export",
+      chat_id: "c",
+      request: "view1-1",
+      format: "json",
+      filename: "c.json",
+      mime: "application/json",
+    } as const;
     expect(requests.receive(msg, [data, "not a buffer"])).toBe(true);
     await expect(asked).resolves.toEqual({ msg, buffers: [data] });
     // The same answer again is not this view's any more.

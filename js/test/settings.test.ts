@@ -13,14 +13,28 @@ function mount(over: Partial<Traits> = {}, models: string[] = []) {
   return mounted;
 }
 
-const USAGE = { model: "fake-model", prompt_tokens: 9, completion_tokens: 12, estimated: false, ttft_ms: 250, tokens_per_s: 40 };
+const USAGE = {
+  model: "fake-model",
+  prompt_tokens: 9,
+  completion_tokens: 12,
+  estimated: false,
+  ttft_ms: 250,
+  tokens_per_s: 40,
+};
 
 function reply(over: Partial<Message> = {}): Message[] {
   return [
     { id: 0, role: "user", content: "Why?", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
     {
-      id: 1, role: "assistant", content: "Because.", timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "",
-      reasoning: "The person asks why; answer briefly.", usage: USAGE, ...over,
+      id: 1,
+      role: "assistant",
+      content: "Because.",
+      timestamp: "2025-01-01T10:00:01.000Z",
+      status: "complete",
+      error: "",
+      reasoning: "The person asks why; answer briefly.",
+      usage: USAGE,
+      ...over,
     },
   ];
 }
@@ -77,14 +91,20 @@ describe("settings panel", () => {
     panel.querySelector<HTMLInputElement>('[aria-label="Max tokens"]')!.value = "64";
     panel.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
     expect(model.lastSent()).toEqual({
-      type: "configure", chat_id: CHAT_A, model: "fake-large", system_prompt: "Answer like a pirate.\nKeep it short.",
-      temperature: 0.3, max_tokens: 64,
+      type: "configure",
+      chat_id: CHAT_A,
+      model: "fake-large",
+      system_prompt: "Answer like a pirate.\nKeep it short.",
+      temperature: 0.3,
+      max_tokens: 64,
     });
     expect(panel.hidden).toBe(true);
   });
 
   it("takes a typed name when the server lists none, and refuses bad numbers in place", async () => {
-    const { model, root } = mount({ chat_settings: { model: "", system_prompt: "", temperature: null, max_tokens: null } });
+    const { model, root } = mount({
+      chat_settings: { model: "", system_prompt: "", temperature: null, max_tokens: null },
+    });
     root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!.click();
     await settle();
     const panel = root.querySelector<HTMLElement>(".lc-settings")!;
@@ -99,7 +119,12 @@ describe("settings panel", () => {
     expect(panel.querySelector<HTMLElement>(".lc-settings-problem")!.textContent).toContain("between 0 and 2");
     panel.querySelector<HTMLInputElement>('[aria-label="Temperature"]')!.value = "";
     panel.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
-    expect(model.lastSent()).toMatchObject({ type: "configure", model: "llama3.2:1b", temperature: null, max_tokens: null });
+    expect(model.lastSent()).toMatchObject({
+      type: "configure",
+      model: "llama3.2:1b",
+      temperature: null,
+      max_tokens: null,
+    });
   });
 
   it("keeps what the person typed when the model list arrives, and Esc closes", async () => {
@@ -112,14 +137,21 @@ describe("settings panel", () => {
     model.answer("list_models", { names: ["a-model"], error: "" });
     await settle();
     expect(prompt.value).toBe("draft");
-    expect(Array.from(panel.querySelector<HTMLSelectElement>("select")!.options).map((o) => o.value)).toContain("a-model");
+    expect(Array.from(panel.querySelector<HTMLSelectElement>("select")!.options).map((o) => o.value)).toContain(
+      "a-model",
+    );
     prompt.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
     expect(panel.hidden).toBe(true);
   });
 
   it("checks values like the kernel does", () => {
     expect(readValues("http://evil/v1", "", "", "")).toBe("The model must be a name, not a URL.");
-    expect(readValues(" m ", "p", "1.5", "10")).toEqual({ model: "m", system_prompt: "p", temperature: 1.5, max_tokens: 10 });
+    expect(readValues(" m ", "p", "1.5", "10")).toEqual({
+      model: "m",
+      system_prompt: "p",
+      temperature: 1.5,
+      max_tokens: 10,
+    });
     expect(readValues("m", "", "", "2.5")).toContain("whole number");
     expect(readValues("", "", "", "")).toContain("Choose a model");
   });
@@ -158,7 +190,14 @@ describe("reasoning and usage of a saved reply", () => {
   });
 
   it("summarises missing figures without inventing them", () => {
-    const s = usageSummary({ model: "", prompt_tokens: null, completion_tokens: 3, estimated: false, ttft_ms: null, tokens_per_s: null });
+    const s = usageSummary({
+      model: "",
+      prompt_tokens: null,
+      completion_tokens: 3,
+      estimated: false,
+      ttft_ms: null,
+      tokens_per_s: null,
+    });
     expect(s.text).toBe("– in · 3 out");
   });
 });
