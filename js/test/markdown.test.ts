@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { enhanceMarkdown, isSafeUrl, renderMarkdown, renderMarkdownInto, sanitizeHtml } from "../markdown";
-import { mathReady, setMathLoader } from "../math";
+import { decorateMarkdown, showMarkdown } from "../components/markdown_view";
+import { isSafeUrl, renderMarkdown, sanitizeHtml } from "../markdown";
+import { mathReady, setMathLoader, typesetMath } from "../math";
 
 // The payloads run through KaTeX too (as in the widget once the math chunk is loaded).
 beforeAll(async () => {
@@ -187,7 +188,8 @@ describe("markdown sanitization", () => {
       assertInert(root, payload);
       // The interactive parts added afterwards (our own Copy / Show image buttons and
       // their icons) must not bring anything from the payload back.
-      enhanceMarkdown(root);
+      typesetMath(root);
+      decorateMarkdown(root);
       for (const n of root.querySelectorAll(".lc-code-copy, .lc-img-show, svg.lc-icon")) n.remove();
       assertInert(root, payload);
     });
@@ -198,11 +200,11 @@ describe("markdown sanitization", () => {
 
   it("typesets the math payloads (they are checked after KaTeX, not as placeholders)", () => {
     const href = mount(renderMarkdown(`$\\href{javascript:alert(1)}{click}$`));
-    enhanceMarkdown(href);
+    typesetMath(href);
     expect(href.querySelector(".lc-math-done .katex")).not.toBeNull();
     expect(href.querySelector("a")).toBeNull();
     const strokes = mount(renderMarkdown(`$\\sqrt{x}\\xrightarrow{f}\\cancel{y}$`));
-    enhanceMarkdown(strokes);
+    typesetMath(strokes);
     expect(strokes.querySelector(".lc-math-done .katex svg path")).not.toBeNull();
     expect(strokes.querySelector(".lc-math-done [style]")).not.toBeNull();
   });
@@ -235,7 +237,7 @@ describe("markdown sanitization", () => {
 
   it("does not load remote images: a placeholder the reader can click instead", () => {
     const el = document.createElement("div");
-    renderMarkdownInto(el, "![a chart](https://example.org/chart.png)");
+    showMarkdown(el, "![a chart](https://example.org/chart.png)");
     expect(el.querySelector("img")).toBeNull();
     expect(el.textContent).toContain("Image: a chart");
     const link = el.querySelector("a")!;
@@ -250,7 +252,7 @@ describe("markdown sanitization", () => {
 
   it("non-remote images become inert text", () => {
     const el = document.createElement("div");
-    renderMarkdownInto(el, "![x](data:image/png;base64,AAAA) ![y](/files/local.png)");
+    showMarkdown(el, "![x](data:image/png;base64,AAAA) ![y](/files/local.png)");
     expect(el.querySelector("img")).toBeNull();
     expect(el.querySelectorAll("button")).toHaveLength(0);
     expect(el.textContent).toContain("Image: x");
@@ -258,7 +260,7 @@ describe("markdown sanitization", () => {
 
   it("highlights code blocks and gives each a Copy button", () => {
     const el = document.createElement("div");
-    renderMarkdownInto(el, "```python\ndef f(x):\n    return 1\n```\n\n```\nplain\n```");
+    showMarkdown(el, "```python\ndef f(x):\n    return 1\n```\n\n```\nplain\n```");
     const blocks = el.querySelectorAll(".lc-codeblock");
     expect(blocks).toHaveLength(2);
     expect(el.querySelector(".hljs-keyword")?.textContent).toBe("def");

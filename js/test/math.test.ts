@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { enhanceMarkdown, renderMarkdown } from "../markdown";
-import { mathReady, safeStyle, setMathLoader } from "../math";
+import { renderMarkdown } from "../markdown";
+import { mathReady, safeStyle, setMathLoader, typesetMath } from "../math";
 
 beforeAll(async () => {
   setMathLoader(() => import("../math_engine"));
@@ -10,7 +10,7 @@ beforeAll(async () => {
 function show(md: string): HTMLElement {
   const div = document.createElement("div");
   div.innerHTML = renderMarkdown(md);
-  enhanceMarkdown(div);
+  typesetMath(div);
   return div;
 }
 
