@@ -2,7 +2,7 @@
 // traits alone (so it can be rendered at any moment, even mid-stream), reports what the
 // person did with custom messages, and applies the streaming fast path (delta/done).
 // Everything registered here is removed when the view goes (signal / cleanup).
-import { h, icon } from "./dom";
+import { h } from "./dom";
 import { ChatMenu } from "./components/chat_menu";
 import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
@@ -11,7 +11,7 @@ import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
 import { clearPendingRuns, type CodeRunState } from "./components/code_runs";
-import { iconButton } from "./components/ui";
+import { ErrorBanner } from "./components/banner";
 import { FrameSync } from "./frame_sync";
 import { setMathLoader } from "./math";
 import { loadMathFromKernel, offerMathLoader } from "./math_loader";
@@ -22,6 +22,12 @@ import type { ChatModel, Command, DeltaMsg, DoneMsg, Traits } from "./types";
 import { visitorSecret } from "./visitor";
 
 const WIDE_PX = 768;
+// The widget's box and its container: the layout follows the root's width (@container),
+// not the viewport's. Its height comes from the `height` trait.
+const ROOT =
+  "livechat-root lc:@container lc:relative lc:block lc:min-h-[220px] lc:min-w-0 lc:overflow-hidden lc:text-left " +
+  "lc:bg-surface lc:text-fg lc:font-ui lc:text-body lc:leading-normal lc:antialiased lc:border lc:border-line " +
+  "lc:rounded-box";
 let viewCounter = 0;
 
 export interface AppOptions {
@@ -42,9 +48,7 @@ export class ChatApp {
   readonly streams: StreamStore;
   /** This view's requests with answers (requests.ts). */
   readonly requests: Requests;
-  private banner: HTMLElement;
-  private bannerText: HTMLElement;
-  private backdrop: HTMLElement;
+  private banner: ErrorBanner;
   private controller = new AbortController();
   // biome-ignore lint/suspicious/noExplicitAny: anywidget's listener signature (see types.ts)
   private listeners: [string, (...args: any[]) => void][] = [];
@@ -64,35 +68,42 @@ export class ChatApp {
     // (and removes) inline styles on `el` itself, which would undo our height.
     this.host = el;
     el.classList.add("livechat-host");
-    // The widget's box and its container: the layout follows the root's width
-    // (@container), not the viewport's. Its height comes from the `height` trait.
-    this.root = h("div", {
-      class:
-        "livechat-root lc:@container lc:relative lc:block lc:min-h-[220px] lc:min-w-0 lc:overflow-hidden lc:text-left " +
-        "lc:bg-surface lc:text-fg lc:font-ui lc:text-body lc:leading-normal lc:antialiased lc:border lc:border-line " +
-        "lc:rounded-box",
-    });
+    this.root = h("div", { class: ROOT });
+    this.streams = this.makeStreams(opts);
+    this.sidebar = new Sidebar(this.send, this.requests, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
+    this.stats = new StatsPanel(`${uid}-stats`);
+    this.settings = this.makeSettings(`${uid}-settings`, signal);
+    this.topbar = this.makeTopbar(uid, signal);
+    this.chatMenu = new ChatMenu(this.requests, signal, `${uid}-chat-menu`);
+    this.topbar.el.append(this.chatMenu.el);
+    this.list = new MessageList(this.send, signal);
+    this.composer = this.makeComposer(signal);
+    this.banner = new ErrorBanner(() => this.send({ type: "dismiss_error" }), signal);
+    this.layout(signal);
+    el.replaceChildren(this.root);
+    this.listenToModel(signal);
+    this.firstPaint();
+  }
 
+  /** Deltas are applied once per frame; the frames' timing tunes the kernel's (frame_sync.ts). */
+  private makeStreams(opts: AppOptions): StreamStore {
     const frameSync = new FrameSync({
       send: (shift) => this.send({ type: "frame_sync", view: frameSync.view, shift_ms: shift }),
     });
-    this.streams = new StreamStore(
+    return new StreamStore(
       (chats) => this.onStreams(chats),
       opts.schedule,
       // Waits only mean something against real animation frames (tests schedule by hand).
       opts.schedule ? undefined : (waits) => frameSync.observe(waits),
     );
-    this.sidebar = new Sidebar(this.send, this.requests, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
-    this.stats = new StatsPanel(`${uid}-stats`);
-    this.settings = new SettingsPanel(
-      `${uid}-settings`,
+  }
+
+  private makeSettings(id: string, signal: AbortSignal): SettingsPanel {
+    return new SettingsPanel(
+      id,
       {
         onSave: (values) => {
-          this.send({
-            type: "configure",
-            chat_id: this.requestedChat ?? (this.get("active_chat_id") || ""),
-            ...values,
-          });
+          this.send({ type: "configure", chat_id: this.chatForCommand(), ...values });
           this.setSettings(false);
         },
         listModels: () => this.requests.ask("list_models", {}).then(({ msg }) => msg),
@@ -103,7 +114,10 @@ export class ChatApp {
       },
       signal,
     );
-    this.topbar = new Topbar(
+  }
+
+  private makeTopbar(uid: string, signal: AbortSignal): Topbar {
+    return new Topbar(
       {
         sidebarId: `${uid}-sidebar`,
         statsId: `${uid}-stats`,
@@ -114,14 +128,14 @@ export class ChatApp {
       },
       signal,
     );
-    this.chatMenu = new ChatMenu(this.requests, signal, `${uid}-chat-menu`);
-    this.topbar.el.append(this.chatMenu.el);
-    this.list = new MessageList(this.send, signal);
-    this.composer = new Composer(
+  }
+
+  private makeComposer(signal: AbortSignal): Composer {
+    return new Composer(
       {
         onSend: (text, context) => {
           this.list.followNext();
-          const chat_id = this.requestedChat ?? (this.get("active_chat_id") || "");
+          const chat_id = this.chatForCommand();
           this.send(context.length ? { type: "send", text, chat_id, context } : { type: "send", text, chat_id });
         },
         onStop: () => this.stop(),
@@ -129,60 +143,35 @@ export class ChatApp {
       },
       signal,
     );
-    this.bannerText = h("span", { class: "lc:flex-1 lc:min-w-0 lc:wrap-anywhere" });
-    const dismiss = h("button", {
-      type: "button",
-      class: iconButton("lc:size-8 lc:text-current"),
-      "aria-label": "Dismiss error",
-      title: "Dismiss",
-    });
-    dismiss.append(icon("x", 14));
-    dismiss.addEventListener("click", () => this.send({ type: "dismiss_error" }), { signal });
-    this.banner = h(
-      "div",
-      {
-        class:
-          "lc-banner lc:flex lc:items-center lc:gap-2 lc:shrink-0 lc:mt-2 lc:mx-3 lc:py-1.5 lc:pr-1.5 lc:pl-3 lc:rounded-item " +
-          "lc:bg-danger-bg lc:border lc:border-danger-line lc:text-danger-fg lc:text-ui lc:@max-tiny:mt-1.5 lc:@max-tiny:mx-1.5",
-        role: "alert",
-        hidden: true,
-      },
-      icon("alert", 16),
-      this.bannerText,
-      dismiss,
-    );
+  }
+
+  /** The sidebar (a drawer over the chat when narrow, behind it a backdrop), then the chat. */
+  private layout(signal: AbortSignal): void {
     // Behind the open drawer (narrow layout only); a tap on it closes the drawer.
-    this.backdrop = h("div", {
+    const backdrop = h("div", {
       class: "lc-backdrop lc:hidden lc:@max-wide:drawer-open:block lc:absolute lc:inset-0 lc:z-10 lc:bg-black/40",
       "aria-hidden": "true",
     });
-    this.backdrop.addEventListener("click", () => this.setDrawer(false), { signal });
-
+    backdrop.addEventListener("click", () => this.setDrawer(false), { signal });
     const main = h(
       "main",
       { class: "lc-main lc:relative lc:flex lc:flex-col lc:flex-1 lc:min-w-0 lc:bg-surface" },
       this.topbar.el,
-      this.banner,
+      this.banner.el,
       this.settings.el,
       this.stats.el,
       this.list.el,
       this.composer.el,
     );
     this.root.append(
-      h(
-        "div",
-        { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" },
-        this.sidebar.el,
-        this.backdrop,
-        main,
-      ),
+      h("div", { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" }, this.sidebar.el, backdrop, main),
     );
-    el.replaceChildren(this.root);
-    const root = this.root;
+    this.root.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
+  }
 
-    const applyTheme = watchTheme(root, () => this.get("theme") || "auto", signal);
-    root.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
-
+  /** Each trait redraws the parts that show it; custom messages go to the streams or the requests. */
+  private listenToModel(signal: AbortSignal): void {
+    const applyTheme = watchTheme(this.root, () => this.get("theme") || "auto", signal);
     this.listen("msg:custom", (msg: unknown, buffers?: unknown[]) => this.onCustom(msg, buffers));
     this.listen("change:theme", applyTheme);
     this.listen("change:height", () => this.drawHeight());
@@ -190,7 +179,8 @@ export class ChatApp {
     for (const name of ["chats", "active_chat_id", "title"]) {
       this.listen(`change:${name}`, () => this.drawSidebar());
     }
-    for (const name of ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"]) {
+    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"];
+    for (const name of [...chat, "allow_kernel_context", "allow_code", "running_code", "can_insert_cell"]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
     this.listen("change:active_chat_id", () => (this.requestedChat = null));
@@ -198,13 +188,12 @@ export class ChatApp {
       if (this.get("error")) clearPendingRuns();
       this.drawBanner();
     });
-    for (const name of ["allow_kernel_context", "allow_code", "running_code", "can_insert_cell"]) {
-      this.listen(`change:${name}`, () => this.drawChat());
-    }
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
     this.listen("change:chat_settings", () => this.drawSettings());
+  }
 
-    // First paint from the traits alone.
+  /** The first paint, from the traits alone. */
+  private firstPaint(): void {
     this.streams.syncSnapshot(this.get("streams"));
     this.drawHeight();
     this.drawSidebar();
@@ -244,6 +233,11 @@ export class ChatApp {
 
   /** The chat this view asked the kernel for and has not seen become active yet. */
   private requestedChat: string | null = null;
+
+  /** The chat a command is for: the one asked for, else the active one ("" = a new chat). */
+  private chatForCommand(): string {
+    return this.requestedChat ?? (this.get("active_chat_id") || "");
+  }
 
   private get<K extends keyof Traits>(key: K): Traits[K] {
     return this.model.get(key);
@@ -355,9 +349,7 @@ export class ChatApp {
   }
 
   private drawBanner(): void {
-    const err = this.get("error") ?? "";
-    this.banner.hidden = !err;
-    this.bannerText.textContent = err;
+    this.banner.show(this.get("error") ?? "");
   }
 
   private isNarrow(): boolean {
