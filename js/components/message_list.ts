@@ -30,6 +30,43 @@ function bubbleKey(item: Pick<BubbleData, "chatId" | "id" | "role">): string {
   return `${item.chatId}:${item.id}:${item.role}`;
 }
 
+/** What an empty chat shows (with the model's label). */
+function emptyState(modelLabel: HTMLElement): HTMLElement {
+  return h(
+    "div",
+    {
+      class:
+        "lc-empty lc:flex-1 lc:flex lc:flex-col lc:items-center lc:justify-center lc:gap-1.5 lc:py-6 lc:px-4 lc:text-center",
+      hidden: true,
+    },
+    h(
+      "div",
+      {
+        class: "lc:grid lc:place-items-center lc:size-11 lc:mb-1.5 lc:rounded-tile lc:bg-active lc:text-accent",
+        "aria-hidden": "true",
+      },
+      icon("sparkle", 22),
+    ),
+    h("p", { class: "lc:text-hero lc:font-strong" }, "How can I help?"),
+    modelLabel,
+  );
+}
+
+/** "Jump to latest", over the end of the log while it is scrolled up (with a count of new messages). */
+function jumpPill(count: HTMLElement): HTMLButtonElement {
+  const pill = h("button", {
+    type: "button",
+    class:
+      "lc-pill lc:absolute lc:z-5 lc:bottom-3 lc:left-1/2 lc:-translate-x-1/2 lc:inline-flex lc:items-center lc:gap-1.5 " +
+      "lc:h-8 lc:px-3 lc:rounded-full lc:bg-surface lc:border lc:border-line-strong lc:shadow-float lc:text-note " +
+      `lc:font-semibold lc:whitespace-nowrap lc:animate-pop ${FOCUS}`,
+    "aria-label": "Jump to latest",
+    hidden: true,
+  });
+  pill.append(icon("down", 14), h("span", {}, "Jump to latest"), count);
+  return pill;
+}
+
 /** What the list looked like before an update. */
 interface Before {
   chatChanged: boolean;
@@ -113,24 +150,7 @@ export class MessageList {
     this.olderBtn.addEventListener("click", () => this.requestOlder(), { signal });
     this.olderRow = h("div", { class: "lc:pb-3 lc:text-center", hidden: true }, this.olderBtn);
     this.emptyModel = h("p", { class: "lc:text-note lc:text-muted" });
-    this.empty = h(
-      "div",
-      {
-        class:
-          "lc-empty lc:flex-1 lc:flex lc:flex-col lc:items-center lc:justify-center lc:gap-1.5 lc:py-6 lc:px-4 lc:text-center",
-        hidden: true,
-      },
-      h(
-        "div",
-        {
-          class: "lc:grid lc:place-items-center lc:size-11 lc:mb-1.5 lc:rounded-tile lc:bg-active lc:text-accent",
-          "aria-hidden": "true",
-        },
-        icon("sparkle", 22),
-      ),
-      h("p", { class: "lc:text-hero lc:font-strong" }, "How can I help?"),
-      this.emptyModel,
-    );
+    this.empty = emptyState(this.emptyModel);
     this.inner = h("div", {
       class:
         "lc:group/log lc:flex lc:flex-col lc:gap-1.5 lc:w-full lc:max-w-[48rem] lc:mx-auto lc:px-4 lc:@max-compact:gap-1 lc:@max-compact:px-2.5",
@@ -158,21 +178,17 @@ export class MessageList {
       class: "lc:px-[7px] lc:rounded-full lc:bg-accent lc:text-on-accent lc:text-micro lc:leading-[18px]",
       hidden: true,
     });
-    this.pill = h("button", {
-      type: "button",
-      class:
-        "lc-pill lc:absolute lc:z-5 lc:bottom-3 lc:left-1/2 lc:-translate-x-1/2 lc:inline-flex lc:items-center lc:gap-1.5 " +
-        "lc:h-8 lc:px-3 lc:rounded-full lc:bg-surface lc:border lc:border-line-strong lc:shadow-float lc:text-note " +
-        `lc:font-semibold lc:whitespace-nowrap lc:animate-pop ${FOCUS}`,
-      "aria-label": "Jump to latest",
-      hidden: true,
-    });
-    this.pill.append(icon("down", 14), h("span", {}, "Jump to latest"), this.pillCount);
+    this.pill = jumpPill(this.pillCount);
     this.pill.addEventListener("click", () => this.scrollToBottom(true), { signal });
     this.status = h("div", { class: "lc:sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     this.el = h("div", { class: "lc:relative lc:flex-1 lc:min-h-0" }, this.scroller, this.pill, this.status);
 
     this.scroller.addEventListener("scroll", () => this.onScroll(), { signal, passive: true });
+    this.observe(signal);
+  }
+
+  /** Stay at the bottom while the content grows; render deferred bubbles as they near the viewport. */
+  private observe(signal: AbortSignal): void {
     if (typeof ResizeObserver !== "undefined") {
       const ro = new ResizeObserver(() => {
         if (this.atBottom) this.pinBottom();

@@ -68,6 +68,49 @@ export function readValues(
   return { model: name, system_prompt: prompt, temperature: temp, max_tokens: max };
 }
 
+/** The form's controls. */
+function makeControls() {
+  const model = h("select", { class: `lc-model-select ${CONTROL}`, "aria-label": "Model" });
+  const modelName = h("input", {
+    type: "text",
+    class: `lc-model-name ${CONTROL}`,
+    "aria-label": "Model name",
+    maxlength: 200,
+    placeholder: "a model name, e.g. llama3.2",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  const listNote = h("p", { class: "lc-model-note lc:text-micro lc:text-muted", "aria-live": "polite" });
+  const prompt = h("textarea", {
+    class: `lc-system-prompt ${CONTROL} lc:min-h-[4.5em] lc:max-h-[12em] lc:resize-y`,
+    rows: 3,
+    "aria-label": "System prompt",
+    placeholder: "Instructions the model gets before the conversation",
+    maxlength: 100_000,
+  });
+  const temperature = h("input", {
+    type: "number",
+    class: `lc-temperature ${CONTROL}`,
+    "aria-label": "Temperature",
+    min: 0,
+    max: MAX_TEMPERATURE,
+    step: 0.1,
+    placeholder: "default",
+    inputmode: "decimal",
+  });
+  const maxTokens = h("input", {
+    type: "number",
+    class: `lc-max-tokens ${CONTROL}`,
+    "aria-label": "Max tokens",
+    min: 1,
+    max: MAX_TOKENS,
+    step: 1,
+    placeholder: "default",
+    inputmode: "numeric",
+  });
+  return { model, modelName, listNote, prompt, temperature, maxTokens };
+}
+
 export class SettingsPanel {
   readonly el: HTMLElement;
   readonly model: HTMLSelectElement;
@@ -87,45 +130,31 @@ export class SettingsPanel {
     private handlers: SettingsHandlers,
     signal: AbortSignal,
   ) {
-    this.model = h("select", { class: `lc-model-select ${CONTROL}`, "aria-label": "Model" });
-    this.modelName = h("input", {
-      type: "text",
-      class: `lc-model-name ${CONTROL}`,
-      "aria-label": "Model name",
-      maxlength: 200,
-      placeholder: "a model name, e.g. llama3.2",
-      autocomplete: "off",
-      spellcheck: "false",
-    });
-    this.listNote = h("p", { class: "lc-model-note lc:text-micro lc:text-muted", "aria-live": "polite" });
-    this.prompt = h("textarea", {
-      class: `lc-system-prompt ${CONTROL} lc:min-h-[4.5em] lc:max-h-[12em] lc:resize-y`,
-      rows: 3,
-      "aria-label": "System prompt",
-      placeholder: "Instructions the model gets before the conversation",
-      maxlength: 100_000,
-    });
-    this.temperature = h("input", {
-      type: "number",
-      class: `lc-temperature ${CONTROL}`,
-      "aria-label": "Temperature",
-      min: 0,
-      max: MAX_TEMPERATURE,
-      step: 0.1,
-      placeholder: "default",
-      inputmode: "decimal",
-    });
-    this.maxTokens = h("input", {
-      type: "number",
-      class: `lc-max-tokens ${CONTROL}`,
-      "aria-label": "Max tokens",
-      min: 1,
-      max: MAX_TOKENS,
-      step: 1,
-      placeholder: "default",
-      inputmode: "numeric",
-    });
+    ({
+      model: this.model,
+      modelName: this.modelName,
+      listNote: this.listNote,
+      prompt: this.prompt,
+      temperature: this.temperature,
+      maxTokens: this.maxTokens,
+    } = makeControls());
     this.problem = h("p", { class: "lc-settings-problem lc:text-xs lc:text-danger-fg", role: "alert", hidden: true });
+    const { form, cancel } = this.makeForm();
+    this.el = h(
+      "section",
+      {
+        class: "lc-settings lc:shrink-0 lc:max-h-[60%] lc:overflow-y-auto lc:p-3 lc:bg-side lc:border-b lc:border-line",
+        id,
+        "aria-label": "Chat settings",
+        hidden: true,
+        "data-lc-own-esc": "",
+      },
+      form,
+    );
+    this.listenTo(form, cancel, signal);
+  }
+
+  private makeForm(): { form: HTMLFormElement; cancel: HTMLButtonElement } {
     const save = h(
       "button",
       { type: "submit", class: `${SMALL_BUTTON} lc:bg-accent lc:text-on-accent lc:hover:bg-accent-hover` },
@@ -146,17 +175,10 @@ export class SettingsPanel {
       this.problem,
       h("div", { class: "lc:col-span-full lc:flex lc:justify-end lc:gap-2" }, cancel, save),
     );
-    this.el = h(
-      "section",
-      {
-        class: "lc-settings lc:shrink-0 lc:max-h-[60%] lc:overflow-y-auto lc:p-3 lc:bg-side lc:border-b lc:border-line",
-        id,
-        "aria-label": "Chat settings",
-        hidden: true,
-        "data-lc-own-esc": "",
-      },
-      form,
-    );
+    return { form, cancel };
+  }
+
+  private listenTo(form: HTMLFormElement, cancel: HTMLButtonElement, signal: AbortSignal): void {
     form.addEventListener(
       "submit",
       (e) => {
