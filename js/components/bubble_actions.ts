@@ -4,7 +4,7 @@
 // message, an error, or a message with versions.
 import { copyText, formatTime, h } from "../dom";
 import type { Role, SendCommand } from "../types";
-import type { BubbleData, BubbleOptions } from "./message_bubble";
+import type { BubbleData, BubbleOptions } from "./bubble_data";
 import { FOCUS, flashText, textButton } from "./ui";
 import { usageSummary } from "./usage";
 import { VersionSwitcher } from "./version_switcher";

@@ -2,7 +2,7 @@
 // answer), the kernel context a user message was sent with, the status note of a reply
 // that did not complete ("Stopped", "Cut off"), and the error of one that failed.
 import { h, icon } from "../dom";
-import type { BubbleData } from "./message_bubble";
+import type { BubbleData } from "./bubble_data";
 import { sentContext } from "./sent_context";
 import { FOCUS } from "./ui";
 

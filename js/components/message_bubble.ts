@@ -4,47 +4,15 @@
 // the actions under it (bubble_actions.ts), and the in-place editor of a user message.
 // A reply's code blocks get their toolbar actions once its markdown is final.
 import { h, formatTime, icon } from "../dom";
-import type { CodeRun, ContextChip, ErrorKind, MessageStatus, Role, SendCommand, Usage } from "../types";
+import type { Role, SendCommand } from "../types";
 import { BubbleActions } from "./bubble_actions";
 import { BubbleBody } from "./bubble_body";
 import { BubbleNotes } from "./bubble_notes";
-import type { CodeRunState } from "./code_runs";
+import type { BubbleData, BubbleOptions } from "./bubble_data";
 import { MessageEditor } from "./message_editor";
 import { decorateReplyCode } from "./reply_code";
 
-export interface BubbleData {
-  chatId: string;
-  id: number;
-  role: Role;
-  content: string;
-  timestamp: string;
-  status: MessageStatus | "streaming";
-  error: string;
-  errorKind?: ErrorKind;
-  reasoning?: string;
-  /** Which version of its turn (from 1) of how many; absent = the only one. */
-  version?: number;
-  versions?: number;
-  /** A user message: the kernel context sent with it. */
-  context?: ContextChip[];
-  /** An assistant message: runs of its Python blocks. */
-  runs?: CodeRun[];
-  usage?: Usage | null;
-}
-
-export interface BubbleOptions {
-  /** The newest message of the chat (Regenerate / Retry are offered only there). */
-  isLast: boolean;
-  /** A reply is in progress in this chat. */
-  busy: boolean;
-  /**
-   * Defer the markdown render until renderDeferred() (the list calls it when the
-   * bubble nears the viewport); until then the text is shown plain.
-   */
-  lazy?: boolean;
-  /** Run on Python blocks (assistant messages). */
-  code?: CodeRunState;
-}
+export type { BubbleData, BubbleOptions } from "./bubble_data";
 
 // A message is a daisyUI chat row (`chat chat-start|chat-end`, prefixed `lc:d-`): the
 // avatar is its chat-image, the text its chat-bubble, the actions its chat-footer.
