@@ -23,7 +23,8 @@ export interface Answers {
 }
 export type RequestKind = keyof Answers;
 
-const ANSWER_TYPE: { [K in RequestKind]: Answers[K]["type"] } = {
+/** The `type` of each request kind's answer. */
+export const ANSWER_TYPE: { [K in RequestKind]: Answers[K]["type"] } = {
   search: "search_results",
   list_context: "context_items",
   list_models: "model_list",

@@ -1,16 +1,8 @@
 // A fake anywidget model: get/set/on/off/send/save_changes, plus helpers to change a
 // trait (firing change:<name>) and to deliver a custom message, as the kernel would; its
 // fake kernel answers requests (commands with a `request` id) by echoing their id.
-import type { Answers, RequestKind } from "../requests";
+import { ANSWER_TYPE, type Answers, type RequestKind } from "../requests";
 import type { AnyModel, Traits } from "../types";
-
-const ANSWER_TYPE: Record<RequestKind, string> = {
-  search: "search_results",
-  list_context: "context_items",
-  list_models: "model_list",
-  load_math: "math_chunk",
-  export: "export",
-};
 
 /** An answer's fields, without the type and the id (which the fake kernel fills in). */
 export type AnswerFields<K extends RequestKind> = Omit<Answers[K], "type" | "request">;
