@@ -254,8 +254,10 @@ export function markdownCacheSize(): number {
   return cache.size;
 }
 
-/** Set sanitized markdown into an element, its formulas typeset (nothing interactive: see
- * components/markdown_view.ts for the buttons). */
+/**
+ * Set sanitized markdown into an element, its formulas typeset. Nothing interactive:
+ * components/markdown_view.ts adds the buttons.
+ */
 export function renderMarkdownInto(el: HTMLElement, text: string, cached = true): void {
   el.innerHTML = cached ? renderMarkdown(text) : renderMarkdownUncached(text);
   typesetMath(el);
