@@ -56,7 +56,10 @@ const ICONS: Record<string, string[]> = {
   chat: ["M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"],
   dots: ["M5 12h.01", "M12 12h.01", "M19 12h.01"],
   download: ["M12 3v12", "M7 10l5 5 5-5", "M5 21h14"],
-  sparkle: ["M12 3l1.9 5.1L19 10l-5.1 1.9L12 17l-1.9-5.1L5 10l5.1-1.9z", "M19 15l.9 2.1L22 18l-2.1.9L19 21l-.9-2.1L16 18l2.1-.9z"],
+  sparkle: [
+    "M12 3l1.9 5.1L19 10l-5.1 1.9L12 17l-1.9-5.1L5 10l5.1-1.9z",
+    "M19 15l.9 2.1L22 18l-2.1.9L19 21l-.9-2.1L16 18l2.1-.9z",
+  ],
 };
 
 /** An icon; `cls` adds utility classes (placement, colour) to the svg. */

@@ -6,7 +6,8 @@
 //   styles, event handlers, or URLs other than http(s)/mailto/relative;
 // - links open in a new tab with rel="noopener noreferrer";
 // - markdown images become a placeholder link; the image is fetched only when the
-//   reader clicks "Show image" (see enhanceMarkdown).
+//   reader clicks "Show image" (components/markdown_view.ts adds the buttons).
+// This module returns sanitized markup only; it builds no controls.
 import { Marked, type Token, type Tokens } from "marked";
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
@@ -25,9 +26,8 @@ import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
-import { FOCUS, FOCUS_INSET } from "./components/ui";
 import { markedMath, typesetMath } from "./math";
-import { copyText, escapeHtml, h, icon } from "./dom";
+import { escapeHtml } from "./dom";
 
 const LANGUAGES = { bash, c, cpp, css, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
 for (const [name, lang] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, lang);
@@ -103,14 +103,66 @@ const marked = new Marked({
 marked.use(markedMath());
 
 const FORBID_TAGS = [
-  "script", "style", "img", "image", "iframe", "frame", "frameset", "object", "embed", "applet",
-  "form", "input", "button", "select", "option", "textarea", "label", "fieldset", "meta", "link",
-  "base", "audio", "video", "source", "track", "picture", "canvas", "dialog", "template",
-  "noscript", "marquee", "portal", "svg", "math", "use", "foreignobject", "animate", "set", "slot",
+  "script",
+  "style",
+  "img",
+  "image",
+  "iframe",
+  "frame",
+  "frameset",
+  "object",
+  "embed",
+  "applet",
+  "form",
+  "input",
+  "button",
+  "select",
+  "option",
+  "textarea",
+  "label",
+  "fieldset",
+  "meta",
+  "link",
+  "base",
+  "audio",
+  "video",
+  "source",
+  "track",
+  "picture",
+  "canvas",
+  "dialog",
+  "template",
+  "noscript",
+  "marquee",
+  "portal",
+  "svg",
+  "math",
+  "use",
+  "foreignobject",
+  "animate",
+  "set",
+  "slot",
 ];
 const FORBID_ATTR = [
-  "style", "srcset", "src", "action", "formaction", "ping", "background", "poster", "xlink:href",
-  "autofocus", "tabindex", "id", "name", "form", "contenteditable", "popover", "srcdoc", "dynsrc", "lowsrc",
+  "style",
+  "srcset",
+  "src",
+  "action",
+  "formaction",
+  "ping",
+  "background",
+  "poster",
+  "xlink:href",
+  "autofocus",
+  "tabindex",
+  "id",
+  "name",
+  "form",
+  "contenteditable",
+  "popover",
+  "srcdoc",
+  "dynsrc",
+  "lowsrc",
 ];
 
 type Purifier = ReturnType<typeof DOMPurify>;
@@ -203,78 +255,10 @@ export function markdownCacheSize(): number {
 }
 
 /**
- * Add the interactive parts (code Copy buttons, click-to-load images) to rendered,
- * sanitized markdown. These are created here with DOM APIs, never from model text.
+ * Set sanitized markdown into an element, its formulas typeset. Nothing interactive:
+ * components/markdown_view.ts adds the buttons.
  */
-export function enhanceMarkdown(root: HTMLElement, math = true): void {
-  if (math) typesetMath(root);
-  // Blocks that scroll sideways (long code lines, wide tables) take keyboard focus, so
-  // they can be scrolled without a mouse.
-  for (const block of Array.from(root.querySelectorAll<HTMLElement>("pre.lc-pre, table"))) {
-    if (block.tabIndex === 0) continue;
-    block.tabIndex = 0;
-    block.classList.add(...FOCUS_INSET.split(" "));
-  }
-  for (const pre of Array.from(root.querySelectorAll<HTMLPreElement>("pre.lc-pre"))) {
-    if (pre.parentElement?.classList.contains("lc-codeblock")) continue;
-    const lang = pre.getAttribute("data-lang") || "";
-    const copy = h("button", {
-      type: "button",
-      class:
-        "lc-code-copy lc:inline-flex lc:shrink-0 lc:whitespace-nowrap lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md " +
-        "lc:text-xs lc:text-muted " +
-        `lc:hover:bg-hover lc:hover:text-fg ${FOCUS}`,
-      "aria-label": "Copy",
-      title: "Copy code",
-    });
-    const label = h("span", {}, "Copy");
-    copy.append(icon("copy", 14), label);
-    copy.addEventListener("click", () => {
-      const code = pre.querySelector("code")?.textContent ?? pre.textContent ?? "";
-      void copyText(code).then((ok) => {
-        label.textContent = ok ? "Copied" : "Copy failed";
-        setTimeout(() => (label.textContent = "Copy"), 1500);
-      });
-    });
-    const head = h(
-      "div",
-      { class: "lc:flex lc:items-center lc:justify-between lc:gap-2 lc:py-[3px] lc:pr-1 lc:pl-3 lc:bg-code-head lc:text-xs lc:text-muted" },
-      h("span", { class: "lc-code-lang lc:min-w-0 lc:truncate lc:font-mono" }, lang || "text"),
-      copy,
-    );
-    const wrap = h("div", {
-      class:
-        "lc-codeblock not-prose lc:my-[0.75em] lc:first:mt-0 lc:last:mb-0 lc:overflow-hidden lc:bg-code lc:border lc:border-line " +
-        "lc:rounded-item",
-    });
-    pre.replaceWith(wrap);
-    wrap.append(head, pre);
-  }
-  for (const span of Array.from(root.querySelectorAll<HTMLElement>("span.lc-img[data-lc-src]"))) {
-    if (span.querySelector("button")) continue;
-    const src = span.getAttribute("data-lc-src") || "";
-    if (!isRemoteImageUrl(src) || !isSafeUrl(src)) continue;
-    const show = h(
-      "button",
-      {
-        type: "button",
-        class: `lc-img-show lc:py-0.5 lc:px-2 lc:rounded-md lc:border lc:border-line-strong lc:text-xs lc:text-fg lc:whitespace-nowrap lc:hover:bg-hover ${FOCUS}`,
-      },
-      "Show image",
-    );
-    show.addEventListener("click", () => {
-      const alt = span.querySelector("a")?.textContent?.replace(/^Image: /, "") ?? "";
-      const img = h("img", { alt, referrerpolicy: "no-referrer", loading: "lazy", class: "lc:m-0 lc:max-w-full lc:h-auto lc:rounded-control" });
-      img.src = src;
-      span.replaceChildren(img);
-    });
-    span.prepend(icon("image", 14));
-    span.append(show);
-  }
-}
-
-/** Set sanitized markdown into an element and enhance it. */
 export function renderMarkdownInto(el: HTMLElement, text: string, cached = true): void {
   el.innerHTML = cached ? renderMarkdown(text) : renderMarkdownUncached(text);
-  enhanceMarkdown(el);
+  typesetMath(el);
 }

@@ -19,10 +19,11 @@
 //
 // Work is bounded per call (budgetMs): what is not rendered yet is shown as plain text
 // and the caller calls again on a later frame. Highlighting runs in the blocks' render;
-// math placeholders are typeset by typesetMath, both only for new blocks.
+// math placeholders are typeset by typesetMath, and the caller's `decorate` (the code
+// blocks' toolbars, components/markdown_view.ts) runs, all only on new blocks.
 import type { Token } from "marked";
 import { h } from "./dom";
-import { enhanceMarkdown, lexBlocks, lexInline, renderInlineUncached, renderMarkdownUncached } from "./markdown";
+import { lexBlocks, lexInline, renderInlineUncached, renderMarkdownUncached } from "./markdown";
 import { typesetMath } from "./math";
 
 const REF_DEF = /^ {0,3}\[[^\]\n]+\]:/m;
@@ -31,6 +32,8 @@ const UNMATCHED = /[\\`*_~[\]<$]/;
 export interface StreamOptions {
   /** A last paragraph longer than this is settled in pieces of about this size. */
   pieceChars?: number;
+  /** Adds controls to newly rendered markup (none by default). */
+  decorate?: (fresh: HTMLElement) => void;
 }
 
 interface Paragraph {
@@ -54,12 +57,14 @@ export class IncrementalMarkdown {
   private previous = "";
   private oneShot = false;
   private readonly pieceChars: number;
+  private readonly decorate: (fresh: HTMLElement) => void;
 
   constructor(
     readonly el: HTMLElement,
     opts: StreamOptions = {},
   ) {
     this.pieceChars = opts.pieceChars ?? 4096;
+    this.decorate = opts.decorate ?? (() => undefined);
   }
 
   /** True when the text seen so far is rendered whole (no reference definitions). */
@@ -82,7 +87,8 @@ export class IncrementalMarkdown {
     }
     if (this.oneShot) {
       this.el.innerHTML = renderMarkdownUncached(text);
-      enhanceMarkdown(this.el);
+      typesetMath(this.el);
+      this.decorate(this.el);
       return true;
     }
     const tokens = this.growingParagraph(text) ?? lexBlocks(text.slice(this.settledEnd));
@@ -178,12 +184,12 @@ export class IncrementalMarkdown {
     }
   }
 
-  /** Insert sanitized HTML at the end; code blocks get their buttons, formulas KaTeX. */
+  /** Insert sanitized HTML at the end; it gets its controls (decorate), formulas KaTeX. */
   private append(html: string, into: HTMLElement = this.el): void {
     if (!html) return;
     const box = document.createElement("div");
     box.innerHTML = html;
-    enhanceMarkdown(box, false);
+    this.decorate(box);
     into.append(fragmentOf(box));
     typesetMath(into);
   }

@@ -118,9 +118,29 @@ function startLoading(): Promise<MathEngine | null> | null {
 
 // KaTeX (trust off) writes inline styles for layout only; anything else is dropped.
 const STYLE_PROPS = new Set([
-  "height", "width", "min-width", "vertical-align", "top", "bottom", "left", "margin", "margin-left", "margin-right",
-  "margin-top", "padding-left", "border-width", "border-top-width", "border-bottom-width", "border-right-width",
-  "border-style", "border-right-style", "border-color", "color", "background-color", "position", "text-shadow",
+  "height",
+  "width",
+  "min-width",
+  "vertical-align",
+  "top",
+  "bottom",
+  "left",
+  "margin",
+  "margin-left",
+  "margin-right",
+  "margin-top",
+  "padding-left",
+  "border-width",
+  "border-top-width",
+  "border-bottom-width",
+  "border-right-width",
+  "border-style",
+  "border-right-style",
+  "border-color",
+  "color",
+  "background-color",
+  "position",
+  "text-shadow",
 ]);
 const STYLE_VALUE = /^[#\w.%+\-\s,()]*$/;
 
@@ -131,7 +151,8 @@ export function safeStyle(style: string): string {
     if (colon === -1) continue;
     const prop = decl.slice(0, colon).trim().toLowerCase();
     const value = decl.slice(colon + 1).trim();
-    if (!STYLE_PROPS.has(prop) || !STYLE_VALUE.test(value) || /(url|image|expression|var|attr)\s*\(/i.test(value)) continue;
+    if (!STYLE_PROPS.has(prop) || !STYLE_VALUE.test(value) || /(url|image|expression|var|attr)\s*\(/i.test(value))
+      continue;
     if (prop === "position" && !/^(relative|absolute)$/i.test(value)) continue;
     kept.push(`${prop}:${value}`);
   }
@@ -158,10 +179,43 @@ function getMathPurifier(): Purifier {
 export function sanitizeMath(html: string): string {
   return getMathPurifier().sanitize(html, {
     USE_PROFILES: { html: true, svg: true },
-    FORBID_TAGS: ["a", "img", "image", "use", "foreignobject", "style", "script", "animate", "animatemotion",
-      "animatetransform", "set", "form", "input", "button", "iframe", "object", "embed", "math", "filter", "pattern"],
-    FORBID_ATTR: ["href", "xlink:href", "src", "action", "formaction", "id", "name", "tabindex", "autofocus",
-      "filter", "mask", "clip-path", "fill-rule"],
+    FORBID_TAGS: [
+      "a",
+      "img",
+      "image",
+      "use",
+      "foreignobject",
+      "style",
+      "script",
+      "animate",
+      "animatemotion",
+      "animatetransform",
+      "set",
+      "form",
+      "input",
+      "button",
+      "iframe",
+      "object",
+      "embed",
+      "math",
+      "filter",
+      "pattern",
+    ],
+    FORBID_ATTR: [
+      "href",
+      "xlink:href",
+      "src",
+      "action",
+      "formaction",
+      "id",
+      "name",
+      "tabindex",
+      "autofocus",
+      "filter",
+      "mask",
+      "clip-path",
+      "fill-rule",
+    ],
     ALLOW_DATA_ATTR: false,
     RETURN_TRUSTED_TYPE: false,
   }) as unknown as string;

@@ -141,7 +141,13 @@ export class StreamStore {
         s = fromSnapshot(msg.chat_id, snap);
       } else {
         s = {
-          chatId: msg.chat_id, messageId: msg.message_id, text: "", reasoning: "", seq: -1, gap: false, done: null,
+          chatId: msg.chat_id,
+          messageId: msg.message_id,
+          text: "",
+          reasoning: "",
+          seq: -1,
+          gap: false,
+          done: null,
         };
       }
       this.states.set(msg.chat_id, s);

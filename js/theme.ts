@@ -14,7 +14,8 @@ export function detectScheme(setting: ThemeSetting, doc: Document = document): S
   if (jp === "true") return "light";
   if (jp === "false") return "dark";
   if (body?.classList.contains("vscode-dark") || body?.classList.contains("vscode-high-contrast")) return "dark";
-  if (body?.classList.contains("vscode-light") || body?.classList.contains("vscode-high-contrast-light")) return "light";
+  if (body?.classList.contains("vscode-light") || body?.classList.contains("vscode-high-contrast-light"))
+    return "light";
   try {
     if (typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches) return "dark";
   } catch {

@@ -2,7 +2,7 @@
 // traits alone (so it can be rendered at any moment, even mid-stream), reports what the
 // person did with custom messages, and applies the streaming fast path (delta/done).
 // Everything registered here is removed when the view goes (signal / cleanup).
-import { h, icon } from "./dom";
+import { h } from "./dom";
 import { ChatMenu } from "./components/chat_menu";
 import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
@@ -11,16 +11,23 @@ import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
 import { clearPendingRuns, type CodeRunState } from "./components/code_runs";
-import { iconButton } from "./components/ui";
+import { ErrorBanner } from "./components/banner";
 import { FrameSync } from "./frame_sync";
 import { setMathLoader } from "./math";
-import { kernelMathLoader } from "./math_loader";
+import { loadMathFromKernel, offerMathLoader } from "./math_loader";
+import { isAnswer, Requests } from "./requests";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
-import type { ChatModel, Command, DeltaMsg, DoneMsg, ExportMsg, Traits } from "./types";
+import type { ChatModel, Command, DeltaMsg, DoneMsg, Traits } from "./types";
 import { visitorSecret } from "./visitor";
 
 const WIDE_PX = 768;
+// The widget's box and its container: the layout follows the root's width (@container),
+// not the viewport's. Its height comes from the `height` trait.
+const ROOT =
+  "livechat-root lc:@container lc:relative lc:block lc:min-h-[220px] lc:min-w-0 lc:overflow-hidden lc:text-left " +
+  "lc:bg-surface lc:text-fg lc:font-ui lc:text-body lc:leading-normal lc:antialiased lc:border lc:border-line " +
+  "lc:rounded-box";
 let viewCounter = 0;
 
 export interface AppOptions {
@@ -39,9 +46,9 @@ export class ChatApp {
   readonly chatMenu: ChatMenu;
   readonly settings: SettingsPanel;
   readonly streams: StreamStore;
-  private banner: HTMLElement;
-  private bannerText: HTMLElement;
-  private backdrop: HTMLElement;
+  /** This view's requests with answers (requests.ts). */
+  readonly requests: Requests;
+  private banner: ErrorBanner;
   private controller = new AbortController();
   // biome-ignore lint/suspicious/noExplicitAny: anywidget's listener signature (see types.ts)
   private listeners: [string, (...args: any[]) => void][] = [];
@@ -49,41 +56,57 @@ export class ChatApp {
   private statsOpen = false;
   private destroyed = false;
 
-  constructor(private model: ChatModel, el: HTMLElement, opts: AppOptions = {}) {
+  constructor(
+    private model: ChatModel,
+    el: HTMLElement,
+    opts: AppOptions = {},
+  ) {
     const signal = this.controller.signal;
     const uid = `lc${++viewCounter}`;
+    this.requests = new Requests((cmd) => this.send(cmd));
     // The widget draws into its own root inside `el`: ipywidgets' layout code writes
     // (and removes) inline styles on `el` itself, which would undo our height.
     this.host = el;
     el.classList.add("livechat-host");
-    // The widget's box and its container: the layout follows the root's width
-    // (@container), not the viewport's. Its height comes from the `height` trait.
-    this.root = h("div", {
-      class:
-        "livechat-root lc:@container lc:relative lc:block lc:min-h-[220px] lc:min-w-0 lc:overflow-hidden lc:text-left " +
-        "lc:bg-surface lc:text-fg lc:font-ui lc:text-body lc:leading-normal lc:antialiased lc:border lc:border-line " +
-        "lc:rounded-box",
-    });
+    this.root = h("div", { class: ROOT });
+    this.streams = this.makeStreams(opts);
+    this.sidebar = new Sidebar(this.send, this.requests, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
+    this.stats = new StatsPanel(`${uid}-stats`);
+    this.settings = this.makeSettings(`${uid}-settings`, signal);
+    this.topbar = this.makeTopbar(uid, signal);
+    this.chatMenu = new ChatMenu(this.requests, signal, `${uid}-chat-menu`);
+    this.topbar.el.append(this.chatMenu.el);
+    this.list = new MessageList(this.send, signal);
+    this.composer = this.makeComposer(signal);
+    this.banner = new ErrorBanner(() => this.send({ type: "dismiss_error" }), signal);
+    this.layout(signal);
+    el.replaceChildren(this.root);
+    this.listenToModel(signal);
+    this.firstPaint();
+  }
 
+  /** Deltas are applied once per frame; the frames' timing tunes the kernel's (frame_sync.ts). */
+  private makeStreams(opts: AppOptions): StreamStore {
     const frameSync = new FrameSync({
       send: (shift) => this.send({ type: "frame_sync", view: frameSync.view, shift_ms: shift }),
     });
-    this.streams = new StreamStore(
+    return new StreamStore(
       (chats) => this.onStreams(chats),
       opts.schedule,
       // Waits only mean something against real animation frames (tests schedule by hand).
       opts.schedule ? undefined : (waits) => frameSync.observe(waits),
     );
-    this.sidebar = new Sidebar(this.send, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
-    this.stats = new StatsPanel(`${uid}-stats`);
-    this.settings = new SettingsPanel(
-      `${uid}-settings`,
+  }
+
+  private makeSettings(id: string, signal: AbortSignal): SettingsPanel {
+    return new SettingsPanel(
+      id,
       {
         onSave: (values) => {
-          this.send({ type: "configure", chat_id: this.requestedChat ?? (this.get("active_chat_id") || ""), ...values });
+          this.send({ type: "configure", chat_id: this.chatForCommand(), ...values });
           this.setSettings(false);
         },
-        onOpen: () => this.send({ type: "list_models" }),
+        listModels: () => this.requests.ask("list_models", {}).then(({ msg }) => msg),
         onClose: () => {
           this.setSettings(false);
           this.topbar.settingsBtn.focus();
@@ -91,7 +114,10 @@ export class ChatApp {
       },
       signal,
     );
-    this.topbar = new Topbar(
+  }
+
+  private makeTopbar(uid: string, signal: AbortSignal): Topbar {
+    return new Topbar(
       {
         sidebarId: `${uid}-sidebar`,
         statsId: `${uid}-stats`,
@@ -102,74 +128,59 @@ export class ChatApp {
       },
       signal,
     );
-    this.chatMenu = new ChatMenu(this.send, signal, `${uid}-chat-menu`);
-    this.topbar.el.append(this.chatMenu.el);
-    this.list = new MessageList(this.send, signal);
-    this.composer = new Composer(
+  }
+
+  private makeComposer(signal: AbortSignal): Composer {
+    return new Composer(
       {
         onSend: (text, context) => {
           this.list.followNext();
-          const chat_id = this.requestedChat ?? (this.get("active_chat_id") || "");
+          const chat_id = this.chatForCommand();
           this.send(context.length ? { type: "send", text, chat_id, context } : { type: "send", text, chat_id });
         },
         onStop: () => this.stop(),
-        onListContext: () => this.send({ type: "list_context" }),
+        listContext: () => this.requests.ask("list_context", {}).then(({ msg }) => msg.items ?? []),
       },
       signal,
     );
-    this.bannerText = h("span", { class: "lc:flex-1 lc:min-w-0 lc:wrap-anywhere" });
-    const dismiss = h("button", {
-      type: "button", class: iconButton("lc:size-8 lc:text-current"), "aria-label": "Dismiss error", title: "Dismiss",
-    });
-    dismiss.append(icon("x", 14));
-    dismiss.addEventListener("click", () => this.send({ type: "dismiss_error" }), { signal });
-    this.banner = h(
-      "div",
-      {
-        class:
-          "lc-banner lc:flex lc:items-center lc:gap-2 lc:shrink-0 lc:mt-2 lc:mx-3 lc:py-1.5 lc:pr-1.5 lc:pl-3 lc:rounded-item " +
-          "lc:bg-danger-bg lc:border lc:border-danger-line lc:text-danger-fg lc:text-ui lc:@max-tiny:mt-1.5 lc:@max-tiny:mx-1.5",
-        role: "alert",
-        hidden: true,
-      },
-      icon("alert", 16),
-      this.bannerText,
-      dismiss,
-    );
+  }
+
+  /** The sidebar (a drawer over the chat when narrow, behind it a backdrop), then the chat. */
+  private layout(signal: AbortSignal): void {
     // Behind the open drawer (narrow layout only); a tap on it closes the drawer.
-    this.backdrop = h("div", {
+    const backdrop = h("div", {
       class: "lc-backdrop lc:hidden lc:@max-wide:drawer-open:block lc:absolute lc:inset-0 lc:z-10 lc:bg-black/40",
       "aria-hidden": "true",
     });
-    this.backdrop.addEventListener("click", () => this.setDrawer(false), { signal });
-
+    backdrop.addEventListener("click", () => this.setDrawer(false), { signal });
     const main = h(
       "main",
       { class: "lc-main lc:relative lc:flex lc:flex-col lc:flex-1 lc:min-w-0 lc:bg-surface" },
       this.topbar.el,
-      this.banner,
+      this.banner.el,
       this.settings.el,
       this.stats.el,
       this.list.el,
       this.composer.el,
     );
     this.root.append(
-      h("div", { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" }, this.sidebar.el, this.backdrop, main),
+      h("div", { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" }, this.sidebar.el, backdrop, main),
     );
-    el.replaceChildren(this.root);
-    const root = this.root;
+    this.root.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
+  }
 
-    const applyTheme = watchTheme(root, () => this.get("theme") || "auto", signal);
-    root.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
-
+  /** Each trait redraws the parts that show it; custom messages go to the streams or the requests. */
+  private listenToModel(signal: AbortSignal): void {
+    const applyTheme = watchTheme(this.root, () => this.get("theme") || "auto", signal);
     this.listen("msg:custom", (msg: unknown, buffers?: unknown[]) => this.onCustom(msg, buffers));
     this.listen("change:theme", applyTheme);
     this.listen("change:height", () => this.drawHeight());
     this.listen("change:streams", () => this.streams.syncSnapshot(this.get("streams")));
-    for (const name of ["chats", "active_chat_id", "search_query", "search_results", "title"]) {
+    for (const name of ["chats", "active_chat_id", "title"]) {
       this.listen(`change:${name}`, () => this.drawSidebar());
     }
-    for (const name of ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"]) {
+    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"];
+    for (const name of [...chat, "allow_kernel_context", "allow_code", "running_code", "can_insert_cell"]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
     this.listen("change:active_chat_id", () => (this.requestedChat = null));
@@ -177,13 +188,12 @@ export class ChatApp {
       if (this.get("error")) clearPendingRuns();
       this.drawBanner();
     });
-    for (const name of ["allow_kernel_context", "allow_code", "context_items", "running_code", "can_insert_cell"]) {
-      this.listen(`change:${name}`, () => this.drawChat());
-    }
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
-    for (const name of ["chat_settings", "model_list"]) this.listen(`change:${name}`, () => this.drawSettings());
+    this.listen("change:chat_settings", () => this.drawSettings());
+  }
 
-    // First paint from the traits alone.
+  /** The first paint, from the traits alone. */
+  private firstPaint(): void {
     this.streams.syncSnapshot(this.get("streams"));
     this.drawHeight();
     this.drawSidebar();
@@ -201,6 +211,7 @@ export class ChatApp {
     for (const [name, cb] of this.listeners) this.model.off(name, cb);
     this.listeners = [];
     this.controller.abort();
+    this.requests.dispose();
     this.streams.dispose();
     this.root.remove();
     this.host.classList.remove("livechat-host", "lc-host-fill");
@@ -223,6 +234,11 @@ export class ChatApp {
   /** The chat this view asked the kernel for and has not seen become active yet. */
   private requestedChat: string | null = null;
 
+  /** The chat a command is for: the one asked for, else the active one ("" = a new chat). */
+  private chatForCommand(): string {
+    return this.requestedChat ?? (this.get("active_chat_id") || "");
+  }
+
   private get<K extends keyof Traits>(key: K): Traits[K] {
     return this.model.get(key);
   }
@@ -235,15 +251,17 @@ export class ChatApp {
 
   private onCustom(msg: unknown, buffers?: unknown[]): void {
     if (!msg || typeof msg !== "object") return;
-    const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown };
-    if (m.type === "export") {
-      const e = msg as Partial<ExportMsg>;
-      if (typeof e.request === "string" && typeof e.filename === "string" && typeof e.mime === "string") {
-        this.chatMenu.receive(e as ExportMsg, buffers);
-      }
+    if (isAnswer(msg)) {
+      this.requests.receive(msg, buffers);
       return;
     }
-    if ((m.type === "delta" || m.type === "done") && typeof m.chat_id === "string" && typeof m.message_id === "number" && typeof m.seq === "number") {
+    const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown };
+    if (
+      (m.type === "delta" || m.type === "done") &&
+      typeof m.chat_id === "string" &&
+      typeof m.message_id === "number" &&
+      typeof m.seq === "number"
+    ) {
       this.streams.receive(msg as DeltaMsg | DoneMsg);
     }
   }
@@ -276,8 +294,6 @@ export class ChatApp {
       title: this.get("title") || "Chat",
       chats: this.get("chats") ?? [],
       activeChatId: this.get("active_chat_id") || "",
-      searchQuery: this.get("search_query") ?? "",
-      searchResults: this.get("search_results") ?? [],
     });
   }
 
@@ -297,12 +313,16 @@ export class ChatApp {
       settingsOpen: this.settings.isOpen,
     });
     this.chatMenu.update(chatId);
-    this.list.update({ chatId, messages, hasOlder: !!this.get("has_older"), stream, busy, modelLabel, code: this.codeState() });
-    this.composer.update({
+    this.list.update({
+      chatId,
+      messages,
+      hasOlder: !!this.get("has_older"),
+      stream,
       busy,
-      contextEnabled: !!this.get("allow_kernel_context"),
-      contextItems: this.get("context_items") ?? [],
+      modelLabel,
+      code: this.codeState(),
     });
+    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context") });
   }
 
   private codeStateCache: CodeRunState | null = null;
@@ -313,7 +333,8 @@ export class ChatApp {
     const running = this.get("running_code") ?? { chat_id: "", message_id: -1, code: "" };
     const insertable = !!this.get("can_insert_cell");
     const cached = this.codeStateCache;
-    if (cached && cached.allowed === allowed && cached.running === running && cached.insertable === insertable) return cached;
+    if (cached && cached.allowed === allowed && cached.running === running && cached.insertable === insertable)
+      return cached;
     this.codeStateCache = { allowed, running, interrupt: () => this.interruptKernel(), insertable };
     return this.codeStateCache;
   }
@@ -328,9 +349,7 @@ export class ChatApp {
   }
 
   private drawBanner(): void {
-    const err = this.get("error") ?? "";
-    this.banner.hidden = !err;
-    this.bannerText.textContent = err;
+    this.banner.show(this.get("error") ?? "");
   }
 
   private isNarrow(): boolean {
@@ -347,7 +366,7 @@ export class ChatApp {
 
   private drawSettings(): void {
     const settings = this.get("chat_settings") ?? { model: "", system_prompt: "", temperature: null, max_tokens: null };
-    this.settings.update({ settings, models: this.get("model_list") ?? { names: [], loading: false, error: "" } });
+    this.settings.update({ settings });
   }
 
   private setSettings(open: boolean): void {
@@ -407,9 +426,13 @@ interface RenderProps {
 }
 
 function render({ model, el, signal }: RenderProps): () => void {
-  setMathLoader(kernelMathLoader(model));
+  setMathLoader(loadMathFromKernel);
   const app = new ChatApp(model, el);
-  const cleanup = () => app.destroy();
+  const withdraw = offerMathLoader(app.requests);
+  const cleanup = () => {
+    withdraw();
+    app.destroy();
+  };
   signal?.addEventListener("abort", cleanup, { once: true });
   return cleanup;
 }

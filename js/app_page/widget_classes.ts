@@ -41,7 +41,11 @@ export function sameReleaseLine(requested: string, available: string): boolean {
   return digits === available || digits.startsWith(`${available}.`);
 }
 
-export async function loadWidgetClass(className: string, moduleName: string, moduleVersion: string): Promise<WidgetClass> {
+export async function loadWidgetClass(
+  className: string,
+  moduleName: string,
+  moduleVersion: string,
+): Promise<WidgetClass> {
   let found: WidgetClass | undefined;
   if (moduleName === "@jupyter-widgets/base" && sameReleaseLine(moduleVersion, BASE_MAJOR)) {
     found = (base as unknown as Record<string, WidgetClass | undefined>)[className];

@@ -3,7 +3,8 @@
 // id it echoes); the browser saves it as a download. Keyboard: Enter/Space/ArrowDown
 // open it, arrows move, Escape closes it and returns focus to the button.
 import { h, icon } from "../dom";
-import type { ExportFormat, ExportMsg, SendCommand } from "../types";
+import type { Requests } from "../requests";
+import type { ExportFormat } from "../types";
 import { FOCUS_INSET, iconButton } from "./ui";
 
 export const EXPORT_ITEMS: [ExportFormat, string][] = [
@@ -25,13 +26,20 @@ export class ChatMenu {
   private menu: HTMLElement;
   private items: HTMLButtonElement[];
   private chatId = "";
-  private pending = new Set<string>();
 
-  constructor(private send: SendCommand, signal: AbortSignal, id: string) {
+  constructor(
+    private requests: Requests,
+    signal: AbortSignal,
+    id: string,
+  ) {
     this.button = h("button", {
-      type: "button", class: `${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
-      "aria-label": "Chat menu", title: "Chat menu", "aria-haspopup": "menu",
-      "aria-expanded": "false", "aria-controls": id,
+      type: "button",
+      class: `${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
+      "aria-label": "Chat menu",
+      title: "Chat menu",
+      "aria-haspopup": "menu",
+      "aria-expanded": "false",
+      "aria-controls": id,
     });
     this.button.append(icon("dots", 18));
     this.items = EXPORT_ITEMS.map(([format, label]) => {
@@ -40,7 +48,11 @@ export class ChatMenu {
       item.addEventListener("click", () => this.export(format), { signal });
       return item;
     });
-    this.menu = h("div", { class: MENU, role: "menu", id, "aria-label": "Chat menu", hidden: true, "data-lc-own-esc": "" }, ...this.items);
+    this.menu = h(
+      "div",
+      { class: MENU, role: "menu", id, "aria-label": "Chat menu", hidden: true, "data-lc-own-esc": "" },
+      ...this.items,
+    );
     this.el = h("div", { class: "lc:relative lc:shrink-0" }, this.button, this.menu);
 
     this.button.addEventListener("click", () => (this.isOpen() ? this.close() : this.open(0)), { signal });
@@ -98,18 +110,16 @@ export class ChatMenu {
   export(format: ExportFormat): void {
     this.close(true);
     if (!this.chatId) return;
-    const request = `x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
-    this.pending.add(request);
-    this.send({ type: "export", chat_id: this.chatId, format, request });
-  }
-
-  /** An `export` answer from the kernel: saved if this view asked for it. */
-  receive(msg: ExportMsg, buffers: unknown[] | undefined): boolean {
-    if (!this.pending.delete(msg.request)) return false;
-    const data = buffers?.[0];
-    if (!(data instanceof ArrayBuffer || ArrayBuffer.isView(data))) return false;
-    saveFile(msg.filename, msg.mime, data as BlobPart);
-    return true;
+    // A refusal shows in the banner (the kernel sets `error`); nothing more to do here.
+    this.requests.ask("export", { chat_id: this.chatId, format }).then(
+      ({ msg, buffers }) => {
+        const data = buffers[0];
+        if (data && typeof msg.filename === "string" && typeof msg.mime === "string") {
+          saveFile(msg.filename, msg.mime, data as BlobPart);
+        }
+      },
+      () => undefined,
+    );
   }
 
   private onMenuKey(e: KeyboardEvent): void {

@@ -3,10 +3,12 @@
 // stdout, result, error and PNG images appear under the block. While it runs, every
 // Run is disabled and the running block offers Stop, which interrupts the kernel
 // through the front end's kernel connection (as the notebook's Interrupt button does).
-import { h, icon } from "../dom";
+// This module gives a block's toolbar its Run and Stop run actions (reply_code.ts puts
+// the toolbar together) and draws the confirm step and the output under the block.
+import { h } from "../dom";
 import type { CodeRun, RunningCode, SendCommand } from "../types";
-import { decorateInsert } from "./insert_cell";
-import { FOCUS, SMALL_BUTTON } from "./ui";
+import type { CodeAction, CodeBlock } from "./code_block";
+import { SMALL_BUTTON } from "./ui";
 
 export const PYTHON_LANGS = new Set(["python", "py", "python3", "ipython", "ipython3"]);
 
@@ -27,10 +29,6 @@ export interface RunTarget {
   send: SendCommand;
 }
 
-const BUTTON =
-  "lc:inline-flex lc:shrink-0 lc:whitespace-nowrap lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md lc:text-xs lc:text-muted " +
-  `lc:enabled:hover:bg-hover lc:enabled:hover:text-fg lc:disabled:opacity-60 lc:disabled:cursor-default ${FOCUS}`;
-
 /** Runs sent from this page and not yet seen running or finished (key -> run count then). */
 const pending = new Map<string, number>();
 
@@ -43,65 +41,66 @@ export function sameCode(a: string, b: string): boolean {
   return a.trimEnd() === b.trimEnd();
 }
 
-function blockCode(wrap: Element): string {
-  const pre = wrap.querySelector("pre");
-  return pre?.querySelector("code")?.textContent ?? pre?.textContent ?? "";
-}
-
-/** Add Run (and the output of the latest run) and Insert as cell to each Python block under `body`. */
-export function decorateRuns(body: HTMLElement, t: RunTarget): void {
-  for (const wrap of Array.from(body.querySelectorAll<HTMLElement>(".lc-codeblock"))) {
-    const lang = (wrap.querySelector("pre")?.getAttribute("data-lang") ?? "").toLowerCase();
-    if (!PYTHON_LANGS.has(lang)) continue;
-    const code = blockCode(wrap);
-    decorateBlock(wrap, code, t);
-    decorateInsert(wrap, code, { chatId: t.chatId, messageId: t.messageId, insertable: t.state.insertable, send: t.send });
-  }
-}
-
-function decorateBlock(wrap: HTMLElement, code: string, t: RunTarget): void {
-  const head = wrap.firstElementChild as HTMLElement;
-  let run = head.querySelector<HTMLButtonElement>(".lc-code-run");
-  let stop = head.querySelector<HTMLButtonElement>(".lc-code-stop");
-  if (!run || !stop) {
-    run = h("button", { type: "button", class: `lc-code-run ${BUTTON} lc:ms-auto`, "aria-label": "Run", title: "Run in the kernel" });
-    stop = h("button", { type: "button", class: `lc-code-stop ${BUTTON}`, "aria-label": "Stop run", title: "Interrupt the kernel", hidden: true });
-    stop.append(icon("stop", 12), h("span", {}, "Stop"));
-    head.insertBefore(run, head.lastElementChild);
-    head.insertBefore(stop, head.lastElementChild);
-  }
+/**
+ * Run and Stop run for a Python block, and the output of its latest run drawn under it.
+ * `redraw` sets the block's actions again (a confirmed run shows "Running…" at once).
+ */
+export function runActions(block: CodeBlock, t: RunTarget, redraw: () => void): CodeAction[] {
+  const code = block.code;
   const runs = t.runs.filter((r) => sameCode(r.code, code));
   const key = `${t.chatId}:${t.messageId}:${code.trimEnd()}`;
   const { running } = t.state;
   const mine = running.chat_id === t.chatId && running.message_id === t.messageId && sameCode(running.code, code);
   if (mine || (pending.has(key) && runs.length > (pending.get(key) ?? 0))) pending.delete(key);
   const busy = mine || pending.has(key);
-  run.hidden = !t.state.allowed;
-  run.disabled = busy || running.chat_id !== "";
-  // In the narrowest widths (the sidebar) Run is its icon; its aria-label names it.
-  run.replaceChildren(icon(busy ? "refresh" : "play", 12), h("span", { class: "lc:@max-tiny:hidden" }, busy ? "Running…" : "Run"));
-  run.title = running.chat_id && !busy ? "Another run is in progress" : "Run in the kernel";
-  stop.hidden = !mine;
-  run.onclick = () => confirmRun(wrap, code, key, runs.length, t);
-  stop.onclick = () => {
-    if (!t.state.interrupt()) note(wrap, "This page cannot interrupt the kernel: use Jupyter's Interrupt kernel (■).");
+  drawOutput(block, runs[runs.length - 1]);
+  const confirmed = () => {
+    pending.set(key, runs.length);
+    t.send({ type: "run_code", chat_id: t.chatId, message_id: t.messageId, code });
+    redraw();
   };
-  drawOutput(wrap, runs[runs.length - 1]);
+  const run: CodeAction = {
+    id: "run",
+    label: "Run",
+    title: running.chat_id && !busy ? "Another run is in progress" : "Run in the kernel",
+    icon: busy ? "refresh" : "play",
+    iconSize: 12,
+    // In the narrowest widths (the sidebar) Run is its icon; its aria-label names it.
+    text: busy ? "Running…" : "Run",
+    textClass: "lc:@max-tiny:hidden",
+    hidden: !t.state.allowed,
+    disabled: busy || running.chat_id !== "",
+    onClick: () => confirmRun(block, confirmed),
+  };
+  const stop: CodeAction = {
+    id: "stop",
+    label: "Stop run",
+    title: "Interrupt the kernel",
+    icon: "stop",
+    iconSize: 12,
+    text: "Stop",
+    hidden: !mine,
+    onClick: () => {
+      if (!t.state.interrupt()) {
+        note(block, "This page cannot interrupt the kernel: use Jupyter's Interrupt kernel (■).");
+      }
+    },
+  };
+  return [run, stop];
 }
 
-function after(wrap: HTMLElement, cls: string): HTMLElement | null {
-  let el = wrap.nextElementSibling;
-  while (el?.classList.contains("lc-run-extra")) {
-    if (el.classList.contains(cls)) return el as HTMLElement;
-    el = el.nextElementSibling;
-  }
-  return null;
-}
-
-function confirmRun(wrap: HTMLElement, code: string, key: string, count: number, t: RunTarget): void {
-  if (after(wrap, "lc-run-confirm")) return;
-  const yes = h("button", { type: "button", class: `${SMALL_BUTTON} lc:bg-accent lc:text-on-accent`, "aria-label": "Confirm run" }, "Run");
-  const no = h("button", { type: "button", class: `${SMALL_BUTTON} lc:border lc:border-line`, "aria-label": "Cancel run" }, "Cancel");
+function confirmRun(block: CodeBlock, confirmed: () => void): void {
+  if (block.extra("confirm")) return;
+  const yes = h(
+    "button",
+    { type: "button", class: `${SMALL_BUTTON} lc:bg-accent lc:text-on-accent`, "aria-label": "Confirm run" },
+    "Run",
+  );
+  const no = h(
+    "button",
+    { type: "button", class: `${SMALL_BUTTON} lc:border lc:border-line`, "aria-label": "Cancel run" },
+    "Cancel",
+  );
   const bar = h(
     "div",
     {
@@ -111,36 +110,46 @@ function confirmRun(wrap: HTMLElement, code: string, key: string, count: number,
       role: "group",
       "aria-label": "Run this code?",
     },
-    h("span", { class: "lc:flex-1 lc:min-w-[12em]" }, "Run this code in the kernel? It can change your variables and files."),
+    h(
+      "span",
+      { class: "lc:flex-1 lc:min-w-[12em]" },
+      "Run this code in the kernel? It can change your variables and files.",
+    ),
     yes,
     no,
   );
-  no.addEventListener("click", () => bar.remove());
+  no.addEventListener("click", () => block.setExtra("confirm", null));
   yes.addEventListener("click", () => {
-    bar.remove();
-    pending.set(key, count);
-    t.send({ type: "run_code", chat_id: t.chatId, message_id: t.messageId, code });
-    decorateBlock(wrap, code, t);
+    block.setExtra("confirm", null);
+    confirmed();
   });
-  wrap.after(bar);
+  block.setExtra("confirm", bar);
   yes.focus();
 }
 
-function note(wrap: HTMLElement, text: string): void {
-  const el = h("div", { class: "lc-run-extra lc-run-note not-prose lc:my-1 lc:text-note lc:text-muted", role: "status" }, text);
-  after(wrap, "lc-run-note")?.remove();
-  wrap.after(el);
+function note(block: CodeBlock, text: string): void {
+  const el = h(
+    "div",
+    { class: "lc-run-extra lc-run-note not-prose lc:my-1 lc:text-note lc:text-muted", role: "status" },
+    text,
+  );
+  block.setExtra("note", el);
 }
 
-function drawOutput(wrap: HTMLElement, run: CodeRun | undefined): void {
-  let box = after(wrap, "lc-run-output");
+function drawOutput(block: CodeBlock, run: CodeRun | undefined): void {
   const sig = run ? JSON.stringify([run.status, run.stdout, run.result, run.error, run.images.length]) : "";
-  if (box && box.dataset.sig === sig) return;
-  box?.remove();
-  if (!run) return;
+  if (block.extra("output")?.dataset.sig === sig) return;
+  if (!run) {
+    block.setExtra("output", null);
+    return;
+  }
   const pre = (text: string, cls = "") =>
-    h("pre", { class: `lc:m-0 lc:py-1.5 lc:px-2.5 lc:whitespace-pre-wrap lc:wrap-anywhere lc:font-mono lc:text-xs ${cls}` }, text);
-  box = h(
+    h(
+      "pre",
+      { class: `lc:m-0 lc:py-1.5 lc:px-2.5 lc:whitespace-pre-wrap lc:wrap-anywhere lc:font-mono lc:text-xs ${cls}` },
+      text,
+    );
+  const box = h(
     "div",
     {
       class:
@@ -159,11 +168,14 @@ function drawOutput(wrap: HTMLElement, run: CodeRun | undefined): void {
   if (run.stdout) box.append(pre(run.stdout, "lc-run-stdout"));
   if (run.result) box.append(pre(run.result, "lc-run-result"));
   for (const png of run.images) {
-    const img = h("img", { alt: "Image the code displayed", class: "lc-run-image lc:block lc:max-w-full lc:h-auto lc:m-1.5" });
+    const img = h("img", {
+      alt: "Image the code displayed",
+      class: "lc-run-image lc:block lc:max-w-full lc:h-auto lc:m-1.5",
+    });
     img.src = `data:image/png;base64,${png}`;
     box.append(img);
   }
   if (run.error) box.append(pre(run.error, "lc-run-error lc:text-danger-fg lc:bg-danger-bg"));
   if (!run.stdout && !run.result && !run.error && !run.images.length) box.append(pre("(no output)", "lc:text-muted"));
-  wrap.after(box);
+  block.setExtra("output", box);
 }

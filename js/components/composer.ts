@@ -9,7 +9,13 @@ export interface ComposerState {
   busy: boolean;
   /** The `@` picker of kernel context is offered. */
   contextEnabled?: boolean;
-  contextItems?: ContextItem[];
+}
+
+export interface ComposerHandlers {
+  onSend: (text: string, context: string[]) => void;
+  onStop: () => void;
+  /** What the kernel offers for the `@` picker now (a request with an answer). */
+  listContext?: () => Promise<ContextItem[]>;
 }
 
 const MAX_HEIGHT_PX = 200;
@@ -24,14 +30,17 @@ export class Composer {
   readonly picker: ContextPicker;
 
   constructor(
-    private handlers: { onSend: (text: string, context: string[]) => void; onStop: () => void; onListContext?: () => void },
+    private handlers: ComposerHandlers,
     signal: AbortSignal,
   ) {
     this.textarea = h("textarea", {
       class:
         "lc-input lc:flex-1 lc:min-w-0 lc:min-h-[34px] lc:max-h-[200px] lc:py-1.5 lc:px-0 lc:border-0 lc:outline-none " +
         "lc:bg-transparent lc:resize-none lc:overflow-y-hidden lc:text-body lc:leading-normal lc:placeholder:text-muted",
-      rows: 1, "aria-label": "Message", placeholder: "Message", maxlength: MAX_TEXT,
+      rows: 1,
+      "aria-label": "Message",
+      placeholder: "Message",
+      maxlength: MAX_TEXT,
       enterkeyhint: "send",
     });
     // Send (accent), disabled while the box is empty, Stop (.lc-send-stop) while a reply streams.
@@ -43,12 +52,11 @@ export class Composer {
         `lc:[&.lc-send-stop]:bg-fg lc:[&.lc-send-stop]:text-surface ${FOCUS}`,
     });
     this.counter = h("span", { class: "lc-counter lc:tabular-nums", hidden: true });
-    this.picker = new ContextPicker(this.textarea, () => this.handlers.onListContext?.(), signal);
+    this.picker = new ContextPicker(this.textarea, () => this.handlers.listContext?.() ?? Promise.resolve([]), signal);
     const row = h(
       "div",
       {
-        class:
-          "lc-composer-row lc:flex lc:items-end lc:gap-2 lc:py-1.5 lc:pr-1.5 lc:pl-3.5",
+        class: "lc-composer-row lc:flex lc:items-end lc:gap-2 lc:py-1.5 lc:pr-1.5 lc:pl-3.5",
       },
       this.textarea,
       this.button,
@@ -92,7 +100,7 @@ export class Composer {
   }
 
   update(s: ComposerState): void {
-    this.picker.update({ enabled: !!s.contextEnabled, items: s.contextItems ?? [] });
+    this.picker.setEnabled(!!s.contextEnabled);
     if (s.busy !== this.busy) {
       this.busy = s.busy;
       this.drawButton();

@@ -1,20 +1,16 @@
 // The `@` picker of the composer: typing `@` (at the start or after a space) asks the
-// kernel what it holds and lists it (variables, the last error, recent cells: names,
+// kernel what it holds (`list_context`, a request with an answer) and lists it (variables, the last error, recent cells: names,
 // kinds and sizes, never values). Arrow keys / Enter / Tab or the mouse choose an item,
 // which becomes a removable chip; Escape closes the list. The chips' names go with the
 // message; the kernel builds the context text from them.
 import { h, icon } from "../dom";
+import { whyFailed } from "../requests";
 import type { ContextItem } from "../types";
 import { FOCUS } from "./ui";
 
 const TRIGGER = /(^|\s)@([^\s@]*)$/;
 const MAX_SHOWN = 50;
 let pickerCounter = 0;
-
-export interface PickerState {
-  enabled: boolean;
-  items: ContextItem[];
-}
 
 /** The `@query` just before the caret, or null. */
 export function mentionAt(text: string, caret: number): { start: number; query: string } | null {
@@ -35,7 +31,10 @@ export class ContextPicker {
   readonly popup: HTMLElement;
   private list: HTMLElement;
   private chosen: string[] = [];
-  private state: PickerState = { enabled: false, items: [] };
+  private enabled = false;
+  // The kernel's last answer (kept while a new one is asked for), or why it failed.
+  private items: ContextItem[] = [];
+  private failed = "";
   private open = false;
   private waiting = false; // asked the kernel, no answer yet
   private shown: ContextItem[] = [];
@@ -45,7 +44,7 @@ export class ContextPicker {
 
   constructor(
     private textarea: HTMLTextAreaElement,
-    private onRequest: () => void,
+    private listItems: () => Promise<ContextItem[]>,
     signal: AbortSignal,
   ) {
     this.chipsEl = h("div", {
@@ -80,19 +79,12 @@ export class ContextPicker {
     );
   }
 
-  update(state: PickerState): void {
-    const itemsChanged = state.items !== this.state.items;
-    this.state = state;
-    if (!state.enabled) {
-      this.close();
-      this.chosen = [];
-      this.drawChips();
-      return;
-    }
-    if (itemsChanged) {
-      this.waiting = false;
-      if (this.open) this.drawList();
-    }
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    if (enabled) return;
+    this.close();
+    this.chosen = [];
+    this.drawChips();
   }
 
   /** The names chosen for the next message. */
@@ -111,7 +103,7 @@ export class ContextPicker {
 
   /** After every input in the textarea: open, filter or close the list. */
   onInput(): void {
-    if (!this.state.enabled) return;
+    if (!this.enabled) return;
     const ta = this.textarea;
     const mention = ta.selectionStart === ta.selectionEnd ? mentionAt(ta.value, ta.selectionStart) : null;
     if (!mention) {
@@ -120,9 +112,8 @@ export class ContextPicker {
     }
     if (!this.open) {
       this.open = true;
-      this.waiting = true;
       this.active = 0;
-      this.onRequest(); // the kernel's current list, not a stale one
+      this.ask(); // the kernel's current list, not a stale one
     }
     if (this.mention?.query !== mention.query) this.active = 0;
     this.mention = mention;
@@ -157,6 +148,25 @@ export class ContextPicker {
     this.textarea.removeAttribute("aria-activedescendant");
   }
 
+  private ask(): void {
+    this.waiting = true;
+    this.failed = "";
+    this.listItems().then(
+      (items) => this.receive(items, ""),
+      (err: unknown) => {
+        const error = whyFailed(err);
+        if (error !== null) this.receive(this.items, error);
+      },
+    );
+  }
+
+  private receive(items: ContextItem[], failed: string): void {
+    this.items = items;
+    this.failed = failed;
+    this.waiting = false;
+    if (this.open) this.drawList();
+  }
+
   private choose(name: string): void {
     const m = this.mention;
     if (!name || !m) return;
@@ -173,7 +183,7 @@ export class ContextPicker {
 
   private drawList(): void {
     const query = this.mention?.query ?? "";
-    this.shown = filterItems(this.state.items, query).slice(0, MAX_SHOWN);
+    this.shown = filterItems(this.items, query).slice(0, MAX_SHOWN);
     if (this.active >= this.shown.length) this.active = 0;
     const rows = this.shown.map((item, i) => {
       const li = h(
@@ -194,7 +204,13 @@ export class ContextPicker {
       return li;
     });
     if (!rows.length) {
-      const text = this.waiting ? "Asking the kernel…" : query ? `Nothing named “${query}”` : "Nothing to attach yet";
+      const text = this.waiting
+        ? "Asking the kernel…"
+        : this.failed
+          ? this.failed
+          : query
+            ? `Nothing named “${query}”`
+            : "Nothing to attach yet";
       rows.push(h("li", { class: "lc-context-empty lc:py-1 lc:px-2 lc:text-muted", role: "presentation" }, text));
     }
     this.list.replaceChildren(...rows);

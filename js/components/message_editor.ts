@@ -41,7 +41,10 @@ export class MessageEditor {
   private note: HTMLElement;
   private original = "";
 
-  constructor(private handlers: EditorHandlers, signal?: AbortSignal) {
+  constructor(
+    private handlers: EditorHandlers,
+    signal?: AbortSignal,
+  ) {
     this.textarea = h("textarea", {
       class:
         "lc-edit-input lc:block lc:w-full lc:min-h-[4.5em] lc:max-h-[50vh] lc:resize-y lc:p-0 lc:bg-transparent " +
@@ -66,7 +69,11 @@ export class MessageEditor {
       h(
         "div",
         { class: "lc:flex lc:items-center lc:justify-end lc:gap-1.5" },
-        h("span", { class: "lc:me-auto lc:text-meta lc:opacity-75 lc:@max-compact:hidden" }, "Enter to save · Esc to cancel"),
+        h(
+          "span",
+          { class: "lc:me-auto lc:text-meta lc:opacity-75 lc:@max-compact:hidden" },
+          "Enter to save · Esc to cancel",
+        ),
         cancel,
         save,
       ),

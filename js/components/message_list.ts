@@ -6,7 +6,8 @@ import { h, icon } from "../dom";
 import type { StreamView } from "../stream_state";
 import type { Message, SendCommand } from "../types";
 import type { CodeRunState } from "./code_runs";
-import { MessageBubble, type BubbleData } from "./message_bubble";
+import { KeyedChildren } from "./keyed";
+import { type BubbleData, MessageBubble } from "./message_bubble";
 import { FOCUS, FOCUS_INSET } from "./ui";
 
 export interface ListState {
@@ -24,8 +25,92 @@ const BOTTOM_SLACK = 40;
 const EAGER = 16;
 const TOP_LOAD = 120;
 
+/** The role is part of the key: a bubble is never reused for a message of another role. */
 function bubbleKey(item: Pick<BubbleData, "chatId" | "id" | "role">): string {
   return `${item.chatId}:${item.id}:${item.role}`;
+}
+
+/** What an empty chat shows (with the model's label). */
+function emptyState(modelLabel: HTMLElement): HTMLElement {
+  return h(
+    "div",
+    {
+      class:
+        "lc-empty lc:flex-1 lc:flex lc:flex-col lc:items-center lc:justify-center lc:gap-1.5 lc:py-6 lc:px-4 lc:text-center",
+      hidden: true,
+    },
+    h(
+      "div",
+      {
+        class: "lc:grid lc:place-items-center lc:size-11 lc:mb-1.5 lc:rounded-tile lc:bg-active lc:text-accent",
+        "aria-hidden": "true",
+      },
+      icon("sparkle", 22),
+    ),
+    h("p", { class: "lc:text-hero lc:font-strong" }, "How can I help?"),
+    modelLabel,
+  );
+}
+
+/** "Jump to latest", over the end of the log while it is scrolled up (with a count of new messages). */
+function jumpPill(count: HTMLElement): HTMLButtonElement {
+  const pill = h("button", {
+    type: "button",
+    class:
+      "lc-pill lc:absolute lc:z-5 lc:bottom-3 lc:left-1/2 lc:-translate-x-1/2 lc:inline-flex lc:items-center lc:gap-1.5 " +
+      "lc:h-8 lc:px-3 lc:rounded-full lc:bg-surface lc:border lc:border-line-strong lc:shadow-float lc:text-note " +
+      `lc:font-semibold lc:whitespace-nowrap lc:animate-pop ${FOCUS}`,
+    "aria-label": "Jump to latest",
+    hidden: true,
+  });
+  pill.append(icon("down", 14), h("span", {}, "Jump to latest"), count);
+  return pill;
+}
+
+/** What the list looked like before an update. */
+interface Before {
+  chatChanged: boolean;
+  wasAtBottom: boolean;
+  height: number;
+  top: number;
+  /** The first message's id, if the same chat was shown. */
+  firstId: number | null;
+  keys: Set<string>;
+}
+
+/** The window of messages, then the reply in progress if not yet among them. */
+function bubbleItems(next: ListState): BubbleData[] {
+  const items: BubbleData[] = next.messages.map((m) => ({
+    chatId: next.chatId,
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    timestamp: m.timestamp,
+    status: m.status,
+    error: m.error,
+    errorKind: m.error_kind ?? "",
+    version: m.version,
+    versions: m.versions,
+    context: m.context,
+    runs: m.runs,
+    reasoning: m.reasoning ?? "",
+    usage: m.usage ?? null,
+  }));
+  const s = next.stream;
+  if (s && !next.messages.some((m) => m.id === s.messageId && m.role === "assistant")) {
+    items.push({
+      chatId: next.chatId,
+      id: s.messageId,
+      role: "assistant",
+      content: s.text,
+      timestamp: "",
+      status: s.done ? s.done.status : "streaming",
+      error: s.done ? s.done.error : "",
+      errorKind: s.done ? s.done.errorKind : "",
+      reasoning: s.reasoning,
+    });
+  }
+  return items;
 }
 
 export class MessageList {
@@ -39,7 +124,7 @@ export class MessageList {
   private pill: HTMLButtonElement;
   private pillCount: HTMLElement;
   private status: HTMLElement;
-  private bubbles = new Map<string, MessageBubble>();
+  private bubbles: KeyedChildren<MessageBubble>;
   private state: ListState | null = null;
   private atBottom = true;
   private newCount = 0;
@@ -50,7 +135,10 @@ export class MessageList {
   private io: IntersectionObserver | null = null;
   private byEl = new WeakMap<Element, MessageBubble>();
 
-  constructor(private send: SendCommand, signal: AbortSignal) {
+  constructor(
+    private send: SendCommand,
+    signal: AbortSignal,
+  ) {
     this.olderBtn = h(
       "button",
       {
@@ -62,20 +150,14 @@ export class MessageList {
     this.olderBtn.addEventListener("click", () => this.requestOlder(), { signal });
     this.olderRow = h("div", { class: "lc:pb-3 lc:text-center", hidden: true }, this.olderBtn);
     this.emptyModel = h("p", { class: "lc:text-note lc:text-muted" });
-    this.empty = h(
-      "div",
-      { class: "lc-empty lc:flex-1 lc:flex lc:flex-col lc:items-center lc:justify-center lc:gap-1.5 lc:py-6 lc:px-4 lc:text-center", hidden: true },
-      h(
-        "div",
-        { class: "lc:grid lc:place-items-center lc:size-11 lc:mb-1.5 lc:rounded-tile lc:bg-active lc:text-accent", "aria-hidden": "true" },
-        icon("sparkle", 22),
-      ),
-      h("p", { class: "lc:text-hero lc:font-strong" }, "How can I help?"),
-      this.emptyModel,
-    );
+    this.empty = emptyState(this.emptyModel);
     this.inner = h("div", {
       class:
         "lc:group/log lc:flex lc:flex-col lc:gap-1.5 lc:w-full lc:max-w-[48rem] lc:mx-auto lc:px-4 lc:@max-compact:gap-1 lc:@max-compact:px-2.5",
+    });
+    this.bubbles = new KeyedChildren(this.inner, (b) => {
+      this.io?.unobserve(b.el);
+      b.destroy();
     });
     this.scroller = h(
       "div",
@@ -83,7 +165,10 @@ export class MessageList {
         class:
           "lc-log lc:flex lc:flex-col lc:h-full lc:overflow-y-auto lc:overflow-x-hidden lc:overscroll-contain lc:pt-4 lc:pb-2 " +
           FOCUS_INSET,
-        role: "log", "aria-label": "Messages", "aria-live": "off", tabindex: 0,
+        role: "log",
+        "aria-label": "Messages",
+        "aria-live": "off",
+        tabindex: 0,
       },
       this.olderRow,
       this.empty,
@@ -93,21 +178,17 @@ export class MessageList {
       class: "lc:px-[7px] lc:rounded-full lc:bg-accent lc:text-on-accent lc:text-micro lc:leading-[18px]",
       hidden: true,
     });
-    this.pill = h("button", {
-      type: "button",
-      class:
-        "lc-pill lc:absolute lc:z-5 lc:bottom-3 lc:left-1/2 lc:-translate-x-1/2 lc:inline-flex lc:items-center lc:gap-1.5 " +
-        "lc:h-8 lc:px-3 lc:rounded-full lc:bg-surface lc:border lc:border-line-strong lc:shadow-float lc:text-note " +
-        `lc:font-semibold lc:whitespace-nowrap lc:animate-pop ${FOCUS}`,
-      "aria-label": "Jump to latest",
-      hidden: true,
-    });
-    this.pill.append(icon("down", 14), h("span", {}, "Jump to latest"), this.pillCount);
+    this.pill = jumpPill(this.pillCount);
     this.pill.addEventListener("click", () => this.scrollToBottom(true), { signal });
     this.status = h("div", { class: "lc:sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     this.el = h("div", { class: "lc:relative lc:flex-1 lc:min-h-0" }, this.scroller, this.pill, this.status);
 
     this.scroller.addEventListener("scroll", () => this.onScroll(), { signal, passive: true });
+    this.observe(signal);
+  }
+
+  /** Stay at the bottom while the content grows; render deferred bubbles as they near the viewport. */
+  private observe(signal: AbortSignal): void {
     if (typeof ResizeObserver !== "undefined") {
       const ro = new ResizeObserver(() => {
         if (this.atBottom) this.pinBottom();
@@ -148,92 +229,92 @@ export class MessageList {
     const prev = this.state;
     this.state = next;
     const chatChanged = !prev || prev.chatId !== next.chatId;
-    const wasAtBottom = this.atBottom || this.forceBottom || chatChanged;
-    const prevHeight = this.scroller.scrollHeight;
-    const prevTop = this.scroller.scrollTop;
-    const prevFirstId = prev && !chatChanged && prev.messages.length ? prev.messages[0].id : null;
-    const prevKeys = new Set(this.bubbles.keys());
-
-    if (chatChanged) {
-      for (const b of this.bubbles.values()) b.destroy();
-      this.bubbles.clear();
-      this.inner.replaceChildren();
-      this.newCount = 0;
-      this.loadingOlder = false;
-    }
+    const before: Before = {
+      chatChanged,
+      wasAtBottom: this.atBottom || this.forceBottom || chatChanged,
+      height: this.scroller.scrollHeight,
+      top: this.scroller.scrollTop,
+      firstId: prev && !chatChanged && prev.messages.length ? prev.messages[0].id : null,
+      keys: this.bubbles.keys(),
+    };
+    if (chatChanged) this.resetForChat();
     if (prev && !chatChanged && prev.messages !== next.messages) this.loadingOlder = false;
 
-    // Items: the window of messages, then the reply in progress if not yet among them.
-    const items: BubbleData[] = next.messages.map((m) => ({
-      chatId: next.chatId, id: m.id, role: m.role, content: m.content, timestamp: m.timestamp, status: m.status, error: m.error,
-      errorKind: m.error_kind ?? "", version: m.version, versions: m.versions,
-      context: m.context, runs: m.runs,
-      reasoning: m.reasoning ?? "", usage: m.usage ?? null,
-    }));
+    const items = bubbleItems(next);
+    const appended = this.drawBubbles(items, next, before);
+    this.drawChrome(next, items.length);
+    this.trackStream(next, items, chatChanged);
+    this.keepScroll(next, before, appended);
+    this.updatePill();
+    // A chat opens with its newest messages only, painted at once; the page before
+    // them is asked for right after that paint, so scrolling back finds it there.
+    if (chatChanged && next.hasOlder) this.prefetchOlder(next.chatId);
+  }
+
+  /** Another chat: no bubble of the last one is kept. */
+  private resetForChat(): void {
+    this.bubbles.clear();
+    this.inner.replaceChildren();
+    this.newCount = 0;
+    this.loadingOlder = false;
+  }
+
+  /** One bubble per item (keyed), in order; returns how many new ones came after the old window. */
+  private drawBubbles(items: BubbleData[], next: ListState, before: Before): number {
     const s = next.stream;
-    if (s && !next.messages.some((m) => m.id === s.messageId && m.role === "assistant")) {
-      items.push({
-        chatId: next.chatId,
-        id: s.messageId,
-        role: "assistant",
-        content: s.text,
-        timestamp: "",
-        status: s.done ? s.done.status : "streaming",
-        error: s.done ? s.done.error : "",
-        errorKind: s.done ? s.done.errorKind : "",
-        reasoning: s.reasoning,
-      });
-    }
-
-    const wanted: HTMLElement[] = [];
-    const keep = new Set<string>();
-    let appended = 0;
     const lastIndex = items.length - 1;
-    items.forEach((item, i) => {
-      // The role is part of the key: a bubble is never reused for a message of another role.
-      const key = bubbleKey(item);
-      keep.add(key);
-      let b = this.bubbles.get(key);
-      let lazy = false;
-      if (!b) {
-        b = new MessageBubble(this.send, item.role, this.isBusy);
-        this.bubbles.set(key, b);
+    let appended = 0;
+    this.bubbles.sync(
+      items,
+      bubbleKey,
+      (item) => {
+        const b = new MessageBubble(this.send, item.role, this.isBusy);
         this.byEl.set(b.el, b);
-        // Older messages (a chat just opened, or a page loaded above) render their
-        // markdown when they come near the viewport; the newest ones at once.
-        lazy = !!this.io && i < lastIndex + 1 - EAGER && (chatChanged || prevFirstId === null || item.id < prevFirstId);
-        if (!chatChanged && prevFirstId !== null && item.id > prevFirstId && !prevKeys.has(key)) appended++;
-        if (chatChanged) b.el.classList.remove("lc-fade-in");
-      }
-      // Only the last bubble depends on `busy` (Regenerate / Retry): the others stay
-      // unchanged, so a reply starting or ending touches one bubble, not the window.
-      const isLast = i === lastIndex;
-      b.update(item, { isLast, busy: isLast && (next.busy || (!!s && !s.done)), lazy, code: next.code });
-      if (lazy && b.isDeferred) this.io?.observe(b.el);
-      wanted.push(b.el);
-    });
-    for (const [key, b] of this.bubbles) {
-      if (!keep.has(key)) {
-        this.io?.unobserve(b.el);
-        b.destroy();
-        b.el.remove();
-        this.bubbles.delete(key);
-      }
-    }
-    // Put the nodes in order, moving only what is out of place.
-    const kids = this.inner.children;
-    wanted.forEach((node, i) => {
-      if (kids[i] !== node) this.inner.insertBefore(node, kids[i] ?? null);
-    });
-    while (kids.length > wanted.length) kids[kids.length - 1].remove();
+        return b;
+      },
+      (b, item, i, fresh) => {
+        let lazy = false;
+        if (fresh) {
+          // Older messages (a chat just opened, or a page loaded above) render their
+          // markdown when they come near the viewport; the newest ones at once.
+          lazy =
+            !!this.io &&
+            i < lastIndex + 1 - EAGER &&
+            (before.chatChanged || before.firstId === null || item.id < before.firstId);
+          if (
+            !before.chatChanged &&
+            before.firstId !== null &&
+            item.id > before.firstId &&
+            !before.keys.has(bubbleKey(item))
+          ) {
+            appended++;
+          }
+          if (before.chatChanged) b.el.classList.remove("lc-fade-in");
+        }
+        // Only the last bubble depends on `busy` (Regenerate / Retry): the others stay
+        // unchanged, so a reply starting or ending touches one bubble, not the window.
+        const isLast = i === lastIndex;
+        b.update(item, { isLast, busy: isLast && (next.busy || (!!s && !s.done)), lazy, code: next.code });
+        if (lazy && b.isDeferred) this.io?.observe(b.el);
+      },
+    );
+    return appended;
+  }
 
-    this.empty.hidden = items.length > 0;
+  /** The empty state, "Load older messages". */
+  private drawChrome(next: ListState, count: number): void {
+    this.empty.hidden = count > 0;
     this.emptyModel.textContent = next.modelLabel;
     this.olderRow.hidden = !next.hasOlder;
     this.olderBtn.textContent = this.loadingOlder ? "Loading older messages…" : "Load older messages";
+  }
 
-    // Streaming state for assistive tech: busy while a reply streams; announce the
-    // completed reply once, whether it ends through `done` or through the traits.
+  /**
+   * Streaming state for assistive tech: busy while a reply streams; announce the
+   * completed reply once, whether it ends through `done` or through the traits.
+   */
+  private trackStream(next: ListState, items: BubbleData[], chatChanged: boolean): void {
+    const s = next.stream;
     const streaming = !!s && !s.done;
     this.scroller.setAttribute("aria-busy", streaming ? "true" : "false");
     this.inner.dataset.busy = String(this.isBusy()); // hides Edit, quiets the version switchers
@@ -248,24 +329,28 @@ export class MessageList {
         this.announce(ended.status, ended.content, ended.error);
       }
     }
+  }
 
-    // Scrolling
+  /** Older messages above keep the view still; at the bottom it follows; else new ones are counted. */
+  private keepScroll(next: ListState, before: Before, appended: number): void {
+    const s = next.stream;
     const newFirstId = next.messages.length ? next.messages[0].id : null;
-    const prepended = !chatChanged && prevFirstId !== null && newFirstId !== null && newFirstId < prevFirstId;
-    if (prepended && !wasAtBottom) {
-      this.scroller.scrollTop = prevTop + (this.scroller.scrollHeight - prevHeight);
-    } else if (wasAtBottom) {
+    const prepended =
+      !before.chatChanged && before.firstId !== null && newFirstId !== null && newFirstId < before.firstId;
+    if (prepended && !before.wasAtBottom) {
+      this.scroller.scrollTop = before.top + (this.scroller.scrollHeight - before.height);
+    } else if (before.wasAtBottom) {
       this.forceBottom = false;
       this.pinBottom();
       this.atBottom = true;
     } else {
-      const streamStarted = !!s && !s.done && !prevKeys.has(bubbleKey({ chatId: next.chatId, id: s.messageId, role: "assistant" })) && !chatChanged;
+      const streamStarted =
+        !!s &&
+        !s.done &&
+        !before.keys.has(bubbleKey({ chatId: next.chatId, id: s.messageId, role: "assistant" })) &&
+        !before.chatChanged;
       this.newCount += appended + (streamStarted && appended === 0 ? 1 : 0);
     }
-    this.updatePill();
-    // A chat opens with its newest messages only, painted at once; the page before
-    // them is asked for right after that paint, so scrolling back finds it there.
-    if (chatChanged && next.hasOlder) this.prefetchOlder(next.chatId);
   }
 
   private prefetchOlder(chatId: string): void {
@@ -305,7 +390,7 @@ export class MessageList {
   }
 
   private updatePill(): void {
-    const show = !this.atBottom && (this.bubbles.size > 0);
+    const show = !this.atBottom && this.bubbles.size > 0;
     this.pill.hidden = !show;
     this.pillCount.hidden = this.newCount === 0;
     this.pillCount.textContent = this.newCount ? `${this.newCount} new` : "";

@@ -16,8 +16,7 @@ export function sentContext(chips: ContextChip[]): HTMLElement | null {
         h(
           "summary",
           {
-            class:
-              `lc:inline-flex lc:items-center lc:gap-1 lc:py-px lc:px-2 lc:rounded-full lc:bg-active lc:text-accent lc:font-mono lc:cursor-pointer ${FOCUS}`,
+            class: `lc:inline-flex lc:items-center lc:gap-1 lc:py-px lc:px-2 lc:rounded-full lc:bg-active lc:text-accent lc:font-mono lc:cursor-pointer ${FOCUS}`,
             title: "Show the text the model received",
           },
           `@${chip.name}`,

@@ -1,14 +1,29 @@
 // The active chat's settings, opened from the topbar: model (the provider's list, or a
 // name typed by hand for servers that do not list theirs), system prompt, temperature
 // and max tokens. The kernel checks everything again (protocol.py) and records only
-// what changed; an empty number field means "the default".
+// what changed; an empty number field means "the default". The list of models is asked
+// for each time the panel opens (`list_models`, a request with an answer).
 import { h } from "../dom";
-import type { ChatSettings, ModelList } from "../types";
+import { whyFailed } from "../requests";
+import type { ChatSettings, ModelListMsg } from "../types";
 import { FOCUS, SMALL_BUTTON } from "./ui";
 
 export interface SettingsState {
   settings: ChatSettings;
-  models: ModelList;
+}
+
+/** The provider's models as this view knows them. */
+interface ModelList {
+  names: string[];
+  loading: boolean;
+  error: string;
+}
+
+export interface SettingsHandlers {
+  onSave: (values: SettingsValues) => void;
+  onClose: () => void;
+  /** The provider's models (the kernel asks it in the background). */
+  listModels: () => Promise<ModelListMsg>;
 }
 
 export interface SettingsValues {
@@ -28,7 +43,12 @@ const CONTROL =
   `lc:text-ui lc:focus:border-accent ${FOCUS}`;
 
 /** The form's values, checked like the kernel checks them; a string is the problem. */
-export function readValues(model: string, prompt: string, temperature: string, maxTokens: string): SettingsValues | string {
+export function readValues(
+  model: string,
+  prompt: string,
+  temperature: string,
+  maxTokens: string,
+): SettingsValues | string {
   const name = model.trim();
   if (!name) return "Choose a model or type its name.";
   if (name.length > 200) return "The model name is too long (at most 200 characters).";
@@ -36,14 +56,59 @@ export function readValues(model: string, prompt: string, temperature: string, m
   let temp: number | null = null;
   if (temperature.trim()) {
     temp = Number(temperature);
-    if (!Number.isFinite(temp) || temp < 0 || temp > MAX_TEMPERATURE) return `The temperature must be between 0 and ${MAX_TEMPERATURE}.`;
+    if (!Number.isFinite(temp) || temp < 0 || temp > MAX_TEMPERATURE)
+      return `The temperature must be between 0 and ${MAX_TEMPERATURE}.`;
   }
   let max: number | null = null;
   if (maxTokens.trim()) {
     max = Number(maxTokens);
-    if (!Number.isInteger(max) || max < 1 || max > MAX_TOKENS) return `Max tokens must be a whole number between 1 and ${MAX_TOKENS.toLocaleString()}.`;
+    if (!Number.isInteger(max) || max < 1 || max > MAX_TOKENS)
+      return `Max tokens must be a whole number between 1 and ${MAX_TOKENS.toLocaleString()}.`;
   }
   return { model: name, system_prompt: prompt, temperature: temp, max_tokens: max };
+}
+
+/** The form's controls. */
+function makeControls() {
+  const model = h("select", { class: `lc-model-select ${CONTROL}`, "aria-label": "Model" });
+  const modelName = h("input", {
+    type: "text",
+    class: `lc-model-name ${CONTROL}`,
+    "aria-label": "Model name",
+    maxlength: 200,
+    placeholder: "a model name, e.g. llama3.2",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  const listNote = h("p", { class: "lc-model-note lc:text-micro lc:text-muted", "aria-live": "polite" });
+  const prompt = h("textarea", {
+    class: `lc-system-prompt ${CONTROL} lc:min-h-[4.5em] lc:max-h-[12em] lc:resize-y`,
+    rows: 3,
+    "aria-label": "System prompt",
+    placeholder: "Instructions the model gets before the conversation",
+    maxlength: 100_000,
+  });
+  const temperature = h("input", {
+    type: "number",
+    class: `lc-temperature ${CONTROL}`,
+    "aria-label": "Temperature",
+    min: 0,
+    max: MAX_TEMPERATURE,
+    step: 0.1,
+    placeholder: "default",
+    inputmode: "decimal",
+  });
+  const maxTokens = h("input", {
+    type: "number",
+    class: `lc-max-tokens ${CONTROL}`,
+    "aria-label": "Max tokens",
+    min: 1,
+    max: MAX_TOKENS,
+    step: 1,
+    placeholder: "default",
+    inputmode: "numeric",
+  });
+  return { model, modelName, listNote, prompt, temperature, maxTokens };
 }
 
 export class SettingsPanel {
@@ -56,33 +121,40 @@ export class SettingsPanel {
   private listNote: HTMLElement;
   private problem: HTMLElement;
   private state: SettingsState | null = null;
+  private models: ModelList = { names: [], loading: false, error: "" };
   private open = false;
   private dirty = false;
 
   constructor(
     id: string,
-    private handlers: { onSave: (values: SettingsValues) => void; onOpen: () => void; onClose: () => void },
+    private handlers: SettingsHandlers,
     signal: AbortSignal,
   ) {
-    this.model = h("select", { class: `lc-model-select ${CONTROL}`, "aria-label": "Model" });
-    this.modelName = h("input", {
-      type: "text", class: `lc-model-name ${CONTROL}`, "aria-label": "Model name", maxlength: 200,
-      placeholder: "a model name, e.g. llama3.2", autocomplete: "off", spellcheck: "false",
-    });
-    this.listNote = h("p", { class: "lc-model-note lc:text-micro lc:text-muted", "aria-live": "polite" });
-    this.prompt = h("textarea", {
-      class: `lc-system-prompt ${CONTROL} lc:min-h-[4.5em] lc:max-h-[12em] lc:resize-y`, rows: 3,
-      "aria-label": "System prompt", placeholder: "Instructions the model gets before the conversation", maxlength: 100_000,
-    });
-    this.temperature = h("input", {
-      type: "number", class: `lc-temperature ${CONTROL}`, "aria-label": "Temperature", min: 0, max: MAX_TEMPERATURE,
-      step: 0.1, placeholder: "default", inputmode: "decimal",
-    });
-    this.maxTokens = h("input", {
-      type: "number", class: `lc-max-tokens ${CONTROL}`, "aria-label": "Max tokens", min: 1, max: MAX_TOKENS, step: 1,
-      placeholder: "default", inputmode: "numeric",
-    });
+    ({
+      model: this.model,
+      modelName: this.modelName,
+      listNote: this.listNote,
+      prompt: this.prompt,
+      temperature: this.temperature,
+      maxTokens: this.maxTokens,
+    } = makeControls());
     this.problem = h("p", { class: "lc-settings-problem lc:text-xs lc:text-danger-fg", role: "alert", hidden: true });
+    const { form, cancel } = this.makeForm();
+    this.el = h(
+      "section",
+      {
+        class: "lc-settings lc:shrink-0 lc:max-h-[60%] lc:overflow-y-auto lc:p-3 lc:bg-side lc:border-b lc:border-line",
+        id,
+        "aria-label": "Chat settings",
+        hidden: true,
+        "data-lc-own-esc": "",
+      },
+      form,
+    );
+    this.listenTo(form, cancel, signal);
+  }
+
+  private makeForm(): { form: HTMLFormElement; cancel: HTMLButtonElement } {
     const save = h(
       "button",
       { type: "submit", class: `${SMALL_BUTTON} lc:bg-accent lc:text-on-accent lc:hover:bg-accent-hover` },
@@ -103,33 +175,40 @@ export class SettingsPanel {
       this.problem,
       h("div", { class: "lc:col-span-full lc:flex lc:justify-end lc:gap-2" }, cancel, save),
     );
-    this.el = h(
-      "section",
-      {
-        class:
-          "lc-settings lc:shrink-0 lc:max-h-[60%] lc:overflow-y-auto lc:p-3 lc:bg-side lc:border-b lc:border-line",
-        id, "aria-label": "Chat settings", hidden: true, "data-lc-own-esc": "",
-      },
-      form,
-    );
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      this.submit();
-    }, { signal });
-    cancel.addEventListener("click", () => this.handlers.onClose(), { signal });
-    form.addEventListener("input", () => {
-      this.dirty = true;
-      this.problem.hidden = true;
-    }, { signal });
-    this.model.addEventListener("change", () => this.drawModelName(), { signal });
-    this.el.addEventListener("keydown", (e) => {
-      // Keys typed here belong to the widget (not JupyterLab's shortcuts); Esc closes.
-      e.stopPropagation();
-      if (e.key === "Escape") {
+    return { form, cancel };
+  }
+
+  private listenTo(form: HTMLFormElement, cancel: HTMLButtonElement, signal: AbortSignal): void {
+    form.addEventListener(
+      "submit",
+      (e) => {
         e.preventDefault();
-        this.handlers.onClose();
-      }
-    }, { signal });
+        this.submit();
+      },
+      { signal },
+    );
+    cancel.addEventListener("click", () => this.handlers.onClose(), { signal });
+    form.addEventListener(
+      "input",
+      () => {
+        this.dirty = true;
+        this.problem.hidden = true;
+      },
+      { signal },
+    );
+    this.model.addEventListener("change", () => this.drawModelName(), { signal });
+    this.el.addEventListener(
+      "keydown",
+      (e) => {
+        // Keys typed here belong to the widget (not JupyterLab's shortcuts); Esc closes.
+        e.stopPropagation();
+        if (e.key === "Escape") {
+          e.preventDefault();
+          this.handlers.onClose();
+        }
+      },
+      { signal },
+    );
   }
 
   get isOpen(): boolean {
@@ -144,13 +223,34 @@ export class SettingsPanel {
       this.dirty = false;
       this.problem.hidden = true;
       this.fill();
-      this.handlers.onOpen();
+      this.askModels();
       this.model.focus({ preventScroll: true });
     }
   }
 
   update(state: SettingsState): void {
     this.state = state;
+    this.redraw();
+  }
+
+  private askModels(): void {
+    this.setModels({ names: this.models.names, loading: true, error: "" });
+    this.handlers.listModels().then(
+      (msg) =>
+        this.setModels({ names: Array.isArray(msg.names) ? msg.names : [], loading: false, error: msg.error || "" }),
+      (err: unknown) => {
+        const error = whyFailed(err);
+        if (error !== null) this.setModels({ names: this.models.names, loading: false, error });
+      },
+    );
+  }
+
+  private setModels(models: ModelList): void {
+    this.models = models;
+    this.redraw();
+  }
+
+  private redraw(): void {
     if (!this.open) return;
     // What the person is typing stays; only the list of models is redrawn under it.
     if (!this.dirty) this.fill();
@@ -169,7 +269,7 @@ export class SettingsPanel {
 
   /** The model select: the provider's list, the chosen model if it is not listed, "Other…". */
   private drawModels(chosen: string): void {
-    const models = this.state?.models ?? { names: [], loading: false, error: "" };
+    const models = this.models;
     const names = [...models.names];
     if (chosen && !names.includes(chosen)) names.unshift(chosen);
     const options = names.map((n) => h("option", { value: n }, n));
@@ -180,7 +280,8 @@ export class SettingsPanel {
     let note = "";
     if (models.loading) note = "Asking the provider for its models…";
     else if (models.error) note = `${models.error} Type a model name instead.`;
-    else if (models.names.length) note = `${models.names.length} model${models.names.length === 1 ? "" : "s"} listed by the provider.`;
+    else if (models.names.length)
+      note = `${models.names.length} model${models.names.length === 1 ? "" : "s"} listed by the provider.`;
     else note = "The provider lists no models: type a name.";
     this.listNote.textContent = note;
     this.listNote.classList.toggle("lc:text-danger-fg", !!models.error);

@@ -1,174 +1,31 @@
-// Chat list: active chat highlighted; on hover/focus inline rename (Enter saves, Esc
-// cancels) and delete with a confirm step inside the widget; a search box whose results
-// come from the kernel (`search` messages, debounced); "New chat" fixed at the bottom.
-import { h, icon, relativeTime } from "../dom";
+// Chat list: active chat highlighted (each row a ChatItem, chat_item.ts, kept by chat id);
+// a search box whose results
+// come from the kernel (`search` requests, debounced; the answer is this view's alone);
+// "New chat" fixed at the bottom.
+import { h, icon } from "../dom";
+import { type Requests, whyFailed } from "../requests";
 import type { ChatSummary, SearchHit, SendCommand } from "../types";
-import { FOCUS, FOCUS_INSET, PLAIN_LIST, SMALL_BUTTON, iconButton } from "./ui";
+import { ChatItem } from "./chat_item";
+import { KeyedChildren } from "./keyed";
+import { FOCUS, FOCUS_INSET, PLAIN_LIST } from "./ui";
 
-// A row of the chat list: `group/item` (the <li>, .lc-active when it is the open chat)
-// and `group/row` (the row, whose hover/focus reveals Rename/Archive/Delete).
-// (Class names are written out whole: Tailwind finds them by scanning this file.)
-const ROW =
-  "lc-chat-row lc:group/row lc:relative lc:flex lc:items-center lc:min-h-9 lc:rounded-item " +
-  "lc:hover:bg-hover lc:group-[.lc-active]/item:bg-active lc:group-[.lc-active]/item:hover:bg-active";
-const TEXT_INPUT =
-  "lc:w-full lc:h-[34px] lc:px-2.5 lc:border lc:bg-surface lc:placeholder:text-muted";
-// Rename / Archive / Delete sit over the end of the row: always in the accessibility tree
-// and reachable with Tab, shown on hover or focus (on touch screens: on the open chat).
-const ROW_ACTIONS =
-  "lc-chat-actions lc:absolute lc:right-0.5 lc:top-1/2 lc:-translate-y-1/2 lc:flex lc:gap-0.5 lc:pl-3.5 " +
-  "lc:rounded-r-item lc:bg-linear-to-r lc:from-transparent lc:to-row-hover lc:to-[12px] " +
-  "lc:group-[.lc-active]/item:to-active lc:opacity-0 lc:group-hover/row:opacity-100 lc:group-focus-within/row:opacity-100 " +
-  "lc:touch:group-[.lc-active]/item:opacity-100 lc:touch:group-[:not(.lc-active)]/item:pointer-events-none";
-const ROW_ACTION = iconButton("lc:size-7 lc:text-muted");
+const TEXT_INPUT = "lc:w-full lc:h-[34px] lc:px-2.5 lc:border lc:bg-surface lc:placeholder:text-muted";
 const EMPTY = "lc-side-empty lc:py-4 lc:px-2 lc:text-ui lc:text-muted lc:text-center lc:list-none";
 
 export interface SidebarState {
   title: string;
   chats: ChatSummary[];
   activeChatId: string;
-  searchQuery: string;
-  searchResults: SearchHit[];
+}
+
+/** The answer to the last search this view made: its hits, or why there are none. */
+interface Found {
+  query: string;
+  hits: SearchHit[];
+  error: string;
 }
 
 export const SEARCH_DEBOUNCE_MS = 150;
-
-type Mode = "view" | "rename" | "confirm";
-
-class ChatItem {
-  readonly el: HTMLLIElement;
-  mode: Mode = "view";
-  chat: ChatSummary;
-  active = false;
-
-  constructor(chat: ChatSummary, private owner: Sidebar) {
-    this.chat = chat;
-    this.el = h("li", { class: "lc-chat-item lc:group/item lc:m-0 lc:list-none", "data-chat-id": chat.id });
-  }
-
-  update(chat: ChatSummary, active: boolean): void {
-    const changed = chat.title !== this.chat.title || chat.updated_at !== this.chat.updated_at || active !== this.active;
-    this.chat = chat;
-    this.active = active;
-    if (changed || !this.el.firstChild) this.draw();
-  }
-
-  setMode(mode: Mode): void {
-    this.mode = mode;
-    this.draw();
-  }
-
-  draw(): void {
-    const { chat } = this;
-    const hadFocus = this.el.contains(document.activeElement);
-    this.el.classList.toggle("lc-active", this.active);
-    this.el.dataset.mode = this.mode;
-    if (this.mode === "rename") {
-      const input = h("input", {
-        type: "text",
-        class: `lc-rename-input ${TEXT_INPUT} lc:border-accent lc:rounded-control lc:text-item ${FOCUS}`,
-        "aria-label": "Chat title", maxlength: 200, "data-lc-own-esc": "",
-      });
-      input.value = chat.title;
-      let finished = false;
-      const finish = (save: boolean) => {
-        if (finished) return;
-        finished = true;
-        const title = input.value.trim().replace(/\s+/g, " ");
-        if (save && title && title !== chat.title) this.owner.send({ type: "rename", chat_id: chat.id, title });
-        this.mode = "view";
-        this.draw();
-        (this.el.querySelector(".lc-chat-select") as HTMLElement | null)?.focus();
-      };
-      input.addEventListener("keydown", (e) => {
-        e.stopPropagation();
-        if (e.key === "Enter" && !e.isComposing) {
-          e.preventDefault();
-          finish(true);
-        } else if (e.key === "Escape") {
-          e.preventDefault();
-          finish(false);
-        }
-      });
-      input.addEventListener("blur", () => finish(true));
-      this.el.replaceChildren(h("div", { class: `${ROW} lc-chat-row-edit lc:p-0.5` }, input));
-      input.focus();
-      input.select();
-      return;
-    }
-    if (this.mode === "confirm") {
-      const del = h("button", { type: "button", class: `${SMALL_BUTTON} lc:bg-destructive lc:text-white lc:hover:bg-destructive-hover` }, "Delete");
-      const cancel = h(
-        "button",
-        { type: "button", class: `${SMALL_BUTTON} lc:bg-surface lc:border lc:border-line-strong lc:hover:bg-hover`, "data-lc-own-esc": "" },
-        "Cancel",
-      );
-      del.addEventListener("click", () => {
-        this.owner.send({ type: "delete", chat_id: chat.id });
-        this.mode = "view";
-        this.draw();
-      });
-      cancel.addEventListener("click", () => {
-        this.mode = "view";
-        this.draw();
-        (this.el.querySelector(".lc-chat-select") as HTMLElement | null)?.focus();
-      });
-      const box = h(
-        "div",
-        {
-          class: "lc-confirm lc:py-2 lc:px-2.5 lc:rounded-item lc:bg-danger-bg lc:border lc:border-danger-line",
-          role: "group", "aria-label": `Delete “${chat.title}”?`, "data-lc-own-esc": "",
-        },
-        h("p", { class: "lc:mb-1.5 lc:text-ui lc:text-fg" }, "Delete this chat?"),
-        h("div", { class: "lc:flex lc:justify-end lc:gap-1.5" }, cancel, del),
-      );
-      box.addEventListener("keydown", (e) => {
-        if (e.key === "Escape") {
-          e.preventDefault();
-          e.stopPropagation();
-          cancel.click();
-        }
-      });
-      this.el.replaceChildren(box);
-      cancel.focus();
-      return;
-    }
-    const select = h(
-      "button",
-      {
-        type: "button",
-        class: `lc-chat-select lc:flex-1 lc:min-w-0 lc:flex lc:items-baseline lc:gap-2 lc:py-2 lc:px-2.5 lc:rounded-item lc:text-left ${FOCUS_INSET}`,
-        title: chat.title, "aria-current": this.active ? "page" : null,
-      },
-      h("span", { class: "lc-chat-title lc:flex-1 lc:min-w-0 lc:truncate lc:text-item lc:group-[.lc-active]/item:font-semibold" }, chat.title || "Untitled chat"),
-      h(
-        "span",
-        {
-          class:
-            "lc-chat-time lc:shrink-0 lc:text-meta lc:text-muted lc:group-hover/row:invisible " +
-            "lc:group-focus-within/row:invisible lc:touch:group-[.lc-active]/item:invisible",
-        },
-        relativeTime(chat.updated_at),
-      ),
-    );
-    select.addEventListener("click", () => this.owner.select(chat.id));
-    const rename = h("button", { type: "button", class: ROW_ACTION, "aria-label": "Rename chat", title: "Rename" });
-    rename.append(icon("pencil", 14));
-    rename.addEventListener("click", () => this.setMode("rename"));
-    // Archive ("clear") is undoable from disk (chat_logs/archive/), so it needs no confirm.
-    const archive = h("button", { type: "button", class: ROW_ACTION, "aria-label": "Archive chat", title: "Archive" });
-    archive.append(icon("archive", 14));
-    archive.addEventListener("click", () => this.owner.send({ type: "clear", chat_id: chat.id }));
-    const del = h("button", { type: "button", class: `${ROW_ACTION} lc:hover:text-danger-fg`, "aria-label": "Delete chat", title: "Delete" });
-    del.append(icon("trash", 14));
-    del.addEventListener("click", () => {
-      this.owner.closeOtherModes(this);
-      this.setMode("confirm");
-    });
-    this.el.replaceChildren(h("div", { class: ROW }, select, h("div", { class: ROW_ACTIONS }, rename, archive, del)));
-    if (hadFocus) select.focus();
-  }
-}
 
 export class Sidebar {
   readonly el: HTMLElement;
@@ -177,13 +34,15 @@ export class Sidebar {
   private list: HTMLUListElement;
   private results: HTMLElement;
   private newBtn: HTMLButtonElement;
-  private items = new Map<string, ChatItem>();
+  private items: KeyedChildren<ChatItem>;
   private state: SidebarState | null = null;
   private debounce: ReturnType<typeof setTimeout> | null = null;
   private lastSentQuery = "";
+  private found: Found | null = null;
 
   constructor(
     readonly send: SendCommand,
+    private requests: Requests,
     private onSelect: (chatId: string) => void,
     signal: AbortSignal,
     id = "lc-sidebar",
@@ -192,8 +51,12 @@ export class Sidebar {
     this.search = h("input", {
       type: "search",
       class: `lc-search ${TEXT_INPUT} lc:pl-[30px] lc:border-line lc:rounded-item lc:text-ui lc:focus:border-accent ${FOCUS}`,
-      "aria-label": "Search chats", placeholder: "Search chats",
-      maxlength: 500, autocomplete: "off", spellcheck: "false", "data-lc-own-esc": "",
+      "aria-label": "Search chats",
+      placeholder: "Search chats",
+      maxlength: 500,
+      autocomplete: "off",
+      spellcheck: "false",
+      "data-lc-own-esc": "",
     });
     this.search.addEventListener("input", () => this.onSearchInput(), { signal });
     this.search.addEventListener(
@@ -215,6 +78,7 @@ export class Sidebar {
       this.search,
     );
     this.list = h("ul", { class: `lc-chat-list ${PLAIN_LIST}` });
+    this.items = new KeyedChildren(this.list);
     this.results = h("div", { class: "lc-results", hidden: true });
     this.newBtn = h("button", {
       type: "button",
@@ -240,7 +104,10 @@ export class Sidebar {
       h("div", { class: "lc:flex lc:flex-col lc:gap-2.5 lc:pt-3.5 lc:px-3 lc:pb-2" }, this.heading, searchWrap),
       h(
         "nav",
-        { class: "lc:flex-1 lc:min-h-0 lc:overflow-y-auto lc:overscroll-contain lc:pt-1 lc:px-2 lc:pb-2", "aria-label": "Chats" },
+        {
+          class: "lc:flex-1 lc:min-h-0 lc:overflow-y-auto lc:overscroll-contain lc:pt-1 lc:px-2 lc:pb-2",
+          "aria-label": "Chats",
+        },
         this.list,
         this.results,
       ),
@@ -273,30 +140,12 @@ export class Sidebar {
   update(state: SidebarState): void {
     this.state = state;
     this.heading.textContent = state.title || "Chat";
-    // Keyed list: reuse items, move only what is out of order.
-    const keep = new Set<string>();
-    const wanted: HTMLElement[] = [];
-    for (const chat of state.chats) {
-      keep.add(chat.id);
-      let item = this.items.get(chat.id);
-      if (!item) {
-        item = new ChatItem(chat, this);
-        this.items.set(chat.id, item);
-      }
-      item.update(chat, chat.id === state.activeChatId);
-      wanted.push(item.el);
-    }
-    for (const [id, item] of this.items) {
-      if (!keep.has(id)) {
-        item.el.remove();
-        this.items.delete(id);
-      }
-    }
-    const kids = this.list.children;
-    wanted.forEach((node, i) => {
-      if (kids[i] !== node) this.list.insertBefore(node, kids[i] ?? null);
-    });
-    while (kids.length > wanted.length) kids[kids.length - 1].remove();
+    this.items.sync(
+      state.chats,
+      (chat) => chat.id,
+      (chat) => new ChatItem(chat, this),
+      (item, chat) => item.update(chat, chat.id === state.activeChatId),
+    );
     if (!state.chats.length) {
       this.list.replaceChildren(h("li", { class: EMPTY }, "No chats yet"));
     } else {
@@ -312,11 +161,32 @@ export class Sidebar {
       const q = this.search.value.trim();
       if (q !== this.lastSentQuery) {
         this.lastSentQuery = q;
-        this.send({ type: "search", query: q });
+        this.ask(q);
       }
     };
     if (immediate) fire();
     else this.debounce = setTimeout(fire, SEARCH_DEBOUNCE_MS);
+    this.drawResults();
+  }
+
+  /** Ask the kernel for `query` (an empty query clears the results here, without asking). */
+  private ask(query: string): void {
+    this.found = null;
+    if (!query) {
+      this.requests.drop("search");
+      return;
+    }
+    this.requests.ask("search", { query }).then(
+      ({ msg }) => this.show({ query, hits: Array.isArray(msg.hits) ? msg.hits : [], error: "" }),
+      (err: unknown) => {
+        const error = whyFailed(err);
+        if (error !== null) this.show({ query, hits: [], error });
+      },
+    );
+  }
+
+  private show(found: Found): void {
+    this.found = found;
     this.drawResults();
   }
 
@@ -327,16 +197,21 @@ export class Sidebar {
     this.results.hidden = !searching;
     if (!searching || !this.state) return;
     const st = this.state;
-    if (st.searchQuery !== q) {
+    const found = this.found;
+    if (found?.query !== q) {
       this.results.replaceChildren(h("p", { class: EMPTY, role: "status" }, "Searching…"));
       return;
     }
-    if (!st.searchResults.length) {
+    if (found.error) {
+      this.results.replaceChildren(h("p", { class: EMPTY, role: "status" }, `Search failed: ${found.error}`));
+      return;
+    }
+    if (!found.hits.length) {
       this.results.replaceChildren(h("p", { class: EMPTY, role: "status" }, `No chats match “${q}”`));
       return;
     }
     const ul = h("ul", { class: `lc-hit-list ${PLAIN_LIST}`, "aria-label": "Search results" });
-    for (const hit of st.searchResults) {
+    for (const hit of found.hits) {
       const b = h(
         "button",
         {
@@ -355,8 +230,12 @@ export class Sidebar {
     this.results.replaceChildren(
       h(
         "p",
-        { class: "lc-results-count lc:pt-1 lc:px-2.5 lc:pb-1.5 lc:text-meta lc:text-muted lc:uppercase lc:tracking-[0.04em]", role: "status" },
-        `${st.searchResults.length} result${st.searchResults.length === 1 ? "" : "s"}`,
+        {
+          class:
+            "lc-results-count lc:pt-1 lc:px-2.5 lc:pb-1.5 lc:text-meta lc:text-muted lc:uppercase lc:tracking-[0.04em]",
+          role: "status",
+        },
+        `${found.hits.length} result${found.hits.length === 1 ? "" : "s"}`,
       ),
       ul,
     );

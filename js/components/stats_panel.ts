@@ -15,7 +15,9 @@ export class StatsPanel {
       class:
         "lc-stats lc:flex lc:flex-col lc:gap-2.5 lc:shrink-0 lc:max-h-[45%] lc:overflow-y-auto lc:p-3 " +
         "lc:bg-side lc:border-b lc:border-line",
-      id, "aria-label": "Reply statistics", hidden: true,
+      id,
+      "aria-label": "Reply statistics",
+      hidden: true,
     });
   }
 
@@ -73,11 +75,23 @@ function tokenTable(chat: UsageTotals | undefined, overall: UsageTotals | undefi
       h("td", { class: "lc:py-1 lc:pl-2 lc:text-right" }, formatCount(u.completion_tokens, est)),
     );
   };
-  const head = (text: string) => h("th", { scope: "col", class: "lc:py-1 lc:px-2 lc:text-right lc:font-normal lc:text-muted" }, text);
+  const head = (text: string) =>
+    h("th", { scope: "col", class: "lc:py-1 lc:px-2 lc:text-right lc:font-normal lc:text-muted" }, text);
   return h(
     "table",
     { class: "lc-usage-totals lc:w-full lc:text-xs lc:tabular-nums lc:border-collapse", "aria-label": "Tokens used" },
-    h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "lc:py-1 lc:pr-2 lc:text-left lc:font-normal lc:text-muted" }, "Tokens"), head("Replies"), head("Prompt"), head("Completion"))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col", class: "lc:py-1 lc:pr-2 lc:text-left lc:font-normal lc:text-muted" }, "Tokens"),
+        head("Replies"),
+        head("Prompt"),
+        head("Completion"),
+      ),
+    ),
     h("tbody", {}, row("This chat", chat), row("All chats", overall)),
   );
 }
@@ -119,7 +133,13 @@ function chart(
     : `${title}: no data yet`;
   const chartSvg = svg(
     "svg",
-    { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img", "aria-label": label, class: "lc-chart lc:block lc:w-full lc:h-14" },
+    {
+      viewBox: `0 0 ${W} ${H}`,
+      preserveAspectRatio: "none",
+      role: "img",
+      "aria-label": label,
+      class: "lc-chart lc:block lc:w-full lc:h-14",
+    },
     svg("line", { x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5, class: "lc:stroke-line-strong lc:stroke-1" }),
     ...bars,
   );
@@ -130,9 +150,17 @@ function chart(
       "figcaption",
       { class: "lc:flex lc:justify-between lc:gap-2 lc:mb-1.5 lc:text-xs" },
       h("span", { class: "lc:text-muted" }, title),
-      h("span", { class: "lc:font-strong lc:tabular-nums" }, last === null ? "–" : `${formatNumber(last, last < 10 ? 1 : 0)} ${unit}`),
+      h(
+        "span",
+        { class: "lc:font-strong lc:tabular-nums" },
+        last === null ? "–" : `${formatNumber(last, last < 10 ? 1 : 0)} ${unit}`,
+      ),
     ),
     chartSvg,
-    h("p", { class: "lc:mt-1 lc:text-micro lc:text-muted" }, avg !== null ? `avg ${formatNumber(avg, avg < 10 ? 1 : 0)} ${unit} · ${known.length} replies` : "no replies yet"),
+    h(
+      "p",
+      { class: "lc:mt-1 lc:text-micro lc:text-muted" },
+      avg !== null ? `avg ${formatNumber(avg, avg < 10 ? 1 : 0)} ${unit} · ${known.length} replies` : "no replies yet",
+    ),
   );
 }

@@ -31,24 +31,34 @@ export class Topbar {
     signal: AbortSignal,
   ) {
     this.toggle = h("button", {
-      type: "button", class: `lc-drawer-toggle ${iconButton()} lc:@wide:hidden`, "aria-label": "Toggle chat list",
-      "aria-controls": opts.sidebarId, "aria-expanded": "false", title: "Chats",
+      type: "button",
+      class: `lc-drawer-toggle ${iconButton()} lc:@wide:hidden`,
+      "aria-label": "Toggle chat list",
+      "aria-controls": opts.sidebarId,
+      "aria-expanded": "false",
+      title: "Chats",
     });
     this.toggle.append(icon("menu", 18));
     this.toggle.addEventListener("click", opts.onToggleDrawer, { signal });
     this.titleEl = h("h2", { class: "lc-top-title lc:text-title lc:font-strong lc:truncate" });
     this.modelEl = h("p", { class: "lc-top-model lc:text-xs lc:text-muted lc:truncate" });
     this.statsBtn = h("button", {
-      type: "button", class: `${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
-      "aria-label": "Stats", "aria-controls": opts.statsId,
-      "aria-expanded": "false", title: "Reply statistics",
+      type: "button",
+      class: `${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
+      "aria-label": "Stats",
+      "aria-controls": opts.statsId,
+      "aria-expanded": "false",
+      title: "Reply statistics",
     });
     this.statsBtn.append(icon("chart", 16));
     this.statsBtn.addEventListener("click", opts.onToggleStats, { signal });
     this.settingsBtn = h("button", {
-      type: "button", class: `lc-settings-btn ${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
-      "aria-label": "Chat settings", "aria-controls": opts.settingsId,
-      "aria-expanded": "false", title: "Model, system prompt, temperature, max tokens",
+      type: "button",
+      class: `lc-settings-btn ${iconButton()} lc:aria-expanded:bg-hover lc:aria-expanded:text-fg`,
+      "aria-label": "Chat settings",
+      "aria-controls": opts.settingsId,
+      "aria-expanded": "false",
+      title: "Model, system prompt, temperature, max tokens",
     });
     this.settingsBtn.append(icon("sliders", 16));
     this.settingsBtn.addEventListener("click", opts.onToggleSettings, { signal });

@@ -1,6 +1,7 @@
 // Utility-class recipes shared by several components (Tailwind v4, prefixed `lc:`; the
 // tokens — surface, fg, muted, line, accent, ... — are defined in styles.css). Written
 // out in full so Tailwind's scanner finds every class.
+import { h, icon } from "../dom";
 
 /** Keyboard focus ring (also the `lc-focus` hook for tests and tooling). */
 export const FOCUS =
@@ -23,3 +24,52 @@ export const SMALL_BUTTON = `lc:h-7 lc:px-3 lc:rounded-control lc:text-note lc:f
 
 /** Lists without bullets or indentation (chat list, search results). */
 export const PLAIN_LIST = "lc:m-0 lc:p-0 lc:list-none lc:flex lc:flex-col lc:gap-0.5";
+
+/** A code block's toolbar button (Copy, Run, Insert as cell, …): a small icon and a short text. */
+export const TOOL_BUTTON =
+  "lc:inline-flex lc:shrink-0 lc:whitespace-nowrap lc:items-center lc:gap-[5px] lc:h-[26px] lc:px-2 lc:rounded-md " +
+  "lc:text-xs lc:text-muted lc:enabled:hover:bg-hover lc:enabled:hover:text-fg lc:disabled:opacity-60 " +
+  `lc:disabled:cursor-default ${FOCUS}`;
+
+/** What a button with an icon and a text shows; `label` is its accessible name (kept when the text changes). */
+export interface ButtonFace {
+  icon: string;
+  iconSize: number;
+  text: string;
+  /** Classes of the text's span (e.g. hidden at narrow widths). */
+  textClass?: string;
+}
+
+/** The one recipe for a button with an icon and a text: code-block tools and message actions. */
+export function textButton(
+  face: ButtonFace,
+  attrs: { class: string; label: string; title: string; hidden?: boolean },
+): HTMLButtonElement {
+  const b = h("button", {
+    type: "button",
+    class: attrs.class,
+    "aria-label": attrs.label,
+    title: attrs.title,
+    hidden: attrs.hidden,
+  });
+  setButtonFace(b, face);
+  return b;
+}
+
+/** Redraw a button's icon and text (its name stays). */
+export function setButtonFace(b: HTMLButtonElement, face: ButtonFace): void {
+  b.replaceChildren(icon(face.icon, face.iconSize), h("span", { class: face.textClass ?? "" }, face.text));
+}
+
+/** Show `text` in place of the button's text for a moment ("Copied"). */
+export function flashText(b: HTMLButtonElement, text: string, ms = 1500): void {
+  const span = b.querySelector("span");
+  if (!span) return;
+  const before = span.dataset.lcText ?? span.textContent ?? "";
+  span.dataset.lcText = before;
+  span.textContent = text;
+  setTimeout(() => {
+    span.textContent = before;
+    delete span.dataset.lcText;
+  }, ms);
+}

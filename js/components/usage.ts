@@ -17,7 +17,8 @@ export function usageSummary(u: Usage): { text: string; title: string } {
   if (u.model) parts.push(u.model);
   parts.push(`${formatCount(u.prompt_tokens, u.estimated)} in · ${formatCount(u.completion_tokens, u.estimated)} out`);
   if (u.ttft_ms !== null && Number.isFinite(u.ttft_ms)) parts.push(`${seconds(u.ttft_ms)} to first token`);
-  if (u.tokens_per_s !== null && Number.isFinite(u.tokens_per_s)) parts.push(`${u.tokens_per_s.toFixed(u.tokens_per_s < 10 ? 1 : 0)} tokens/s`);
+  if (u.tokens_per_s !== null && Number.isFinite(u.tokens_per_s))
+    parts.push(`${u.tokens_per_s.toFixed(u.tokens_per_s < 10 ? 1 : 0)} tokens/s`);
   const text = parts.join(" · ");
   const source = u.estimated ? "estimated from the text (the provider sent no counts)" : "as counted by the provider";
   const title =

@@ -38,8 +38,16 @@ export class VersionSwitcher {
 
   /** `onSelect(version)`; `canSelect()` false (a reply streaming) makes the arrows inert. */
   constructor(onSelect: (version: number) => void, canSelect: () => boolean, signal?: AbortSignal) {
-    this.prevBtn = h("button", { type: "button", class: ARROW, "aria-label": "Previous version", title: "Previous version" }, "‹");
-    this.nextBtn = h("button", { type: "button", class: ARROW, "aria-label": "Next version", title: "Next version" }, "›");
+    this.prevBtn = h(
+      "button",
+      { type: "button", class: ARROW, "aria-label": "Previous version", title: "Previous version" },
+      "‹",
+    );
+    this.nextBtn = h(
+      "button",
+      { type: "button", class: ARROW, "aria-label": "Next version", title: "Next version" },
+      "›",
+    );
     this.label = h("span", { class: "lc-version-label lc:px-0.5 lc:text-meta lc:tabular-nums" });
     this.el = h(
       "span",

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CHAT_A } from "./fake_model";
-import { mountApp, unmountAll } from "./mount";
+import { mountApp, settle, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
 afterEach(() => {
@@ -11,7 +11,8 @@ afterEach(() => {
 // Frames never run: the menu is drawn without them.
 const mount = (over: Partial<Traits> = {}) => mountApp(over, () => {});
 
-const menuButton = (root: HTMLElement) => root.querySelector<HTMLButtonElement>('[aria-label="Chat menu"][aria-haspopup]')!;
+const menuButton = (root: HTMLElement) =>
+  root.querySelector<HTMLButtonElement>('[aria-label="Chat menu"][aria-haspopup]')!;
 const items = (root: HTMLElement) => Array.from(root.querySelectorAll<HTMLButtonElement>('[role="menuitem"]'));
 
 function captureDownloads() {
@@ -39,7 +40,11 @@ describe("chat menu: export", () => {
     expect(button.getAttribute("aria-expanded")).toBe("false");
     button.click();
     expect(button.getAttribute("aria-expanded")).toBe("true");
-    expect(items(root).map((i) => i.textContent)).toEqual(["Export as Markdown", "Export as JSON", "Export as notebook"]);
+    expect(items(root).map((i) => i.textContent)).toEqual([
+      "Export as Markdown",
+      "Export as JSON",
+      "Export as notebook",
+    ]);
     expect(document.activeElement).toBe(items(root)[0]);
 
     items(root)[2].click();
@@ -49,17 +54,27 @@ describe("chat menu: export", () => {
     expect(button.getAttribute("aria-expanded")).toBe("false");
 
     const bytes = new TextEncoder().encode('{"cells": []}');
-    const answer = { type: "export", chat_id: CHAT_A, request: cmd.request, format: "ipynb", filename: "First-chat.ipynb", mime: "application/x-ipynb+json" };
+    const answer = {
+      type: "export",
+      chat_id: CHAT_A,
+      request: cmd.request,
+      format: "ipynb",
+      filename: "First-chat.ipynb",
+      mime: "application/x-ipynb+json",
+    };
     // Another view's answer (a request this view never made) is not saved here.
     model.custom({ ...answer, request: "someone-else" }, [new DataView(bytes.buffer)]);
+    await settle();
     expect(saved).toHaveLength(0);
     model.custom(answer, [new DataView(bytes.buffer)]);
+    await settle();
     expect(saved).toHaveLength(1);
     expect(saved[0].name).toBe("First-chat.ipynb");
     expect(saved[0].blob.type).toBe("application/x-ipynb+json");
     expect(await saved[0].blob.text()).toBe('{"cells": []}');
     // A repeated answer to the same request is not saved twice.
     model.custom(answer, [new DataView(bytes.buffer)]);
+    await settle();
     expect(saved).toHaveLength(1);
   });
 

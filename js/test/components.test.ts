@@ -3,7 +3,7 @@ import widget from "../widget";
 import { MessageBubble } from "../components/message_bubble";
 import { Composer } from "../components/composer";
 import { CHAT_A, CHAT_B, FakeModel } from "./fake_model";
-import { mountApp, unmountAll } from "./mount";
+import { mountApp, settle, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
 afterEach(() => {
@@ -77,11 +77,31 @@ describe("render() entry point", () => {
 
 describe("accessible names", () => {
   it("has every named control", () => {
-    const { el } = mount({ messages: [
-      { id: 0, role: "user", content: "q", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
-      { id: 1, role: "assistant", content: "a", timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "" },
-    ] });
-    for (const name of ["Message", "Send", "New chat", "Search chats", "Rename chat", "Delete chat", "Jump to latest", "Toggle chat list", "Copy", "Regenerate"]) {
+    const { el } = mount({
+      messages: [
+        { id: 0, role: "user", content: "q", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
+        {
+          id: 1,
+          role: "assistant",
+          content: "a",
+          timestamp: "2025-01-01T10:00:01.000Z",
+          status: "complete",
+          error: "",
+        },
+      ],
+    });
+    for (const name of [
+      "Message",
+      "Send",
+      "New chat",
+      "Search chats",
+      "Rename chat",
+      "Delete chat",
+      "Jump to latest",
+      "Toggle chat list",
+      "Copy",
+      "Regenerate",
+    ]) {
       expect(byLabel(el, name).length, name).toBeGreaterThan(0);
     }
     const log = el.querySelector('[role="log"]')!;
@@ -113,7 +133,9 @@ describe("sidebar", () => {
     const active = el.querySelector('.lc-chat-select[aria-current="page"]')!;
     expect(active.textContent).toContain("First chat");
     expect(active.closest(".lc-chat-item")!.classList.contains("lc-active")).toBe(true);
-    const second = Array.from(el.querySelectorAll<HTMLButtonElement>(".lc-chat-select")).find((b) => b.textContent!.includes("Second"))!;
+    const second = Array.from(el.querySelectorAll<HTMLButtonElement>(".lc-chat-select")).find((b) =>
+      b.textContent!.includes("Second"),
+    )!;
     second.click();
     expect(model.lastSent()).toEqual({ type: "select_chat", chat_id: CHAT_B });
     model.update({ active_chat_id: CHAT_B, messages: [] });
@@ -157,13 +179,15 @@ describe("sidebar", () => {
     expect(el.querySelector(".lc-confirm")).toBeNull();
 
     byLabel(el, "Delete chat")[1].click();
-    const del = Array.from(el.querySelectorAll<HTMLButtonElement>(".lc-confirm button")).find((b) => b.textContent === "Delete")!;
+    const del = Array.from(el.querySelectorAll<HTMLButtonElement>(".lc-confirm button")).find(
+      (b) => b.textContent === "Delete",
+    )!;
     del.click();
     expect(model.sent).toEqual([{ type: "delete", chat_id: CHAT_B }]);
     expect(confirmSpy).not.toHaveBeenCalled();
   });
 
-  it("searches through the kernel (debounced) and shows results with snippets", () => {
+  it("searches through the kernel (debounced) and shows results with snippets", async () => {
     vi.useFakeTimers();
     const { el, model } = mount();
     const search = byLabel(el, "Search chats")[0] as HTMLInputElement;
@@ -173,18 +197,77 @@ describe("sidebar", () => {
     search.dispatchEvent(new Event("input"));
     expect(model.sent).toHaveLength(0);
     vi.advanceTimersByTime(160);
-    expect(model.sent).toEqual([{ type: "search", query: "panda" }]);
+    expect(model.sent).toEqual([
+      { type: "search", query: "panda", request: expect.stringMatching(/^[A-Za-z0-9_-]{1,64}$/) },
+    ]);
     expect(el.querySelector(".lc-results")!.textContent).toContain("Searching");
-    model.update({ search_query: "panda", search_results: [{ chat_id: CHAT_B, title: "Second chat", snippet: "use Pandas groupby" }] });
+    model.answer("search", {
+      query: "panda",
+      hits: [{ chat_id: CHAT_B, title: "Second chat", snippet: "use Pandas groupby" }],
+    });
+    await settle();
     const hit = el.querySelector<HTMLButtonElement>(".lc-hit")!;
     expect(hit.textContent).toContain("Second chat");
     expect(hit.querySelector("mark")!.textContent).toBe("Panda");
     hit.click();
     expect(model.lastSent()).toEqual({ type: "select_chat", chat_id: CHAT_B });
-    // Esc clears the search and tells the kernel
+    // Esc clears the search here, without asking the kernel
     key(search, "Escape");
-    expect(model.lastSent()).toEqual({ type: "search", query: "" });
+    expect(model.lastSent()).toEqual({ type: "select_chat", chat_id: CHAT_B });
     expect(visible(el.querySelector(".lc-chat-list"))).toBe(true);
+    expect(visible(el.querySelector(".lc-results"))).toBe(false);
+  });
+
+  it("shows a search only in the view that searched", async () => {
+    vi.useFakeTimers();
+    const first = mount();
+    const second = mountApp({}, () => {}, first.model);
+    const search = byLabel(first.el, "Search chats")[0] as HTMLInputElement;
+    search.value = "panda";
+    search.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(160);
+    first.model.answer("search", {
+      query: "panda",
+      hits: [{ chat_id: CHAT_B, title: "Second chat", snippet: "Pandas" }],
+    });
+    await settle();
+    expect(first.el.querySelectorAll(".lc-hit")).toHaveLength(1);
+    // The other view on the same model got the answer too and ignored it.
+    expect(second.root.querySelector(".lc-hit")).toBeNull();
+    expect(visible(second.root.querySelector(".lc-chat-list"))).toBe(true);
+    expect((byLabel(second.root, "Search chats")[0] as HTMLInputElement).value).toBe("");
+  });
+
+  it("drops the answer to a search a newer one replaced, and shows a refusal", async () => {
+    vi.useFakeTimers();
+    const { el, model } = mount();
+    const search = byLabel(el, "Search chats")[0] as HTMLInputElement;
+    search.value = "pan";
+    search.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(160);
+    const older = model.lastRequest("search").request;
+    search.value = "panda";
+    search.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(160);
+    const newer = model.lastRequest("search").request;
+    expect(newer).not.toBe(older);
+    // The newer answer first, then the stale one: the stale one changes nothing.
+    model.answer("search", { query: "panda", hits: [] });
+    model.answer(
+      "search",
+      { query: "pan", hits: [{ chat_id: CHAT_B, title: "Second chat", snippet: "pan" }] },
+      { request: older },
+    );
+    await settle();
+    expect(el.querySelector(".lc-hit")).toBeNull();
+    expect(el.querySelector(".lc-results")!.textContent).toContain("No chats match “panda”");
+
+    search.value = "pandas";
+    search.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(160);
+    model.refuse("search", "Search is busy.");
+    await settle();
+    expect(el.querySelector(".lc-results")!.textContent).toContain("Search failed: Search is busy.");
   });
 
   it("New chat sends new_chat", () => {
@@ -280,7 +363,10 @@ describe("composer", () => {
 
   it("a standalone Composer grows and keeps a stable API", () => {
     const sent: string[] = [];
-    const c = new Composer({ onSend: (t) => sent.push(t), onStop: () => sent.push("STOP") }, new AbortController().signal);
+    const c = new Composer(
+      { onSend: (t) => sent.push(t), onStop: () => sent.push("STOP") },
+      new AbortController().signal,
+    );
     c.textarea.value = "x";
     c.textarea.dispatchEvent(new Event("input"));
     key(c.textarea, "Enter");
@@ -327,7 +413,10 @@ describe("message bubbles", () => {
 
   it("user right as plain text; assistant left with avatar as markdown", () => {
     const u = new MessageBubble(send, "user");
-    u.update({ ...base, role: "user", content: "**not bold** <b>x</b>", status: "complete" }, { isLast: false, busy: false });
+    u.update(
+      { ...base, role: "user", content: "**not bold** <b>x</b>", status: "complete" },
+      { isLast: false, busy: false },
+    );
     expect(u.el.classList.contains("lc-msg-user")).toBe(true);
     expect(u.el.querySelector("strong")).toBeNull();
     expect(u.el.textContent).toContain("**not bold** <b>x</b>");
@@ -379,7 +468,10 @@ describe("message bubbles", () => {
 
   it("error bubble shows the error text and Retry", () => {
     const a = new MessageBubble(send, "assistant");
-    a.update({ ...base, role: "assistant", content: "half", status: "error", error: "The provider timed out." }, { isLast: true, busy: false });
+    a.update(
+      { ...base, role: "assistant", content: "half", status: "error", error: "The provider timed out." },
+      { isLast: true, busy: false },
+    );
     expect(a.el.querySelector(".lc-error-box")!.textContent).toContain("The provider timed out.");
     expect(a.el.textContent).toContain("half");
     expect(visible(byLabel(a.el, "Regenerate")[0])).toBe(false);
@@ -400,7 +492,13 @@ describe("message bubbles", () => {
 
   it("a conversation too long for the model offers to continue without the oldest turns", () => {
     const a = new MessageBubble(send, "assistant");
-    const tooLong = { ...base, role: "assistant" as const, content: "", status: "error" as const, error: "The conversation is too long." };
+    const tooLong = {
+      ...base,
+      role: "assistant" as const,
+      content: "",
+      status: "error" as const,
+      error: "The conversation is too long.",
+    };
     a.update(tooLong, { isLast: true, busy: false });
     expect(visible(byLabel(a.el, "Continue without oldest turns")[0])).toBe(false); // not for other errors
     a.update({ ...tooLong, errorKind: "context_length" }, { isLast: true, busy: false });
@@ -417,7 +515,10 @@ describe("message bubbles", () => {
     const writeText = vi.fn().mockResolvedValue(undefined);
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
     const a = new MessageBubble(send, "assistant");
-    a.update({ ...base, role: "assistant", content: "```js\nlet x = 1;\n```", status: "complete" }, { isLast: true, busy: false });
+    a.update(
+      { ...base, role: "assistant", content: "```js\nlet x = 1;\n```", status: "complete" },
+      { isLast: true, busy: false },
+    );
     const copies = byLabel(a.el, "Copy");
     expect(copies.length).toBe(2); // code block + message
     copies[0].click();
@@ -430,7 +531,14 @@ describe("message bubbles", () => {
 });
 
 describe("streaming in the view", () => {
-  const delta = (seq: number, text: string, message_id = 2) => ({ type: "delta", chat_id: CHAT_A, message_id, seq, text, reasoning: "" });
+  const delta = (seq: number, text: string, message_id = 2) => ({
+    type: "delta",
+    chat_id: CHAT_A,
+    message_id,
+    seq,
+    text,
+    reasoning: "",
+  });
 
   it("streams deltas into a bubble with a caret, then the done message, then the final message", () => {
     const { el, model, frame } = mount();
@@ -447,7 +555,16 @@ describe("streaming in the view", () => {
     const status = el.querySelector('[role="status"][aria-live="polite"]')!;
     expect(status.textContent).toBe("");
 
-    model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: 1, text: "Hello world", reasoning: "", status: "complete", error: "" });
+    model.custom({
+      type: "done",
+      chat_id: CHAT_A,
+      message_id: 2,
+      seq: 1,
+      text: "Hello world",
+      reasoning: "",
+      status: "complete",
+      error: "",
+    });
     frame();
     expect(el.querySelector(".lc-streaming")).toBeNull();
     expect(el.querySelector('[role="log"]')!.getAttribute("aria-busy")).toBe("false");
@@ -456,7 +573,17 @@ describe("streaming in the view", () => {
     const msgs = model.state.messages;
     model.update({
       busy: false,
-      messages: [...msgs, { id: 2, role: "assistant", content: "Hello world", timestamp: "2025-01-01T10:00:05.000Z", status: "complete", error: "" }],
+      messages: [
+        ...msgs,
+        {
+          id: 2,
+          role: "assistant",
+          content: "Hello world",
+          timestamp: "2025-01-01T10:00:05.000Z",
+          status: "complete",
+          error: "",
+        },
+      ],
     });
     const final = el.querySelector<HTMLElement>('.lc-msg[data-id="2"]')!;
     expect(final).toBe(bubble); // the same element, no flicker
@@ -471,13 +598,25 @@ describe("streaming in the view", () => {
     frame();
     expect(el.querySelector(".lc-streaming")!.textContent).toContain("one");
     expect(el.querySelector(".lc-streaming")!.textContent).not.toContain("three");
-    model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: 2, text: "one two three", reasoning: "", status: "complete", error: "" });
+    model.custom({
+      type: "done",
+      chat_id: CHAT_A,
+      message_id: 2,
+      seq: 2,
+      text: "one two three",
+      reasoning: "",
+      status: "complete",
+      error: "",
+    });
     frame();
     expect(el.querySelector('.lc-msg[data-id="2"]')!.textContent).toContain("one two three");
   });
 
   it("a view rendered mid-stream starts from the streams trait", () => {
-    const { el, model, frame } = mount({ busy: true, streams: { [CHAT_A]: { message_id: 2, text: "So far", reasoning: "", seq: 4 } } });
+    const { el, model, frame } = mount({
+      busy: true,
+      streams: { [CHAT_A]: { message_id: 2, text: "So far", reasoning: "", seq: 4 } },
+    });
     expect(el.querySelector(".lc-streaming")!.textContent).toContain("So far");
     model.custom(delta(4, " DUP"));
     model.custom(delta(5, " more"));
@@ -508,7 +647,12 @@ describe("log, banner and older messages", () => {
 
   it("asks for older messages with the id of the oldest one shown", () => {
     const msgs = Array.from({ length: 3 }, (_, i) => ({
-      id: 100 + i, role: (i % 2 ? "assistant" : "user") as "user" | "assistant", content: `m${i}`, timestamp: "", status: "complete" as const, error: "",
+      id: 100 + i,
+      role: (i % 2 ? "assistant" : "user") as "user" | "assistant",
+      content: `m${i}`,
+      timestamp: "",
+      status: "complete" as const,
+      error: "",
     }));
     const { el, model } = mount({ messages: msgs, has_older: true });
     const btn = Array.from(el.querySelectorAll("button")).find((b) => b.textContent === "Load older messages")!;
@@ -525,7 +669,12 @@ describe("log, banner and older messages", () => {
   it("asks for the page before a just-opened chat once, right after painting it", () => {
     vi.useFakeTimers();
     const msgs = Array.from({ length: 3 }, (_, i) => ({
-      id: 100 + i, role: (i % 2 ? "assistant" : "user") as "user" | "assistant", content: `m${i}`, timestamp: "", status: "complete" as const, error: "",
+      id: 100 + i,
+      role: (i % 2 ? "assistant" : "user") as "user" | "assistant",
+      content: `m${i}`,
+      timestamp: "",
+      status: "complete" as const,
+      error: "",
     }));
     const { model } = mount({ messages: msgs, has_older: true });
     const asked = () => model.sent.filter((m) => m.type === "load_older");
@@ -546,7 +695,10 @@ describe("log, banner and older messages", () => {
   it("the stats toggle opens a panel with a chart and totals", () => {
     const { el } = mount({
       stats: {
-        recent: [{ ttft_ms: 120, tokens_per_s: 40, outcome: "completed" }, { ttft_ms: null, tokens_per_s: null, outcome: "error" }],
+        recent: [
+          { ttft_ms: 120, tokens_per_s: 40, outcome: "completed" },
+          { ttft_ms: null, tokens_per_s: null, outcome: "error" },
+        ],
         totals: { replies: 2, completed: 1, stopped: 0, errors: 1, tokens: 321 },
       },
     });
@@ -580,9 +732,25 @@ describe("bubble roles", () => {
     // message to hold id 2 is a user message (as files written before the fix can show).
     model.custom({ type: "delta", chat_id: CHAT_A, message_id: 2, seq: 0, text: "", reasoning: "" });
     frame();
-    model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: 0, text: "", reasoning: "", status: "stopped", error: "" });
+    model.custom({
+      type: "done",
+      chat_id: CHAT_A,
+      message_id: 2,
+      seq: 0,
+      text: "",
+      reasoning: "",
+      status: "stopped",
+      error: "",
+    });
     frame();
-    const user = { id: 2, role: "user" as const, content: "Say hi.", timestamp: "", status: "complete" as const, error: "" };
+    const user = {
+      id: 2,
+      role: "user" as const,
+      content: "Say hi.",
+      timestamp: "",
+      status: "complete" as const,
+      error: "",
+    };
     model.update({ busy: false, messages: [...model.state.messages, user] });
     frame();
     const bubble = el.querySelector<HTMLElement>('[data-id="2"][data-role="user"]');
@@ -592,12 +760,30 @@ describe("bubble roles", () => {
 
   it("shows a reply stopped before its first token as an assistant Stopped bubble after the user's", () => {
     const { el, model, frame } = mount({ busy: true });
-    model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: -1, text: "", reasoning: "", status: "stopped", error: "" });
+    model.custom({
+      type: "done",
+      chat_id: CHAT_A,
+      message_id: 2,
+      seq: -1,
+      text: "",
+      reasoning: "",
+      status: "stopped",
+      error: "",
+    });
     frame();
-    const stopped = { id: 2, role: "assistant" as const, content: "", timestamp: "", status: "stopped" as const, error: "" };
+    const stopped = {
+      id: 2,
+      role: "assistant" as const,
+      content: "",
+      timestamp: "",
+      status: "stopped" as const,
+      error: "",
+    };
     model.update({ busy: false, messages: [...model.state.messages, stopped] });
     frame();
-    const roles = Array.from(el.querySelectorAll<HTMLElement>("[data-role]")).map((b) => `${b.dataset.id}:${b.dataset.role}`);
+    const roles = Array.from(el.querySelectorAll<HTMLElement>("[data-role]")).map(
+      (b) => `${b.dataset.id}:${b.dataset.role}`,
+    );
     expect(roles).toEqual(["0:user", "1:assistant", "2:assistant"]);
     expect(el.querySelector('[data-id="2"] .lc-note')?.textContent).toBe("Stopped");
   });
@@ -608,10 +794,22 @@ describe("announcements", () => {
     const { model, el, frame } = mount({ busy: true });
     model.custom({ type: "delta", chat_id: CHAT_A, message_id: 2, seq: 0, text: "Part", reasoning: "" });
     frame();
-    model.custom({ type: "done", chat_id: CHAT_A, message_id: 2, seq: 0, text: "Partial", reasoning: "", status: "stopped", error: "" });
+    model.custom({
+      type: "done",
+      chat_id: CHAT_A,
+      message_id: 2,
+      seq: 0,
+      text: "Partial",
+      reasoning: "",
+      status: "stopped",
+      error: "",
+    });
     model.update({
       busy: false,
-      messages: [...model.state.messages, { id: 2, role: "assistant", content: "Partial", timestamp: "", status: "stopped", error: "" }],
+      messages: [
+        ...model.state.messages,
+        { id: 2, role: "assistant", content: "Partial", timestamp: "", status: "stopped", error: "" },
+      ],
     });
     frame();
     expect(el.querySelector('[role="status"][aria-live="polite"]')!.textContent).toBe("Reply stopped.");
@@ -640,7 +838,12 @@ describe("long windows", () => {
     vi.stubGlobal("IntersectionObserver", FakeIO);
     try {
       const messages = Array.from({ length: 100 }, (_, i) => ({
-        id: i, role: (i % 2 ? "assistant" : "user") as "user" | "assistant", content: `**m${i}**`, timestamp: "", status: "complete" as const, error: "",
+        id: i,
+        role: (i % 2 ? "assistant" : "user") as "user" | "assistant",
+        content: `**m${i}**`,
+        timestamp: "",
+        status: "complete" as const,
+        error: "",
       }));
       const { el } = mount({ messages });
       const bubble = (id: number) => el.querySelector<HTMLElement>(`.lc-msg[data-id="${id}"]`)!;

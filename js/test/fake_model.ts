@@ -1,6 +1,11 @@
 // A fake anywidget model: get/set/on/off/send/save_changes, plus helpers to change a
-// trait (firing change:<name>) and to deliver a custom message, as the kernel would.
+// trait (firing change:<name>) and to deliver a custom message, as the kernel would; its
+// fake kernel answers requests (commands with a `request` id) by echoing their id.
+import { ANSWER_TYPE, type Answers, type RequestKind } from "../requests";
 import type { AnyModel, Traits } from "../types";
+
+/** An answer's fields, without the type and the id (which the fake kernel fills in). */
+export type AnswerFields<K extends RequestKind> = Omit<Answers[K], "type" | "request">;
 
 export const CHAT_A = "11111111-1111-4111-8111-111111111111";
 export const CHAT_B = "22222222-2222-4222-8222-222222222222";
@@ -17,23 +22,33 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     ],
     active_chat_id: CHAT_A,
     messages: [
-      { id: 0, role: "user", content: "Hello there", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
-      { id: 1, role: "assistant", content: "Hi! Here is `code`:\n\n```python\nprint(1)\n```", timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "" },
+      {
+        id: 0,
+        role: "user",
+        content: "Hello there",
+        timestamp: "2025-01-01T10:00:00.000Z",
+        status: "complete",
+        error: "",
+      },
+      {
+        id: 1,
+        role: "assistant",
+        content: "Hi! Here is `code`:\n\n```python\nprint(1)\n```",
+        timestamp: "2025-01-01T10:00:01.000Z",
+        status: "complete",
+        error: "",
+      },
     ],
     has_older: false,
     streams: {},
     busy: false,
     error: "",
-    search_query: "",
-    search_results: [],
     stats: { recent: [], totals: { replies: 0, completed: 0, stopped: 0, errors: 0, tokens: 0 } },
     per_browser: false,
     allow_kernel_context: true,
     allow_code: true,
-    context_items: [],
     running_code: { chat_id: "", message_id: -1, code: "" },
     chat_settings: { model: "fake-model", system_prompt: "", temperature: null, max_tokens: null },
-    model_list: { names: [], loading: false, error: "" },
     can_insert_cell: false,
     ...over,
   };
@@ -43,6 +58,8 @@ export class FakeModel implements AnyModel<Traits> {
   state: Traits;
   sent: any[] = [];
   handlers = new Map<string, Set<(...args: any[]) => void>>();
+  /** Answers the fake kernel gives at once, by request kind (unset: the test answers by hand). */
+  kernel: { [K in RequestKind]?: (cmd: any) => AnswerFields<K> } = {};
 
   constructor(over: Partial<Traits> = {}) {
     this.state = baseTraits(over);
@@ -56,6 +73,28 @@ export class FakeModel implements AnyModel<Traits> {
   save_changes(): void {}
   send(content: unknown): void {
     this.sent.push(content);
+    const cmd = content as { type: RequestKind; request?: string };
+    const reply = this.kernel[cmd.type];
+    if (reply && cmd.request) this.custom({ ...reply(cmd), type: ANSWER_TYPE[cmd.type], request: cmd.request });
+  }
+  /** The newest request of `kind` any view sent. */
+  lastRequest(kind: RequestKind): any {
+    const found = this.sent.filter((c) => c.type === kind && typeof c.request === "string").pop();
+    if (!found) throw new Error(`no ${kind} request was sent`);
+    return found;
+  }
+  /** The kernel answers a request (by default the newest of its kind). */
+  answer<K extends RequestKind>(
+    kind: K,
+    fields: AnswerFields<K>,
+    opts: { request?: string; buffers?: unknown[] } = {},
+  ): void {
+    const request = opts.request ?? this.lastRequest(kind).request;
+    this.custom({ ...fields, type: ANSWER_TYPE[kind], request }, opts.buffers ?? []);
+  }
+  /** The kernel refuses a request (by default the newest of its kind). */
+  refuse(kind: RequestKind, error: string, request?: string): void {
+    this.custom({ type: "refused", request: request ?? this.lastRequest(kind).request, error });
   }
   on(event: string, cb: (...args: any[]) => void): void {
     if (!this.handlers.has(event)) this.handlers.set(event, new Set());

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FrameSync, GRID_MS, shiftFor } from "../frame_sync";
 
-const spread = (n: number, from: number, to: number) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
+const spread = (n: number, from: number, to: number) =>
+  Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
 
 describe("shiftFor", () => {
   it("asks for later deltas when they wait long for their frame", () => {

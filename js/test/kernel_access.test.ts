@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { filterItems, mentionAt } from "../components/context_picker";
 import { CHAT_A } from "./fake_model";
-import { mountApp, unmountAll } from "./mount";
+import { mountApp, settle, unmountAll } from "./mount";
 import type { Traits } from "../types";
 
 afterEach(() => {
@@ -37,15 +37,16 @@ describe("the @ picker", () => {
     expect(filterItems(ITEMS, "d").map((i) => i.name)).toEqual(["df", "odd"]);
   });
 
-  it("asks the kernel, lists its items, and makes chips that go with the message", () => {
+  it("asks the kernel, lists its items, and makes chips that go with the message", async () => {
     const { model, root } = mount();
     const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
     type(ta, "@");
-    expect(model.lastSent()).toEqual({ type: "list_context" });
+    expect(model.lastSent()).toMatchObject({ type: "list_context", request: expect.any(String) });
     const listbox = root.querySelector('[role="listbox"]')!;
     expect(listbox.closest("[hidden]")).toBeNull();
     expect(listbox.textContent).toContain("Asking the kernel");
-    model.update({ context_items: ITEMS });
+    model.answer("list_context", { items: ITEMS });
+    await settle();
     expect(listbox.querySelectorAll('[role="option"]')).toHaveLength(3);
     type(ta, "d");
     expect(listbox.querySelector('[aria-selected="true"]')?.getAttribute("data-name")).toBe("df");
@@ -65,10 +66,12 @@ describe("the @ picker", () => {
     expect(root.querySelectorAll(".lc-chip")).toHaveLength(0);
   });
 
-  it("Escape closes the list without stopping anything; a chip can be removed", () => {
-    const { model, root } = mount({ context_items: ITEMS });
+  it("Escape closes the list without stopping anything; a chip can be removed", async () => {
+    const { model, root } = mount();
+    model.kernel.list_context = () => ({ items: ITEMS });
     const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
     type(ta, "@");
+    await settle();
     key(ta, "Enter");
     root.querySelector<HTMLButtonElement>('[aria-label="Remove last error"]')!.click();
     expect(root.querySelectorAll(".lc-chip")).toHaveLength(0);
@@ -78,6 +81,15 @@ describe("the @ picker", () => {
     type(ta, "plain");
     key(ta, "Enter");
     expect(model.lastSent()).toEqual({ type: "send", text: "@plain", chat_id: CHAT_A });
+  });
+
+  it("shows the kernel's refusal in the list", async () => {
+    const { model, root } = mount();
+    const ta = root.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
+    type(ta, "@");
+    model.refuse("list_context", "Kernel context is turned off.");
+    await settle();
+    expect(root.querySelector('[role="listbox"]')!.textContent).toContain("Kernel context is turned off.");
   });
 
   it("is not offered when the kernel turned it off", () => {
@@ -92,12 +104,22 @@ describe("the @ picker", () => {
 describe("sent context and code runs", () => {
   const messages: Traits["messages"] = [
     {
-      id: 0, role: "user", content: "why?", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "",
+      id: 0,
+      role: "user",
+      content: "why?",
+      timestamp: "2025-01-01T10:00:00.000Z",
+      status: "complete",
+      error: "",
       context: [{ name: "df", kind: "DataFrame", text: "pandas DataFrame, 3 rows" }],
     },
     {
-      id: 1, role: "assistant", content: "```python\nx = 1\n```\n\n```js\nno()\n```", timestamp: "2025-01-01T10:00:01.000Z",
-      status: "complete", error: "", runs: [],
+      id: 1,
+      role: "assistant",
+      content: "```python\nx = 1\n```\n\n```js\nno()\n```",
+      timestamp: "2025-01-01T10:00:01.000Z",
+      status: "complete",
+      error: "",
+      runs: [],
     },
   ];
 
@@ -120,7 +142,10 @@ describe("sent context and code runs", () => {
     model.update({ running_code: { chat_id: CHAT_A, message_id: 1, code: "x = 1" } });
     expect(root.querySelector(".lc-code-stop")?.hasAttribute("hidden")).toBe(false);
     const done = [...messages];
-    done[1] = { ...done[1], runs: [{ code: "x = 1", status: "ok", stdout: "hello\n", result: "", error: "", images: [] }] };
+    done[1] = {
+      ...done[1],
+      runs: [{ code: "x = 1", status: "ok", stdout: "hello\n", result: "", error: "", images: [] }],
+    };
     model.update({ running_code: { chat_id: "", message_id: -1, code: "" }, messages: done });
     expect(root.querySelector('[aria-label="Run output"]')?.textContent).toContain("hello");
     expect(root.querySelector<HTMLButtonElement>(".lc-code-run")!.disabled).toBe(false);
@@ -134,12 +159,28 @@ describe("sent context and code runs", () => {
     try {
       const text = "First:\n\n```python\na = 1\n```\n\nThen:\n\n```python\nb = 2\n```\n\nDone.";
       const { model, root } = mount({ messages: [messages[0]], busy: true });
-      const delta = (seq: number, part: string) => ({ type: "delta", chat_id: CHAT_A, message_id: 1, seq, text: part, reasoning: "" });
+      const delta = (seq: number, part: string) => ({
+        type: "delta",
+        chat_id: CHAT_A,
+        message_id: 1,
+        seq,
+        text: part,
+        reasoning: "",
+      });
       model.custom(delta(0, text.slice(0, 30)));
       vi.advanceTimersByTime(500);
       model.custom(delta(1, text.slice(30)));
       vi.advanceTimersByTime(500);
-      model.custom({ type: "done", chat_id: CHAT_A, message_id: 1, seq: 1, text, reasoning: "", status: "complete", error: "" });
+      model.custom({
+        type: "done",
+        chat_id: CHAT_A,
+        message_id: 1,
+        seq: 1,
+        text,
+        reasoning: "",
+        status: "complete",
+        error: "",
+      });
       const reply = { ...messages[1], content: text };
       model.update({ busy: false, messages: [messages[0], reply] });
       vi.runAllTimers();
@@ -160,8 +201,13 @@ describe("insert as cell", () => {
   const messages: Traits["messages"] = [
     { id: 0, role: "user", content: "code?", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
     {
-      id: 1, role: "assistant", content: "```python\ny = 2\n```\n\n```js\nno()\n```\n\n```text\nplain\n```",
-      timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "", runs: [],
+      id: 1,
+      role: "assistant",
+      content: "```python\ny = 2\n```\n\n```js\nno()\n```\n\n```text\nplain\n```",
+      timestamp: "2025-01-01T10:00:01.000Z",
+      status: "complete",
+      error: "",
+      runs: [],
     },
   ];
   const insertButtons = (root: HTMLElement) => Array.from(root.querySelectorAll<HTMLButtonElement>(".lc-code-insert"));
@@ -185,12 +231,16 @@ describe("insert as cell", () => {
   });
 
   it("stands first on the right when Run is turned off, after Run otherwise", () => {
+    const shown = (root: HTMLElement) =>
+      Array.from(root.querySelector(".lc-codeblock .lc-code-actions")!.querySelectorAll("button"))
+        .filter((b) => !b.hidden)
+        .map((b) => b.getAttribute("aria-label"));
     const withRun = mount({ messages, can_insert_cell: true }).root;
     const head = withRun.querySelector(".lc-codeblock")!.firstElementChild!;
     const names = Array.from(head.querySelectorAll("button")).map((b) => b.getAttribute("aria-label"));
     expect(names).toEqual(["Run", "Stop run", "Insert as cell", "Copy"]);
-    expect(insertButtons(withRun)[0].classList.contains("lc:ms-auto")).toBe(false);
+    expect(shown(withRun)).toEqual(["Run", "Insert as cell", "Copy"]);
     const noRun = mount({ messages, can_insert_cell: true, allow_code: false }).root;
-    expect(insertButtons(noRun)[0].classList.contains("lc:ms-auto")).toBe(true);
+    expect(shown(noRun)).toEqual(["Insert as cell", "Copy"]);
   });
 });

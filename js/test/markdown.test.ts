@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { enhanceMarkdown, isSafeUrl, renderMarkdown, renderMarkdownInto, sanitizeHtml } from "../markdown";
-import { mathReady, setMathLoader } from "../math";
+import { decorateMarkdown, showMarkdown } from "../components/markdown_view";
+import { isSafeUrl, renderMarkdown, sanitizeHtml } from "../markdown";
+import { mathReady, setMathLoader, typesetMath } from "../math";
 
 // The payloads run through KaTeX too (as in the widget once the math chunk is loaded).
 beforeAll(async () => {
@@ -90,10 +91,44 @@ const XSS_PAYLOADS: string[] = [
 ];
 
 const FORBIDDEN_TAGS = [
-  "script", "img", "iframe", "frame", "frameset", "object", "embed", "form", "input", "button", "select", "textarea",
-  "meta", "link", "base", "style", "svg", "math", "video", "audio", "source", "template", "noscript", "marquee", "use",
+  "script",
+  "img",
+  "iframe",
+  "frame",
+  "frameset",
+  "object",
+  "embed",
+  "form",
+  "input",
+  "button",
+  "select",
+  "textarea",
+  "meta",
+  "link",
+  "base",
+  "style",
+  "svg",
+  "math",
+  "video",
+  "audio",
+  "source",
+  "template",
+  "noscript",
+  "marquee",
+  "use",
 ];
-const URL_ATTRS = ["href", "src", "action", "formaction", "xlink:href", "data", "background", "poster", "srcset", "cite"];
+const URL_ATTRS = [
+  "href",
+  "src",
+  "action",
+  "formaction",
+  "xlink:href",
+  "data",
+  "background",
+  "poster",
+  "srcset",
+  "cite",
+];
 
 function mount(html: string): HTMLElement {
   const div = document.createElement("div");
@@ -103,7 +138,8 @@ function mount(html: string): HTMLElement {
 
 // Inside a typeset formula KaTeX draws with inline layout styles and SVG strokes; nothing else.
 const MATH_SVG = new Set(["svg", "path", "line"]);
-const MATH_STYLE = /^(height|width|min-width|vertical-align|top|bottom|left|margin(-left|-right|-top)?|padding-left|border(-top|-bottom|-right)?-(width|style)|border-color|color|background-color|position|text-shadow)$/;
+const MATH_STYLE =
+  /^(height|width|min-width|vertical-align|top|bottom|left|margin(-left|-right|-top)?|padding-left|border(-top|-bottom|-right)?-(width|style)|border-color|color|background-color|position|text-shadow)$/;
 
 function assertMathStyle(style: string, payload: string): void {
   for (const decl of style.split(";").filter((d) => d.trim())) {
@@ -126,7 +162,11 @@ function assertInert(root: HTMLElement, payload: string): void {
     for (const attr of Array.from(el.attributes)) {
       expect(attr.name.toLowerCase().startsWith("on"), `${attr.name} on <${el.tagName}> from ${payload}`).toBe(false);
       if (attr.name === "style" && inMath) assertMathStyle(attr.value, payload);
-      else expect(["style", "srcdoc", "formaction", "action"].includes(attr.name.toLowerCase()), `${attr.name} from ${payload}`).toBe(false);
+      else
+        expect(
+          ["style", "srcdoc", "formaction", "action"].includes(attr.name.toLowerCase()),
+          `${attr.name} from ${payload}`,
+        ).toBe(false);
       if (URL_ATTRS.includes(attr.name.toLowerCase()) || attr.name === "data-lc-src") {
         // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a URL check must strip
         const v = attr.value.replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
@@ -148,7 +188,8 @@ describe("markdown sanitization", () => {
       assertInert(root, payload);
       // The interactive parts added afterwards (our own Copy / Show image buttons and
       // their icons) must not bring anything from the payload back.
-      enhanceMarkdown(root);
+      typesetMath(root);
+      decorateMarkdown(root);
       for (const n of root.querySelectorAll(".lc-code-copy, .lc-img-show, svg.lc-icon")) n.remove();
       assertInert(root, payload);
     });
@@ -159,11 +200,11 @@ describe("markdown sanitization", () => {
 
   it("typesets the math payloads (they are checked after KaTeX, not as placeholders)", () => {
     const href = mount(renderMarkdown(`$\\href{javascript:alert(1)}{click}$`));
-    enhanceMarkdown(href);
+    typesetMath(href);
     expect(href.querySelector(".lc-math-done .katex")).not.toBeNull();
     expect(href.querySelector("a")).toBeNull();
     const strokes = mount(renderMarkdown(`$\\sqrt{x}\\xrightarrow{f}\\cancel{y}$`));
-    enhanceMarkdown(strokes);
+    typesetMath(strokes);
     expect(strokes.querySelector(".lc-math-done .katex svg path")).not.toBeNull();
     expect(strokes.querySelector(".lc-math-done [style]")).not.toBeNull();
   });
@@ -196,7 +237,7 @@ describe("markdown sanitization", () => {
 
   it("does not load remote images: a placeholder the reader can click instead", () => {
     const el = document.createElement("div");
-    renderMarkdownInto(el, "![a chart](https://example.org/chart.png)");
+    showMarkdown(el, "![a chart](https://example.org/chart.png)");
     expect(el.querySelector("img")).toBeNull();
     expect(el.textContent).toContain("Image: a chart");
     const link = el.querySelector("a")!;
@@ -211,7 +252,7 @@ describe("markdown sanitization", () => {
 
   it("non-remote images become inert text", () => {
     const el = document.createElement("div");
-    renderMarkdownInto(el, "![x](data:image/png;base64,AAAA) ![y](/files/local.png)");
+    showMarkdown(el, "![x](data:image/png;base64,AAAA) ![y](/files/local.png)");
     expect(el.querySelector("img")).toBeNull();
     expect(el.querySelectorAll("button")).toHaveLength(0);
     expect(el.textContent).toContain("Image: x");
@@ -219,7 +260,7 @@ describe("markdown sanitization", () => {
 
   it("highlights code blocks and gives each a Copy button", () => {
     const el = document.createElement("div");
-    renderMarkdownInto(el, "```python\ndef f(x):\n    return 1\n```\n\n```\nplain\n```");
+    showMarkdown(el, "```python\ndef f(x):\n    return 1\n```\n\n```\nplain\n```");
     const blocks = el.querySelectorAll(".lc-codeblock");
     expect(blocks).toHaveLength(2);
     expect(el.querySelector(".hljs-keyword")?.textContent).toBe("def");

@@ -13,10 +13,34 @@ function rng(seed: number): () => number {
   };
 }
 
-const WORDS = ["the", "model", "answer", "token", "chat", "stream", "value", "data", "frame", "widget", "kernel", "list"];
+const WORDS = [
+  "the",
+  "model",
+  "answer",
+  "token",
+  "chat",
+  "stream",
+  "value",
+  "data",
+  "frame",
+  "widget",
+  "kernel",
+  "list",
+];
 const INLINE = [
-  "**bold text**", "*emphasis*", "`code()`", "[a link](https://example.org/a_b)", "$x^2$", "\\(e^{i\\pi}+1=0\\)",
-  "it costs $5 and $10", "snake_case_name", "~~gone~~", "<b>raw</b>", "https://example.org/auto", "a\\*b", "1 < 2",
+  "**bold text**",
+  "*emphasis*",
+  "`code()`",
+  "[a link](https://example.org/a_b)",
+  "$x^2$",
+  "\\(e^{i\\pi}+1=0\\)",
+  "it costs $5 and $10",
+  "snake_case_name",
+  "~~gone~~",
+  "<b>raw</b>",
+  "https://example.org/auto",
+  "a\\*b",
+  "1 < 2",
 ];
 
 function sentence(r: () => number, n: number, plain = false): string {
@@ -31,21 +55,36 @@ function sentence(r: () => number, n: number, plain = false): string {
 function block(r: () => number): string {
   const k = Math.floor(r() * 16);
   switch (k) {
-    case 0: return `## ${sentence(r, 4, true)}`;
-    case 1: return `${sentence(r, 5, true)}\n---`;
-    case 2: return "- one\n- two\n- three";
-    case 3: return "- loose one\n\n- loose two\n\n  more of two";
-    case 4: return "1. first\n2. second\n   - nested\n   - items";
-    case 5: return "```python\ndef f(x):\n    return x * 2\n\n\nprint(f(2))\n```";
-    case 6: return "| a | b |\n|---|:-:|\n| 1 | 2 |\n| `x` | **y** |";
-    case 7: return "> a quote\n> that goes on\n\n> another";
-    case 8: return "$$\n\\sum_{i=1}^n x_i\n$$";
-    case 9: return "\\[a^2+b^2=c^2\\]";
-    case 10: return "***";
-    case 11: return sentence(r, 90 + Math.floor(r() * 200), r() < 0.6); // long: settled in pieces
-    case 12: return "<div>html block</div>";
-    case 13: return "    indented code\n    more";
-    default: return sentence(r, 5 + Math.floor(r() * 30));
+    case 0:
+      return `## ${sentence(r, 4, true)}`;
+    case 1:
+      return `${sentence(r, 5, true)}\n---`;
+    case 2:
+      return "- one\n- two\n- three";
+    case 3:
+      return "- loose one\n\n- loose two\n\n  more of two";
+    case 4:
+      return "1. first\n2. second\n   - nested\n   - items";
+    case 5:
+      return "```python\ndef f(x):\n    return x * 2\n\n\nprint(f(2))\n```";
+    case 6:
+      return "| a | b |\n|---|:-:|\n| 1 | 2 |\n| `x` | **y** |";
+    case 7:
+      return "> a quote\n> that goes on\n\n> another";
+    case 8:
+      return "$$\n\\sum_{i=1}^n x_i\n$$";
+    case 9:
+      return "\\[a^2+b^2=c^2\\]";
+    case 10:
+      return "***";
+    case 11:
+      return sentence(r, 90 + Math.floor(r() * 200), r() < 0.6); // long: settled in pieces
+    case 12:
+      return "<div>html block</div>";
+    case 13:
+      return "    indented code\n    more";
+    default:
+      return sentence(r, 5 + Math.floor(r() * 30));
   }
 }
 
@@ -85,7 +124,9 @@ describe("incremental markdown equals the one-shot render", () => {
       for (const end of chunks(r, text)) {
         const prefix = text.slice(0, end);
         expect(inc.render(prefix)).toBe(true);
-        expect(unwrapped(el), `seed ${seed}, prefix of ${end}: ${JSON.stringify(prefix.slice(-80))}`).toBe(oneShot(prefix));
+        expect(unwrapped(el), `seed ${seed}, prefix of ${end}: ${JSON.stringify(prefix.slice(-80))}`).toBe(
+          oneShot(prefix),
+        );
       }
     });
   }
@@ -142,7 +183,9 @@ describe("incremental markdown equals the one-shot render", () => {
     // each piece a block of its own: adding text lays out only the paragraph's end
     const pieces = p.querySelectorAll(":scope > .lc-md-piece");
     expect(pieces.length).toBeGreaterThan(20);
-    expect([...p.childNodes].slice(0, pieces.length).every((n) => (n as Element).classList?.contains("lc-md-piece"))).toBe(true);
+    expect(
+      [...p.childNodes].slice(0, pieces.length).every((n) => (n as Element).classList?.contains("lc-md-piece")),
+    ).toBe(true);
   });
 
   it("turns a long paragraph into a heading when its underline arrives", () => {

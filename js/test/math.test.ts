@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { enhanceMarkdown, renderMarkdown } from "../markdown";
-import { mathReady, safeStyle, setMathLoader } from "../math";
+import { renderMarkdown } from "../markdown";
+import { mathReady, safeStyle, setMathLoader, typesetMath } from "../math";
 
 beforeAll(async () => {
   setMathLoader(() => import("../math_engine"));
@@ -10,7 +10,7 @@ beforeAll(async () => {
 function show(md: string): HTMLElement {
   const div = document.createElement("div");
   div.innerHTML = renderMarkdown(md);
-  enhanceMarkdown(div);
+  typesetMath(div);
   return div;
 }
 
@@ -20,7 +20,12 @@ describe("math", () => {
   it("renders the four delimiters with KaTeX", () => {
     const root = show("Inline $x^2$ and \\(e^{i\\pi}+1=0\\).\n\n$$\\int_0^1 x\\,dx$$\n\n\\[a^2+b^2=c^2\\]");
     const f = formulas(root);
-    expect(f.map((e) => e.getAttribute("aria-label"))).toEqual(["x^2", "e^{i\\pi}+1=0", "\\int_0^1 x\\,dx", "a^2+b^2=c^2"]);
+    expect(f.map((e) => e.getAttribute("aria-label"))).toEqual([
+      "x^2",
+      "e^{i\\pi}+1=0",
+      "\\int_0^1 x\\,dx",
+      "a^2+b^2=c^2",
+    ]);
     for (const e of f) expect(e.querySelector(".katex")).not.toBeNull();
     expect(f.map((e) => e.classList.contains("lc-math-display"))).toEqual([false, false, true, true]);
     expect(root.querySelectorAll(".katex-display")).toHaveLength(2);

@@ -7,8 +7,7 @@ type Schedule = (cb: () => void) => void;
 const mounted: ChatApp[] = [];
 
 /** Mount a ChatApp; `schedule` runs its frame callbacks (by default at once). */
-export function mountApp(over: Partial<Traits> = {}, schedule: Schedule = (cb) => cb()) {
-  const model = new FakeModel(over);
+export function mountApp(over: Partial<Traits> = {}, schedule: Schedule = (cb) => cb(), model = new FakeModel(over)) {
   const host = document.createElement("div");
   document.body.append(host);
   const app = new ChatApp(model, host, { schedule });
@@ -20,4 +19,9 @@ export function mountApp(over: Partial<Traits> = {}, schedule: Schedule = (cb) =
 export function unmountAll(): void {
   for (const app of mounted.splice(0)) app.destroy();
   document.body.replaceChildren();
+}
+
+/** Let answered requests settle (their promises resolve in microtasks). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
 }

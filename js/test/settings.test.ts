@@ -2,37 +2,57 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readValues } from "../components/settings_panel";
 import { usageSummary } from "../components/usage";
 import { CHAT_A } from "./fake_model";
-import { mountApp, unmountAll } from "./mount";
+import { mountApp, settle, unmountAll } from "./mount";
 import type { Message, Traits } from "../types";
 
 afterEach(unmountAll);
 
-const mount = (over: Partial<Traits> = {}) => mountApp(over);
+function mount(over: Partial<Traits> = {}, models: string[] = []) {
+  const mounted = mountApp(over);
+  mounted.model.kernel.list_models = () => ({ names: models, error: "" });
+  return mounted;
+}
 
-const USAGE = { model: "fake-model", prompt_tokens: 9, completion_tokens: 12, estimated: false, ttft_ms: 250, tokens_per_s: 40 };
+const USAGE = {
+  model: "fake-model",
+  prompt_tokens: 9,
+  completion_tokens: 12,
+  estimated: false,
+  ttft_ms: 250,
+  tokens_per_s: 40,
+};
 
 function reply(over: Partial<Message> = {}): Message[] {
   return [
     { id: 0, role: "user", content: "Why?", timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
     {
-      id: 1, role: "assistant", content: "Because.", timestamp: "2025-01-01T10:00:01.000Z", status: "complete", error: "",
-      reasoning: "The person asks why; answer briefly.", usage: USAGE, ...over,
+      id: 1,
+      role: "assistant",
+      content: "Because.",
+      timestamp: "2025-01-01T10:00:01.000Z",
+      status: "complete",
+      error: "",
+      reasoning: "The person asks why; answer briefly.",
+      usage: USAGE,
+      ...over,
     },
   ];
 }
 
 describe("settings panel", () => {
-  it("opens from the topbar, asks for the models and shows the provider's list", () => {
-    const { model, root } = mount();
+  it("opens from the topbar, asks for the models and shows the provider's list", async () => {
+    const { model, root } = mountApp();
     const button = root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!;
     const panel = root.querySelector<HTMLElement>(".lc-settings")!;
     expect(panel.hidden).toBe(true);
     button.click();
     expect(panel.hidden).toBe(false);
     expect(button.getAttribute("aria-expanded")).toBe("true");
-    expect(model.lastSent()).toEqual({ type: "list_models" });
+    expect(model.lastSent()).toMatchObject({ type: "list_models", request: expect.any(String) });
+    expect(panel.textContent).toContain("Asking the provider for its models…");
 
-    model.update({ model_list: { names: ["fake-model", "fake-large"], loading: false, error: "" } });
+    model.answer("list_models", { names: ["fake-model", "fake-large"], error: "" });
+    await settle();
     const select = panel.querySelector<HTMLSelectElement>('[aria-label="Model"]')!;
     const options = Array.from(select.options).map((o) => o.textContent);
     expect(options).toEqual(["fake-model", "fake-large", "Other (type a name)…"]);
@@ -41,9 +61,25 @@ describe("settings panel", () => {
     expect(panel.textContent).toContain("2 models listed by the provider.");
   });
 
-  it("saves the chosen model, system prompt and numbers as a configure command", () => {
-    const { model, root } = mount({ model_list: { names: ["fake-model", "fake-large"], loading: false, error: "" } });
+  it("shows the provider's error, and a refusal, under the model", async () => {
+    const { model, root } = mountApp();
+    const button = root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!;
+    const note = root.querySelector<HTMLElement>(".lc-model-note")!;
+    button.click();
+    model.answer("list_models", { names: [], error: "The provider did not answer." });
+    await settle();
+    expect(note.textContent).toBe("The provider did not answer. Type a model name instead.");
+    button.click();
+    button.click();
+    model.refuse("list_models", "Too many requests.");
+    await settle();
+    expect(note.textContent).toBe("Too many requests. Type a model name instead.");
+  });
+
+  it("saves the chosen model, system prompt and numbers as a configure command", async () => {
+    const { model, root } = mount({}, ["fake-model", "fake-large"]);
     root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!.click();
+    await settle();
     const panel = root.querySelector<HTMLElement>(".lc-settings")!;
     const select = panel.querySelector<HTMLSelectElement>('[aria-label="Model"]')!;
     select.value = "fake-large";
@@ -55,18 +91,22 @@ describe("settings panel", () => {
     panel.querySelector<HTMLInputElement>('[aria-label="Max tokens"]')!.value = "64";
     panel.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
     expect(model.lastSent()).toEqual({
-      type: "configure", chat_id: CHAT_A, model: "fake-large", system_prompt: "Answer like a pirate.\nKeep it short.",
-      temperature: 0.3, max_tokens: 64,
+      type: "configure",
+      chat_id: CHAT_A,
+      model: "fake-large",
+      system_prompt: "Answer like a pirate.\nKeep it short.",
+      temperature: 0.3,
+      max_tokens: 64,
     });
     expect(panel.hidden).toBe(true);
   });
 
-  it("takes a typed name when the server lists none, and refuses bad numbers in place", () => {
+  it("takes a typed name when the server lists none, and refuses bad numbers in place", async () => {
     const { model, root } = mount({
       chat_settings: { model: "", system_prompt: "", temperature: null, max_tokens: null },
-      model_list: { names: [], loading: false, error: "" },
     });
     root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!.click();
+    await settle();
     const panel = root.querySelector<HTMLElement>(".lc-settings")!;
     const name = panel.querySelector<HTMLInputElement>('[aria-label="Model name"]')!;
     expect(name.hidden).toBe(false);
@@ -79,26 +119,39 @@ describe("settings panel", () => {
     expect(panel.querySelector<HTMLElement>(".lc-settings-problem")!.textContent).toContain("between 0 and 2");
     panel.querySelector<HTMLInputElement>('[aria-label="Temperature"]')!.value = "";
     panel.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
-    expect(model.lastSent()).toMatchObject({ type: "configure", model: "llama3.2:1b", temperature: null, max_tokens: null });
+    expect(model.lastSent()).toMatchObject({
+      type: "configure",
+      model: "llama3.2:1b",
+      temperature: null,
+      max_tokens: null,
+    });
   });
 
-  it("keeps what the person typed when the model list arrives, and Esc closes", () => {
-    const { model, root } = mount();
+  it("keeps what the person typed when the model list arrives, and Esc closes", async () => {
+    const { model, root } = mountApp();
     root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!.click();
     const panel = root.querySelector<HTMLElement>(".lc-settings")!;
     const prompt = panel.querySelector<HTMLTextAreaElement>('[aria-label="System prompt"]')!;
     prompt.value = "draft";
     prompt.dispatchEvent(new Event("input", { bubbles: true }));
-    model.update({ model_list: { names: ["a-model"], loading: false, error: "" } });
+    model.answer("list_models", { names: ["a-model"], error: "" });
+    await settle();
     expect(prompt.value).toBe("draft");
-    expect(Array.from(panel.querySelector<HTMLSelectElement>("select")!.options).map((o) => o.value)).toContain("a-model");
+    expect(Array.from(panel.querySelector<HTMLSelectElement>("select")!.options).map((o) => o.value)).toContain(
+      "a-model",
+    );
     prompt.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
     expect(panel.hidden).toBe(true);
   });
 
   it("checks values like the kernel does", () => {
     expect(readValues("http://evil/v1", "", "", "")).toBe("The model must be a name, not a URL.");
-    expect(readValues(" m ", "p", "1.5", "10")).toEqual({ model: "m", system_prompt: "p", temperature: 1.5, max_tokens: 10 });
+    expect(readValues(" m ", "p", "1.5", "10")).toEqual({
+      model: "m",
+      system_prompt: "p",
+      temperature: 1.5,
+      max_tokens: 10,
+    });
     expect(readValues("m", "", "", "2.5")).toContain("whole number");
     expect(readValues("", "", "", "")).toContain("Choose a model");
   });
@@ -137,7 +190,14 @@ describe("reasoning and usage of a saved reply", () => {
   });
 
   it("summarises missing figures without inventing them", () => {
-    const s = usageSummary({ model: "", prompt_tokens: null, completion_tokens: 3, estimated: false, ttft_ms: null, tokens_per_s: null });
+    const s = usageSummary({
+      model: "",
+      prompt_tokens: null,
+      completion_tokens: 3,
+      estimated: false,
+      ttft_ms: null,
+      tokens_per_s: null,
+    });
     expect(s.text).toBe("– in · 3 out");
   });
 });

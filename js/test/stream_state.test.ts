@@ -15,7 +15,10 @@ function done(text: string, seq: number, status: DoneMsg["status"] = "complete",
 function setup() {
   const frames: (() => void)[] = [];
   const changes: Set<string>[] = [];
-  const store = new StreamStore((ids) => changes.push(ids), (cb) => frames.push(cb));
+  const store = new StreamStore(
+    (ids) => changes.push(ids),
+    (cb) => frames.push(cb),
+  );
   const frame = () => {
     const fs = frames.splice(0);
     for (const f of fs) f();
@@ -171,7 +174,14 @@ describe("StreamStore", () => {
     const { store, frame } = setup();
     store.receive(delta(0, "hi", 3));
     frame();
-    const user = { id: 3, role: "user" as const, content: "next prompt", timestamp: "", status: "complete" as const, error: "" };
+    const user = {
+      id: 3,
+      role: "user" as const,
+      content: "next prompt",
+      timestamp: "",
+      status: "complete" as const,
+      error: "",
+    };
     expect(store.settle(CHAT, [user])).toBe(false);
     expect(store.get(CHAT)?.messageId).toBe(3);
     expect(store.settle(CHAT, [{ ...user, role: "assistant" }])).toBe(true);
@@ -213,7 +223,11 @@ describe("StreamStore", () => {
   it("reports how long each delta applied in a frame waited for it", () => {
     const frames: (() => void)[] = [];
     const waits: number[][] = [];
-    const store = new StreamStore(() => undefined, (cb) => frames.push(cb), (w) => waits.push(w));
+    const store = new StreamStore(
+      () => undefined,
+      (cb) => frames.push(cb),
+      (w) => waits.push(w),
+    );
     store.receive(delta(0, "a"));
     store.receive(delta(1, "b"));
     store.receive(done("ab", 1));

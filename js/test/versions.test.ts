@@ -21,7 +21,16 @@ function key(target: EventTarget, k: string, opts: KeyboardEventInit = {}) {
   return e;
 }
 const keyLike = (over: Partial<KeyboardEvent>) =>
-  ({ key: "", shiftKey: false, altKey: false, ctrlKey: false, metaKey: false, isComposing: false, keyCode: 0, ...over }) as KeyboardEvent;
+  ({
+    key: "",
+    shiftKey: false,
+    altKey: false,
+    ctrlKey: false,
+    metaKey: false,
+    isComposing: false,
+    keyCode: 0,
+    ...over,
+  }) as KeyboardEvent;
 
 describe("switcherState", () => {
   it("labels the version and steps within 1..versions", () => {
@@ -108,7 +117,10 @@ describe("a message bubble with versions", () => {
   it("the switcher asks the kernel for the neighbouring version", () => {
     const send = vi.fn();
     const b = new MessageBubble(send, "assistant");
-    b.update({ ...base, id: 7, role: "assistant", content: "five", version: 2, versions: 3 }, { isLast: true, busy: false });
+    b.update(
+      { ...base, id: 7, role: "assistant", content: "five", version: 2, versions: 3 },
+      { isLast: true, busy: false },
+    );
     const group = b.el.querySelector(".lc-versions")!;
     expect(visible(group)).toBe(true);
     expect(group.textContent).toContain("2/3");
@@ -117,7 +129,10 @@ describe("a message bubble with versions", () => {
     expect(send).toHaveBeenLastCalledWith({ type: "select_version", chat_id: CHAT_A, message_id: 7, version: 1 });
     byLabel(b.el, "Next version")[0].click();
     expect(send).toHaveBeenLastCalledWith({ type: "select_version", chat_id: CHAT_A, message_id: 7, version: 3 });
-    b.update({ ...base, id: 7, role: "assistant", content: "five", version: 3, versions: 3 }, { isLast: true, busy: false });
+    b.update(
+      { ...base, id: 7, role: "assistant", content: "five", version: 3, versions: 3 },
+      { isLast: true, busy: false },
+    );
     expect((byLabel(b.el, "Next version")[0] as HTMLButtonElement).disabled).toBe(true);
   });
 
@@ -133,8 +148,26 @@ describe("versions in the message list", () => {
   it("shows a switcher on both bubbles, marks the list busy while a reply streams and then ignores the arrows", () => {
     const model = new FakeModel({
       messages: [
-        { id: 4, role: "user", content: "What is 2+3?", timestamp: "", status: "complete", error: "", version: 2, versions: 2 },
-        { id: 5, role: "assistant", content: "five", timestamp: "", status: "complete", error: "", version: 1, versions: 2 },
+        {
+          id: 4,
+          role: "user",
+          content: "What is 2+3?",
+          timestamp: "",
+          status: "complete",
+          error: "",
+          version: 2,
+          versions: 2,
+        },
+        {
+          id: 5,
+          role: "assistant",
+          content: "five",
+          timestamp: "",
+          status: "complete",
+          error: "",
+          version: 1,
+          versions: 2,
+        },
       ],
     });
     const el = document.createElement("div");
@@ -144,14 +177,24 @@ describe("versions in the message list", () => {
     const labels = Array.from(app.root.querySelectorAll(".lc-versions")).map((g) => g.textContent);
     expect(labels).toEqual(["‹2/2›", "‹1/2›"]);
     byLabel(app.root, "Previous version")[0].click();
-    expect(model.sent[model.sent.length - 1]).toEqual({ type: "select_version", chat_id: CHAT_A, message_id: 4, version: 1 });
+    expect(model.sent[model.sent.length - 1]).toEqual({
+      type: "select_version",
+      chat_id: CHAT_A,
+      message_id: 4,
+      version: 1,
+    });
 
     // Saving an edit hands focus to the composer (the edited bubble gives way to the new version).
     byLabel(app.root, "Edit")[0].click();
     const input = byLabel(app.root, "Edit message")[0] as HTMLTextAreaElement;
     input.value = "What is 2+4?";
     key(input, "Enter");
-    expect(model.sent[model.sent.length - 1]).toEqual({ type: "edit", chat_id: CHAT_A, message_id: 4, text: "What is 2+4?" });
+    expect(model.sent[model.sent.length - 1]).toEqual({
+      type: "edit",
+      chat_id: CHAT_A,
+      message_id: 4,
+      text: "What is 2+4?",
+    });
     expect(document.activeElement).toBe(app.composer.textarea);
 
     model.update({ busy: true });
