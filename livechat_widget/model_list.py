@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from .providers.base import ChatClient
@@ -28,6 +28,7 @@ class ModelList:
         self.names: list[str] = []
         self.error = ""  # why the last attempt failed, fit to show
         self.loading = False
+        self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
 
     def refresh(self) -> Coroutine[Any, Any, list[str]]:
         """Ask the provider; on failure keep the previous names and set ``error``.
@@ -54,3 +55,24 @@ class ModelList:
         """``refresh`` for synchronous callers, whether or not a loop runs here."""
         with concurrent.futures.ThreadPoolExecutor(1, "livechat-models") as pool:
             return pool.submit(asyncio.run, self.refresh()).result(LIST_TIMEOUT_S)
+
+    def ask_model_name(self, then: Callable[[], None]) -> None:
+        """A client told to use the server's model asks which one it is now, so a label
+        can name the model that will answer before the first reply; ``then`` runs after."""
+        if self.client.model != "":
+            return
+        try:
+            task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(
+                self.client.resolve_model()
+            )
+        except RuntimeError:
+            return  # no running loop: the first reply asks instead
+        self._tasks.add(task)
+
+        def done(task: asyncio.Task[Any]) -> None:
+            self._tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.info("could not ask the server for its model: %s", task.exception())
+            then()
+
+        task.add_done_callback(done)

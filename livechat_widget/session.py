@@ -1,27 +1,21 @@
-"""The chat core without traitlets, and the only writer of a chat folder: chats
-(new, rename, delete, archive), replies and their persistence, versions, settings,
-code runs; history, stop, stats.
+"""The chat core without traitlets, and the only writer of a chat folder: chats (new,
+rename, delete, archive), replies and their persistence, versions, settings, code runs.
 
-A ``ChatSession`` is what a ``ChatWidget`` (or anything else) drives: it starts a
-reply as an asyncio task on the running loop, saves the person's message before the
-model is called and the reply when it ends, and tells its ``SessionListener`` what
-happened so the listener can draw it. Sessions on one chat folder in a process share
-the folder's registry and the replies streaming in it (``Folder``, folders.py), so
-message ids and titles agree and two views never answer in the same chat at once;
-every write is announced to every session on the folder (``chat_changed``).
+A ``ChatWidget`` (or anything else) drives a ``ChatSession``: it starts a reply as an
+asyncio task on the running loop, saves the person's message before the model is called
+and the reply when it ends, and tells its ``SessionListener`` what happened. Sessions on
+one folder share its registry and the replies streaming in it (folders.py), so ids and
+titles agree and two views never answer in one chat at once; every write is announced
+to every session on the folder (``chat_changed``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 
 from .chat_data import frame as chat_frame
 from .chat_export import ExportFile, export_chat
@@ -29,33 +23,33 @@ from .chat_registry import ChatInfo
 from .chat_settings import (
     ChatSettings,
     check_changes,
-    defaults_from_env,
     request_options,
     resolve,
     with_system_prompt,
 )
 from .code_run import RunResult
-from .csv_format import default_user
 from .csv_storage import ChatNotFound, CsvStore, Message, StorageError
 from .folders import folder_for
 from .frame_clock import FrameClock
 from .history import model_history, shorter_history_start
 from .model_list import ModelList
 from .providers.base import ChatClient, check_client
+from .redaction import Redactor
 from .refusals import Refused
 from .reply_usage import Usage, reply_usage, usage_totals
+from .session_options import SessionListener, SessionOptions
+from .session_stats import SessionStats
 from .streaming import Outcome, Reply, stream_reply
 from .text_cleaning import clean_text
 from .versions import model_messages
 from .visitors import visitor_folder
 from .wire import (
-    DeltaMsg,
     DoneMsg,
     MessagePayload,
     SearchHit,
     Stats,
-    StatsPoint,
-    empty_stats,
+    done_message,
+    unsaved_reply,
     usage_payload,
     usage_totals_payload,
 )
@@ -63,56 +57,11 @@ from .wire import message_payload as _payload
 
 log = logging.getLogger(__name__)
 
-RECENT_STATS = 20  # replies shown in the stats panel's chart
-
-
 STILL_STREAMING = "A reply is still streaming in this chat: stop it first."
 
 
 class SessionError(Refused):
     """A request the chat cannot carry out now; the text is fit to show as is."""
-
-
-ChatStore = CsvStore | str | os.PathLike[str]  # a store, or the folder of one
-
-
-def open_store(store: ChatStore) -> CsvStore:
-    return store if isinstance(store, CsvStore) else CsvStore(store)
-
-
-@dataclass(frozen=True)
-class SessionOptions:
-    """What every session a widget opens is made with (one per folder it shows)."""
-
-    client: ChatClient
-    user_id: str
-    defaults: ChatSettings
-
-    @classmethod
-    def create(
-        cls, client: ChatClient | None = None, user_id: str | None = None, **settings: Any
-    ) -> SessionOptions:
-        """``client`` None: the one the LIVECHAT_* variables configure (the demo model
-        when none is set); ``settings`` (model, system_prompt, temperature, max_tokens)
-        are new chats' defaults, else LIVECHAT_SYSTEM_PROMPT, LIVECHAT_TEMPERATURE and
-        LIVECHAT_MAX_TOKENS; the model, else the client's."""
-        defaults = defaults_from_env(**settings)  # checked before a client is made
-        if client is None:
-            from .providers.env import client_from_env
-
-            client = client_from_env()
-        return cls(client, user_id or default_user(), defaults)
-
-
-class SessionListener(Protocol):
-    """What a session reports; called on the event loop, never raising back into it."""
-
-    def reply_started(self, reply: Reply) -> None: ...
-    def reply_progress(self, reply: Reply) -> None: ...  # a snapshot is due
-    def reply_delta(self, delta: DeltaMsg) -> None: ...
-    def reply_finished(self, reply: Reply, done: DoneMsg | None) -> None: ...
-    def problem(self, text: str) -> None: ...  # shown in the error banner
-    def chat_changed(self, chat_id: str) -> None: ...  # by any session on the folder
 
 
 class ChatSession:
@@ -158,37 +107,13 @@ class ChatSession:
         self.user_id = user_id
         self.listener = listener
         self.closed = False
-        self._store_root = str(Path(store.root).resolve())
+        self._redact = Redactor(store, self.client)
         self._waiters: dict[int, asyncio.Future[MessagePayload]] = {}  # id(reply) -> ask()
-        self._recent: deque[StatsPoint] = deque(maxlen=RECENT_STATS)
-        self._totals = empty_stats()["totals"]
-        self._tasks: set[asyncio.Task[Any]] = set()  # referenced until they end
+        self._stats = SessionStats()
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
         self.defaults = defaults or ChatSettings()
-        self.model_list = ModelList(client)
+        self.model_list = ModelList(self.client)
         self.frame_clock = FrameClock()  # deltas' grid, tuned by the page (frame_sync)
-
-    def ask_model_name(self, then: Callable[[], None]) -> None:
-        """A client told to use the server's model asks which one it is now, so a label
-        can name the model that will answer before the first reply; ``then`` runs after."""
-        if self.client.model != "":
-            return
-        try:
-            task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(
-                self.client.resolve_model()
-            )
-        except RuntimeError:
-            return  # no running loop: the first reply asks instead
-        self._tasks.add(task)
-
-        def done(task: asyncio.Task[Any]) -> None:
-            self._tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                log.info("could not ask the server for its model: %s", task.exception())
-            if not self.closed:
-                then()
-
-        task.add_done_callback(done)
 
     def on_message(
         self, callback: Callable[[dict[str, Any]], Any], *, remove: bool = False
@@ -488,41 +413,17 @@ class ChatSession:
         discarded = self.replies.get(reply.chat_id) is not reply  # its chat went away
         if not discarded:
             del self.replies[reply.chat_id]
-        message: MessagePayload = {
-            "id": reply.message_id,
-            "role": "assistant",
-            "content": "",
-            "timestamp": "",
-            "status": "error",
-            "error": "The reply failed unexpectedly.",
-            "error_kind": "",
-            "version": 1,
-            "versions": 1,
-            "context": [],
-            "runs": [],
-            "reasoning": "",
-            "usage": None,
-        }
+        message = unsaved_reply(reply.message_id, error="The reply failed unexpectedly.")
         done: DoneMsg | None = None
         try:
             outcome = _outcome(reply, task)
             usage = self._usage(reply, outcome)
-            self._count(outcome, usage)
+            self._stats.count(outcome.status, usage)
             if discarded:
                 message = {**message, "content": outcome.text, "status": "stopped", "error": ""}
             else:
                 message = self._save(reply, outcome, usage)
-                done = {
-                    "type": "done",
-                    "chat_id": reply.chat_id,
-                    "message_id": reply.message_id,
-                    "seq": reply.seq,
-                    "text": outcome.text,
-                    "reasoning": outcome.reasoning,
-                    "status": message["status"],
-                    "error": message["error"],
-                    "error_kind": message["error_kind"],
-                }
+                done = done_message(reply.chat_id, reply.seq, message, outcome.text)
         except Exception as exc:
             log.exception("finishing the reply in chat %s failed", reply.chat_id)
             message = {**message, "error": self.redact(f"The reply failed unexpectedly ({exc}).")}
@@ -565,63 +466,21 @@ class ChatSession:
             log.error("could not save the reply in chat %s: %s", reply.chat_id, exc)
             error = self.redact(f"The reply could not be saved: {exc}")
             self.listener.problem(error)
-            return {
-                "id": reply.message_id,
-                "role": "assistant",
-                "content": outcome.text,
-                "timestamp": "",
-                "status": "error",
-                "error": error,
-                "error_kind": "",
-                "version": 1,
-                "versions": 1,
-                "context": [],
-                "runs": [],
-                "reasoning": outcome.reasoning,
-                "usage": usage_payload(usage.payload()),
-            }
-
-    # -- stats (this session's replies only)
+            usage_row = usage_payload(usage.payload())
+            return unsaved_reply(
+                reply.message_id, outcome.text, outcome.reasoning, error=error, usage=usage_row
+            )
 
     def stats(self, chat_id: str = "") -> Stats:
         """This session's recent replies and totals; tokens summed over ``chat_id``'s
         replies and over every chat in the folder (from their ``usage`` rows)."""
         chat = self.registry.usage(chat_id) if chat_id in self.registry else usage_totals(())
-        return {
-            "recent": list(self._recent),
-            "totals": self._totals.copy(),
-            "chat": usage_totals_payload(chat),
-            "overall": usage_totals_payload(self.registry.usage()),
-        }
-
-    def _count(self, outcome: Outcome, usage: Usage) -> None:
-        totals = self._totals
-        totals["replies"] += 1
-        totals["tokens"] += usage.completion_tokens or 0
-        if outcome.status in ("complete", "length"):
-            name = "completed"
-            totals["completed"] += 1
-        elif outcome.status == "stopped":
-            name = "stopped"
-            totals["stopped"] += 1
-        else:
-            name = "error"
-            totals["errors"] += 1
-        self._recent.append(
-            {"ttft_ms": usage.ttft_ms, "tokens_per_s": usage.tokens_per_s, "outcome": name}
-        )
-
-    # -- what reaches the browser
+        overall = usage_totals_payload(self.registry.usage())
+        return self._stats.payload(usage_totals_payload(chat), overall)
 
     def redact(self, text: str) -> str:
-        """Error texts name the server by host only and the chat folder by no path:
-        base URLs and filesystem paths never reach the browser."""
-        text = text.replace(self._store_root, "the chat folder")
-        for base_url in (self.client.base_url, self.client.safe_base_url):
-            base_url = base_url.rstrip("/")
-            if base_url and base_url in text:
-                text = text.replace(base_url, urlsplit(base_url).netloc or "the model server")
-        return text
+        """``text`` fit for the browser: no base URL, no path (redaction.py)."""
+        return self._redact(text)
 
 
 def _outcome(reply: Reply, task: asyncio.Task[Outcome]) -> Outcome:

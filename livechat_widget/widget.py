@@ -22,7 +22,8 @@ from .chat_api import ChatApi
 from .chat_registry import ChatInfo
 from .controller import Controller
 from .providers.base import ChatClient
-from .session import ChatSession, ChatStore, SessionError, SessionOptions, open_store
+from .session import ChatSession, SessionError
+from .session_options import ChatStore, SessionOptions, open_store
 from .streaming import Reply
 from .wire import (
     NOT_RUNNING,
@@ -130,7 +131,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     def _open(self, session: ChatSession) -> None:
         """Show ``session``'s most recent chat."""
         self._session = session
-        session.ask_model_name(then=self._label_model)
+        session.model_list.ask_model_name(then=self._label_model)  # a server's own model
         recent = session.chats()
         with self.hold_sync():
             self.show_chats()
@@ -198,7 +199,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     def show_chats(self) -> None:
         self.set_trait("chats", self.session.chats())
 
-    # ------------------------------------------------- SessionListener (session.py)
+    # ----------------------------------------- SessionListener (session_options.py)
 
     def reply_started(self, reply: Reply) -> None:
         with self.hold_sync():
@@ -246,7 +247,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     # -------------------------------------------------------------- publishing
 
     def _label_model(self) -> None:
-        self.model_label = self.session.describe(self.active_chat_id)
+        if not self.session.closed:
+            self.model_label = self.session.describe(self.active_chat_id)
 
     def _publish_settings(self) -> None:
         with self.hold_sync():

@@ -250,6 +250,47 @@ def message_payload(message: Message, version: int = 1, versions: int = 1) -> Me
     }
 
 
+def unsaved_reply(
+    message_id: int,
+    content: str = "",
+    reasoning: str = "",
+    *,
+    error: str,
+    usage: UsagePayload | None = None,
+) -> MessagePayload:
+    """A reply that could not be saved (or failed before it could be), as ``ask`` returns it."""
+    return {
+        "id": message_id,
+        "role": "assistant",
+        "content": content,
+        "timestamp": "",  # never written
+        "status": "error",
+        "error": error,
+        "error_kind": "",
+        "version": 1,
+        "versions": 1,
+        "context": [],
+        "runs": [],
+        "reasoning": reasoning,
+        "usage": usage,
+    }
+
+
+def done_message(chat_id: str, seq: int, message: MessagePayload, text: str) -> DoneMsg:
+    """The end of a reply's stream: its whole text and how it ended (``message``, saved)."""
+    return {
+        "type": "done",
+        "chat_id": chat_id,
+        "message_id": message["id"],
+        "seq": seq,
+        "text": text,
+        "reasoning": message["reasoning"],
+        "status": message["status"],
+        "error": message["error"],
+        "error_kind": message["error_kind"],
+    }
+
+
 def usage_payload(usage: dict[str, Any]) -> UsagePayload:
     return {
         "model": usage["model"],

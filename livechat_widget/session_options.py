@@ -1,0 +1,57 @@
+"""What a session is opened with: the client, whose name rows carry, new chats' settings
+(``SessionOptions``); where the chats are (a store, or the folder of one); and who hears
+what happens (``SessionListener``, a widget)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .chat_settings import ChatSettings, defaults_from_env
+from .csv_format import default_user
+from .csv_storage import CsvStore
+from .providers.base import ChatClient
+from .streaming import Reply
+from .wire import DeltaMsg, DoneMsg
+
+ChatStore = CsvStore | str | os.PathLike[str]  # a store, or the folder of one
+
+
+def open_store(store: ChatStore) -> CsvStore:
+    return store if isinstance(store, CsvStore) else CsvStore(store)
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What every session a widget opens is made with (one per folder it shows)."""
+
+    client: ChatClient
+    user_id: str
+    defaults: ChatSettings
+
+    @classmethod
+    def create(
+        cls, client: ChatClient | None = None, user_id: str | None = None, **settings: Any
+    ) -> SessionOptions:
+        """``client`` None: the one the LIVECHAT_* variables configure (the demo model
+        when none is set); ``settings`` (model, system_prompt, temperature, max_tokens)
+        are new chats' defaults, else LIVECHAT_SYSTEM_PROMPT, LIVECHAT_TEMPERATURE and
+        LIVECHAT_MAX_TOKENS; the model, else the client's."""
+        defaults = defaults_from_env(**settings)  # checked before a client is made
+        if client is None:
+            from .providers.env import client_from_env
+
+            client = client_from_env()
+        return cls(client, user_id or default_user(), defaults)
+
+
+class SessionListener(Protocol):
+    """What a session reports; called on the event loop, never raising back into it."""
+
+    def reply_started(self, reply: Reply) -> None: ...
+    def reply_progress(self, reply: Reply) -> None: ...  # a snapshot is due
+    def reply_delta(self, delta: DeltaMsg) -> None: ...
+    def reply_finished(self, reply: Reply, done: DoneMsg | None) -> None: ...
+    def problem(self, text: str) -> None: ...  # shown in the error banner
+    def chat_changed(self, chat_id: str) -> None: ...  # by any session on the folder
