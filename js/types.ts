@@ -100,7 +100,7 @@ export interface Stats {
   overall?: UsageTotals;
 }
 
-// Kernel context and code runs (issue 12).
+// Kernel context and code runs
 export interface ContextChip {
   name: string;
   kind: string;
@@ -148,7 +148,7 @@ export interface Traits {
   stats: Stats;
   // Private chats per browser: the view sends its browser's secret (`claim`).
   per_browser: boolean;
-  // Kernel context and code runs (issue 12).
+  // Kernel context and code runs
   allow_kernel_context: boolean;
   allow_code: boolean;
   running_code: RunningCode;
@@ -264,11 +264,11 @@ export type Command =
   | { type: "dismiss_error" }
   | { type: "edit"; chat_id: string; message_id: number; text: string }
   | { type: "select_version"; chat_id: string; message_id: number; version: number }
-  // Chats as data (issue 12)
+  // Chats as data
   | { type: "export"; chat_id: string; format: ExportFormat; request: string }
   | { type: "claim"; secret: string }
   | { type: "load_math"; request: string }
-  // Kernel context and code runs (issue 12).
+  // Kernel context and code runs
   | { type: "list_context"; request: string }
   | { type: "run_code"; chat_id: string; message_id: number; code: string }
   | {
@@ -280,7 +280,7 @@ export type Command =
       max_tokens: number | null;
     }
   | { type: "list_models"; request: string }
-  // Insert as cell (issue 12): the stored block goes into a new cell below the active one.
+  // Insert as cell: the stored block goes into a new cell below the active one.
   | { type: "insert_cell"; chat_id: string; message_id: number; code: string }
   // Deltas timed to the page's frames (frame_sync.ts): shift the kernel's grid.
   | { type: "frame_sync"; view: string; shift_ms: number };
