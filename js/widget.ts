@@ -426,9 +426,11 @@ interface RenderProps {
 }
 
 function render({ model, el, signal }: RenderProps): () => void {
-  setMathLoader(loadMathFromKernel);
   const app = new ChatApp(model, el);
   const withdraw = offerMathLoader(app.requests);
+  // Only once this view can ask: formulas it drew from the traits (a reload, a chat
+  // opened with math) start loading KaTeX here, through it.
+  setMathLoader(loadMathFromKernel);
   const cleanup = () => {
     withdraw();
     app.destroy();
