@@ -19,9 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Server, clean_env, free_port, provider_env, wait_http_ok
 from playwright.sync_api import Page, expect
 from test_voila_app import assistant, chat_items, message_box, read_rows, root, send, wait_idle
+
+from conftest import REPO, Server, clean_env, free_port, provider_env, wait_http_ok
 
 UI_WAIT_MS = 120_000  # generous waits for conditions (2 shared cores); not time limits
 SPAWN_WAIT_S = 300

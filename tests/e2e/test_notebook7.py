@@ -11,6 +11,8 @@ import shutil
 import signal
 
 import pytest
+from playwright.sync_api import Page, expect
+
 from conftest import (
     REPO,
     Server,
@@ -19,7 +21,6 @@ from conftest import (
     jupyter_server_env,
     wait_http_ok,
 )
-from playwright.sync_api import Page, expect
 
 UI_WAIT_MS = 120_000  # generous waits for conditions (2 shared cores); not time limits
 expect.set_options(timeout=UI_WAIT_MS)
