@@ -18,6 +18,7 @@ last one shown — so ``model_messages`` gives the model exactly what it got bef
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from .csv_format import MESSAGE_ROLES, Message
 
@@ -29,6 +30,14 @@ SELECT_ROLE = "select"
 def _message_id(content: str) -> int | None:
     value = content.strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+class ShownMessage(NamedTuple):
+    """A message as a view shows it: which version of its turn it is, of how many."""
+
+    message: Message
+    version: int = 1
+    versions: int = 1
 
 
 class VersionTree:
