@@ -37,11 +37,11 @@ from .model_list import ModelList
 from .providers.base import ChatClient, check_client
 from .redaction import Redactor
 from .refusals import Refused
+from .reply_keeper import ReplyKeeper, save_interrupted
 from .reply_usage import Usage, reply_usage, usage_totals
 from .session_options import SessionListener, SessionOptions
 from .session_stats import SessionStats
 from .streaming import Outcome, Reply, stream_reply
-from .text_cleaning import clean_text
 from .versions import ShownMessage, model_messages
 from .visitors import visitor_folder
 from .wire import Stats, usage_totals_payload
@@ -103,6 +103,7 @@ class ChatSession:
         self._redact = Redactor(store, self.client)
         self._waiters: dict[int, asyncio.Future[ShownMessage]] = {}  # id(reply) -> ask()
         self._stats = SessionStats()
+        self._keepers: dict[int, ReplyKeeper] = {}  # id(reply) -> its lock and partial rows
         self._callbacks: list[SavedCallback] = []
         self.defaults = defaults or ChatSettings()
         self.model_list = ModelList(self.client)
@@ -129,6 +130,13 @@ class ChatSession:
         """A session on the folder (this one too) wrote ``chat_id``: redraw it."""
         self.listener.chat_changed(chat_id)
 
+    def recover(self, chat_id: str) -> None:
+        """Save a reply that never finished — its kernel died, its page closed mid-reply
+        — as interrupted, with the text kept while it streamed (reply_keeper.py)."""
+        mine = not chat_id or chat_id in self.replies or chat_id not in self.registry
+        if not mine and save_interrupted(self.registry, chat_id, self.user_id):
+            self.folder.announce(chat_id)
+
     # -- chats: every change to the folder goes through here and is announced
 
     def chats(self) -> list[ChatInfo]:
@@ -149,7 +157,7 @@ class ChatSession:
 
     def rename(self, chat_id: str, title: str) -> ChatInfo:
         """Set a chat's title (whitespace collapsed; ValueError if empty)."""
-        info = self.registry.rename(chat_id, clean_text(str(title)))
+        info = self.registry.rename(chat_id, title)  # made one clean line there
         self.folder.announce(chat_id)
         return info
 
@@ -276,6 +284,7 @@ class ChatSession:
             self.registry.get(chat_id)
         if chat_id in self.replies:
             raise SessionError(STILL_STREAMING)
+        self.recover(chat_id)  # a prompt left unanswered is never merged with this one
         if replaces is not None:
             self._check_message(chat_id, replaces, "user")
         try:
@@ -313,6 +322,7 @@ class ChatSession:
         reply.model = settings.model
         reply.prompt = history
         self.replies[chat_id] = reply
+        self._keepers[id(reply)] = ReplyKeeper(self.registry, reply, self.user_id)
         reply.task = loop.create_task(
             stream_reply(
                 self.client,
@@ -400,6 +410,7 @@ class ChatSession:
     def _finish(self, reply: Reply, task: asyncio.Task[Outcome]) -> None:
         """Runs when a reply's task ends, however it ends: save, then report once.
         Whatever fails in here, the chat is released and ``await ask()`` returns."""
+        self._keepers.pop(id(reply)).stop()  # before the reply's own row is written
         discarded = self.replies.get(reply.chat_id) is not reply  # its chat went away
         if not discarded:
             del self.replies[reply.chat_id]

@@ -184,6 +184,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     def show(self, chat_id: str) -> None:
         """Make `chat_id` ("" = a new, not yet created chat) the active chat."""
         # Read first: a chat that cannot be read leaves the view on the chat it showed.
+        self.session.recover(chat_id)
         window = self.session.history_window(chat_id, sys.maxsize, OPEN_WINDOW)
         with self.hold_sync():
             self.active_chat_id = chat_id
