@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from .chat_registry import ChatInfo
 from .protocol import Edit, SelectVersion, Send
 from .providers.base import ChatClient
-from .wire import settings_payload
+from .wire import settings_payload, shown_payload
 
 if TYPE_CHECKING:
     from .controller import Controller
-    from .session import ChatSession
+    from .session import ChatSession, SavedCallback
 
 MessageCallback = Callable[[dict[str, Any]], Any]
 
@@ -29,6 +29,7 @@ class ChatApi:
     # Provided by ChatWidget.
     active_chat_id: str
     controller: Controller
+    _callbacks: dict[MessageCallback, SavedCallback]  # on_message's, as the session calls them
 
     @property
     def session(self) -> ChatSession:
@@ -56,7 +57,7 @@ class ChatApi:
         reply = self.session.start_reply(
             command.chat_id or self.active_chat_id, command.text, context=sent
         )
-        return dict(await self.session.wait(reply))
+        return dict(shown_payload(await self.session.wait(reply)))
 
     async def edit(self, message_id: int, text: str, chat_id: str | None = None) -> dict[str, Any]:
         """Save ``text`` as a new version of user message ``message_id`` and wait for the
@@ -65,7 +66,7 @@ class ChatApi:
         msg = {"chat_id": chat_id or self.active_chat_id, "message_id": message_id, "text": text}
         command = Edit.from_msg(msg)
         reply = self.session.start_reply(command.chat_id, command.text, command.message_id)
-        return dict(await self.session.wait(reply))
+        return dict(shown_payload(await self.session.wait(reply)))
 
     def stop(self, chat_id: str | None = None) -> bool:
         """Stop the reply streaming in a chat (default: the active one); keeps its text."""
@@ -82,8 +83,15 @@ class ChatApi:
         return self.history(command.chat_id)
 
     def on_message(self, callback: MessageCallback, *, remove: bool = False) -> None:
-        """Call ``callback(message)`` for every message saved (user and assistant)."""
-        self.session.on_message(callback, remove=remove)
+        """Call ``callback(message)`` for every message saved (user and assistant), the
+        message as ``history`` gives it, with its ``chat_id``."""
+        if remove:
+            self.session.on_message(self._callbacks.pop(callback), remove=True)
+            return
+        wrapped = self._callbacks[callback] = lambda shown, chat_id: callback(
+            {**shown_payload(shown), "chat_id": chat_id}
+        )
+        self.session.on_message(wrapped)
 
     # -- settings and models
 
@@ -148,7 +156,9 @@ class ChatApi:
     def history(self, chat_id: str | None = None) -> list[dict[str, Any]]:
         """The messages shown of a chat (default: the active one), oldest first: one
         version of each turn, with ``version`` (from 1) of ``versions``."""
-        return [dict(m) for m in self.session.history(chat_id or self.active_chat_id)]
+        return [
+            dict(shown_payload(m)) for m in self.session.history(chat_id or self.active_chat_id)
+        ]
 
     def export(self, chat_id: str | None = None, format: str = "markdown") -> str:
         """A chat (default: the active one) as the text of a Markdown, JSON (every row;

@@ -11,11 +11,9 @@ derived from them, so a registry built in a new process equals the one before it
 - ``message_count`` counts user/assistant/system rows, not event rows.
 - ``list()`` is most recently updated first (ties: newer ``created_at``, then id).
 
-Appends and renames go through the store and update the index incrementally. The
-messages of the few most recently used chats are cached, so paging through a long chat
-does not re-read its file. Changes made by another process are seen after
-``refresh()`` (or, for one chat, the next ``messages()`` call that misses the cache).
-Not thread-safe: use it from one thread (the kernel's event loop).
+Appends go through the store and update the index. The messages of the few chats used
+last are cached. Another process's changes show after ``refresh()`` (or, for one chat,
+a ``messages()`` call that misses the cache). Not thread-safe: one thread (the loop).
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .chat_settings import overrides_from_records, settings_content
+from .csv_format import PARTIAL_ROLE, unanswered_from_records
 from .csv_storage import (
     MESSAGE_ROLES,
     ChatNotFound,
@@ -80,6 +79,7 @@ class _Entry:
     history_start: int = 0  # id of the first message sent to the model
     settings: dict[str, Any] = field(default_factory=dict)  # the chat's own settings
     usage: dict[str, int] = field(default_factory=lambda: usage_totals(()))  # summed
+    unanswered: str | None = None  # a reply's text that never finished (csv_format.py)
 
 
 def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
@@ -101,6 +101,7 @@ def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
         title = ""
     info = ChatInfo(chat_id, title or DEFAULT_TITLE, records[0][0], records[-1][0], count)
     entry = _Entry(info, True, explicit, has_user, history_start_from_records(records))
+    entry.unanswered = unanswered_from_records(records)
     if "settings" in roles:
         entry.settings = overrides_from_records(records)
     if "usage" in roles:
@@ -286,6 +287,7 @@ class ChatRegistry:
         )
         if usage is not None:
             add_usage(entry.usage, usage)
+        entry.unanswered = None  # a reply that began is answered by this message
         title = None
         if role == "user" and not entry.has_user:
             entry.has_user = True
@@ -335,6 +337,19 @@ class ChatRegistry:
             cached[message_id] = replace(found, runs=(*found.runs, row.content))
             return cached[message_id]
         return self.messages(chat_id)[message_id]
+
+    def append_partial(self, chat_id: str, text: str, user_id: str | None = None) -> None:
+        """Keep more of a streaming reply's text (a ``partial`` row), so that a kernel
+        that dies mid-reply loses at most what came since."""
+        entry = self._entry(chat_id)
+        row = self.store.append(chat_id, PARTIAL_ROLE, text, user_id=user_id)
+        entry.unanswered = (entry.unanswered or "") + row.content
+        self._touch(entry, row.timestamp)
+
+    def unanswered(self, chat_id: str) -> str | None:
+        """The text of the chat's reply that never finished, if its last message waits
+        for one (it may still be streaming: see reply_lock.py)."""
+        return self._entry(chat_id).unanswered
 
     def history_start(self, chat_id: str) -> int:
         """The id of the first message the model is sent (0 = the whole chat)."""

@@ -59,6 +59,7 @@ from .wire import (
     RefusedMsg,
     RunningCode,
     SearchResultsMsg,
+    search_hit,
 )
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class Controller:
 
     @dispatch.register
     def _search(self, c: Search) -> None:
-        hits = self.session.search(c.query)
+        hits = [search_hit(hit) for hit in self.session.search(c.query)]
         answer: SearchResultsMsg = {
             "type": "search_results",
             "request": c.request,

@@ -125,6 +125,21 @@ def _run_target(content: str, count: int) -> int | None:
     return target if ok else None
 
 
+PARTIAL_ROLE = "partial"  # a reply's text so far, written while it streams
+
+
+def unanswered_from_records(records: Sequence[Sequence[str]]) -> str | None:
+    """The text of a reply that began but has no row of its own — the ``partial`` rows
+    after the last message (a reply writes an empty one as it starts) — or None."""
+    parts: list[str] = []
+    for record in reversed(records):
+        if record[2] in MESSAGE_ROLES:
+            break
+        if record[2] == PARTIAL_ROLE:
+            parts.append(record[3])
+    return "".join(reversed(parts)) if parts else None
+
+
 def history_start_from_records(records: Iterable[Sequence[str]]) -> int:
     """The id of the first message sent to the model (the latest ``history_start``
     row; 0 when there is none or it is malformed)."""

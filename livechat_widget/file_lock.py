@@ -38,3 +38,15 @@ def lock(fd: int, kind: int) -> None:
             RuntimeWarning,
             stacklevel=3,
         )
+
+
+def try_lock(fd: int) -> bool:
+    """Lock ``fd``'s file exclusively if no one holds it; False (at once) if someone
+    does. Without fcntl (Windows) every try succeeds: one process per folder there."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

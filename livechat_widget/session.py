@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .chat_data import frame as chat_frame
 from .chat_export import ExportFile, export_chat
-from .chat_registry import ChatInfo
+from .chat_registry import ChatInfo, SearchHit
 from .chat_settings import (
     ChatSettings,
     check_changes,
@@ -36,26 +37,18 @@ from .model_list import ModelList
 from .providers.base import ChatClient, check_client
 from .redaction import Redactor
 from .refusals import Refused
+from .reply_keeper import ReplyKeeper, save_interrupted
 from .reply_usage import Usage, reply_usage, usage_totals
 from .session_options import SessionListener, SessionOptions
 from .session_stats import SessionStats
 from .streaming import Outcome, Reply, stream_reply
-from .text_cleaning import clean_text
-from .versions import model_messages
+from .versions import ShownMessage, model_messages
 from .visitors import visitor_folder
-from .wire import (
-    DoneMsg,
-    MessagePayload,
-    SearchHit,
-    Stats,
-    done_message,
-    unsaved_reply,
-    usage_payload,
-    usage_totals_payload,
-)
-from .wire import message_payload as _payload
+from .wire import Stats, usage_totals_payload
 
 log = logging.getLogger(__name__)
+
+SavedCallback = Callable[[ShownMessage, str], Any]  # (the message, its chat's id)
 
 STILL_STREAMING = "A reply is still streaming in this chat: stop it first."
 
@@ -108,26 +101,25 @@ class ChatSession:
         self.listener = listener
         self.closed = False
         self._redact = Redactor(store, self.client)
-        self._waiters: dict[int, asyncio.Future[MessagePayload]] = {}  # id(reply) -> ask()
+        self._waiters: dict[int, asyncio.Future[ShownMessage]] = {}  # id(reply) -> ask()
         self._stats = SessionStats()
-        self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
+        self._keepers: dict[int, ReplyKeeper] = {}  # id(reply) -> its lock and partial rows
+        self._callbacks: list[SavedCallback] = []
         self.defaults = defaults or ChatSettings()
         self.model_list = ModelList(self.client)
         self.frame_clock = FrameClock()  # deltas' grid, tuned by the page (frame_sync)
 
-    def on_message(
-        self, callback: Callable[[dict[str, Any]], Any], *, remove: bool = False
-    ) -> None:
-        """Call ``callback(message)`` (with its ``chat_id``) for every message saved."""
+    def on_message(self, callback: SavedCallback, *, remove: bool = False) -> None:
+        """Call ``callback(message, chat_id)`` for every message saved."""
         if remove:
             self._callbacks.remove(callback)
         else:
             self._callbacks.append(callback)
 
-    def _saved(self, message: MessagePayload, chat_id: str) -> None:
+    def _saved(self, message: ShownMessage, chat_id: str) -> None:
         for callback in list(self._callbacks):
             try:
-                callback({**message, "chat_id": chat_id})
+                callback(message, chat_id)
             except Exception as exc:  # shown, not swallowed; the chat goes on
                 log.exception("on_message callback %r failed", callback)
                 self.listener.problem(
@@ -137,6 +129,13 @@ class ChatSession:
     def chat_changed(self, chat_id: str) -> None:
         """A session on the folder (this one too) wrote ``chat_id``: redraw it."""
         self.listener.chat_changed(chat_id)
+
+    def recover(self, chat_id: str) -> None:
+        """Save a reply that never finished — its kernel died, its page closed mid-reply
+        — as interrupted, with the text kept while it streamed (reply_keeper.py)."""
+        mine = not chat_id or chat_id in self.replies or chat_id not in self.registry
+        if not mine and save_interrupted(self.registry, chat_id, self.user_id):
+            self.folder.announce(chat_id)
 
     # -- chats: every change to the folder goes through here and is announced
 
@@ -158,7 +157,7 @@ class ChatSession:
 
     def rename(self, chat_id: str, title: str) -> ChatInfo:
         """Set a chat's title (whitespace collapsed; ValueError if empty)."""
-        info = self.registry.rename(chat_id, clean_text(str(title)))
+        info = self.registry.rename(chat_id, title)  # made one clean line there
         self.folder.announce(chat_id)
         return info
 
@@ -199,7 +198,7 @@ class ChatSession:
 
     # -- reading
 
-    def history(self, chat_id: str, start: int = 0) -> list[MessagePayload]:
+    def history(self, chat_id: str, start: int = 0) -> list[ShownMessage]:
         """The messages shown of a chat ("" = none yet), oldest first: one version of
         each turn, each saying which version it is of how many. While a regenerated
         reply streams, the version it will replace is left out (the stream takes its
@@ -208,7 +207,7 @@ class ChatSession:
 
     def history_window(
         self, chat_id: str, start: int, newest: int
-    ) -> tuple[int, list[MessagePayload]]:
+    ) -> tuple[int, list[ShownMessage]]:
         """``history`` from ``start`` on, but from earlier if that leaves fewer than the
         ``newest`` last messages: (where the window starts, its messages). A window of a
         long chat builds only its own payloads, and the branch is worked out once."""
@@ -218,7 +217,7 @@ class ChatSession:
         start = min(start, max(0, len(branch) - newest))
         messages = self.registry.messages(chat_id)
         tree = self.registry.tree(chat_id)
-        return start, [_payload(messages[i], *tree.position(i)) for i in branch[start:]]
+        return start, [ShownMessage(messages[i], *tree.position(i)) for i in branch[start:]]
 
     def _branch(self, chat_id: str) -> list[int]:
         tree = self.registry.tree(chat_id)
@@ -227,13 +226,12 @@ class ChatSession:
             branch.pop()
         return branch
 
-    def _payload(self, chat_id: str, message: Message) -> MessagePayload:
-        return _payload(message, *self.registry.tree(chat_id).position(message.id))
+    def _shown(self, chat_id: str, message: Message) -> ShownMessage:
+        return ShownMessage(message, *self.registry.tree(chat_id).position(message.id))
 
     def search(self, query: str) -> list[SearchHit]:
         """Chats whose title or messages contain ``query`` (a blank query finds none)."""
-        hits = self.registry.search(query.strip()) if query.strip() else []
-        return [{"chat_id": h.chat.id, "title": h.chat.title, "snippet": h.snippet} for h in hits]
+        return self.registry.search(query.strip()) if query.strip() else []
 
     # -- settings
 
@@ -286,6 +284,7 @@ class ChatSession:
             self.registry.get(chat_id)
         if chat_id in self.replies:
             raise SessionError(STILL_STREAMING)
+        self.recover(chat_id)  # a prompt left unanswered is never merged with this one
         if replaces is not None:
             self._check_message(chat_id, replaces, "user")
         try:
@@ -307,7 +306,7 @@ class ChatSession:
                 replaces=replaces,
                 context=context or None,
             )
-            self._saved(self._payload(chat_id, saved), chat_id)
+            self._saved(self._shown(chat_id, saved), chat_id)
         messages = self.registry.messages(chat_id)
         asked = model_messages(messages, self.registry.tree(chat_id))
         if text is None:  # regenerate/retry: answer the last user message again
@@ -323,6 +322,7 @@ class ChatSession:
         reply.model = settings.model
         reply.prompt = history
         self.replies[chat_id] = reply
+        self._keepers[id(reply)] = ReplyKeeper(self.registry, reply, self.user_id)
         reply.task = loop.create_task(
             stream_reply(
                 self.client,
@@ -376,9 +376,9 @@ class ChatSession:
         if role is not None and messages[message_id].role != role:
             raise SessionError(f"Only {role} messages can be edited.")
 
-    def wait(self, reply: Reply) -> asyncio.Future[MessagePayload]:
+    def wait(self, reply: Reply) -> asyncio.Future[ShownMessage]:
         """A future for the reply's message as saved (how ``await chat.ask()`` ends)."""
-        future: asyncio.Future[MessagePayload] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[ShownMessage] = asyncio.get_running_loop().create_future()
         self._waiters[id(reply)] = future
         return future
 
@@ -410,40 +410,50 @@ class ChatSession:
     def _finish(self, reply: Reply, task: asyncio.Task[Outcome]) -> None:
         """Runs when a reply's task ends, however it ends: save, then report once.
         Whatever fails in here, the chat is released and ``await ask()`` returns."""
+        self._keepers.pop(id(reply)).stop()  # before the reply's own row is written
         discarded = self.replies.get(reply.chat_id) is not reply  # its chat went away
         if not discarded:
             del self.replies[reply.chat_id]
-        message = unsaved_reply(reply.message_id, error="The reply failed unexpectedly.")
-        done: DoneMsg | None = None
+        failed = "The reply failed unexpectedly."
+        ended = self._unsaved(reply, reply.text, reply.reasoning, failed)
+        kept: ShownMessage | None = None  # the reply as saved: the views show it
         try:
             outcome = _outcome(reply, task)
             usage = self._usage(reply, outcome)
             self._stats.count(outcome.status, usage)
             if discarded:
-                message = {**message, "content": outcome.text, "status": "stopped", "error": ""}
+                message = replace(ended.message, content=outcome.text, status="stopped", error="")
+                ended = ShownMessage(message)
             else:
-                message = self._save(reply, outcome, usage)
-                done = done_message(reply.chat_id, reply.seq, message, outcome.text)
+                ended = kept = self._save(reply, outcome, usage)
         except Exception as exc:
             log.exception("finishing the reply in chat %s failed", reply.chat_id)
-            message = {**message, "error": self.redact(f"The reply failed unexpectedly ({exc}).")}
-            self.listener.problem(message["error"])
+            error = self.redact(f"The reply failed unexpectedly ({exc}).")
+            ended = ShownMessage(replace(ended.message, error=error))
+            self.listener.problem(error)
         finally:
             if not self.closed:
-                self.listener.reply_finished(reply, done)
+                self.listener.reply_finished(reply, kept)
             self.folder.announce(reply.chat_id)
             waiter = self._waiters.pop(id(reply), None)
             if waiter is not None and not waiter.done():
-                waiter.set_result(message)
-        if message["timestamp"]:  # saved
-            self._saved(message, reply.chat_id)
+                waiter.set_result(ended)
+        if ended.message.timestamp:  # saved
+            self._saved(ended, reply.chat_id)
+
+    def _unsaved(
+        self, reply: Reply, text: str, reasoning: str, error: str, usage: Usage | None = None
+    ) -> ShownMessage:
+        """A reply that could not be saved, as ``ask`` returns it (no timestamp)."""
+        message = Message(reply.message_id, "assistant", text, "", self.user_id, "error", error)
+        return ShownMessage(replace(message, reasoning=reasoning, usage=usage))
 
     def _usage(self, reply: Reply, outcome: Outcome) -> Usage:
         # A server that chose the model itself named it when asked (resolve_model).
         model = reply.model or self.client.model
         return reply_usage(model, outcome.stats, reply.prompt, outcome.text, outcome.reasoning)
 
-    def _save(self, reply: Reply, outcome: Outcome, usage: Usage) -> MessagePayload:
+    def _save(self, reply: Reply, outcome: Outcome, usage: Usage) -> ShownMessage:
         """Append the assistant row (with its status marker); the message as saved.
 
         Every reply is saved, even one stopped before its first token: it keeps its id
@@ -461,15 +471,12 @@ class ChatSession:
                 reasoning=outcome.reasoning,
                 usage=usage,
             )
-            return self._payload(reply.chat_id, saved)
+            return self._shown(reply.chat_id, saved)
         except (StorageError, ChatNotFound) as exc:
             log.error("could not save the reply in chat %s: %s", reply.chat_id, exc)
             error = self.redact(f"The reply could not be saved: {exc}")
             self.listener.problem(error)
-            usage_row = usage_payload(usage.payload())
-            return unsaved_reply(
-                reply.message_id, outcome.text, outcome.reasoning, error=error, usage=usage_row
-            )
+            return self._unsaved(reply, outcome.text, outcome.reasoning, error, usage)
 
     def stats(self, chat_id: str = "") -> Stats:
         """This session's recent replies and totals; tokens summed over ``chat_id``'s

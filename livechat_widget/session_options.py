@@ -13,7 +13,8 @@ from .csv_format import default_user
 from .csv_storage import CsvStore
 from .providers.base import ChatClient
 from .streaming import Reply
-from .wire import DeltaMsg, DoneMsg
+from .versions import ShownMessage
+from .wire import DeltaMsg
 
 ChatStore = CsvStore | str | os.PathLike[str]  # a store, or the folder of one
 
@@ -52,6 +53,8 @@ class SessionListener(Protocol):
     def reply_started(self, reply: Reply) -> None: ...
     def reply_progress(self, reply: Reply) -> None: ...  # a snapshot is due
     def reply_delta(self, delta: DeltaMsg) -> None: ...
-    def reply_finished(self, reply: Reply, done: DoneMsg | None) -> None: ...
+    def reply_finished(
+        self, reply: Reply, saved: ShownMessage | None
+    ) -> None: ...  # None: discarded
     def problem(self, text: str) -> None: ...  # shown in the error banner
     def chat_changed(self, chat_id: str) -> None: ...  # by any session on the folder

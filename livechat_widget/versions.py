@@ -18,6 +18,7 @@ last one shown — so ``model_messages`` gives the model exactly what it got bef
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from .csv_format import MESSAGE_ROLES, Message
 
@@ -31,6 +32,14 @@ def _message_id(content: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
+class ShownMessage(NamedTuple):
+    """A message as a view shows it: which version of its turn it is, of how many."""
+
+    message: Message
+    version: int = 1
+    versions: int = 1
+
+
 class VersionTree:
     """Parents, siblings and the shown version of each message of one chat (by id)."""
 
@@ -39,6 +48,7 @@ class VersionTree:
         self.roles: list[str] = []
         self.children: dict[int, list[int]] = {}
         self.shown: dict[int, int] = {}  # parent id -> the child shown
+        self._branch: list[int] | None = []  # the ids shown, worked out again when None
 
     def __len__(self) -> int:
         return len(self.parent)
@@ -46,16 +56,22 @@ class VersionTree:
     def add(self, role: str, replaces: int | None = None) -> int:
         """A message was appended (as a version of ``replaces``, if given and valid)."""
         message_id = len(self.parent)
+        tip = self.tip()
         if replaces is not None and 0 <= replaces < message_id and self.roles[replaces] == role:
             parent = self.parent[replaces]
         else:
-            tip = self.tip()
             regenerated = role == "assistant" and tip != ROOT and self.roles[tip] == "assistant"
             parent = self.parent[tip] if regenerated else tip
         self.parent.append(parent)
         self.roles.append(role)
         self.children.setdefault(parent, []).append(message_id)
-        self._show_path(message_id)
+        if parent == tip and self._branch is not None:
+            # The common case, a message after the one shown last: one step, so that
+            # replaying a long chat stays linear in its rows.
+            self.shown[parent] = message_id
+            self._branch.append(message_id)
+        else:
+            self._show_path(message_id)
         return message_id
 
     def select(self, message_id: int) -> bool:
@@ -72,18 +88,25 @@ class VersionTree:
         while node != ROOT:
             self.shown[self.parent[node]] = node
             node = self.parent[node]
+        self._branch = None
 
     def branch(self) -> list[int]:
-        """The ids of the messages shown, oldest first."""
-        ids: list[int] = []
-        node = ROOT
-        while node in self.children:
-            node = self.shown[node]
-            ids.append(node)
-        return ids
+        """The ids of the messages shown, oldest first (a new list: callers may change it)."""
+        return list(self._shown_branch())
+
+    def _shown_branch(self) -> list[int]:
+        if self._branch is None:
+            ids: list[int] = []
+            node = ROOT
+            while node in self.children:
+                node = self.shown[node]
+                ids.append(node)
+            self._branch = ids
+        return self._branch
 
     def tip(self) -> int:
-        branch = self.branch()
+        """The last message shown (ROOT in an empty chat)."""
+        branch = self._shown_branch()
         return branch[-1] if branch else ROOT
 
     def versions(self, message_id: int) -> list[int]:

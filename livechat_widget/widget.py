@@ -25,15 +25,16 @@ from .providers.base import ChatClient
 from .session import ChatSession, SessionError
 from .session_options import ChatStore, SessionOptions, open_store
 from .streaming import Reply
+from .versions import ShownMessage
 from .wire import (
     NOT_RUNNING,
     DeltaMsg,
-    DoneMsg,
-    MessagePayload,
     RunningCode,
     chat_summary,
+    done_message,
     empty_stats,
     settings_payload,
+    shown_payload,
 )
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
             allow_code=bool(allow_code),
         )
         self._root = open_store(store)
+        self._callbacks = {}
         self._session: ChatSession | None = None
         self._window_start = 0  # index of messages[0] in the active chat
         self.controller = Controller(
@@ -182,6 +184,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     def show(self, chat_id: str) -> None:
         """Make `chat_id` ("" = a new, not yet created chat) the active chat."""
         # Read first: a chat that cannot be read leaves the view on the chat it showed.
+        self.session.recover(chat_id)
         window = self.session.history_window(chat_id, sys.maxsize, OPEN_WINDOW)
         with self.hold_sync():
             self.active_chat_id = chat_id
@@ -215,10 +218,10 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     def reply_delta(self, delta: DeltaMsg) -> None:
         self.send(dict(delta))
 
-    def reply_finished(self, reply: Reply, done: DoneMsg | None) -> None:
+    def reply_finished(self, reply: Reply, saved: ShownMessage | None) -> None:
         try:
-            if done is not None:
-                self.send(dict(done))
+            if saved is not None:
+                self.send(dict(done_message(reply.chat_id, reply.seq, shown_payload(saved))))
             with self.hold_sync():  # the bubble turns into the saved message in one sync
                 self._drop_stream(reply.chat_id)
                 self.chat_changed(reply.chat_id)
@@ -261,7 +264,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     def _drop_stream(self, chat_id: str) -> None:
         self.streams = {k: v for k, v in self.streams.items() if k != chat_id}
 
-    def _publish_messages(self, window: tuple[int, list[MessagePayload]] | None = None) -> None:
+    def _publish_messages(self, window: tuple[int, list[ShownMessage]] | None = None) -> None:
         """The window of the active chat: its messages from ``_window_start`` on (another
         version may show a shorter branch: the newest few at least)."""
         chat_id = self.active_chat_id
@@ -269,7 +272,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
             window = self.session.history_window(chat_id, self._window_start, OPEN_WINDOW)
         self._window_start, messages = window
         with self.hold_sync():
-            self.messages = [dict(m) for m in messages]
+            self.messages = [dict(shown_payload(m)) for m in messages]
             self.has_older = self._window_start > 0
             self.busy = chat_id in self.session.replies
 

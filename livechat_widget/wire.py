@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 from .chat_registry import ChatInfo
+from .chat_registry import SearchHit as ChatSearchHit
 from .chat_settings import ChatSettings
 from .code_run import RunResult
 from .csv_storage import Message
 from .kernel_context import parse_context
+from .versions import ShownMessage
 
 Role = Literal["user", "assistant", "system"]
 Status = Literal["complete", "stopped", "length", "error"]
@@ -250,40 +252,22 @@ def message_payload(message: Message, version: int = 1, versions: int = 1) -> Me
     }
 
 
-def unsaved_reply(
-    message_id: int,
-    content: str = "",
-    reasoning: str = "",
-    *,
-    error: str,
-    usage: UsagePayload | None = None,
-) -> MessagePayload:
-    """A reply that could not be saved (or failed before it could be), as ``ask`` returns it."""
-    return {
-        "id": message_id,
-        "role": "assistant",
-        "content": content,
-        "timestamp": "",  # never written
-        "status": "error",
-        "error": error,
-        "error_kind": "",
-        "version": 1,
-        "versions": 1,
-        "context": [],
-        "runs": [],
-        "reasoning": reasoning,
-        "usage": usage,
-    }
+def shown_payload(shown: ShownMessage) -> MessagePayload:
+    return message_payload(shown.message, shown.version, shown.versions)
 
 
-def done_message(chat_id: str, seq: int, message: MessagePayload, text: str) -> DoneMsg:
+def search_hit(hit: ChatSearchHit) -> SearchHit:
+    return {"chat_id": hit.chat.id, "title": hit.chat.title, "snippet": hit.snippet}
+
+
+def done_message(chat_id: str, seq: int, message: MessagePayload) -> DoneMsg:
     """The end of a reply's stream: its whole text and how it ended (``message``, saved)."""
     return {
         "type": "done",
         "chat_id": chat_id,
         "message_id": message["id"],
         "seq": seq,
-        "text": text,
+        "text": message["content"],
         "reasoning": message["reasoning"],
         "status": message["status"],
         "error": message["error"],

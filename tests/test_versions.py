@@ -296,3 +296,31 @@ def test_edit_and_select_rows_naming_no_usable_message_are_ignored(tmp_path):
         store.append(chat_id, role, content)
     tree = tree_from_records(store.load_records(chat_id))
     assert tree.branch() == [0, 1, 2, 3, 4]
+
+
+def test_replaying_a_long_chat_is_linear_in_its_rows(monkeypatch):
+    """A message after the last one shown extends the branch in one step: no walk up its
+    path and no walk down the branch for it (each was a walk over the whole chat, so
+    opening 20,400 messages took 11.5 s and 204,800 never finished)."""
+    from livechat_widget.versions import VersionTree, tree_from_records
+
+    walks: list[str] = []
+    path, branch = VersionTree._show_path, VersionTree._shown_branch
+
+    def show_path(self, message_id):
+        walks.append("path")
+        return path(self, message_id)
+
+    def shown_branch(self):
+        if self._branch is None:
+            walks.append("branch")
+        return branch(self)
+
+    monkeypatch.setattr(VersionTree, "_show_path", show_path)
+    monkeypatch.setattr(VersionTree, "_shown_branch", shown_branch)
+    roles = ["user", "assistant"] * 1000
+    tree = tree_from_records([["t", "u", role, f"m{i}"] for i, role in enumerate(roles)])
+    assert tree.branch() == list(range(2000)) and walks == []
+    tree.add("assistant")  # a regenerated reply: a version, so the branch is redone once
+    assert tree.branch() == [*range(1999), 2000] and walks == ["path", "branch"]
+    assert tree.position(2000) == (2, 2)

@@ -66,12 +66,13 @@ async def test_user_row_is_on_disk_before_the_model_is_called(tmp_path):
     def check_disk(messages):
         (path,) = (tmp_path / "logs").glob("*.csv")
         with open(path, newline="", encoding="utf-8") as f:
-            seen.append([r["content"] for r in csv.DictReader(f)])
+            seen.append([(r["role"], r["content"]) for r in csv.DictReader(f)])
 
     widget = make_widget(tmp_path, ScriptedClient(on_request=check_disk))
     browser(widget, type="send", text="durable first")
     await settle(widget)
-    assert seen == [["durable first"]]
+    # The prompt, and the mark that a reply to it began (reply_keeper.py).
+    assert seen == [[("user", "durable first"), ("partial", "")]]
 
 
 async def test_stop_keeps_and_persists_the_partial_reply(tmp_path):
@@ -437,7 +438,7 @@ async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path)
     def reply_text(request) -> str:
         (path,) = (tmp_path / "logs").glob("*.csv")
         with open(path, newline="", encoding="utf-8") as f:
-            on_disk_at_request.append([r["content"] for r in csv.DictReader(f)])
+            on_disk_at_request.append([(r["role"], r["content"]) for r in csv.DictReader(f)])
         return " ".join(f"w{i}" for i in range(200))
 
     with FakeProvider(text=reply_text, tokens_per_s=100) as fp:
@@ -451,7 +452,7 @@ async def test_with_a_real_server_user_row_first_stop_closes_and_retry(tmp_path)
             await asyncio.sleep(0.01)
         browser(widget, type="stop", chat_id=chat_id)
         await settle(widget)
-        assert on_disk_at_request == [["first words"]]
+        assert on_disk_at_request == [[("user", "first words"), ("partial", "")]]
         assert await fp.async_wait_for_disconnect(0, timeout=10), "stop closed the response"
         stopped = widget.messages[-1]
         assert stopped["status"] == "stopped" and stopped["content"].startswith("w0")
@@ -539,7 +540,11 @@ async def test_two_widgets_on_one_folder_share_chats_and_the_streaming_lock(tmp_
     assert a.session.registry is b.session.registry
     (archived,) = (tmp_path / "logs" / "archive").glob("*.csv")
     with open(archived, newline="", encoding="utf-8") as f:
-        assert [r["content"] for r in csv.DictReader(f)] == ["from A"]
+        # A's prompt, and the mark that a reply began: the reply itself was discarded.
+        assert [(r["role"], r["content"]) for r in csv.DictReader(f)] == [
+            ("user", "from A"),
+            ("partial", ""),
+        ]
     assert b.stats["totals"]["replies"] == 0, "A's reply is not counted by B"
 
 

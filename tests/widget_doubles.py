@@ -137,8 +137,13 @@ async def settle(widget: ChatWidget) -> None:
     raise AssertionError("reply never finished")
 
 
-def csv_rows(tmp_path: Path, chat_id: str, *, usage: bool = False) -> list[dict[str, str]]:
-    """The chat's rows; the ``usage`` row written after every reply only if asked for
-    (tests/test_chat_settings.py checks those)."""
+def csv_rows(
+    tmp_path: Path, chat_id: str, *, usage: bool = False, partial: bool = False
+) -> list[dict[str, str]]:
+    """The chat's rows; the ``usage`` row written after every reply and the ``partial``
+    rows written while it streamed only if asked for (tests/test_chat_settings.py and
+    tests/test_interrupted.py check those)."""
     with open(tmp_path / "logs" / f"{chat_id}.csv", newline="", encoding="utf-8") as f:
-        return [r for r in csv.DictReader(f) if usage or r["role"] != "usage"]
+        rows = list(csv.DictReader(f))
+    hidden = {role for role, shown in (("usage", usage), ("partial", partial)) if not shown}
+    return [r for r in rows if r["role"] not in hidden]
