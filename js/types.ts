@@ -155,6 +155,8 @@ export interface Traits {
   chat_settings: ChatSettings;
   // Insert as cell (insert_cell.ts): ipylab's front end answered in this page.
   can_insert_cell: boolean;
+  // A chat whose file the kernel is reading before it shows ("" = none): a big chat.
+  opening: string;
 }
 
 export type ChatModel = AnyModel<Traits>;

@@ -6,6 +6,7 @@ import { h } from "./dom";
 import { ChatMenu } from "./components/chat_menu";
 import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
+import { OpeningNotice } from "./components/opening";
 import { SettingsPanel } from "./components/settings_panel";
 import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
@@ -46,6 +47,8 @@ export class ChatApp {
   readonly chatMenu: ChatMenu;
   readonly settings: SettingsPanel;
   readonly streams: StreamStore;
+  /** "Opening <chat>…" while the kernel reads a big chat's file. */
+  readonly opening = new OpeningNotice();
   /** This view's requests with answers (requests.ts). */
   readonly requests: Requests;
   private banner: ErrorBanner;
@@ -77,6 +80,7 @@ export class ChatApp {
     this.chatMenu = new ChatMenu(this.requests, signal, `${uid}-chat-menu`);
     this.topbar.el.append(this.chatMenu.el);
     this.list = new MessageList(this.send, signal);
+    this.list.el.append(this.opening.el);
     this.composer = this.makeComposer(signal);
     this.banner = new ErrorBanner(() => this.send({ type: "dismiss_error" }), signal);
     this.layout(signal);
@@ -189,6 +193,7 @@ export class ChatApp {
       this.drawBanner();
     });
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
+    for (const name of ["opening", "chats"]) this.listen(`change:${name}`, () => this.drawOpening());
     this.listen("change:chat_settings", () => this.drawSettings());
   }
 
@@ -199,6 +204,7 @@ export class ChatApp {
     this.drawSidebar();
     this.drawChat();
     this.drawBanner();
+    this.drawOpening();
     this.stats.update(this.get("stats"));
     // Private chats per browser: say whose chats this view shows (the kernel shows none before).
     if (this.get("per_browser")) this.send({ type: "claim", secret: visitorSecret() });
@@ -346,6 +352,10 @@ export class ChatApp {
     if (typeof interrupt !== "function") return false;
     void interrupt.call(manager?.kernel).catch(() => undefined);
     return true;
+  }
+
+  private drawOpening(): void {
+    this.opening.update(this.get("opening") || "", this.get("chats") || []);
   }
 
   private drawBanner(): void {

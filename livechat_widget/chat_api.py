@@ -7,6 +7,7 @@ calls the session — the same path as the page, so the views show what a script
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,13 +15,15 @@ from typing import TYPE_CHECKING, Any
 from .chat_registry import ChatInfo
 from .protocol import Edit, SelectVersion, Send
 from .providers.base import ChatClient
+from .versions import ShownMessage
 from .wire import settings_payload, shown_payload
 
 if TYPE_CHECKING:
     from .controller import Controller
-    from .session import ChatSession, SavedCallback
+    from .session import ChatSession
 
 MessageCallback = Callable[[dict[str, Any]], Any]
+log = logging.getLogger(__name__)
 
 
 class ChatApi:
@@ -29,13 +32,16 @@ class ChatApi:
     # Provided by ChatWidget.
     active_chat_id: str
     controller: Controller
-    _callbacks: dict[MessageCallback, SavedCallback]  # on_message's, as the session calls them
+    _callbacks: list[MessageCallback]  # on_message's
 
     @property
     def session(self) -> ChatSession:
         raise NotImplementedError
 
     def show(self, chat_id: str) -> None:
+        raise NotImplementedError
+
+    def problem(self, text: str) -> None:
         raise NotImplementedError
 
     # -- talking to the model
@@ -86,12 +92,18 @@ class ChatApi:
         """Call ``callback(message)`` for every message saved (user and assistant), the
         message as ``history`` gives it, with its ``chat_id``."""
         if remove:
-            self.session.on_message(self._callbacks.pop(callback), remove=True)
-            return
-        wrapped = self._callbacks[callback] = lambda shown, chat_id: callback(
-            {**shown_payload(shown), "chat_id": chat_id}
-        )
-        self.session.on_message(wrapped)
+            self._callbacks.remove(callback)
+        else:
+            self._callbacks.append(callback)
+
+    def message_saved(self, message: ShownMessage, chat_id: str) -> None:
+        """(SessionListener) A message was saved: tell the ``on_message`` callbacks."""
+        for callback in list(self._callbacks):
+            try:
+                callback({**shown_payload(message), "chat_id": chat_id})
+            except Exception as exc:  # shown, not swallowed; the chat goes on
+                log.exception("on_message callback %r failed", callback)
+                self.problem(f"An on_message callback failed ({type(exc).__name__}: {exc}).")
 
     # -- settings and models
 

@@ -18,6 +18,7 @@ a ``messages()`` call that misses the cache). Not thread-safe: one thread (the l
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import logging
 import os
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .chat_search import file_snippet, find_chats
 from .chat_settings import overrides_from_records, settings_content
 from .csv_format import PARTIAL_ROLE, unanswered_from_records
 from .csv_storage import (
@@ -52,7 +54,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TITLE = "New chat"
 TITLE_CHARS = 60  # a title derived from the first user message
-SNIPPET_CHARS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,16 @@ def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
     return entry
 
 
+_Read = tuple[list[Message], VersionTree, _Entry]
+
+
+def _read(store: CsvStore, chat_id: str) -> _Read:
+    """A chat's messages, versions and summary from its file (pure: any thread)."""
+    records = store.load_records(chat_id)
+    summary = _summarise(chat_id, records, store.path(chat_id))
+    return messages_from_records(records), tree_from_records(records), summary
+
+
 def summarise(chat_id: str, records: list[list[str]], path: Path) -> ChatInfo:
     """The ``ChatInfo`` of a chat from its records, by the rules above (for readers that
     load the files themselves, e.g. ``chat_data``)."""
@@ -118,28 +129,6 @@ def summarise(chat_id: str, records: list[list[str]], path: Path) -> ChatInfo:
 
 def _sort_key(info: ChatInfo) -> tuple[str, str, str]:
     return info.updated_at, info.created_at, info.id
-
-
-def _find(text: str, query: str) -> int:
-    """Index in ``text`` of the first case-insensitive match of ``query`` (lowercase), or -1."""
-    low = text.lower()
-    i = low.find(query)
-    if i <= 0 or len(low) == len(text):
-        return i
-    # lower() changed some lengths (e.g. "İ" -> "i̇"): map the index back char by char.
-    pos = 0
-    for j, ch in enumerate(text):
-        if pos >= i:
-            return j
-        pos += len(ch.lower())
-    return len(text)
-
-
-def _snippet(text: str, at: int, width: int = SNIPPET_CHARS) -> str:
-    start = max(0, min(at - width // 3, len(text) - width))
-    end = start + width
-    piece = " ".join(text[start:end].split())
-    return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
 
 
 class ChatRegistry:
@@ -432,21 +421,37 @@ class ChatRegistry:
     def messages(self, chat_id: str) -> builtins.list[Message]:  # list(): a method here
         """The chat's messages (a new list each call; cached for recently used chats)."""
         entry = self._entry(chat_id)
-        cached = self._cache.get(chat_id)
-        if cached is None:
-            records = self.store.load_records(chat_id)
-            cached = messages_from_records(records)
-            self._trees[chat_id] = tree_from_records(records)
-            # The file may have grown in another process: take its view of the chat.
-            self._index[chat_id] = fresh = _summarise(chat_id, records, self.store.path(chat_id))
-            if not fresh.has_rows:  # keep the in-memory times of an empty chat
-                fresh.info = entry.info
-            self._cache[chat_id] = cached
-            while len(self._cache) > self.cache_size:
-                evicted, _ = self._cache.popitem(last=False)
-                self._trees.pop(evicted, None)
+        if chat_id not in self._cache:
+            self._install(chat_id, entry, _read(self.store, chat_id))
         self._cache.move_to_end(chat_id)
-        return list(cached)
+        return list(self._cache[chat_id])
+
+    def is_loaded(self, chat_id: str) -> bool:
+        return chat_id in self._cache
+
+    async def load(self, chat_id: str) -> None:
+        """Read and parse a chat that is not in memory in a worker thread, so the event
+        loop goes on meanwhile (a 200 MB chat takes seconds); ``messages`` then has it."""
+        entry = self._entry(chat_id)
+        if chat_id in self._cache:
+            return
+        read = await asyncio.to_thread(_read, self.store, chat_id)
+        # Written to (or deleted) meanwhile: the next ``messages`` reads it afresh.
+        if chat_id not in self._cache and self._index.get(chat_id) is entry:
+            if read[2].info.message_count >= entry.info.message_count:
+                self._install(chat_id, entry, read)
+
+    def _install(self, chat_id: str, entry: _Entry, read: _Read) -> None:
+        messages, tree, fresh = read
+        self._trees[chat_id] = tree
+        # The file may have grown in another process: take its view of the chat.
+        if not fresh.has_rows:  # keep the in-memory times of an empty chat
+            fresh.info = entry.info
+        self._index[chat_id] = fresh
+        self._cache[chat_id] = messages
+        while len(self._cache) > self.cache_size:
+            evicted, _ = self._cache.popitem(last=False)
+            self._trees.pop(evicted, None)
 
     def search(self, query: str, limit: int = 50) -> builtins.list[SearchHit]:
         """Chats whose title or message contents contain ``query`` (case-insensitive):
@@ -456,43 +461,10 @@ class ChatRegistry:
         one line; for a chat that matches only by its title it is the title. A blank
         query matches nothing.
         """
-        if not isinstance(query, str):
-            raise TypeError(f"query must be str, not {type(query).__name__}")
-        q = query.strip().lower()
-        if not q or limit <= 0:
-            return []
-        by_title: list[SearchHit] = []
-        by_content: list[SearchHit] = []
-        for info in self.list():
-            if len(by_title) >= limit:
-                break
-            title_hit = q in info.title.lower()
-            snippet = self._content_snippet(info.id, q)
-            if title_hit:
-                by_title.append(SearchHit(info, snippet if snippet is not None else info.title))
-            elif snippet is not None and len(by_content) < limit:
-                by_content.append(SearchHit(info, snippet))
-        return (by_title + by_content)[:limit]
-
-    def _content_snippet(self, chat_id: str, q: str) -> str | None:
-        cached = self._cache.get(chat_id)
-        if cached is not None:
-            contents = (m.content for m in cached)
-        else:
-            try:
-                raw = self.store.path(chat_id).read_bytes()
-            except OSError:
-                return None
-            if q not in raw.decode("utf-8", "replace").lower():
-                return None  # cheap pre-check before parsing the file
-            try:
-                records = self.store.load_records(chat_id)
-            except StorageError as exc:
-                log.warning("search skipped a chat that cannot be read: %s", exc)
-                return None
-            contents = (r[3] for r in records if r[2] in MESSAGE_ROLES)
-        for content in contents:
-            at = _find(content, q)
-            if at >= 0:
-                return _snippet(content, at)
-        return None
+        found = find_chats(
+            self.list(),
+            query,
+            limit,
+            lambda chat_id, q: file_snippet(self.store, chat_id, q, self._cache.get(chat_id)),
+        )
+        return [SearchHit(info, snippet) for info, snippet in found]

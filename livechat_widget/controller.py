@@ -78,6 +78,7 @@ class ChatView(CellTarget, Protocol):
 
     def has_session(self) -> bool: ...
     def show(self, chat_id: str) -> None: ...  # "" = a new, not yet created chat
+    def open_chat(self, chat_id: str) -> None: ...  # show, once read off the event loop
     def show_older(self, chat_id: str, before: int) -> None: ...
     def show_error(self, text: str) -> None: ...
     def show_running(self, running: RunningCode) -> None: ...
@@ -117,19 +118,22 @@ class Controller:
         try:
             command = parse_command(msg)
             self.dispatch(command)
-        except Refused as exc:
+        except Exception as exc:  # a bug too must show up, not kill the comm handler
+            self._refuse(msg, command, self.explain(exc))
+
+    def explain(self, exc: BaseException) -> str:
+        """The banner's text for what a handler (or work it started) raised."""
+        if isinstance(exc, Refused):
             log.warning("refused a browser message: %s", exc)
-            self._refuse(msg, command, str(exc))
-        except ChatNotFound:
-            self._refuse(msg, command, "That chat no longer exists.")
+            return str(exc)
+        if isinstance(exc, ChatNotFound):
             self.view.show_chats()
-        except StorageError as exc:
+            return "That chat no longer exists."
+        if isinstance(exc, StorageError):
             log.error("chat files: %s", exc)
-            self._refuse(msg, command, self.view.redact(f"Could not access the chat files: {exc}"))
-        except Exception as exc:  # a bug must show up, not kill the comm handler
-            log.exception("handling %r failed", msg)
-            what = f"Something went wrong ({type(exc).__name__}: {exc})."
-            self._refuse(msg, command, self.view.redact(what))
+            return self.view.redact(f"Could not access the chat files: {exc}")
+        log.error("handling a browser message failed", exc_info=exc)
+        return self.view.redact(f"Something went wrong ({type(exc).__name__}: {exc}).")
 
     def _refuse(self, msg: object, command: Command | None, error: str) -> None:
         """Show ``error``; a request (even a malformed one, if its id is valid) also gets
@@ -173,7 +177,7 @@ class Controller:
     @dispatch.register
     def _select_chat(self, c: SelectChat) -> None:
         self.session.chat(c.chat_id)
-        self.view.show(c.chat_id)
+        self.view.open_chat(c.chat_id)
 
     @dispatch.register
     def _rename(self, c: Rename) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,6 @@ from .wire import Stats, usage_totals_payload
 
 log = logging.getLogger(__name__)
 
-SavedCallback = Callable[[ShownMessage, str], Any]  # (the message, its chat's id)
 
 STILL_STREAMING = "A reply is still streaming in this chat: stop it first."
 
@@ -104,27 +102,9 @@ class ChatSession:
         self._waiters: dict[int, asyncio.Future[ShownMessage]] = {}  # id(reply) -> ask()
         self._stats = SessionStats()
         self._keepers: dict[int, ReplyKeeper] = {}  # id(reply) -> its lock and partial rows
-        self._callbacks: list[SavedCallback] = []
         self.defaults = defaults or ChatSettings()
         self.model_list = ModelList(self.client)
         self.frame_clock = FrameClock()  # deltas' grid, tuned by the page (frame_sync)
-
-    def on_message(self, callback: SavedCallback, *, remove: bool = False) -> None:
-        """Call ``callback(message, chat_id)`` for every message saved."""
-        if remove:
-            self._callbacks.remove(callback)
-        else:
-            self._callbacks.append(callback)
-
-    def _saved(self, message: ShownMessage, chat_id: str) -> None:
-        for callback in list(self._callbacks):
-            try:
-                callback(message, chat_id)
-            except Exception as exc:  # shown, not swallowed; the chat goes on
-                log.exception("on_message callback %r failed", callback)
-                self.listener.problem(
-                    f"An on_message callback failed ({type(exc).__name__}: {exc})."
-                )
 
     def chat_changed(self, chat_id: str) -> None:
         """A session on the folder (this one too) wrote ``chat_id``: redraw it."""
@@ -149,6 +129,13 @@ class ChatSession:
 
     def has_chat(self, chat_id: str) -> bool:
         return chat_id in self.registry
+
+    def is_loaded(self, chat_id: str) -> bool:
+        return self.registry.is_loaded(chat_id)
+
+    async def load(self, chat_id: str) -> None:
+        """Read a chat's file off the event loop (chat_registry.py), before showing it."""
+        await self.registry.load(chat_id)
 
     def new_chat(self, title: str | None = None) -> ChatInfo:
         info = self.registry.new(title)
@@ -306,7 +293,7 @@ class ChatSession:
                 replaces=replaces,
                 context=context or None,
             )
-            self._saved(self._shown(chat_id, saved), chat_id)
+            self.listener.message_saved(self._shown(chat_id, saved), chat_id)
         messages = self.registry.messages(chat_id)
         asked = model_messages(messages, self.registry.tree(chat_id))
         if text is None:  # regenerate/retry: answer the last user message again
@@ -439,7 +426,7 @@ class ChatSession:
             if waiter is not None and not waiter.done():
                 waiter.set_result(ended)
         if ended.message.timestamp:  # saved
-            self._saved(ended, reply.chat_id)
+            self.listener.message_saved(ended, reply.chat_id)
 
     def _unsaved(
         self, reply: Reply, text: str, reasoning: str, error: str, usage: Usage | None = None

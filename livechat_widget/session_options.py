@@ -57,4 +57,5 @@ class SessionListener(Protocol):
         self, reply: Reply, saved: ShownMessage | None
     ) -> None: ...  # None: discarded
     def problem(self, text: str) -> None: ...  # shown in the error banner
+    def message_saved(self, message: ShownMessage, chat_id: str) -> None: ...  # user or reply
     def chat_changed(self, chat_id: str) -> None: ...  # by any session on the folder

@@ -229,6 +229,8 @@ TRAITS: dict[str, str] = {
     "chat_settings": "ChatSettingsPayload",
     # Insert as cell (insert_cell.py): ipylab's front end answered in this page.
     "can_insert_cell": "bool",
+    # A chat whose file is read off the kernel's event loop before it shows ("" = none).
+    "opening": "str",
 }
 
 

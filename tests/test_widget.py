@@ -15,6 +15,7 @@ from widget_doubles import (
     csv_rows,
     custom,
     make_widget,
+    opened,
     settle,
 )
 
@@ -584,6 +585,7 @@ async def test_a_chat_that_cannot_be_read_leaves_the_view_where_it_was(tmp_path)
     path_b.write_bytes(b"timestamp,user_id,role,content\nx,y\nx,y,user,z\n")
     widget.session.registry._cache.clear()  # as after a restart: B is read from disk
     browser(widget, type="select_chat", chat_id=chat_b)
+    await opened(widget)
     assert "Could not access the chat files" in widget.error
     assert str(tmp_path) not in widget.error
     assert widget.active_chat_id == chat_a
@@ -634,3 +636,39 @@ async def test_a_search_in_one_view_does_not_change_what_another_view_shows(tmp_
     new = widget.wire[sent_before:]
     assert [m["method"] for m in new] == ["custom"]  # no state update went out
     assert new[0]["content"]["request"] == "view1-7" and new[0]["content"]["hits"]
+
+
+async def test_a_chat_not_in_memory_opens_off_the_event_loop_and_the_page_is_told(tmp_path):
+    """Its file is read in a worker thread: meanwhile ``opening`` names it (the page
+    shows progress), the view still shows the chat it had, and the loop goes on."""
+    widget = make_widget(tmp_path)
+    await widget.ask("in A")
+    chat_a = widget.active_chat_id
+    chat_b = widget.new_chat("B").id
+    await widget.ask("in B")
+    widget.select(chat_a)
+    big = "x" * 200_000
+    store = widget.session.registry.store
+    for i in range(100):  # 20 MB: parsing takes a while
+        store.append(chat_b, "user" if i % 2 == 0 else "assistant", big, user_id="ada")
+    widget.session.registry.refresh()
+    widget.session.registry._cache.clear()  # as after a restart: B is read from disk
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    running = asyncio.ensure_future(ticker())
+    browser(widget, type="select_chat", chat_id=chat_b)
+    assert widget.opening == chat_b and widget.active_chat_id == chat_a
+    await opened(widget)
+    running.cancel()
+    assert ticks > 0, "the event loop ran while the file was read"
+    assert widget.active_chat_id == chat_b and widget.error == ""
+    assert widget.messages[-1]["content"] == big and len(widget.messages) == 30
+    widget.select(chat_a)
+    browser(widget, type="select_chat", chat_id=chat_b)  # in memory now: at once
+    assert widget.opening == "" and widget.active_chat_id == chat_b

@@ -127,6 +127,15 @@ async def answered(widget: ChatWidget, request: str) -> dict[str, Any]:
     raise AssertionError(f"request {request!r} was never answered")
 
 
+async def opened(widget: ChatWidget) -> None:
+    """Wait until no chat is being read off the event loop (``opening``), bounded."""
+    for _ in range(3000):
+        if not widget.opening:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the chat never opened")
+
+
 async def settle(widget: ChatWidget) -> None:
     """Wait until no reply is streaming (bounded, so a bug fails instead of hanging)."""
     for _ in range(3000):

@@ -50,6 +50,7 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     running_code: { chat_id: "", message_id: -1, code: "" },
     chat_settings: { model: "fake-model", system_prompt: "", temperature: null, max_tokens: null },
     can_insert_cell: false,
+    opening: "",
     ...over,
   };
 }
