@@ -1,12 +1,15 @@
-"""Run every benchmark in one command; write benchmarks/results.json and RESULTS.md.
+"""Run every benchmark in one command; write benchmarks/results.json, RESULTS.md and the
+docs' charts (docs/benchmarks/*.svg).
 
     python3 benchmarks/run_all.py [--quick] [--skip NAME ...] [--wait-quiet 600]
+    python3 benchmarks/run_all.py --charts-only   # redraw the charts from results.json
 
 Each benchmark runs as a subprocess that prints one JSON object (their stderr goes
 to this one's). Before starting, it waits (up to ``--wait-quiet`` seconds) until no
 Chromium, Voila, JupyterLab or Panel process that it did not start is running, and
-records whether the machine was quiet. Needs the ``bench`` extra (Panel, Gradio, psutil):
-``pip install -e ".[bench]"``. About 55 minutes on 2 cores (the peers' capped runs).
+records whether the machine was quiet. Needs the ``bench`` extra (Panel, Gradio, psutil,
+matplotlib for the charts): ``pip install -e ".[bench]"``. About 55 minutes on 2 cores
+(the peers' capped runs).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from charts import CHARTS_DIR, draw_charts
 from report_peers import streaming_peers_section
 
 HERE = Path(__file__).resolve().parent
@@ -662,14 +666,22 @@ def main() -> None:
     parser.add_argument(
         "--report-only",
         action="store_true",
-        help="rewrite RESULTS.md from the existing results.json",
+        help="rewrite RESULTS.md (and the charts) from the existing results.json",
+    )
+    parser.add_argument(
+        "--charts-only",
+        action="store_true",
+        help=f"redraw the docs' charts ({CHARTS_DIR.relative_to(HERE.parent)}/*.svg) from "
+        "the existing results.json, running nothing",
     )
     args = parser.parse_args()
     out = Path(args.out)
-    if args.report_only:
+    if args.charts_only or args.report_only:
         res = json.loads((out / "results.json").read_text())
-        res["targets"] = targets(res["benchmarks"])
-        (out / "RESULTS.md").write_text(markdown(res))
+        if args.report_only:
+            res["targets"] = targets(res["benchmarks"])
+            (out / "RESULTS.md").write_text(markdown(res))
+        log_charts(draw_charts(res))
         return
 
     started = time.time()
@@ -699,6 +711,12 @@ def main() -> None:
         f"wrote {out / 'results.json'} and {out / 'RESULTS.md'} "
         f"({res['total_seconds'] / 60:.1f} min)"
     )
+    log_charts(draw_charts(res))
+
+
+def log_charts(paths: list[Path]) -> None:
+    names = ", ".join(p.name for p in paths) or "none (no figures for them)"
+    log(f"charts in {CHARTS_DIR}: {names}")
 
 
 if __name__ == "__main__":

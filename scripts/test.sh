@@ -18,15 +18,20 @@ echo "== front end: install (locked) and build once"
 (cd js && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 
 echo "== package (the build hook skips the front end: it is built)"
-python3 -m pip install -q -e ".[test,e2e,lint]"
+python3 -m pip install -q -e ".[test,e2e,lint,docs]"
 
-echo "== checks: biome, tsc, ruff, ruff format, mypy, import cycles, code shape"
+echo "== checks: biome, tsc, ruff, ruff format, mypy, import cycles, code shape, docs"
 (cd js && npm run lint && npm run typecheck)
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy
 python3 scripts/import_cycles.py   # none: every import arrow points down or sideways
 python3 scripts/code_shape.py      # no module over 500 lines, no function over 80
+# The docs site: a broken link or anchor, a missing include or an API reference that does
+# not resolve fails the build (strict). Built into a temporary folder, then removed.
+site_dir="$(mktemp -d)"
+NO_MKDOCS_2_WARNING=1 python3 -m mkdocs build --strict --site-dir "$site_dir"
+rm -rf "$site_dir"
 
 echo "== front-end tests (vitest)"
 (cd js && npm test)

@@ -172,7 +172,7 @@ def _input_tokens(usage: Mapping[str, Any]) -> int | None:
 class AnthropicClient(HTTPClient):
     """Anthropic's Messages API with streaming. System messages become the top-level
     ``system``; consecutive messages of the same role are merged; empty ones dropped.
-    Other parameters as :class:`OpenAICompatibleClient`, plus ``max_tokens`` (the
+    Other parameters as ``OpenAICompatibleClient``, plus ``max_tokens`` (the
     Messages API requires one; a chat's own setting overrides it)."""
 
     max_temperature = 1.0  # the Messages API accepts 0..1

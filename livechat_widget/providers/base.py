@@ -97,7 +97,7 @@ class ChatStream(Protocol):
 @runtime_checkable
 class ChatClient(Protocol):
     """What the widget and the session need of a client: the demo, the HTTP clients,
-    or one's own (subclass :class:`BaseClient` and write ``_generate`` and
+    or one's own (subclass ``BaseClient`` and write ``_generate`` and
     ``describe``)."""
 
     @property
@@ -338,7 +338,7 @@ class BaseClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> ReplyStream:
-        """Start a reply to ``messages`` (:class:`~.messages.ModelMessage` objects or
+        """Start a reply to ``messages`` (``ModelMessage`` objects or
         ``{"role", "content"}`` dicts); ``model``, ``temperature`` and ``max_tokens``
         override the client's for this reply. Raises TypeError, before any request,
         for a part the client cannot send."""

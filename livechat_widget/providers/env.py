@@ -53,7 +53,7 @@ def client_from_env(environ: Mapping[str, str] | None = None, **kwargs: Any) -> 
     - ``LIVECHAT_PROVIDER``: ``openai`` | ``anthropic`` | ``ollama`` | ``demo``. When
       unset: ``LIVECHAT_BASE_URL``, ``LIVECHAT_API_KEY`` or ``OPENAI_API_KEY`` select
       an OpenAI-compatible server, else ``ANTHROPIC_API_KEY`` selects Anthropic, else
-      the offline :class:`~.demo.DemoClient`.
+      the offline ``DemoClient``.
     - ``LIVECHAT_BASE_URL`` (else ``OPENAI_BASE_URL`` / ``OLLAMA_HOST`` / the
       provider's default), ``LIVECHAT_MODEL`` (else a default per provider),
       ``LIVECHAT_API_KEY`` (else ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``).
