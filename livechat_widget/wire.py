@@ -19,7 +19,7 @@ from .versions import ShownMessage
 
 Role = Literal["user", "assistant", "system"]
 Status = Literal["complete", "stopped", "length", "error"]
-ErrorKind = Literal["", "context_length"]
+ErrorKind = Literal["", "context_length", "interrupted"]
 
 
 # Kernel context and code runs

@@ -94,18 +94,28 @@ def demo_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def runnable_blocks(page: Path) -> list[Block]:
+    return [b for b in python_blocks(page.read_text(encoding="utf-8"), page) if b.skipped is None]
+
+
+# The pages with a python example to run (the others have none: nothing to skip).
+EXAMPLE_PAGES = [page for page in PAGES if runnable_blocks(page)]
+
+
+def test_a_block_left_out_says_why() -> None:
+    for page in PAGES:
+        for block in python_blocks(page.read_text(encoding="utf-8"), page):
+            assert block.skipped is None or block.skipped.strip(), (
+                f"{block.where}: say why the block is not run"
+            )
+    assert len(EXAMPLE_PAGES) >= 5, "the user guide's pages show runnable examples"
+
+
+@pytest.mark.parametrize("page", EXAMPLE_PAGES, ids=page_id)
 async def test_the_examples_of_a_page_run(page: Path, demo_folder: Path) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
-    blocks = list(python_blocks(page.read_text(encoding="utf-8"), page))
-    for block in blocks:
-        assert block.skipped is None or block.skipped.strip(), (
-            f"{block.where}: say why the block is not run"
-        )
-    runnable = [b for b in blocks if b.skipped is None]
-    if not runnable:
-        pytest.skip("no python example to run")
+    runnable = runnable_blocks(page)
     InteractiveShell.clear_instance()
     shell = InteractiveShell.instance(colors="nocolor")
     try:
