@@ -157,6 +157,8 @@ export interface Traits {
   can_insert_cell: boolean;
   // A chat whose file the kernel is reading before it shows ("" = none): a big chat.
   opening: string;
+  // Chat files in the folder the kernel could not read (left as they are).
+  unreadable: number;
 }
 
 export type ChatModel = AnyModel<Traits>;

@@ -7,6 +7,7 @@ import { ChatMenu } from "./components/chat_menu";
 import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
 import { OpeningNotice } from "./components/opening";
+import { UnreadableNotice } from "./components/unreadable";
 import { SettingsPanel } from "./components/settings_panel";
 import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
@@ -49,6 +50,8 @@ export class ChatApp {
   readonly streams: StreamStore;
   /** "Opening <chat>…" while the kernel reads a big chat's file. */
   readonly opening = new OpeningNotice();
+  /** Under the chat list: chat files the kernel could not read. */
+  readonly unreadable = new UnreadableNotice();
   /** This view's requests with answers (requests.ts). */
   readonly requests: Requests;
   private banner: ErrorBanner;
@@ -74,6 +77,7 @@ export class ChatApp {
     this.root = h("div", { class: ROOT });
     this.streams = this.makeStreams(opts);
     this.sidebar = new Sidebar(this.send, this.requests, (id) => this.afterSelect(id), signal, `${uid}-sidebar`);
+    this.sidebar.el.insertBefore(this.unreadable.el, this.sidebar.el.lastElementChild); // above New chat
     this.stats = new StatsPanel(`${uid}-stats`);
     this.settings = this.makeSettings(`${uid}-settings`, signal);
     this.topbar = this.makeTopbar(uid, signal);
@@ -194,6 +198,7 @@ export class ChatApp {
     });
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
     for (const name of ["opening", "chats"]) this.listen(`change:${name}`, () => this.drawOpening());
+    this.listen("change:unreadable", () => this.unreadable.update(this.get("unreadable") || 0));
     this.listen("change:chat_settings", () => this.drawSettings());
   }
 
@@ -205,6 +210,7 @@ export class ChatApp {
     this.drawChat();
     this.drawBanner();
     this.drawOpening();
+    this.unreadable.update(this.get("unreadable") || 0);
     this.stats.update(this.get("stats"));
     // Private chats per browser: say whose chats this view shows (the kernel shows none before).
     if (this.get("per_browser")) this.send({ type: "claim", secret: visitorSecret() });

@@ -140,6 +140,7 @@ class ChatRegistry:
         self._index: dict[str, _Entry] = {}
         self._cache: OrderedDict[str, list[Message]] = OrderedDict()
         self._trees: dict[str, VersionTree] = {}  # the versions of each cached chat
+        self.unreadable: builtins.list[str] = []  # chat files left out: they cannot be read
         self.refresh()
 
     # -- the index ---------------------------------------------------------------------
@@ -147,11 +148,13 @@ class ChatRegistry:
     def refresh(self) -> None:
         """Rebuild the index from the files (and forget cached messages)."""
         index: dict[str, _Entry] = {}
+        self.unreadable = []
         for chat_id in self.store.list_chats():
             try:
                 records = self.store.load_records(chat_id)
             except StorageError as exc:
                 log.warning("skipping a chat that cannot be read: %s", exc)
+                self.unreadable.append(chat_id)
                 continue
             index[chat_id] = _summarise(chat_id, records, self.store.path(chat_id))
         self._index = index

@@ -80,6 +80,8 @@ __all__ = [  # the format's names are re-exported: most callers need only this m
 
 log = logging.getLogger(__name__)
 
+BOM = b"\xef\xbb\xbf"  # a spreadsheet may have saved the file with one
+
 
 def _read_all(fd: int, size: int) -> bytes:
     parts: list[bytes] = []
@@ -334,6 +336,15 @@ class CsvStore:
                 self._clean[chat_id] = (st.st_dev, st.st_ino, len(data))
                 return records
         end = complete_end(data)
+        head, header = data.removeprefix(BOM), HEADER_LINE.encode()
+        if head[: len(header)] != header[: len(head)]:
+            # Not a torn chat log (whose first write may have been cut inside the header)
+            # but something else under a chat's name — random bytes, another program's
+            # file: never "repaired" into an empty chat; left as it is.
+            raise StorageError(
+                f"cannot read {path}: not a chat log (it does not start with the header "
+                f"{HEADER_LINE.strip()!r}); the file was left unchanged"
+            )
         return parse_records(self._repair(chat_id, path, data, end), path)
 
     def load(self, chat_id: str) -> list[Row]:

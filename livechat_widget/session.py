@@ -127,6 +127,10 @@ class ChatSession:
         """A chat's title and times; ChatNotFound if there is none."""
         return self.registry.get(chat_id)
 
+    def unreadable(self) -> int:
+        """How many chat files could not be read (each left as it is; the log says why)."""
+        return len(self.registry.unreadable)
+
     def has_chat(self, chat_id: str) -> bool:
         return chat_id in self.registry
 

@@ -81,6 +81,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     chat_settings = traitlets.Dict().tag(sync=True)  # the active chat's (settings_panel)
     can_insert_cell = traitlets.Bool(False).tag(sync=True)  # insert_cell.py: ipylab answered
     opening = traitlets.Unicode("").tag(sync=True)  # a chat whose file is being read
+    unreadable = traitlets.Int(0).tag(sync=True)  # chat files that could not be read
 
     def __init__(
         self,
@@ -227,7 +228,9 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         self._publish_messages()
 
     def show_chats(self) -> None:
-        self.set_trait("chats", self.session.chats())
+        with self.hold_sync():
+            self.set_trait("chats", self.session.chats())
+            self.unreadable = self.session.unreadable()
 
     # ----------------------------------------- SessionListener (session_options.py)
 

@@ -231,6 +231,8 @@ TRAITS: dict[str, str] = {
     "can_insert_cell": "bool",
     # A chat whose file is read off the kernel's event loop before it shows ("" = none).
     "opening": "str",
+    # Chat files in the folder that could not be read (left as they are; the log says why).
+    "unreadable": "int",
 }
 
 

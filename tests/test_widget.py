@@ -672,3 +672,25 @@ async def test_a_chat_not_in_memory_opens_off_the_event_loop_and_the_page_is_tol
     widget.select(chat_a)
     browser(widget, type="select_chat", chat_id=chat_b)  # in memory now: at once
     assert widget.opening == "" and widget.active_chat_id == chat_b
+
+
+async def test_files_that_are_not_chat_logs_are_counted_left_alone_and_never_shown(tmp_path):
+    """A file of random bytes, or one with another header, under a chat's name: not an
+    empty "New chat" (its bytes were once moved out and the file truncated), not silently
+    dropped either: the chat list counts it, and the file stays byte for byte."""
+    import os
+    import uuid
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    noise = logs / f"{uuid.uuid4()}.csv"
+    noise.write_bytes(os.urandom(3000).replace(b"\n", b"x"))  # no line end: all "torn"
+    other = logs / f"{uuid.uuid4()}.csv"
+    other.write_bytes(b"name,price\nwidget,3\n")
+    before = {p.name: p.read_bytes() for p in (noise, other)}
+    widget = make_widget(tmp_path)
+    assert widget.chats == [] and widget.unreadable == 2
+    assert {p.name: p.read_bytes() for p in (noise, other)} == before
+    assert not (logs / "quarantine").exists()
+    await widget.ask("a real chat")
+    assert len(widget.chats) == 1 and widget.unreadable == 2

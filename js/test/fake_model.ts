@@ -51,6 +51,7 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     chat_settings: { model: "fake-model", system_prompt: "", temperature: null, max_tokens: null },
     can_insert_cell: false,
     opening: "",
+    unreadable: 0,
     ...over,
   };
 }

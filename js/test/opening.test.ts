@@ -18,3 +18,14 @@ describe("opening a big chat", () => {
     expect(notice?.hidden).toBe(true);
   });
 });
+
+describe("chat files that cannot be read", () => {
+  it("are counted under the chat list, not shown as chats", () => {
+    const { model, root } = mountApp({ unreadable: 2 });
+    const note = root.querySelector<HTMLElement>(".lc-sidebar .lc-unreadable");
+    expect(note?.hidden).toBe(false);
+    expect(note?.textContent).toContain("2 chat files in this folder could not be read");
+    model.update({ unreadable: 0 });
+    expect(note?.hidden).toBe(true);
+  });
+});
