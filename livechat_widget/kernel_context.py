@@ -302,6 +302,13 @@ def build_context(
         for n in names
         if (available is not None and not available(n)) or (n not in SPECIAL and n not in ns)
     ]
+    if unknown and shell is None:  # a script, not a notebook: no namespace to look in
+        raise ContextUnavailable(
+            "Kernel context needs an IPython kernel (a notebook, JupyterLab, Voila): "
+            "this Python has no user namespace to attach "
+            + ", ".join(map(repr, unknown))
+            + " from."
+        )
     if unknown:
         raise ContextUnavailable(
             "Unknown context: " + ", ".join(map(repr, unknown)) + " (not in the kernel; "

@@ -270,3 +270,14 @@ def test_protocol_checks_context_names_and_run_fields():
         parse_command({"type": "run_code", "chat_id": CHAT, "message_id": True, "code": "x"})
     command = parse_command({"type": "run_code", "chat_id": CHAT, "message_id": 2, "code": "x"})
     assert (command.message_id, command.code) == (2, "x")
+
+
+async def test_context_outside_an_ipython_kernel_says_so(tmp_path):
+    """A script has no kernel namespace: not the misleading "not in the kernel"."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert not InteractiveShell.initialized()
+    widget = make_widget(tmp_path)
+    with pytest.raises(ValueError, match="needs an IPython kernel"):
+        await widget.ask("hi", context=["df"])
+    assert widget.chats == []

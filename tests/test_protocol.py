@@ -140,3 +140,15 @@ def test_frame_sync_messages(msg, expected):
 def test_invalid_frame_sync_messages(msg, fragment):
     with pytest.raises(ProtocolError, match=fragment):
         parse_command(msg)
+
+
+@pytest.mark.parametrize(
+    "missing, fragment",
+    [("model", "The model is missing."), ("system_prompt", "The system prompt is missing.")],
+)
+def test_a_forged_configure_names_the_missing_field(missing, fragment):
+    msg = {"type": "configure", "model": "m", "system_prompt": "", "temperature": None}
+    msg["max_tokens"] = None
+    del msg[missing]
+    with pytest.raises(ProtocolError, match=fragment):
+        parse_command(msg)

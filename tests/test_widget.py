@@ -694,3 +694,22 @@ async def test_files_that_are_not_chat_logs_are_counted_left_alone_and_never_sho
     assert not (logs / "quarantine").exists()
     await widget.ask("a real chat")
     assert len(widget.chats) == 1 and widget.unreadable == 2
+
+
+async def test_titles_drop_bidi_controls_and_control_characters_bodies_keep_them(tmp_path):
+    """A title with U+202E would draw "RTL" as "LTR" in the chat list and the topbar (a
+    spoofing risk); control characters draw as boxes. Bodies keep every character."""
+    spoof = "invoice\u202eLTR.exe\u202c\x07 \u2066x\u2069"
+    widget = make_widget(tmp_path)
+    reply = await widget.ask(spoof)  # the derived title: from the first message
+    chat_id = widget.active_chat_id
+    assert widget.chats[0].title == "invoiceLTR.exe x"
+    assert widget.history()[0]["content"] == spoof and reply["status"] == "complete"
+    browser(widget, type="rename", chat_id=chat_id, title="Q3\u202e report\x1b[31m")
+    assert widget.chats[0].title == "Q3 report[31m"
+    # A title row written by an earlier version is cleaned as it is read.
+    widget.session.registry.store.append(chat_id, "title", "old\u202dtitle\u200f")
+    from livechat_widget import folders
+
+    folders._FOLDERS.clear()  # a new kernel: titles from the file
+    assert make_widget(tmp_path).chats[0].title == "oldtitle"
