@@ -78,7 +78,10 @@ class ChatView(CellTarget, Protocol):
 
     def has_session(self) -> bool: ...
     def show(self, chat_id: str) -> None: ...  # "" = a new, not yet created chat
-    def open_chat(self, chat_id: str) -> None: ...  # show, once read off the event loop
+    @property
+    def opening(self) -> str: ...  # the chat being read, shown once read ("" = none)
+
+    def show_opening(self, chat_id: str) -> None: ...
     def show_older(self, chat_id: str, before: int) -> None: ...
     def show_error(self, text: str) -> None: ...
     def show_running(self, running: RunningCode) -> None: ...
@@ -107,6 +110,7 @@ class Controller:
         self.cell_bridge = follow_cell_bridge(view)
         self.running: RunningCode = dict(NOT_RUNNING)  # type: ignore[assignment]
         self._listing: asyncio.Task[Any] | None = None  # the model list being asked for
+        self._loading: set[asyncio.Task[None]] = set()  # chats being read, referenced
 
     @property
     def session(self) -> ChatSession:
@@ -177,7 +181,31 @@ class Controller:
     @dispatch.register
     def _select_chat(self, c: SelectChat) -> None:
         self.session.chat(c.chat_id)
-        self.view.open_chat(c.chat_id)
+        self.open_chat(c.chat_id)
+
+    def open_chat(self, chat_id: str) -> None:
+        """Show ``chat_id``; a chat not in memory is read in a worker thread first, the
+        page saying so (``opening``), so a huge file never stalls the kernel."""
+        if self.session.is_loaded(chat_id):
+            self.view.show_opening("")
+            self.view.show(chat_id)
+            return
+        self.view.show_opening(chat_id)
+        task = asyncio.get_running_loop().create_task(self.session.load(chat_id))
+        self._loading.add(task)
+        task.add_done_callback(lambda task: self._opened(chat_id, task))
+
+    def _opened(self, chat_id: str, task: asyncio.Task[None]) -> None:
+        self._loading.discard(task)
+        if self.view.opening != chat_id or not self.view.has_session() or self.session.closed:
+            return  # another chat was asked for since, or the widget closed
+        self.view.show_opening("")
+        try:
+            task.result()
+            if self.session.has_chat(chat_id):  # not deleted meanwhile
+                self.view.show(chat_id)
+        except Exception as exc:  # a damaged file: the view stays on the chat it showed
+            self.view.show_error(self.explain(exc))
 
     @dispatch.register
     def _rename(self, c: Rename) -> None:

@@ -9,7 +9,6 @@ The chat itself — chats, replies, their persistence, history, stop, stats — 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Mapping, Sequence
@@ -122,7 +121,6 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         )
         self._root = open_store(store)
         self._callbacks = []
-        self._loading: set[asyncio.Task[None]] = set()  # chats being read, referenced
         self._session: ChatSession | None = None
         self._window_start = 0  # index of messages[0] in the active chat
         self.controller = Controller(
@@ -185,29 +183,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
             return self._session.redact(text)
         return text.replace(str(Path(self._root.root).resolve()), "the chat folder")
 
-    def open_chat(self, chat_id: str) -> None:
-        """Show ``chat_id``; a chat not in memory is read in a worker thread first, the
-        page saying so (``opening``), so a huge file never stalls the kernel."""
-        if self.session.is_loaded(chat_id):
-            self.opening = ""
-            self.show(chat_id)
-            return
+    def show_opening(self, chat_id: str) -> None:
         self.opening = chat_id
-        task = asyncio.get_running_loop().create_task(self.session.load(chat_id))
-        self._loading.add(task)
-        task.add_done_callback(lambda task: self._opened(chat_id, task))
-
-    def _opened(self, chat_id: str, task: asyncio.Task[None]) -> None:
-        self._loading.discard(task)
-        if self.opening != chat_id or self._session is None or self._session.closed:
-            return  # another chat was asked for since
-        self.opening = ""
-        try:
-            task.result()
-            if self.session.has_chat(chat_id):  # not deleted meanwhile
-                self.show(chat_id)
-        except Exception as exc:  # a damaged file: the view stays on the chat it showed
-            self.error = self.controller.explain(exc)
 
     def show(self, chat_id: str) -> None:
         """Make `chat_id` ("" = a new, not yet created chat) the active chat."""
