@@ -2,12 +2,16 @@
 // composer, titles are isolated and their bidi/control characters neutralised, the
 // settings panel asks before it drops edits, the stats tile says which tokens it
 // counts, and unsafe links are plain text.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { saveFile } from "../components/chat_menu";
 import { MAX_TEXT } from "../components/composer";
-import { CHAT_A } from "./fake_model";
+import { CHAT_A, CHAT_B } from "./fake_model";
 import { mountApp, unmountAll } from "./mount";
 
-afterEach(unmountAll);
+afterEach(() => {
+  unmountAll();
+  vi.restoreAllMocks();
+});
 
 function key(target: EventTarget, k: string, opts: KeyboardEventInit = {}) {
   const e = new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...opts });
@@ -63,5 +67,92 @@ describe("a message over the limit", () => {
     expect(visible(root.querySelector(".lc-too-long"))).toBe(false);
     key(ta, "Enter");
     expect(model.lastSent()).toMatchObject({ type: "send", text });
+  });
+});
+
+describe("titles with bidi and control characters", () => {
+  // "RTL" written backwards behind a right-to-left override draws as "RTL"... spoofed;
+  // a bell and an escape draw as boxes.
+  const SPOOF = "Invoice \u202eLTR\u202c.txt\u0007\u001b[31m\u2066x\u2069";
+  const SHOWN = "Invoice LTR.txt[31mx";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters no title may show
+  const BIDI_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+  const chats = [
+    { id: CHAT_A, title: SPOOF, updated_at: new Date().toISOString(), message_count: 2 },
+    { id: CHAT_B, title: "عربي title", updated_at: new Date().toISOString(), message_count: 2 },
+  ];
+
+  it("keeps every character of a title out of the text drawn and the names given", () => {
+    const { root } = mountApp({ chats, title: "App\u202e title" });
+    const row = root.querySelector<HTMLElement>(`[data-chat-id="${CHAT_A}"]`)!;
+    const shown = [
+      row.querySelector(".lc-chat-title")!.textContent,
+      row.querySelector<HTMLElement>(".lc-chat-select")!.title,
+      root.querySelector(".lc-top-title")!.textContent,
+      root.querySelector<HTMLElement>(".lc-top-title")!.title,
+    ];
+    expect(shown).toEqual([SHOWN, SHOWN, SHOWN, SHOWN]);
+    expect(root.querySelector(".lc-side-title")!.textContent).toBe("App title");
+    row.querySelector<HTMLElement>('[aria-label="Delete chat"]')!.click();
+    const confirm = row.querySelector<HTMLElement>(".lc-confirm")!;
+    expect(confirm.getAttribute("aria-label")).toBe(`Delete “${SHOWN}”?`);
+    for (const part of [".lc-sidebar", ".lc-topbar"])
+      expect(root.querySelector(part)!.textContent, part).not.toMatch(BIDI_OR_CONTROL);
+  });
+
+  it("isolates each title so it cannot reorder the text around it", () => {
+    const { root } = mountApp({ chats });
+    for (const el of [
+      ...root.querySelectorAll(".lc-chat-title"),
+      root.querySelector(".lc-top-title")!,
+      root.querySelector(".lc-side-title")!,
+    ]) {
+      const bdi = el.querySelector("bdi");
+      expect(bdi, el.className).not.toBeNull();
+      expect(bdi!.textContent).toBe(el.textContent);
+    }
+  });
+
+  it("the rename field starts from the title as shown, and leaving it unchanged renames nothing", () => {
+    const { model, root } = mountApp({ chats });
+    const row = root.querySelector<HTMLElement>(`[data-chat-id="${CHAT_A}"]`)!;
+    row.querySelector<HTMLElement>('[aria-label="Rename chat"]')!.click();
+    const input = row.querySelector<HTMLInputElement>(".lc-rename-input")!;
+    expect(input.value).toBe(SHOWN);
+    key(input, "Enter");
+    expect(model.sent.filter((m) => m.type === "rename")).toEqual([]);
+  });
+
+  it("search hits show their title neutralised and isolated; message bodies keep every character", async () => {
+    const body = "a \u202eb\u202c c";
+    const { model, root } = mountApp({
+      chats,
+      messages: [
+        { id: 0, role: "user", content: body, timestamp: "2025-01-01T10:00:00.000Z", status: "complete", error: "" },
+      ],
+    });
+    expect(root.querySelector(".lc-msg[data-role=user]")!.textContent).toContain(body);
+    model.kernel.search = () => ({ query: "inv", hits: [{ chat_id: CHAT_A, title: SPOOF, snippet: "invoice" }] });
+    const search = root.querySelector<HTMLInputElement>('[aria-label="Search chats"]')!;
+    search.value = "inv";
+    search.dispatchEvent(new Event("input"));
+    key(search, "Enter");
+    await new Promise((r) => setTimeout(r, 200));
+    const hit = root.querySelector<HTMLElement>(".lc-hit")!;
+    expect(hit.querySelector("bdi")!.textContent).toBe(SHOWN);
+  });
+});
+
+describe("a download's name", () => {
+  it("carries no bidi override that could disguise its extension", () => {
+    const names: string[] = [];
+    URL.createObjectURL = () => "blob:test/1";
+    URL.revokeObjectURL = () => {};
+    vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
+      names.push(this.download);
+    });
+    saveFile("Invoice-\u202egpj.exe", "text/plain", "x");
+    saveFile("\u202e\u0007", "text/plain", "x");
+    expect(names).toEqual(["Invoice-gpj.exe", "chat"]);
   });
 });

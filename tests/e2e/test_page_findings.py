@@ -6,11 +6,18 @@ settings panel asks before it drops edits, the stats tile names its tokens, and
 
 from __future__ import annotations
 
+import csv
+import re
+import uuid
+from pathlib import Path
+
 from playwright.sync_api import expect
 from test_voila_app import (
     assistant,
+    axe_violations,
     message_box,
     open_app,
+    read_rows,
     root,
     wait_idle,
 )
@@ -85,4 +92,95 @@ def test_a_message_over_the_limit_stays_in_the_composer(
     wait_idle(page)
     expect(box).to_have_value("")
     assert len(posts(fake_provider)) == 1
+    assert page.errors == []
+
+
+# ------------------------------------------------------------ 6. titles
+
+# "RTL" stored backwards behind a right-to-left override: drawn raw, it reads "RTL",
+# and the end of the title swaps places; a bell and an escape draw as boxes.
+SPOOF = "Invoice \u202eLTR\u202c.txt\u0007\u001b[1m"
+SHOWN = "Invoice LTR.txt[1m"
+BIDI_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+BODY = "Look at \u202eLTR\u202c, kept as written."
+
+
+def write_old_chat(chat_logs: Path, title: str) -> str:
+    """A chat file as an older version (or another tool) may have left it."""
+    chat_logs.mkdir(parents=True, exist_ok=True)
+    chat_id = str(uuid.uuid4())
+    rows = [
+        ("2025-01-01T10:00:00.000Z", "someone", "title", title),
+        ("2025-01-01T10:00:01.000Z", "someone", "user", BODY),
+        ("2025-01-01T10:00:02.000Z", "someone", "assistant", "A reply about invoices."),
+    ]
+    with open(chat_logs / f"{chat_id}.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(("timestamp", "user_id", "role", "content"))
+        writer.writerows(rows)
+    return chat_id
+
+
+# Each title's text as drawn, whether it sits in an isolating element, and its tooltip.
+TITLES_JS = """
+root => [
+  ...root.querySelectorAll('.lc-chat-title, .lc-top-title, .lc-hit span:first-child'),
+].filter(el => el.offsetParent !== null).map(el => ({
+  text: el.innerText,
+  isolated: [...el.querySelectorAll('*'), el].some(
+    e => getComputedStyle(e).unicodeBidi === 'isolate'),
+  tooltip: (el.closest('[title]') || el).title,
+}))
+"""
+
+
+def test_titles_are_isolated_and_their_bidi_and_control_characters_neutralised(
+    start_livechat, fake_provider, new_context, shot, tmp_path
+):
+    chat_logs = tmp_path / "old_chats"
+    write_old_chat(chat_logs, SPOOF)
+    app = start_livechat(chat_logs=chat_logs)
+    page = open_app(new_context, app.url)
+    item = root(page).locator(".lc-chat-list .lc-chat-item")
+    expect(item).to_have_count(1)
+    item.locator(".lc-chat-select").click()
+    expect(root(page).locator(".lc-msg[data-role=user]")).to_have_count(1)
+    expect(root(page).locator(".lc-top-title")).to_have_text(SHOWN)
+
+    # the sidebar and the topbar
+    drawn = root(page).evaluate(TITLES_JS)
+    assert [t["text"] for t in drawn] == [SHOWN, SHOWN], drawn
+    assert all(t["isolated"] for t in drawn), drawn
+    assert all(t["tooltip"] == SHOWN for t in drawn), drawn
+    for part in (".lc-sidebar", ".lc-topbar"):
+        assert not BIDI_OR_CONTROL.search(root(page).locator(part).text_content()), part
+    # the message body keeps every character
+    body = root(page).locator(".lc-msg[data-role=user]").evaluate("el => el.textContent")
+    assert BODY in body
+    shot(page, "spoofed-title-neutralised")
+
+    # a search hit
+    page.get_by_role("searchbox", name="Search chats").fill("invoices")
+    hits = root(page).get_by_role("list", name="Search results").get_by_role("button")
+    expect(hits).to_have_count(1)
+    hit_titles = root(page).evaluate(TITLES_JS)
+    assert [t["text"] for t in hit_titles] == [SHOWN, SHOWN], hit_titles
+    assert all(t["isolated"] for t in hit_titles), hit_titles
+    page.get_by_role("searchbox", name="Search chats").fill("")
+
+    # the delete confirm's name, and the rename field: starts from the title as shown
+    item.hover()
+    item.get_by_role("button", name="Delete chat").click()
+    expect(root(page).get_by_role("group", name=f"Delete “{SHOWN}”?")).to_be_visible()
+    root(page).get_by_role("button", name="Cancel").click()
+    item.hover()
+    item.get_by_role("button", name="Rename chat").click()
+    field = root(page).get_by_role("textbox", name="Chat title")
+    expect(field).to_have_value(SHOWN)
+    field.press("Enter")  # unchanged: no rename
+    expect(item.locator(".lc-chat-title")).to_have_text(SHOWN)
+    page.wait_for_timeout(300)
+    (rows,) = read_rows(app.chat_logs).values()
+    assert [r["content"] for r in rows if r["role"] == "title"] == [SPOOF]
+    assert axe_violations(page) == []
     assert page.errors == []
