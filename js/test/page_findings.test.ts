@@ -156,3 +156,83 @@ describe("a download's name", () => {
     expect(names).toEqual(["Invoice-gpj.exe", "chat"]);
   });
 });
+
+describe("settings panel: unsaved edits", () => {
+  function open(over = {}) {
+    const mounted = mountApp(over);
+    mounted.model.kernel.list_models = () => ({ names: ["fake-model", "fake-large"], error: "" });
+    const button = mounted.root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!;
+    button.click();
+    const panel = mounted.root.querySelector<HTMLElement>(".lc-settings")!;
+    const prompt = panel.querySelector<HTMLTextAreaElement>('[aria-label="System prompt"]')!;
+    const ask = () => panel.querySelector<HTMLElement>(".lc-settings-unsaved");
+    const press = (name: string) =>
+      Array.from(panel.querySelectorAll<HTMLButtonElement>("button"))
+        .find((b) => b.textContent === name && visible(b))!
+        .click();
+    const type = (text: string) => {
+      prompt.value = text;
+      prompt.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    return { ...mounted, button, panel, prompt, ask, press, type };
+  }
+
+  it("Esc with unsaved edits asks first; Keep editing keeps them", () => {
+    const { panel, prompt, ask, press, type } = open();
+    type("Be brief.");
+    key(prompt, "Escape");
+    expect(panel.hidden).toBe(false);
+    expect(visible(ask())).toBe(true);
+    expect(ask()!.getAttribute("role")).toBe("group");
+    expect(ask()!.getAttribute("aria-label")).toBe("Unsaved changes");
+    expect(document.activeElement?.textContent).toBe("Keep editing");
+    press("Keep editing");
+    expect(visible(ask())).toBe(false);
+    expect(panel.hidden).toBe(false);
+    expect(prompt.value).toBe("Be brief.");
+  });
+
+  it("the topbar button asks too; Discard closes without saving, and the panel reopens unchanged", () => {
+    const { model, button, panel, prompt, ask, press, type } = open();
+    type("Be brief.");
+    button.click();
+    expect(panel.hidden).toBe(false);
+    expect(visible(ask())).toBe(true);
+    key(document.activeElement!, "Escape"); // Esc in the question: keep editing
+    expect(visible(ask())).toBe(false);
+    expect(panel.hidden).toBe(false);
+    button.click();
+    press("Discard changes");
+    expect(panel.hidden).toBe(true);
+    expect(model.sent.filter((m) => m.type === "configure")).toEqual([]);
+    button.click();
+    expect(prompt.value).toBe("");
+    expect(visible(ask())).toBe(false);
+  });
+
+  it("Save changes in the question saves and closes", () => {
+    const { model, panel, prompt, press, type } = open();
+    type("Be brief.");
+    key(prompt, "Escape");
+    press("Save changes");
+    expect(model.lastSent()).toMatchObject({ type: "configure", chat_id: CHAT_A, system_prompt: "Be brief." });
+    expect(panel.hidden).toBe(true);
+  });
+
+  it("closes at once when nothing differs from the saved settings (typed, then undone)", () => {
+    const { panel, prompt, ask, type } = open();
+    type("draft");
+    type("");
+    key(prompt, "Escape");
+    expect(panel.hidden).toBe(true);
+    expect(visible(ask())).toBe(false);
+  });
+
+  it("Cancel is an explicit discard: it closes without asking", () => {
+    const { model, panel, press, type } = open();
+    type("Be brief.");
+    press("Cancel");
+    expect(panel.hidden).toBe(true);
+    expect(model.sent.filter((m) => m.type === "configure")).toEqual([]);
+  });
+});

@@ -184,3 +184,55 @@ def test_titles_are_isolated_and_their_bidi_and_control_characters_neutralised(
     assert [r["content"] for r in rows if r["role"] == "title"] == [SPOOF]
     assert axe_violations(page) == []
     assert page.errors == []
+
+
+# ------------------------------------------------------------ 7. the settings panel
+
+
+def test_settings_panel_asks_before_it_drops_unsaved_edits(
+    start_livechat, fake_provider, new_context, shot
+):
+    fake_provider.models = ["fake-model", "fake-large"]
+    app = start_livechat()
+    page = open_app(new_context, app.url)
+    toggle = page.get_by_role("button", name="Chat settings")
+    toggle.click()
+    panel = root(page).get_by_role("region", name="Chat settings")
+    prompt = panel.get_by_role("textbox", name="System prompt")
+    expect(prompt).to_be_visible()
+    prompt.fill("Answer in haiku.")
+
+    # Esc: the question, not a silent close
+    prompt.press("Escape")
+    question = panel.get_by_role("group", name="Unsaved changes")
+    expect(question).to_be_visible()
+    expect(question).to_contain_text("Save your changes")
+    expect(question.get_by_role("button", name="Keep editing")).to_be_focused()
+    expect(panel.get_by_role("button", name="Cancel")).to_be_hidden()
+    shot(page, "unsaved-changes")
+    assert axe_violations(page) == []
+    question.get_by_role("button", name="Keep editing").click()
+    expect(question).to_be_hidden()
+    expect(prompt).to_have_value("Answer in haiku.")
+
+    # the topbar button asks too; Save changes saves
+    toggle.click()
+    expect(question).to_be_visible()
+    question.get_by_role("button", name="Save changes").click()
+    expect(panel).to_be_hidden()
+    toggle.click()
+    expect(prompt).to_have_value("Answer in haiku.")
+
+    # Discard changes: closed, nothing saved
+    prompt.fill("Answer in limericks.")
+    toggle.click()
+    question.get_by_role("button", name="Discard changes").click()
+    expect(panel).to_be_hidden()
+    toggle.click()
+    expect(prompt).to_have_value("Answer in haiku.")
+    toggle.click()  # nothing changed: closes at once
+    expect(panel).to_be_hidden()
+    settings = [r for rows in read_rows(app.chat_logs).values() for r in rows
+                if r["role"] == "settings"]  # fmt: skip
+    assert len(settings) == 1 and "haiku" in settings[0]["content"], settings
+    assert page.errors == []
