@@ -236,3 +236,24 @@ describe("settings panel: unsaved edits", () => {
     expect(model.sent.filter((m) => m.type === "configure")).toEqual([]);
   });
 });
+
+describe("stats panel: the tokens tile", () => {
+  it("says which tokens it counts, next to the table that counts both", () => {
+    const { root } = mountApp({
+      stats: {
+        recent: [],
+        totals: { replies: 1, completed: 1, stopped: 0, errors: 0, tokens: 12 },
+        chat: { replies: 1, prompt_tokens: 30, completion_tokens: 12, estimated: 0 },
+        overall: { replies: 1, prompt_tokens: 30, completion_tokens: 12, estimated: 0 },
+      },
+    });
+    const tiles = Array.from(root.querySelectorAll(".lc-stats dl > div")).map((d) => [
+      d.querySelector("dt")!.textContent,
+      d.querySelector("dd")!.textContent,
+    ]);
+    expect(tiles).toContainEqual(["Completion tokens", "12"]);
+    expect(tiles.map(([label]) => label)).not.toContain("Tokens");
+    const head = Array.from(root.querySelectorAll(".lc-usage-totals thead th")).map((c) => c.textContent);
+    expect(head).toEqual(["Tokens", "Replies", "Prompt", "Completion"]);
+  });
+});
