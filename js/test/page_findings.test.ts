@@ -257,3 +257,49 @@ describe("stats panel: the tokens tile", () => {
     expect(head).toEqual(["Tokens", "Replies", "Prompt", "Completion"]);
   });
 });
+
+describe("links with a scheme that is not allowed", () => {
+  const cases: [string, string][] = [
+    ["[click me](javascript:alert(1))", "click me"],
+    ["[click me](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)", "click me"],
+    ["[click me](javascript&colon;alert(1))", "click me"],
+    ["[click me](vbscript:msgbox(1))", "click me"],
+    ["[**bold** me](javascript:alert(1))", "bold me"],
+    ["[a][r]\n\n[r]: javascript:alert(1)", "a"],
+  ];
+  it.each(cases)("%s is plain text, not an anchor", async (source, text) => {
+    const { renderMarkdownUncached } = await import("../markdown");
+    const el = document.createElement("div");
+    el.innerHTML = renderMarkdownUncached(source);
+    expect(el.querySelector("a")).toBeNull();
+    expect(el.textContent?.trim()).toBe(text);
+  });
+
+  it("keeps http(s), mailto and relative links as links", async () => {
+    const { renderMarkdownUncached } = await import("../markdown");
+    const el = document.createElement("div");
+    el.innerHTML = renderMarkdownUncached("[a](https://example.org) [b](mailto:x@example.org) [c](#top)");
+    expect(Array.from(el.querySelectorAll("a")).map((a) => a.getAttribute("href"))).toEqual([
+      "https://example.org",
+      "mailto:x@example.org",
+      "#top",
+    ]);
+  });
+
+  it("is plain text while it streams, too", () => {
+    const frames: (() => void)[] = [];
+    const { model, root } = mountApp({ busy: true }, (cb) => frames.push(cb));
+    model.custom({
+      type: "delta",
+      chat_id: CHAT_A,
+      message_id: 2,
+      seq: 0,
+      text: "See [this](javascript:alert(1)) now",
+      reasoning: "",
+    });
+    for (const f of frames.splice(0)) f();
+    const bubble = root.querySelector<HTMLElement>(".lc-msg[data-role=assistant].lc-streaming, .lc-streaming")!;
+    expect(bubble.textContent).toContain("See this now");
+    expect(bubble.querySelector(".lc-md a")).toBeNull();
+  });
+});

@@ -19,6 +19,7 @@ from test_voila_app import (
     open_app,
     read_rows,
     root,
+    send,
     wait_idle,
 )
 
@@ -235,4 +236,64 @@ def test_settings_panel_asks_before_it_drops_unsaved_edits(
     settings = [r for rows in read_rows(app.chat_logs).values() for r in rows
                 if r["role"] == "settings"]  # fmt: skip
     assert len(settings) == 1 and "haiku" in settings[0]["content"], settings
+    assert page.errors == []
+
+
+# ------------------------------------------ 7. unsafe links, and the stats tile
+
+LINKS_REPLY = """Three links:
+
+- [click me](javascript:alert(1))
+- [open data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)
+- [the docs](https://example.org/docs)
+"""
+# Every <a> in the reply, and how the unsafe links' words are drawn.
+LINKS_JS = """
+md => {
+  const anchors = [...md.querySelectorAll('a')].map(a => a.getAttribute('href'));
+  const words = ['click me', 'open data'].map(w => {
+    const li = [...md.querySelectorAll('li')].find(li => li.textContent.includes(w));
+    const el = li && [...li.querySelectorAll('*')].find(e => e.textContent === w) || li;
+    return {text: li?.textContent, tag: el?.tagName,
+            decoration: getComputedStyle(el).textDecorationLine};
+  });
+  return {anchors, words};
+}
+"""
+TOTALS_JS = """
+panel => ({
+  tiles: Object.fromEntries([...panel.querySelectorAll('dl > div')].map(
+    d => [d.querySelector('dt').textContent, d.querySelector('dd').textContent])),
+  chat: [...panel.querySelectorAll('.lc-usage-totals tbody tr')][0].innerText.split('\\t'),
+})
+"""
+
+
+def test_unsafe_links_are_plain_text_and_the_tokens_tile_says_what_it_counts(
+    start_livechat, fake_provider, new_context, shot
+):
+    fake_provider.text = LINKS_REPLY
+    app = start_livechat()
+    page = open_app(new_context, app.url)
+    send(page, "Give me some links")
+    md = assistant(page).last.locator(".lc-md")
+    expect(md).to_contain_text("the docs")
+    wait_idle(page)
+    found = md.evaluate(LINKS_JS)
+    assert found["anchors"] == ["https://example.org/docs"], found
+    for word in found["words"]:
+        assert word["tag"] == "LI" and word["decoration"] == "none", found
+    shot(page, "unsafe-links-plain")
+
+    page.get_by_role("button", name="Stats").click()
+    panel = root(page).get_by_role("region", name="Reply statistics")
+    expect(panel).to_be_visible()
+    totals = panel.evaluate(TOTALS_JS)
+    assert "Tokens" not in totals["tiles"], totals
+    # the tile counts completion tokens: this one reply's, as the table's Completion column
+    name, replies, prompt, completion = totals["chat"]
+    assert (name, replies) == ("This chat", "1"), totals
+    assert totals["tiles"]["Completion tokens"] == completion, totals
+    shot(page, "stats-tokens")
+    assert axe_violations(page) == []
     assert page.errors == []
