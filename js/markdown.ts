@@ -4,7 +4,8 @@
 // - DOMPurify then runs on marked's output anyway (defence in depth) with a strict
 //   profile: HTML only (no SVG/MathML), no scripts, forms, frames, objects, media,
 //   styles, event handlers, or URLs other than http(s)/mailto/relative;
-// - links open in a new tab with rel="noopener noreferrer";
+// - links open in a new tab with rel="noopener noreferrer"; a link whose URL is not
+//   allowed (javascript:, data:, ...) is its text, never an anchor that does nothing;
 // - markdown images become a placeholder link; the image is fetched only when the
 //   reader clicks "Show image" (components/markdown_view.ts adds the buttons).
 // This module returns sanitized markup only; it builds no controls.
@@ -167,6 +168,8 @@ const FORBID_ATTR = [
 
 type Purifier = ReturnType<typeof DOMPurify>;
 let purifier: Purifier | null = null;
+/** The sanitizing pass under way left an <a> without its (unsafe) href. */
+let hrefRemoved = false;
 
 function getPurifier(): Purifier {
   if (purifier) return purifier;
@@ -190,6 +193,7 @@ function getPurifier(): Purifier {
         node.setAttribute("rel", "noopener noreferrer");
       } else {
         node.removeAttribute("target");
+        hrefRemoved = true;
       }
     }
   });
@@ -197,8 +201,23 @@ function getPurifier(): Purifier {
   return p;
 }
 
-/** Sanitize an HTML string with the widget's strict profile. */
+/** Sanitize an HTML string with the widget's strict profile; a link that lost its URL
+ * becomes its text. */
 export function sanitizeHtml(html: string): string {
+  hrefRemoved = false;
+  const clean = purify(html);
+  return hrefRemoved ? unwrapDeadLinks(clean) : clean;
+}
+
+/** `<a>` without href (its URL was not allowed) -> its contents, sanitized once more. */
+function unwrapDeadLinks(html: string): string {
+  const box = document.createElement("template");
+  box.innerHTML = html;
+  for (const a of Array.from(box.content.querySelectorAll("a:not([href])"))) a.replaceWith(...Array.from(a.childNodes));
+  return purify(box.innerHTML);
+}
+
+function purify(html: string): string {
   return getPurifier().sanitize(html, {
     USE_PROFILES: { html: true },
     FORBID_TAGS,

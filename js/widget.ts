@@ -132,7 +132,8 @@ export class ChatApp {
         settingsId: `${uid}-settings`,
         onToggleDrawer: () => this.setDrawer(!this.drawerOpen),
         onToggleStats: () => this.setStats(!this.statsOpen),
-        onToggleSettings: () => this.setSettings(!this.settings.isOpen),
+        // Closing asks first when edits are not saved (settings_panel.ts).
+        onToggleSettings: () => (this.settings.isOpen ? this.settings.requestClose() : this.setSettings(true)),
       },
       signal,
     );

@@ -1,6 +1,7 @@
 // A row of the chat list: select the chat; on hover/focus inline rename (Enter saves,
 // Esc cancels), archive, and delete with a confirm step inside the widget.
 import { h, icon, relativeTime } from "../dom";
+import { plainTitle, titleText } from "../title";
 import type { ChatSummary, SendCommand } from "../types";
 import { FOCUS, FOCUS_INSET, SMALL_BUTTON, iconButton } from "./ui";
 
@@ -76,13 +77,15 @@ export class ChatItem {
       maxlength: 200,
       "data-lc-own-esc": "",
     });
-    input.value = chat.title;
+    // The title as shown (title.ts): leaving it as it is renames nothing.
+    const shown = plainTitle(chat.title);
+    input.value = shown;
     let finished = false;
     const finish = (save: boolean) => {
       if (finished) return;
       finished = true;
       const title = input.value.trim().replace(/\s+/g, " ");
-      if (save && title && title !== chat.title) this.owner.send({ type: "rename", chat_id: chat.id, title });
+      if (save && title && title !== shown) this.owner.send({ type: "rename", chat_id: chat.id, title });
       this.mode = "view";
       this.draw();
       (this.el.querySelector(".lc-chat-select") as HTMLElement | null)?.focus();
@@ -135,7 +138,7 @@ export class ChatItem {
       {
         class: "lc-confirm lc:py-2 lc:px-2.5 lc:rounded-item lc:bg-danger-bg lc:border lc:border-danger-line",
         role: "group",
-        "aria-label": `Delete “${chat.title}”?`,
+        "aria-label": `Delete “${plainTitle(chat.title) || "Untitled chat"}”?`,
         "data-lc-own-esc": "",
       },
       h("p", { class: "lc:mb-1.5 lc:text-ui lc:text-fg" }, "Delete this chat?"),
@@ -160,7 +163,7 @@ export class ChatItem {
       {
         type: "button",
         class: `lc-chat-select lc:flex-1 lc:min-w-0 lc:flex lc:items-baseline lc:gap-2 lc:py-2 lc:px-2.5 lc:rounded-item lc:text-left ${FOCUS_INSET}`,
-        title: chat.title,
+        title: plainTitle(chat.title) || "Untitled chat",
         "aria-current": this.active ? "page" : null,
       },
       h(
@@ -168,7 +171,7 @@ export class ChatItem {
         {
           class: "lc-chat-title lc:flex-1 lc:min-w-0 lc:truncate lc:text-item lc:group-[.lc-active]/item:font-semibold",
         },
-        chat.title || "Untitled chat",
+        titleText(chat.title, "Untitled chat"),
       ),
       h(
         "span",

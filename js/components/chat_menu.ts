@@ -4,6 +4,7 @@
 // open it, arrows move, Escape closes it and returns focus to the button.
 import { h, icon } from "../dom";
 import type { Requests } from "../requests";
+import { plainFileName } from "../title";
 import type { ExportFormat } from "../types";
 import { FOCUS_INSET, iconButton } from "./ui";
 
@@ -149,7 +150,8 @@ export class ChatMenu {
 /** Hand `data` to the browser as a download named `filename`. */
 export function saveFile(filename: string, mime: string, data: BlobPart): void {
   const url = URL.createObjectURL(new Blob([data], { type: mime }));
-  const link = h("a", { href: url, download: filename, hidden: true });
+  // A name the kernel made from the chat's title: no bidi override may disguise its extension.
+  const link = h("a", { href: url, download: plainFileName(filename), hidden: true });
   document.body.append(link);
   link.click();
   link.remove();

@@ -1,5 +1,7 @@
 // The composer: an auto-growing textarea ("Message"); Enter sends, Shift+Enter inserts
 // a newline, IME composition is never interrupted; Send becomes Stop while busy.
+// Text over the kernel's limit is never cut by the browser (no maxlength) nor thrown
+// away: it stays here, is not sent, and a note says how much to cut.
 import { h, icon } from "../dom";
 import type { ContextItem } from "../types";
 import { ContextPicker } from "./context_picker";
@@ -19,7 +21,25 @@ export interface ComposerHandlers {
 }
 
 const MAX_HEIGHT_PX = 200;
+/** The kernel's limit for a message, in characters (code points, as Python counts). */
 export const MAX_TEXT = 100_000;
+
+/** Characters as the kernel counts them: code points (a UTF-16 pair is one). */
+export function countChars(text: string): number {
+  // Never more code points than UTF-16 units: only long texts need counting.
+  if (text.length <= MAX_TEXT) return text.length;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // a high surrogate followed by a low one is one character
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
 
 export class Composer {
   readonly el: HTMLElement;
@@ -27,6 +47,12 @@ export class Composer {
   readonly button: HTMLButtonElement;
   private busy = false;
   private counter: HTMLElement;
+  private hint: HTMLElement;
+  /** Shown while the text is over MAX_TEXT: how much to cut (the text stays). */
+  readonly tooLong: HTMLElement;
+  private chars = 0;
+  /** Reads the note out when the text goes over the limit, and on a refused send. */
+  private announcer: HTMLElement;
   readonly picker: ContextPicker;
 
   constructor(
@@ -40,7 +66,6 @@ export class Composer {
       rows: 1,
       "aria-label": "Message",
       placeholder: "Message",
-      maxlength: MAX_TEXT,
       enterkeyhint: "send",
     });
     // Send (accent), disabled while the box is empty, Stop (.lc-send-stop) while a reply streams.
@@ -52,6 +77,9 @@ export class Composer {
         `lc:[&.lc-send-stop]:bg-fg lc:[&.lc-send-stop]:text-surface ${FOCUS}`,
     });
     this.counter = h("span", { class: "lc-counter lc:tabular-nums", hidden: true });
+    this.hint = h("span", { class: "lc:@max-compact:hidden" }, "Enter to send · Shift+Enter for a new line");
+    this.announcer = h("div", { class: "lc:sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+    this.tooLong = h("span", { class: "lc-too-long lc:text-danger-fg lc:font-semibold", hidden: true });
     this.picker = new ContextPicker(this.textarea, () => this.handlers.listContext?.() ?? Promise.resolve([]), signal);
     const row = h(
       "div",
@@ -89,9 +117,11 @@ export class Composer {
             "lc:flex lc:justify-center lc:gap-3 lc:mt-[5px] lc:text-micro lc:text-muted " +
             "lc:@max-compact:not-has-[.lc-counter:not([hidden])]:hidden",
         },
-        h("span", { class: "lc:@max-compact:hidden" }, "Enter to send · Shift+Enter for a new line"),
+        this.hint,
+        this.tooLong,
         this.counter,
       ),
+      this.announcer,
     );
     this.textarea.addEventListener("input", () => this.onInput(), { signal });
     this.textarea.addEventListener("keydown", (e) => this.onKeydown(e), { signal });
@@ -123,9 +153,19 @@ export class Composer {
     if (!this.busy) this.submit();
   }
 
+  /** The text is over the kernel's limit: it cannot be sent as it is. */
+  get overLimit(): boolean {
+    return this.chars > MAX_TEXT;
+  }
+
   private submit(): void {
     const text = this.textarea.value;
     if (!text.trim() || this.busy) return;
+    if (this.overLimit) {
+      // Refused here, not by the kernel: the text stays to be trimmed.
+      this.announce(true);
+      return;
+    }
     this.handlers.onSend(text, this.picker.names());
     this.picker.clear();
     this.textarea.value = "";
@@ -139,10 +179,34 @@ export class Composer {
     const sh = ta.scrollHeight;
     if (sh > 0) ta.style.height = `${Math.min(sh, MAX_HEIGHT_PX)}px`;
     ta.style.overflowY = sh > MAX_HEIGHT_PX ? "auto" : "hidden";
-    const n = ta.value.length;
+    const wasOver = this.overLimit;
+    const n = countChars(ta.value);
+    this.chars = n;
     this.counter.hidden = n < MAX_TEXT * 0.9;
     this.counter.textContent = `${n.toLocaleString()} / ${MAX_TEXT.toLocaleString()}`;
+    this.counter.classList.toggle("lc:text-danger-fg", n > MAX_TEXT);
+    this.drawTooLong();
+    if (this.overLimit !== wasOver) this.announce(false);
     if (!this.busy) this.drawButton();
+  }
+
+  private drawTooLong(): void {
+    const over = this.chars - MAX_TEXT;
+    this.tooLong.hidden = over <= 0;
+    this.hint.hidden = over > 0;
+    this.tooLong.textContent =
+      over > 0
+        ? `Too long to send: at most ${MAX_TEXT.toLocaleString()} characters. ` +
+          `Cut ${over.toLocaleString()} character${over === 1 ? "" : "s"}.`
+        : "";
+  }
+
+  /** Say (to a screen reader) why the text cannot be sent, or that it now can. */
+  private announce(again: boolean): void {
+    const text = this.overLimit ? this.tooLong.textContent || "" : "";
+    // The same text twice is not read again: clear first on a repeated send.
+    if (again) this.announcer.textContent = "";
+    this.announcer.textContent = text;
   }
 
   private drawButton(): void {
@@ -151,7 +215,7 @@ export class Composer {
     b.setAttribute("aria-label", label);
     b.title = this.busy ? "Stop the reply (Esc)" : "Send (Enter)";
     b.classList.toggle("lc-send-stop", this.busy);
-    b.disabled = !this.busy && !this.textarea.value.trim();
+    b.disabled = !this.busy && (!this.textarea.value.trim() || this.overLimit);
     b.replaceChildren(icon(this.busy ? "stop" : "send", 16));
   }
 }

@@ -3,6 +3,8 @@
 // and max tokens. The kernel checks everything again (protocol.py) and records only
 // what changed; an empty number field means "the default". The list of models is asked
 // for each time the panel opens (`list_models`, a request with an answer).
+// Closing it with edits not saved (Esc, the topbar button) asks first: save them,
+// discard them, or keep editing. Cancel is the explicit discard.
 import { h } from "../dom";
 import { whyFailed } from "../requests";
 import type { ChatSettings, ModelListMsg } from "../types";
@@ -124,6 +126,11 @@ export class SettingsPanel {
   private models: ModelList = { names: [], loading: false, error: "" };
   private open = false;
   private dirty = false;
+  /** Cancel and Save; hidden while the unsaved-changes question is asked. */
+  private actions!: HTMLElement;
+  /** "Save your changes?": Keep editing / Discard changes / Save changes. */
+  readonly unsaved: HTMLElement;
+  private keepEditing: HTMLButtonElement;
 
   constructor(
     id: string,
@@ -139,6 +146,9 @@ export class SettingsPanel {
       maxTokens: this.maxTokens,
     } = makeControls());
     this.problem = h("p", { class: "lc-settings-problem lc:text-xs lc:text-danger-fg", role: "alert", hidden: true });
+    const { unsaved, keepEditing } = this.makeUnsaved(signal);
+    this.unsaved = unsaved;
+    this.keepEditing = keepEditing;
     const { form, cancel } = this.makeForm();
     this.el = h(
       "section",
@@ -165,6 +175,7 @@ export class SettingsPanel {
       { type: "button", class: `${SMALL_BUTTON} lc:bg-surface lc:border lc:border-line-strong lc:hover:bg-hover` },
       "Cancel",
     );
+    this.actions = h("div", { class: "lc:col-span-full lc:flex lc:justify-end lc:gap-2" }, cancel, save);
     const form = h(
       "form",
       { class: "lc:grid lc:grid-cols-2 lc:gap-x-3 lc:gap-y-2 lc:@max-compact:grid-cols-1", novalidate: true },
@@ -173,9 +184,42 @@ export class SettingsPanel {
       h("label", { class: FIELD }, "Temperature", this.temperature),
       h("label", { class: FIELD }, "Max tokens", this.maxTokens),
       this.problem,
-      h("div", { class: "lc:col-span-full lc:flex lc:justify-end lc:gap-2" }, cancel, save),
+      this.actions,
+      this.unsaved,
     );
     return { form, cancel };
+  }
+
+  /** The question asked when the panel would close with edits not saved. */
+  private makeUnsaved(signal: AbortSignal): { unsaved: HTMLElement; keepEditing: HTMLButtonElement } {
+    const button = (label: string, cls: string, onClick: () => void) => {
+      const b = h("button", { type: "button", class: `${SMALL_BUTTON} ${cls}` }, label);
+      b.addEventListener("click", onClick, { signal });
+      return b;
+    };
+    const quiet = "lc:bg-surface lc:border lc:border-line-strong lc:hover:bg-hover";
+    const keepEditing = button("Keep editing", quiet, () => this.keepEditingNow());
+    const discard = button("Discard changes", quiet, () => this.handlers.onClose());
+    const save = button("Save changes", "lc:bg-accent lc:text-on-accent lc:hover:bg-accent-hover", () => {
+      this.showUnsaved(false);
+      this.submit();
+    });
+    const unsaved = h(
+      "div",
+      {
+        class:
+          "lc-settings-unsaved lc:col-span-full lc:flex lc:flex-wrap lc:items-center lc:justify-end lc:gap-2 " +
+          "lc:py-2 lc:px-2.5 lc:rounded-item lc:bg-surface lc:border lc:border-line-strong",
+        role: "group",
+        "aria-label": "Unsaved changes",
+        hidden: true,
+      },
+      h("p", { class: "lc:flex-1 lc:min-w-40 lc:text-ui lc:text-fg" }, "Save your changes to this chat's settings?"),
+      keepEditing,
+      discard,
+      save,
+    );
+    return { unsaved, keepEditing };
   }
 
   private listenTo(form: HTMLFormElement, cancel: HTMLButtonElement, signal: AbortSignal): void {
@@ -200,11 +244,13 @@ export class SettingsPanel {
     this.el.addEventListener(
       "keydown",
       (e) => {
-        // Keys typed here belong to the widget (not JupyterLab's shortcuts); Esc closes.
+        // Keys typed here belong to the widget (not JupyterLab's shortcuts); Esc closes
+        // (asking first when edits are not saved), or, in the question, keeps editing.
         e.stopPropagation();
         if (e.key === "Escape") {
           e.preventDefault();
-          this.handlers.onClose();
+          if (this.asking) this.keepEditingNow();
+          else this.requestClose();
         }
       },
       { signal },
@@ -215,10 +261,48 @@ export class SettingsPanel {
     return this.open;
   }
 
+  /** Close, unless edits are not saved: then ask (save, discard, or keep editing). */
+  requestClose(): void {
+    if (!this.open) return;
+    if (this.hasChanges()) this.showUnsaved(true);
+    else this.handlers.onClose();
+  }
+
+  /** The form differs from the chat's saved settings. */
+  hasChanges(): boolean {
+    const s = this.state?.settings;
+    if (!this.open || !this.dirty || !s) return false;
+    const number = (v: number | null | undefined) => (v === null || v === undefined ? "" : String(v));
+    const bad = this.temperature.validity.badInput || this.maxTokens.validity.badInput;
+    return (
+      bad ||
+      this.chosenModel() !== (s.model ?? "") ||
+      this.prompt.value !== (s.system_prompt ?? "") ||
+      this.temperature.value.trim() !== number(s.temperature) ||
+      this.maxTokens.value.trim() !== number(s.max_tokens)
+    );
+  }
+
+  private get asking(): boolean {
+    return !this.unsaved.hidden;
+  }
+
+  private showUnsaved(show: boolean): void {
+    this.unsaved.hidden = !show;
+    this.actions.hidden = show;
+    if (show) this.keepEditing.focus({ preventScroll: true });
+  }
+
+  private keepEditingNow(): void {
+    this.showUnsaved(false);
+    this.prompt.focus({ preventScroll: true });
+  }
+
   setOpen(open: boolean): void {
     if (open === this.open) return;
     this.open = open;
     this.el.hidden = !open;
+    this.showUnsaved(false);
     if (open) {
       this.dirty = false;
       this.problem.hidden = true;

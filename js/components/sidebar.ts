@@ -5,6 +5,7 @@
 import { h, icon } from "../dom";
 import { type Requests, whyFailed } from "../requests";
 import type { ChatSummary, SearchHit, SendCommand } from "../types";
+import { titleText } from "../title";
 import { ChatItem } from "./chat_item";
 import { KeyedChildren } from "./keyed";
 import { FOCUS, FOCUS_INSET, PLAIN_LIST } from "./ui";
@@ -139,7 +140,7 @@ export class Sidebar {
 
   update(state: SidebarState): void {
     this.state = state;
-    this.heading.textContent = state.title || "Chat";
+    this.heading.replaceChildren(titleText(state.title, "Chat"));
     this.items.sync(
       state.chats,
       (chat) => chat.id,
@@ -221,7 +222,7 @@ export class Sidebar {
             `lc:hover:bg-hover lc:aria-[current]:bg-active ${FOCUS_INSET}`,
           "aria-current": hit.chat_id === st.activeChatId ? "page" : null,
         },
-        h("span", { class: "lc:text-ui lc:font-semibold lc:truncate" }, hit.title || "Untitled chat"),
+        h("span", { class: "lc:text-ui lc:font-semibold lc:truncate" }, titleText(hit.title, "Untitled chat")),
         highlightSnippet(hit.snippet, q),
       );
       b.addEventListener("click", () => this.select(hit.chat_id));

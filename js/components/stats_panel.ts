@@ -37,7 +37,8 @@ export class StatsPanel {
           ["Completed", t.completed],
           ["Stopped", t.stopped],
           ["Errors", t.errors],
-          ["Tokens", t.tokens],
+          // This session's replies' completion tokens (the table below has both kinds).
+          ["Completion tokens", t.tokens],
         ] as [string, number][]
       ).map(([k, v]) =>
         h(

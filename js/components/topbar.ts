@@ -1,6 +1,7 @@
 // The bar above the conversation: chat title and model label; at narrow container
 // widths (< 768 px) it also holds the drawer toggle for the chat list.
 import { h, icon } from "../dom";
+import { plainTitle, titleText } from "../title";
 import { iconButton } from "./ui";
 
 export interface TopbarState {
@@ -77,11 +78,14 @@ export class Topbar {
   }
 
   update(s: TopbarState): void {
-    if (this.titleEl.textContent !== s.title) this.titleEl.textContent = s.title;
-    this.titleEl.title = s.title;
-    this.modelEl.textContent = s.modelLabel;
-    this.modelEl.title = s.modelLabel;
-    this.modelEl.hidden = !s.modelLabel;
+    // The title isolated, its bidi and control characters dropped (title.ts).
+    const title = plainTitle(s.title) || "Chat";
+    if (this.titleEl.textContent !== title) this.titleEl.replaceChildren(titleText(title, "Chat"));
+    this.titleEl.title = title;
+    const model = plainTitle(s.modelLabel);
+    if (this.modelEl.textContent !== model) this.modelEl.replaceChildren(model ? titleText(model, "") : "");
+    this.modelEl.title = model;
+    this.modelEl.hidden = !model;
     this.toggle.setAttribute("aria-expanded", String(s.drawerOpen));
     this.statsBtn.setAttribute("aria-expanded", String(s.statsOpen));
     this.settingsBtn.setAttribute("aria-expanded", String(s.settingsOpen));

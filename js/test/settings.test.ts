@@ -127,7 +127,7 @@ describe("settings panel", () => {
     });
   });
 
-  it("keeps what the person typed when the model list arrives, and Esc closes", async () => {
+  it("keeps what the person typed when the model list arrives; Esc asks before it drops it", async () => {
     const { model, root } = mountApp();
     root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!.click();
     const panel = root.querySelector<HTMLElement>(".lc-settings")!;
@@ -141,6 +141,9 @@ describe("settings panel", () => {
       "a-model",
     );
     prompt.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
+    expect(panel.hidden).toBe(false);
+    const discard = Array.from(panel.querySelectorAll<HTMLButtonElement>(".lc-settings-unsaved button"));
+    discard.find((b) => b.textContent === "Discard changes")!.click();
     expect(panel.hidden).toBe(true);
   });
 
