@@ -278,7 +278,8 @@ def test_stats_totals_do_not_float_or_overlap_in_a_notebook_output(
     expect(panel.locator("dd").first).to_have_text("1")  # one reply counted
     shot(page, "stats-panel")
     totals = panel.evaluate(TOTALS_JS)
-    assert [t["label"] for t in totals] == ["Replies", "Completed", "Stopped", "Errors", "Tokens"]
+    labels = ["Replies", "Completed", "Stopped", "Errors", "Completion tokens"]
+    assert [t["label"] for t in totals] == labels
     for t in totals:
         assert t["float"] == ["none", "none"], t
         dt, dd, item = t["dt"], t["dd"], t["item"]
