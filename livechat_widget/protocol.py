@@ -125,6 +125,10 @@ class Request(Command):
 
     request: str = ""
 
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Command:
+        return cls(_request_id(msg, cls.type.replace("_", " ")))
+
 
 @dataclass(frozen=True)
 class ChatCommand(Command):
@@ -296,27 +300,15 @@ class Claim(Command):
 class LoadMath(Request):
     type = "load_math"
 
-    @classmethod
-    def from_msg(cls, msg: Msg) -> LoadMath:
-        return cls(_request_id(msg, "math"))
-
 
 @dataclass(frozen=True)
 class ListContext(Request):
     type = "list_context"
 
-    @classmethod
-    def from_msg(cls, msg: Msg) -> ListContext:
-        return cls(_request_id(msg, "context"))
-
 
 @dataclass(frozen=True)
 class ListModels(Request):
     type = "list_models"
-
-    @classmethod
-    def from_msg(cls, msg: Msg) -> ListModels:
-        return cls(_request_id(msg, "model list"))
 
 
 @dataclass(frozen=True)
