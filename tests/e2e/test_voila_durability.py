@@ -80,3 +80,23 @@ def test_a_big_chat_opens_with_progress_and_the_page_stays_usable(
     expect(opening).to_be_hidden(timeout=UI_WAIT_MS)
     expect(user(page).last).to_contain_text("3998 lorem ipsum")
     expect(message_box(page)).to_be_editable()
+
+
+def test_files_that_are_not_chats_are_counted_under_the_chat_list(
+    start_livechat, fake_provider, new_context, shot, tmp_path
+):
+    logs = tmp_path / "odd_logs"
+    logs.mkdir()
+    noise = logs / f"{uuid.uuid4()}.csv"
+    noise.write_bytes(os.urandom(2000).replace(b"\n", b"x"))
+    other = logs / f"{uuid.uuid4()}.csv"
+    other.write_bytes(b"name,price\nwidget,3\n")
+    before = {p: p.read_bytes() for p in (noise, other)}
+    app = start_livechat(chat_logs=logs)
+    page = open_app(new_context, app.url)
+    note = page.locator(".lc-sidebar .lc-unreadable")
+    expect(note).to_be_visible(timeout=UI_WAIT_MS)
+    expect(note).to_contain_text("2 chat files in this folder could not be read")
+    expect(chat_items(page)).to_have_count(0)  # no empty "New chat" made of them
+    shot(page, "unreadable")
+    assert {p: p.read_bytes() for p in (noise, other)} == before
