@@ -97,10 +97,11 @@ def test_settings_panel_reasoning_and_usage_survive_a_reload(
     expect(page.locator(".lc-usage-totals tbody tr").first).to_contain_text("9")
     page.get_by_role("button", name="Stats").click()
 
-    # On disk: the settings row, the reply, its reasoning and usage rows.
+    # On disk: the settings row, the reply (with the text it kept while it streamed,
+    # `partial` rows), its reasoning and usage rows.
     (path,) = app.csv_files()
     with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+        rows = [r for r in csv.DictReader(f) if r["role"] != "partial"]
     assert [r["role"] for r in rows] == ["settings", "user", "assistant", "reasoning", "usage"]
     assert json.loads(rows[-1]["content"])["model"] == "fake-large"
 

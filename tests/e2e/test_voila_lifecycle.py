@@ -60,7 +60,8 @@ def test_stop_before_the_first_token_then_send(start_livechat, fake_provider, ne
     expect(root(page).locator(".lc-msg[data-role]")).to_have_count(4)
     assert bubble_roles(page) == expected
     (rows,) = read_rows(app.chat_logs).values()
-    roles = [r["role"] for r in rows if r["role"] != "usage"]  # each reply's usage row aside
+    # Each reply's usage row and the text it kept while streaming (partial rows) aside.
+    roles = [r["role"] for r in rows if r["role"] not in ("usage", "partial")]
     assert roles == ["user", "assistant", "status", "user", "assistant"]
 
 
