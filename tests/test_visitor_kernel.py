@@ -28,7 +28,8 @@ def test_the_app_notebooks_imports_load_no_server_side_module():
     loaded = run_python(
         "import sys, json\n"
         + source  # outside a preheated kernel wait_for_request returns at once
-        + f"\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(SERVER_SIDE)!r})))"
+        + "\ntops = {m.split('.')[0] for m in sys.modules}"
+        + f"\nprint(json.dumps(sorted(tops & {set(SERVER_SIDE)!r})))"
     )
     assert loaded == []
 
