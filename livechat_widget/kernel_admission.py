@@ -24,6 +24,7 @@ import asyncio
 import contextvars
 import html
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,11 @@ RETRY_AFTER_S = 30
 # RSS of one visitor kernel once it has streamed a reply, rounded up (MB): what the
 # start-up estimate and the default --max-kernels count on (benchmarks/RESULTS.md).
 KERNEL_MB = 90
-SHARE_OF_AVAILABLE_MEMORY = 0.5  # the default --max-kernels leaves the rest to the rest
+SHARE_OF_AVAILABLE_MEMORY = 0.5
+# Preheated kernels start this many at a time (each busy for a second or two of CPU
+# until its notebook waits for a visitor), leaving the other cores to the visitors.
+STARTING_AT_ONCE = max(1, (os.cpu_count() or 2) // 2)
+PARK_WITHIN_S = 120.0  # the default --max-kernels leaves the rest to the rest
 
 
 @dataclass(eq=False)
@@ -230,6 +235,7 @@ def admitting(base: type[Any], admission: Admission) -> type[Any]:
 
     if not preheating:
         return AdmittingKernelManager
+    starting = asyncio.Semaphore(STARTING_AT_ONCE)
 
     class AdmittingPool(AdmittingKernelManager):
         def fill_if_needed(self, *args: Any, **kwargs: Any) -> None:
@@ -240,6 +246,16 @@ def admitting(base: type[Any], admission: Admission) -> type[Any]:
                 admission.pool_target()
             )
             super().fill_if_needed(*args, **kwargs)
+
+        async def _initialize(self, notebook_path: str, kernel_id: str | None = None, **kw: Any):  # type: ignore[no-untyped-def]
+            if kernel_id is not None:  # a restart
+                return await super()._initialize(notebook_path, kernel_id, **kw)
+            # A burst of visitors empties the pool: its refill must not take every core
+            # from them. A kernel counts as started once its notebook waits for a visitor.
+            async with starting:
+                content = await super()._initialize(notebook_path, None, **kw)
+                await _parked(content["kernel_id"], content["task"])
+            return content
 
         async def get_rendered_notebook(self, notebook_name: str, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
             # Voila takes the oldest pool entry, which may still be starting while a
@@ -253,6 +269,19 @@ def admitting(base: type[Any], admission: Admission) -> type[Any]:
             return found
 
     return AdmittingPool
+
+
+async def _parked(kernel_id: str, render: asyncio.Future[Any]) -> None:
+    """Until the kernel's notebook waits for its visitor (it has asked Voila, through
+    visitor_wait.py, who it is), ends, or PARK_WITHIN_S passes."""
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    waiting = RequestInfoSocketHandler._waiters  # noqa: SLF001 -- Voila's registry
+    deadline = asyncio.get_running_loop().time() + PARK_WITHIN_S
+    while kernel_id not in waiting and not render.done():
+        if asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.1)
 
 
 def patched_factory(factory: Callable[..., type[Any]], admission: Admission) -> Callable[..., Any]:
