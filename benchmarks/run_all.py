@@ -36,6 +36,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "stream_ab": ("bench_peers.py", [], ["--quick", "--cap", "30"]),
     "stream": ("bench_stream.py", [], ["--quick"]),
     "load": ("bench_load.py", [], ["--visitors", "3", "--tokens", "100"]),
+    "capacity": ("bench_capacity.py", [], ["--arrivals", "5", "--tokens", "100"]),
 }
 DEFAULT_SKIP: set[str] = set()
 # Hand-written analysis of the misses (profiles taken apart from the timed run).
@@ -308,6 +309,7 @@ def targets(r: dict) -> list[dict]:
         )
     out += stream_targets(get(r, "stream", "result", default={}), ab, lc)
     out += load_targets(get(r, "load", "result", default={}))
+    out += capacity_targets(get(r, "capacity", "result", default={}))
     storage = get(r, "storage", "result", default={})
     for key in ("load", "registry_build", "append"):
         if key in storage:
@@ -403,6 +405,91 @@ def load_targets(load: dict) -> list[dict]:
             "margin": f"usable after {get(load, 'extra_visitor', 'usable_after_s')} s",
         },
     ]
+
+
+def capacity_targets(cap: dict) -> list[dict]:
+    """bench_capacity.py (issue 22): memory per visitor kernel, 25 arrivals with --pool 25."""
+    sizes = cap.get("sizes", {})
+    if not sizes:
+        return []
+    out = [
+        target(
+            "RSS per visitor kernel <= 90 MB (median, largest arrival size)",
+            get(sizes[max(sizes, key=int)], "visitor_kernel_mb", "rss_median"),
+            90,
+            unit=" MB",
+        ),
+        target(
+            "0 lost tokens, every arrival size",
+            sum(s["lost_tokens"] for s in sizes.values()),
+            0,
+            unit=" tokens",
+        ),
+    ]
+    s25 = sizes.get("25")
+    if s25 and s25["pool"] >= 25:
+        out.append(
+            target(
+                "25 arrivals within 5 s, --pool 25: every visitor usable <= 5 s after arriving",
+                s25["usable_after_arrival_s"]["max"],
+                5,
+                unit=" s",
+            )
+        )
+    ratios = [
+        (n, get(s, "chromium_visitor", "token_to_frame_p95_over_page_p95"))
+        for n, s in sizes.items()
+    ]
+    for n, ratio in ratios:
+        if ratio is not None:
+            out.append(
+                {
+                    "target": f"{n} arrivals: light client token-to-frame p95 within 20 % "
+                    "of the Chromium page's token-to-screen p95",
+                    "measured": ratio,
+                    "met": 0.8 <= ratio <= 1.2,
+                    "margin": f"ratio {ratio}",
+                }
+            )
+    return out
+
+
+def capacity_section(cap: dict) -> list[str]:
+    sizes = cap.get("sizes", {})
+    if not sizes:
+        return []
+    lines = [
+        "## bench_capacity.py (arrivals within 5 s, light clients, `--chats per-browser`)",
+        "",
+        f"Each visitor streams {cap['tokens_per_reply']} tokens at "
+        f"{cap['rate_tokens_per_s_each']} tokens/s once all are usable; {cap['cpu_count']} "
+        "cores. Usable: page fetched, websocket open, widget state loaded, claim answered.",
+        "",
+        "| arrivals (pool) | usable after arrival p50 / p95 / max (s) | token-to-client p50 / "
+        "p95 (ms) | lost | CPU s per reply: kernel / Voila | RSS / USS per kernel (MB) | "
+        "Chromium visitor: token-to-screen p50 / p95 (ms), light token-to-frame p95 / page |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n, s in sorted(sizes.items(), key=lambda kv: int(kv[0])):
+        u, t, c, m = (
+            s["usable_after_arrival_s"],
+            s["token_to_client_ms"],
+            s["cpu_s_per_visitor_reply"],
+            s["visitor_kernel_mb"],
+        )
+        page = s.get("chromium_visitor")
+        shown = (
+            f"{page['token_to_screen_ms']['p50']} / {page['token_to_screen_ms']['p95']}, "
+            f"{page.get('token_to_frame_p95_over_page_p95')}"
+            if page
+            else "–"
+        )
+        lines.append(
+            f"| {n} ({s['pool']}) | {u['p50']} / {u['p95']} / {u['max']} | {t['p50']} / "
+            f"{t['p95']} | {s['lost_tokens']} | {c['kernel']} / {c['voila']} | "
+            f"{m.get('rss_median')} / {m.get('uss_median')} | {shown} |"
+        )
+    return [*lines, ""]
 
 
 def load_section(load: dict) -> list[str]:
@@ -634,6 +721,7 @@ def markdown(res: dict) -> str:
             )
         lines.append("")
     lines += load_section(get(r, "load", "result", default={}))
+    lines += capacity_section(get(r, "capacity", "result", default={}))
     if NOTES.strip():
         lines += [NOTES.strip(), ""]
     lines += ["## Run times", "", "| benchmark | command | seconds |", "|---|---|---|"]
