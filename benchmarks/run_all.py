@@ -96,6 +96,22 @@ CPU-seconds, the kernels 11.2 and Voila 1.4, against 17 available. The token-to-
 latency under load (p50 0.85 s, p95 1.7 s) is that saturation. The 10 first page loads
 took 118 s because Voila refills the pool (10 kernels starting) while the 10 pages load.
 
+**Capacity (bench_capacity, run of 2026-12-04 12:05-12:10 UTC, `--only capacity
+--keep`).** The "10 other processes" counted at its start were two idle `livechat`
+servers with their pool kernels left by this branch's interrupted development runs of
+the same benchmark (idle, no CPU); they were stopped during the 25-arrival run. A
+visitor kernel holds 73.6 MB RSS / 55.7 MB USS after its reply (129 MB before): the
+app notebook no longer imports `voila.utils` (jupyter_server, nbconvert,
+jupyterlab_server, jsonschema: 43 MB), and kernels start without debugpy (7-8 MB) and
+jedi (6 MB). 25 arrivals within 5 s with `--pool 25` were all usable within 0.62 s.
+Streaming is where 2 cores run out: a 300-token reply costs about 0.5 CPU-s in its
+kernel and 0.1-0.2 in Voila, so 25 replies at once (plus the pool refilling one kernel
+at a time, about 1.2 CPU-s each, and the Chromium visitor) saturate both cores and
+tokens reach clients 2.3 s late (median), 3.0 s at p95; 10 at once stay at 26 ms p95.
+Beyond the pool (50 arrivals, pool 25) visitors wait for kernels to start: up to 26 s.
+The light client's latency plus a 60 Hz frame wait agrees with the real page's
+token-to-screen p95 to 0.84, 0.98 and 1.18x.
+
 Notes on the method: "Other processes" above are Chromium crashpad/zygote processes
 left idle by the previous benchmark's browser, not other work. A peer's lost tokens in a
 capped run are the tokens not yet shown at the cap, not tokens dropped. Gradio's unpaced
