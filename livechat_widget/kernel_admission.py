@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 # kernel whose page has not done so by then is shut down.
 CONNECT_WITHIN_S = 20.0
 RETRY_AFTER_S = 30
-# RSS of one visitor kernel once it has streamed a reply, rounded up (MB): what the
-# start-up estimate and the default --max-kernels count on (benchmarks/RESULTS.md).
+# RSS of one visitor kernel (MB) that the start-up estimate and the default
+# --max-kernels count on: 74 MB measured after a reply (benchmarks/RESULTS.md), plus
+# room for long chats.
 KERNEL_MB = 90
 SHARE_OF_AVAILABLE_MEMORY = 0.5
 # Preheated kernels start this many at a time (each busy for a second or two of CPU
