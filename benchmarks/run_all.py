@@ -40,6 +40,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "stream_ab": ("bench_peers.py", [], ["--quick", "--cap", "30"]),
     "stream": ("bench_stream.py", [], ["--quick"]),
     "load": ("bench_load.py", [], ["--visitors", "3", "--tokens", "100"]),
+    "capacity": ("bench_capacity.py", [], ["--arrivals", "5", "--tokens", "100"]),
 }
 DEFAULT_SKIP: set[str] = set()
 # Hand-written analysis of the misses (profiles taken apart from the timed run).
@@ -98,6 +99,22 @@ cores here: while the 10 visitors stream (8.5 s), the 10 headless Chromium tabs 
 CPU-seconds, the kernels 11.2 and Voila 1.4, against 17 available. The token-to-screen
 latency under load (p50 0.85 s, p95 1.7 s) is that saturation. The 10 first page loads
 took 118 s because Voila refills the pool (10 kernels starting) while the 10 pages load.
+
+**Capacity (bench_capacity, run of 2026-12-04 12:05-12:10 UTC, `--only capacity
+--keep`).** The "10 other processes" counted at its start were two idle `livechat`
+servers with their pool kernels left by this branch's interrupted development runs of
+the same benchmark (idle, no CPU); they were stopped during the 25-arrival run. A
+visitor kernel holds 73.6 MB RSS / 55.7 MB USS after its reply (129 MB before): the
+app notebook no longer imports `voila.utils` (jupyter_server, nbconvert,
+jupyterlab_server, jsonschema: 43 MB), and kernels start without debugpy (7-8 MB) and
+jedi (6 MB). 25 arrivals within 5 s with `--pool 25` were all usable within 0.62 s.
+Streaming is where 2 cores run out: a 300-token reply costs about 0.5 CPU-s in its
+kernel and 0.1-0.2 in Voila, so 25 replies at once (plus the pool refilling one kernel
+at a time, about 1.2 CPU-s each, and the Chromium visitor) saturate both cores and
+tokens reach clients 2.3 s late (median), 3.0 s at p95; 10 at once stay at 26 ms p95.
+Beyond the pool (50 arrivals, pool 25) visitors wait for kernels to start: up to 26 s.
+The light client's latency plus a 60 Hz frame wait agrees with the real page's
+token-to-screen p95 to 0.84, 0.98 and 1.18x.
 
 Notes on the method: "Other processes" above are Chromium crashpad/zygote processes
 left idle by the previous benchmark's browser, not other work. A peer's lost tokens in a
@@ -312,6 +329,7 @@ def targets(r: dict) -> list[dict]:
         )
     out += stream_targets(get(r, "stream", "result", default={}), ab, lc)
     out += load_targets(get(r, "load", "result", default={}))
+    out += capacity_targets(get(r, "capacity", "result", default={}))
     storage = get(r, "storage", "result", default={})
     for key in ("load", "registry_build", "append"):
         if key in storage:
@@ -407,6 +425,91 @@ def load_targets(load: dict) -> list[dict]:
             "margin": f"usable after {get(load, 'extra_visitor', 'usable_after_s')} s",
         },
     ]
+
+
+def capacity_targets(cap: dict) -> list[dict]:
+    """bench_capacity.py (issue 22): memory per visitor kernel, 25 arrivals with --pool 25."""
+    sizes = cap.get("sizes", {})
+    if not sizes:
+        return []
+    out = [
+        target(
+            "RSS per visitor kernel <= 90 MB (median, largest arrival size)",
+            get(sizes[max(sizes, key=int)], "visitor_kernel_mb", "rss_median"),
+            90,
+            unit=" MB",
+        ),
+        target(
+            "0 lost tokens, every arrival size",
+            sum(s["lost_tokens"] for s in sizes.values()),
+            0,
+            unit=" tokens",
+        ),
+    ]
+    s25 = sizes.get("25")
+    if s25 and s25["pool"] >= 25:
+        out.append(
+            target(
+                "25 arrivals within 5 s, --pool 25: every visitor usable <= 5 s after arriving",
+                s25["usable_after_arrival_s"]["max"],
+                5,
+                unit=" s",
+            )
+        )
+    ratios = [
+        (n, get(s, "chromium_visitor", "token_to_frame_p95_over_page_p95"))
+        for n, s in sizes.items()
+    ]
+    for n, ratio in ratios:
+        if ratio is not None:
+            out.append(
+                {
+                    "target": f"{n} arrivals: light client token-to-frame p95 within 20 % "
+                    "of the Chromium page's token-to-screen p95",
+                    "measured": ratio,
+                    "met": 0.8 <= ratio <= 1.2,
+                    "margin": f"ratio {ratio}",
+                }
+            )
+    return out
+
+
+def capacity_section(cap: dict) -> list[str]:
+    sizes = cap.get("sizes", {})
+    if not sizes:
+        return []
+    lines = [
+        "## bench_capacity.py (arrivals within 5 s, light clients, `--chats per-browser`)",
+        "",
+        f"Each visitor streams {cap['tokens_per_reply']} tokens at "
+        f"{cap['rate_tokens_per_s_each']} tokens/s once all are usable; {cap['cpu_count']} "
+        "cores. Usable: page fetched, websocket open, widget state loaded, claim answered.",
+        "",
+        "| arrivals (pool) | usable after arrival p50 / p95 / max (s) | token-to-client p50 / "
+        "p95 (ms) | lost | CPU s per reply: kernel / Voila | RSS / USS per kernel (MB) | "
+        "Chromium visitor: token-to-screen p50 / p95 (ms), light token-to-frame p95 / page |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n, s in sorted(sizes.items(), key=lambda kv: int(kv[0])):
+        u, t, c, m = (
+            s["usable_after_arrival_s"],
+            s["token_to_client_ms"],
+            s["cpu_s_per_visitor_reply"],
+            s["visitor_kernel_mb"],
+        )
+        page = s.get("chromium_visitor")
+        shown = (
+            f"{page['token_to_screen_ms']['p50']} / {page['token_to_screen_ms']['p95']}, "
+            f"{page.get('token_to_frame_p95_over_page_p95')}"
+            if page
+            else "–"
+        )
+        lines.append(
+            f"| {n} ({s['pool']}) | {u['p50']} / {u['p95']} / {u['max']} | {t['p50']} / "
+            f"{t['p95']} | {s['lost_tokens']} | {c['kernel']} / {c['voila']} | "
+            f"{m.get('rss_median')} / {m.get('uss_median')} | {shown} |"
+        )
+    return [*lines, ""]
 
 
 def load_section(load: dict) -> list[str]:
@@ -638,6 +741,7 @@ def markdown(res: dict) -> str:
             )
         lines.append("")
     lines += load_section(get(r, "load", "result", default={}))
+    lines += capacity_section(get(r, "capacity", "result", default={}))
     if NOTES.strip():
         lines += [NOTES.strip(), ""]
     lines += ["## Run times", "", "| benchmark | command | seconds |", "|---|---|---|"]

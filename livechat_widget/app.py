@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import errno
 import os
-import signal
 import socket
 import sys
 from collections.abc import Mapping, Sequence
@@ -31,8 +30,10 @@ from typing import Any
 
 from . import __version__
 from .chat_settings import SettingsError, check_max_tokens, check_system_prompt, check_temperature
+from .kernel_admission import Admission, available_memory_mb, default_max_kernels, memory_notice
 from .providers.env import PROVIDERS  # imports no HTTP code
 from .visitors import CHATS_MODES, default_chats_mode, is_loopback
+from .voila_server import make_voila_class
 
 APP_NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "app.ipynb"
 DEFAULT_HOST = "127.0.0.1"
@@ -152,13 +153,27 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
 def _visitor_options(parser: argparse.ArgumentParser) -> None:
     """Visitors' kernels, whose chats they see, what they may reach in the kernel."""
     parser.add_argument(
+        "--pool",
         "--pool-size",
+        dest="pool_size",
         type=int,
         default=DEFAULT_POOL_SIZE,
         metavar="N",
         help=(
             "preheated kernels kept ready for new visitors (default "
-            f"{DEFAULT_POOL_SIZE}; each holds a Python process)"
+            f"{DEFAULT_POOL_SIZE}; each holds a Python process of about 90 MB). Size it "
+            "to the visitors who may arrive at once: they get a chat within a second or "
+            "two; later ones wait for a kernel to start (--pool-size: the same)"
+        ),
+    )
+    parser.add_argument(
+        "--max-kernels",
+        type=int,
+        metavar="N",
+        help=(
+            "most kernels running at once, the preheated ones included; a visitor beyond "
+            "them gets a 'busy, try again' page (default: as many as half the available "
+            "memory holds, at least --pool + 1)"
         ),
     )
     parser.add_argument(
@@ -210,7 +225,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if not 0 < args.port < 65536:
         parser.error(f"--port must be between 1 and 65535, not {args.port}")
     if args.pool_size < 1:
-        parser.error(f"--pool-size must be at least 1, not {args.pool_size}")
+        parser.error(f"--pool must be at least 1, not {args.pool_size}")
+    if args.max_kernels is not None and args.max_kernels < 1:
+        parser.error(f"--max-kernels must be at least 1, not {args.max_kernels}")
     if args.cull_idle < 0:
         parser.error(f"--cull-idle must be 0 (never) or more seconds, not {args.cull_idle}")
     try:
@@ -327,13 +344,6 @@ def suggest_port(host: str, port: int, tries: int = 50) -> int | None:
     return None
 
 
-def display_url(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
-    if ":" in shown:  # IPv6 literal
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}/"
-
-
 def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[str]:
     argv = [
         str(notebook),
@@ -343,6 +353,9 @@ def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[
         "--Voila.port_retries=0",
         f"--template={PAGES[args.page]}",
         "--VoilaConfiguration.show_tracebacks=False",
+        # Visitor kernels start without the debugger and jedi (visitor_kernel.py).
+        "--VoilaConfiguration.kernel_spec_manager_class="
+        "livechat_widget.visitor_kernel.VisitorKernelSpecs",
         *(f"--VoilaConfiguration.extension_allowlist={name}" for name in PAGE_EXTENSIONS),
     ]
     if args.cull_idle:
@@ -362,64 +375,6 @@ def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[
     if args.no_browser:
         argv.append("--no-browser")
     return argv
-
-
-def _make_voila_class() -> type[Any]:
-    from tornado.ioloop import IOLoop
-    from voila.app import Voila
-    from voila.tornado.handler import TornadoVoilaHandler
-    from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
-
-    class PageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # untyped base
-        """The app page, with the ``_xsrf`` cookie set: Voila's page sends it back in the
-        shutdown request it makes when the page closes, and without it that request is
-        refused (403) and the visitor's kernel stays (voila-dashboards/voila#1458)."""
-
-        async def prepare(self) -> None:
-            await super().prepare()
-            self.xsrf_token  # noqa: B018 -- reading it sets the cookie
-
-    class KernelSocket(VoilaKernelWebsocketHandler):  # type: ignore[misc]  # untyped base
-        """The kernel's websocket with Nagle's algorithm off. A reply streams as many
-        small writes; with Nagle on, each waits for the ACK of the one before (tens of
-        ms on loopback, see benchmarks/RESULTS.md)."""
-
-        async def open(self, kernel_id: str) -> None:
-            self.set_nodelay(True)
-            await super().open(kernel_id)
-
-    replaced = {TornadoVoilaHandler: PageHandler, VoilaKernelWebsocketHandler: KernelSocket}
-
-    class LivechatVoila(Voila):  # type: ignore[misc]  # untyped base
-        """Voila that says, once it listens, where the app is."""
-
-        name = "livechat"
-
-        def init_handlers(self) -> list[Any]:
-            return [
-                (handler[0], replaced.get(handler[1], handler[1]), *handler[2:])
-                for handler in super().init_handlers()
-            ]
-
-        def start(self) -> None:
-            # Ctrl+C (SIGINT) stops like SIGTERM: the loop ends, then every kernel is
-            # shut down. Installed explicitly, since a parent may have left SIGINT
-            # ignored (background jobs of a shell); a second Ctrl+C interrupts at once.
-            signal.signal(signal.SIGINT, self._stop_on_sigint)
-            IOLoop.current().add_callback(self._announce)
-            super().start()
-
-        def _stop_on_sigint(self, sig: int, frame: Any) -> None:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            print("\nlivechat: stopping (shutting down kernels)...", flush=True)
-            self._handle_signal_stop(sig, frame)
-
-        def _announce(self) -> None:
-            url = display_url(self.ip, self.port)
-            print(f"livechat {__version__} is serving the chat at {url}", flush=True)
-            print("Press Ctrl+C to stop.", flush=True)
-
-    return LivechatVoila
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -451,8 +406,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         flush=True,
     )
+    available = available_memory_mb()
+    pool = 0 if args.no_preheat else args.pool_size
+    max_kernels = args.max_kernels or default_max_kernels(pool, available)
+    print(memory_notice(pool, max_kernels, available), flush=True)
+    admission = Admission(max_kernels=max_kernels, pool_size=pool)
     try:
-        _make_voila_class().launch_instance(argv=voila_argv(args))
+        make_voila_class(admission).launch_instance(argv=voila_argv(args))
     except KeyboardInterrupt:  # Ctrl+C before Voila's loop took over
         pass
     print("livechat: stopped.", flush=True)

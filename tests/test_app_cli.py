@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from livechat_widget import __version__, app
+from livechat_widget import __version__, app, voila_server
 
 REPO = Path(__file__).resolve().parents[1]
 LIVECHAT = [sys.executable, "-m", "livechat_widget.app"]
@@ -221,9 +221,9 @@ def test_host_other_than_loopback_is_told_to_preheated_kernels(tmp_path):
 
 
 def test_display_url():
-    assert app.display_url("127.0.0.1", 8866) == "http://127.0.0.1:8866/"
-    assert app.display_url("0.0.0.0", 80) == "http://127.0.0.1:80/"
-    assert app.display_url("::1", 9000) == "http://[::1]:9000/"
+    assert voila_server.display_url("127.0.0.1", 8866) == "http://127.0.0.1:8866/"
+    assert voila_server.display_url("0.0.0.0", 80) == "http://127.0.0.1:80/"
+    assert voila_server.display_url("::1", 9000) == "http://[::1]:9000/"
 
 
 # ---------------------------------------------------------------- the port
@@ -411,3 +411,22 @@ def test_the_page_loads_only_the_widget_manager_and_anywidget():
     voila.parse_command_line(app.voila_argv(app.parse_args([]))[1:])
     allowed = voila.config.VoilaConfiguration.extension_allowlist
     assert allowed == list(app.PAGE_EXTENSIONS) and "anywidget" in allowed
+
+
+def test_pool_and_max_kernels_options(capsys):
+    assert app.parse_args(["--pool", "25"]).pool_size == 25
+    assert app.parse_args(["--pool-size", "3"]).pool_size == 3  # the older name
+    assert app.parse_args([]).max_kernels is None  # from memory at start-up
+    assert app.parse_args(["--max-kernels", "40"]).max_kernels == 40
+    for bad in (["--pool", "0"], ["--max-kernels", "0"]):
+        with pytest.raises(SystemExit):
+            app.parse_args(bad)
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_visitor_kernels_start_through_the_lean_launcher():
+    argv = app.voila_argv(app.parse_args([]))
+    assert (
+        "--VoilaConfiguration.kernel_spec_manager_class="
+        "livechat_widget.visitor_kernel.VisitorKernelSpecs"
+    ) in argv
