@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .chat_settings import SettingsError, check_max_tokens, check_system_prompt, check_temperature
 from .kernel_admission import Admission, available_memory_mb, default_max_kernels, memory_notice
 from .providers.env import PROVIDERS  # imports no HTTP code

@@ -403,3 +403,10 @@ async def test_a_drop_before_the_first_piece_with_no_retry_left(fp: FakeProvider
     exc = await fails(client(fp, max_retries=0), StreamInterrupted)
     assert "dropped" in exc.user_message and "so far is kept" not in exc.user_message
     assert len(fp.requests) == 1
+
+
+def test_the_user_agent_names_the_package_version():
+    from livechat_widget import __version__
+    from livechat_widget.providers import http_client
+
+    assert http_client._USER_AGENT == f"livechat-widget/{__version__} (httpx)"

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._version import __version__
 from ._format import duration, join_url, netloc, safe_url
 from .base import BaseClient, ReplyOptions, ReplyStream
 from .classify import (
@@ -40,7 +41,7 @@ from .transport import (
 
 __all__ = ["HTTPClient", "model_ids"]
 
-_USER_AGENT = "livechat-widget/0.1 (httpx)"
+_USER_AGENT = f"livechat-widget/{__version__} (httpx)"
 _WHO = {
     "openai": "OpenAI",
     "anthropic": "Anthropic",
