@@ -152,3 +152,15 @@ def test_a_forged_configure_names_the_missing_field(missing, fragment):
     del msg[missing]
     with pytest.raises(ProtocolError, match=fragment):
         parse_command(msg)
+
+
+def test_every_command_has_its_own_handler():
+    """A command class added without a handler would reach the base case (a TypeError
+    shown as a bug): each one is registered, by its type, in controller.py."""
+    from livechat_widget.controller import Controller
+    from livechat_widget.protocol import COMMANDS, Command
+
+    dispatcher = Controller.__dict__["dispatch"].dispatcher  # the singledispatchmethod's
+    base = dispatcher.dispatch(Command)
+    for kind, cls in COMMANDS.items():
+        assert dispatcher.dispatch(cls) is not base, kind
