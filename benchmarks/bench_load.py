@@ -33,6 +33,7 @@ import psutil
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_capacity import cpu  # noqa: E402
 from bench_stream import (  # noqa: E402
     CHROMIUM_ARGS,
     INSTRUMENT,
@@ -72,24 +73,14 @@ def cpu_seconds(app: psutil.Process) -> dict[str, float]:
     """CPU time so far of the server side (Voila + kernels) and of everything else this
     script started (the browser): where the time goes while all visitors stream."""
 
-    def total(procs: list[psutil.Process]) -> float:
-        sum_ = 0.0
-        for proc in procs:
-            try:
-                t = proc.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            sum_ += t.user + t.system
-        return sum_
-
     server = [app, *app.children(recursive=True)]
     mine = psutil.Process().children(recursive=True)
     ids = {p.pid for p in server}
     kernel_procs = kernels(app)
     return {
-        "kernels": total(kernel_procs),
-        "voila": total([app]),
-        "browser": total([p for p in mine if p.pid not in ids]),
+        "kernels": cpu(kernel_procs),
+        "voila": cpu([app]),
+        "browser": cpu([p for p in mine if p.pid not in ids]),
     }
 
 
