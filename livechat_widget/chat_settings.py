@@ -22,7 +22,12 @@ from .refusals import Refused
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("model", "system_prompt", "temperature", "max_tokens")
+FIELDS = ("model", "system_prompt", "temperature", "max_tokens", "tools", "tool_steps")
+# Kept in settings rows but not a setting of the panel: the tools the person allowed
+# for the whole chat ("Allow for this chat" on a call that asked for consent).
+ALLOWED_TOOLS = "allowed_tools"
+DEFAULT_TOOL_STEPS = 10
+MAX_TOOL_STEPS = 50
 MAX_MODEL_CHARS = 200
 MAX_SYSTEM_PROMPT_CHARS = 100_000
 MAX_TEMPERATURE = 2.0  # OpenAI's range is 0..2; a client may allow less (Anthropic: 1)
@@ -48,6 +53,8 @@ class ChatSettings:
     system_prompt: str = ""
     temperature: float | None = None
     max_tokens: int | None = None
+    tools: bool = True  # the model is offered the widget's tools
+    tool_steps: int = DEFAULT_TOOL_STEPS  # model requests per reply, at most
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
@@ -109,6 +116,24 @@ def check_max_tokens(value: object) -> int | None:
     return value
 
 
+def check_tools(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise SettingsError("Tools is on or off (true or false).")
+
+
+def check_tool_steps(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SettingsError("Tool steps must be a whole number.")
+    if not 1 <= value <= MAX_TOOL_STEPS:
+        raise SettingsError(f"Tool steps must be between 1 and {MAX_TOOL_STEPS}.")
+    return value
+
+
 def check_changes(
     changes: Mapping[str, Any], *, listed: Sequence[str] = (), max_temperature: float = 2.0
 ) -> dict[str, Any]:
@@ -125,7 +150,27 @@ def check_changes(
         out["temperature"] = check_temperature(changes["temperature"], max_temperature)
     if "max_tokens" in changes:
         out["max_tokens"] = check_max_tokens(changes["max_tokens"])
+    if "tools" in changes:
+        out["tools"] = check_tools(changes["tools"])
+    if "tool_steps" in changes:
+        out["tool_steps"] = check_tool_steps(changes["tool_steps"])
     return out
+
+
+def allowed_tools_from_records(records: Iterable[Sequence[str]]) -> frozenset[str]:
+    """The tools the person allowed for the whole chat (``allowed_tools`` in its
+    ``settings`` rows; each row holds the whole list)."""
+    allowed: frozenset[str] = frozenset()
+    for record in records:
+        if record[2] != "settings" or ALLOWED_TOOLS not in record[3]:
+            continue
+        try:
+            names = json.loads(record[3]).get(ALLOWED_TOOLS)
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(names, list):
+            allowed = frozenset(n for n in names if isinstance(n, str))
+    return allowed
 
 
 # -- rows

@@ -21,13 +21,16 @@ only the kernel restarted.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import signal
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 from .kernel_context import current_shell, describe_error
 from .refusals import Refused
@@ -120,6 +123,35 @@ def on_main_thread(task: Callable[[], None]) -> None:
     if loop is None:
         raise RunRefused("Code can only run on the kernel's main thread, which is unreachable.")
     loop.add_callback(task)
+
+
+async def call_on_main(task: Callable[[], T]) -> T:
+    """``task()`` on the kernel's main thread (as a cell runs), awaited from any loop:
+    called right here when this is the main thread (the loop waits, as for a cell)."""
+    if threading.current_thread() is threading.main_thread():
+        return task()
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def run() -> None:
+        try:
+            result = task()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the awaiting task
+            loop.call_soon_threadsafe(_settle, done, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, done, result, None)
+
+    on_main_thread(run)
+    return await done
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():  # the awaiting task was stopped meanwhile
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 def run_in_kernel(message_id: int, code: str) -> RunResult:

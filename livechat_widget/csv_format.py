@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .reply_usage import Usage
+from .tool_rows import CALL_ROLE, RESULT_ROLE, ToolRecord, records_with
 
 HEADER = ("timestamp", "user_id", "role", "content")
 MESSAGE_ROLES = frozenset({"user", "assistant", "system"})
@@ -76,6 +77,7 @@ class Message:
     runs: tuple[str, ...] = ()  # an assistant message: its `code_run` rows (JSON), in order
     reasoning: str = ""  # what the model streamed as reasoning (a `reasoning` row)
     usage: Usage | None = None  # tokens, speed and model of a reply (a `usage` row)
+    tools: tuple[ToolRecord, ...] = ()  # an assistant message: its tool calls, in order
 
 
 def messages_from_rows(rows: Iterable[Row]) -> list[Message]:
@@ -89,13 +91,20 @@ def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
     """``messages_from_rows`` for raw ``[timestamp, user_id, role, content]`` records."""
     messages: list[Message] = []
     context = ""  # a `context` row belongs to the user message right after it
+    tools: list[ToolRecord] = []  # tool rows belong to the assistant message after them
     for ts, user_id, role, content in records:
         if role in MESSAGE_ROLES:
             attached = context if role == "user" else ""
-            messages.append(Message(len(messages), role, content, ts, user_id, context=attached))
+            calls = tuple(tools) if role == "assistant" else ()
+            messages.append(
+                Message(len(messages), role, content, ts, user_id, context=attached, tools=calls)
+            )
             context = ""
+            tools = []
         elif role == "context":
             context = content
+        elif role == CALL_ROLE or role == RESULT_ROLE:
+            tools = records_with(tools, role, content)
         elif role == "code_run":
             target = _run_target(content, len(messages))
             if target is not None:

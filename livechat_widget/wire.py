@@ -15,6 +15,7 @@ from .chat_settings import ChatSettings
 from .code_run import RunResult
 from .csv_storage import Message
 from .kernel_context import parse_context
+from .tool_rows import ToolRecord
 from .versions import ShownMessage
 
 Role = Literal["user", "assistant", "system"]
@@ -36,6 +37,25 @@ class CodeRunPayload(TypedDict):
     result: str
     error: str
     images: list[str]  # base64 PNG
+
+
+# Tool calls (tools/, agent_loop.py): one card per call in a reply.
+ToolStatus = Literal["proposed", "waiting", "running", "ok", "error", "denied", "stopped"]
+
+
+class ToolCallPayload(TypedDict):
+    id: str
+    name: str
+    arguments: str  # the JSON text the model wrote (it may be malformed)
+    step: int  # the model request that made the call, from 1
+    offset: int  # where in the reply's text the call was made (the card's place)
+    status: str  # ToolStatus: proposed, waiting (for consent), running, ok, ...
+    needs_consent: bool
+    source: str  # "kernel" | "python" | "mcp:<server>"
+    code: str  # the Python it runs ("" for tools that run none)
+    content: str  # the result as the model received it ("" before it ended)
+    images: list[str]  # base64 PNG shown under the result
+    ms: float | None  # how long it ran
 
 
 class ContextItem(TypedDict):
@@ -80,6 +100,7 @@ class MessagePayload(TypedDict):
     runs: list[CodeRunPayload]  # an assistant message: its code blocks' runs, oldest first
     reasoning: str
     usage: UsagePayload | None
+    tools: list[ToolCallPayload]  # an assistant message: its tool calls, in order
 
 
 class Stream(TypedDict):
@@ -87,6 +108,16 @@ class Stream(TypedDict):
     text: str
     reasoning: str
     seq: int
+    tools: list[ToolCallPayload]
+
+
+class ToolMsg(TypedDict):
+    """A tool call of a streaming reply changed (proposed, waiting, running, ended)."""
+
+    type: Literal["tool"]
+    chat_id: str
+    message_id: int
+    call: ToolCallPayload
 
 
 class SearchHit(TypedDict):
@@ -128,6 +159,8 @@ class ChatSettingsPayload(TypedDict):
     system_prompt: str
     temperature: float | None
     max_tokens: int | None
+    tools: bool  # the model is offered tools in this chat
+    tool_steps: int  # model requests per reply at most (a tool round trip each)
 
 
 class DeltaMsg(TypedDict):
@@ -253,6 +286,7 @@ def message_payload(message: Message, version: int = 1, versions: int = 1) -> Me
         "runs": [run_payload(r) for r in map(RunResult.from_json, message.runs) if r is not None],
         "reasoning": message.reasoning,
         "usage": None if message.usage is None else usage_payload(message.usage.payload()),
+        "tools": [tool_payload(call) for call in message.tools],
     }
 
 
@@ -305,6 +339,25 @@ def settings_payload(settings: ChatSettings) -> ChatSettingsPayload:
         "system_prompt": settings.system_prompt,
         "temperature": settings.temperature,
         "max_tokens": settings.max_tokens,
+        "tools": settings.tools,
+        "tool_steps": settings.tool_steps,
+    }
+
+
+def tool_payload(call: ToolRecord) -> ToolCallPayload:
+    return {
+        "id": call.id,
+        "name": call.name,
+        "arguments": call.arguments,
+        "step": call.step,
+        "offset": call.offset,
+        "status": call.status,
+        "needs_consent": call.needs_consent,
+        "source": call.source,
+        "code": call.code,
+        "content": call.content,
+        "images": list(call.images),
+        "ms": call.ms,
     }
 
 
@@ -339,141 +392,3 @@ def empty_stats() -> Stats:
         "chat": usage_totals_payload(none),
         "overall": usage_totals_payload(none),
     }
-
-
-# Browser -> kernel: what each message type carries (validated in protocol.py).
-class SendCmd(TypedDict):
-    type: Literal["send"]
-    text: str
-    chat_id: str
-    context: list[str]  # optional: names from `context_items`
-
-
-class ChatCmd(TypedDict):
-    """stop, regenerate, retry, retry_shorter, select_chat, delete, clear."""
-
-    type: str
-    chat_id: str
-
-
-class RenameCmd(TypedDict):
-    type: Literal["rename"]
-    chat_id: str
-    title: str
-
-
-class SearchCmd(TypedDict):
-    type: Literal["search"]
-    query: str
-    request: str
-
-
-class LoadOlderCmd(TypedDict):
-    type: Literal["load_older"]
-    chat_id: str
-    before: int
-
-
-class EditCmd(TypedDict):
-    type: Literal["edit"]
-    chat_id: str
-    message_id: int
-    text: str
-
-
-class SelectVersionCmd(TypedDict):
-    type: Literal["select_version"]
-    chat_id: str
-    message_id: int
-    version: int
-
-
-class ExportCmd(TypedDict):
-    type: Literal["export"]
-    chat_id: str
-    format: str
-    request: str
-
-
-class BareCmd(TypedDict):
-    """new_chat, dismiss_error."""
-
-    type: str
-
-
-class RequestCmd(TypedDict):
-    """load_math, list_context, list_models: answered to the view that asked."""
-
-    type: str
-    request: str
-
-
-class ClaimCmd(TypedDict):
-    """Private chats per browser: the browser's 128-bit secret, 32 lowercase hex digits."""
-
-    type: Literal["claim"]
-    secret: str
-
-
-class RunCodeCmd(TypedDict):
-    type: Literal["run_code"]
-    chat_id: str
-    message_id: int
-    code: str
-
-
-class ConfigureCmd(TypedDict):
-    type: Literal["configure"]
-    chat_id: str
-    model: str
-    system_prompt: str
-    temperature: float | None
-    max_tokens: int | None
-
-
-class InsertCellCmd(TypedDict):
-    """Insert as cell: the stored block goes into a new cell below the active one."""
-
-    type: Literal["insert_cell"]
-    chat_id: str
-    message_id: int
-    code: str
-
-
-class FrameSyncCmd(TypedDict):
-    """Deltas timed to the page's frames (frame_clock.py): shift the grid later by
-    shift_ms (earlier if negative)."""
-
-    type: Literal["frame_sync"]
-    view: str
-    shift_ms: float
-
-
-COMMANDS: dict[str, type] = {
-    "send": SendCmd,
-    "stop": ChatCmd,
-    "regenerate": ChatCmd,
-    "retry": ChatCmd,
-    "retry_shorter": ChatCmd,
-    "new_chat": BareCmd,
-    "select_chat": ChatCmd,
-    "rename": RenameCmd,
-    "delete": ChatCmd,
-    "clear": ChatCmd,
-    "search": SearchCmd,
-    "load_older": LoadOlderCmd,
-    "dismiss_error": BareCmd,
-    "edit": EditCmd,
-    "select_version": SelectVersionCmd,
-    # Chats as data
-    "export": ExportCmd,
-    "claim": ClaimCmd,
-    "load_math": RequestCmd,
-    # Kernel context and code runs
-    "list_context": RequestCmd,
-    "run_code": RunCodeCmd,
-    "configure": ConfigureCmd,
-    "list_models": RequestCmd,
-    "insert_cell": InsertCellCmd,
-    "frame_sync": FrameSyncCmd,
-}

@@ -11,7 +11,7 @@ from typing import get_type_hints
 
 import pytest
 
-from livechat_widget import protocol, wire
+from livechat_widget import protocol, wire, wire_commands
 
 REPO = Path(__file__).resolve().parents[1]
 TYPES_TS = (REPO / "js" / "types.ts").read_text(encoding="utf-8")
@@ -151,7 +151,7 @@ def md_commands() -> dict[str, set[str]]:
 
 
 def test_browser_messages_agree():
-    python = {kind: py_fields(shape) - {"type"} for kind, shape in wire.COMMANDS.items()}
+    python = {kind: py_fields(shape) - {"type"} for kind, shape in wire_commands.COMMANDS.items()}
     assert set(protocol.COMMANDS) == set(python), "protocol.py validates every message"
     assert ts_commands() == python, "js/types.ts Command"
     assert md_commands() == python, "docs/protocol.md"
@@ -166,7 +166,7 @@ def test_the_parsers_return_what_the_typed_commands_say():
     samples |= {"context": ["df"], "code": "x = 6 * 7"}
     samples |= {"model": "m-1", "system_prompt": "", "temperature": 0.5, "max_tokens": 10}
     samples |= {"view": "v1", "shift_ms": 2.5}
-    for kind, shape in wire.COMMANDS.items():
+    for kind, shape in wire_commands.COMMANDS.items():
         fields = py_fields(shape) - {"type"}
         command = protocol.parse_command({"type": kind, **{f: samples[f] for f in fields}})
         assert command.type == kind

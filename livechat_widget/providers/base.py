@@ -34,7 +34,15 @@ from .. import telemetry
 from ._format import safe_url
 from .errors import AIError
 from .events import FinishEvent, StreamEvent, UsageEvent
-from .messages import ModelMessage, TextPart, as_model_messages, unsupported
+from .messages import (
+    ModelMessage,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    ToolSpec,
+    as_model_messages,
+    unsupported,
+)
 
 __all__ = [
     "BaseClient",
@@ -55,6 +63,7 @@ class ReplyOptions(NamedTuple):
     model: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    tools: tuple[ToolSpec, ...] = ()  # the tools the model may call in this reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +143,9 @@ class ChatClient(Protocol):
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> ChatStream:
-        """A reply to ``messages``; the options override the client's for this reply."""
+        """A reply to ``messages``; the options override the client's for this reply.
+        A client whose ``supports_tools`` is true also takes ``tools=`` (a sequence of
+        ToolSpec); the session passes it to no other."""
         ...
 
     def describe(self, model: str | None = None) -> str:
@@ -315,6 +326,9 @@ class ReplyStream:
         return f"<ReplyStream {self.client.provider} deltas={self.deltas} outcome={self.outcome}>"
 
 
+_SENDABLE = (TextPart, ToolCallPart, ToolResultPart)
+
+
 class BaseClient:
     """Shared by the clients here: ``stream`` wraps the subclass's ``_generate``.
     A client of one's own subclasses it and writes ``_generate`` and ``describe``."""
@@ -322,6 +336,9 @@ class BaseClient:
     provider = "?"
     model = "?"
     base_url = ""  # no server
+    #: ``stream`` takes ``tools=``; a subclass's ``_generate`` finds them in
+    #: ``state.options.tools`` (one that ignores them just never calls a tool).
+    supports_tools = True
 
     #: The highest temperature the provider accepts.
     max_temperature = 2.0
@@ -337,17 +354,18 @@ class BaseClient:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        tools: Iterable[ToolSpec] = (),
     ) -> ReplyStream:
         """Start a reply to ``messages`` (``ModelMessage`` objects or
         ``{"role", "content"}`` dicts); ``model``, ``temperature`` and ``max_tokens``
-        override the client's for this reply. Raises TypeError, before any request,
-        for a part the client cannot send."""
+        override the client's for this reply; ``tools`` are the tools the model may
+        call. Raises TypeError, before any request, for a part the client cannot send."""
         chat = as_model_messages(messages)
         for message in chat:
             for part in message.parts:
-                if not isinstance(part, TextPart):
+                if not isinstance(part, _SENDABLE):
                     raise unsupported(part, type(self).__name__)
-        options = ReplyOptions(model or None, temperature, max_tokens)
+        options = ReplyOptions(model or None, temperature, max_tokens, tuple(tools))
         return ReplyStream(self, lambda state: self._generate(chat, state), options)
 
     async def resolve_model(self) -> str:

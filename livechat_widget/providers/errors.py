@@ -21,6 +21,7 @@ __all__ = [
     "QuotaExceeded",
     "RateLimited",
     "StreamInterrupted",
+    "ToolsUnsupported",
 ]
 
 
@@ -94,3 +95,8 @@ class ContentFiltered(AIError):
 class StreamInterrupted(AIError):
     """The stream broke: the connection dropped, it ended without a finish reason,
     or no bytes arrived for longer than the read timeout."""
+
+
+class ToolsUnsupported(ProviderError):
+    """The server refused a request because it carried ``tools`` (it does not do
+    function calling, or not for this model). The chat turns tools off and goes on."""

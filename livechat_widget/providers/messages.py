@@ -25,6 +25,7 @@ __all__ = [
     "TextPart",
     "ToolCallPart",
     "ToolResultPart",
+    "ToolSpec",
     "as_model_messages",
     "unsupported",
 ]
@@ -74,6 +75,17 @@ class ToolResultPart:
     tool_call_id: str
     content: str
     is_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool the model may call: its name, what it does, and a JSON schema (an
+    ``object`` schema) of its arguments. Each provider module writes it in its own
+    wire shape (OpenAI ``tools[].function``, Anthropic ``tools[].input_schema``)."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
 
 
 Part: TypeAlias = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart
