@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .chat_registry import ChatInfo
 from .protocol import Edit, SelectVersion, Send
 from .providers.base import ChatClient
+from .session_tools import Approve, check_approve
 from .versions import ShownMessage
 from .wire import settings_payload, shown_payload
 
@@ -47,7 +48,12 @@ class ChatApi:
     # -- talking to the model
 
     async def ask(
-        self, text: str, chat_id: str | None = None, *, context: list[str] | None = None
+        self,
+        text: str,
+        chat_id: str | None = None,
+        *,
+        context: list[str] | None = None,
+        approve: Approve = "ask",
     ) -> dict[str, Any]:
         """Send ``text`` to the model and wait for the reply; returns the assistant message.
 
@@ -56,12 +62,18 @@ class ChatApi:
         ``context`` names what of the kernel to attach: variables, ``"last error"`` and
         ``"recent cells"`` (from IPython only: elsewhere there is no kernel namespace);
         an unknown name is a ValueError before anything is saved.
+
+        ``approve`` decides the tool calls that need consent (running code, MCP tools,
+        functions marked so): ``"ask"`` shows Allow/Deny in the views and waits;
+        ``"always"`` and ``"never"`` decide unattended; a function gets a ``ToolCall``
+        (name, arguments, code) and returns True to allow it (it may be async).
         """
+        approve = check_approve(approve)
         # The same checks as a message from the browser (ProtocolError is a ValueError).
         command = Send.from_msg({"type": "send", "text": text, "chat_id": chat_id or ""})
         sent = self.controller.kernel.context(context or [], from_browser=False)
         reply = self.session.start_reply(
-            command.chat_id or self.active_chat_id, command.text, context=sent
+            command.chat_id or self.active_chat_id, command.text, context=sent, approve=approve
         )
         return dict(shown_payload(await self.session.wait(reply)))
 

@@ -29,8 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from .chat_search import file_snippet, find_chats
-from .chat_settings import overrides_from_records, settings_content
-from .csv_format import PARTIAL_ROLE, unanswered_from_records
+from .chat_settings import (
+    ALLOWED_TOOLS,
+    allowed_tools_from_records,
+    overrides_from_records,
+    settings_content,
+)
+from .csv_format import PARTIAL_ROLE, pending_tools_from_records, unanswered_from_records
 from .csv_storage import (
     MESSAGE_ROLES,
     ChatNotFound,
@@ -48,6 +53,7 @@ from .csv_storage import (
 )
 from .reply_usage import Usage, add_usage, usage_totals
 from .text_cleaning import MAX_TITLE_CHARS, clean_title, one_line
+from .tool_rows import ToolRecord, records_with
 from .versions import EDIT_ROLE, SELECT_ROLE, VersionTree, tree_from_records
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,8 @@ class _Entry:
     settings: dict[str, Any] = field(default_factory=dict)  # the chat's own settings
     usage: dict[str, int] = field(default_factory=lambda: usage_totals(()))  # summed
     unanswered: str | None = None  # a reply's text that never finished (csv_format.py)
+    tools: list[ToolRecord] = field(default_factory=list)  # calls of the coming reply
+    allowed_tools: frozenset[str] = frozenset()  # "Allow for this chat" (settings rows)
 
 
 def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
@@ -103,8 +111,10 @@ def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
     info = ChatInfo(chat_id, title or DEFAULT_TITLE, records[0][0], records[-1][0], count)
     entry = _Entry(info, True, explicit, has_user, history_start_from_records(records))
     entry.unanswered = unanswered_from_records(records)
+    entry.tools = pending_tools_from_records(records)
     if "settings" in roles:
         entry.settings = overrides_from_records(records)
+        entry.allowed_tools = allowed_tools_from_records(records)
     if "usage" in roles:
         usages = (Usage.from_json(r[3]) for r in records if r[2] == "usage")
         entry.usage = usage_totals(u for u in usages if u is not None)
@@ -276,7 +286,9 @@ class ChatRegistry:
             context=(context or "") if role == "user" else "",
             reasoning=reasoning,
             usage=usage,
+            tools=tuple(entry.tools) if role == "assistant" else (),
         )
+        entry.tools = []  # tool rows belong to the assistant message right after them
         if usage is not None:
             add_usage(entry.usage, usage)
         entry.unanswered = None  # a reply that began is answered by this message
@@ -329,6 +341,26 @@ class ChatRegistry:
             cached[message_id] = replace(found, runs=(*found.runs, row.content))
             return cached[message_id]
         return self.messages(chat_id)[message_id]
+
+    def append_tool(self, chat_id: str, role: str, content: str) -> None:
+        """A ``tool_call`` or ``tool_result`` row of the reply in progress (tool_rows.py)."""
+        entry = self._entry(chat_id)
+        row = self.store.append(chat_id, role, content)
+        entry.tools = records_with(entry.tools, role, row.content)
+        self._touch(entry, row.timestamp)
+
+    def allowed_tools(self, chat_id: str) -> frozenset[str]:
+        return self._entry(chat_id).allowed_tools
+
+    def allow_tool(self, chat_id: str, name: str) -> None:
+        """Let ``name`` run without asking for the rest of this chat (a settings row)."""
+        entry = self._entry(chat_id)
+        allowed = entry.allowed_tools | {name}
+        row = self.store.append(
+            chat_id, "settings", settings_content({ALLOWED_TOOLS: sorted(allowed)})
+        )
+        entry.allowed_tools = allowed
+        self._touch(entry, row.timestamp)
 
     def append_partial(self, chat_id: str, text: str, user_id: str | None = None) -> None:
         """Keep more of a streaming reply's text (a ``partial`` row), so that a kernel

@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-T = TypeVar("T")
-
 from .kernel_context import current_shell, describe_error
 from .refusals import Refused
+
+T = TypeVar("T")
 
 MAX_OUTPUT_CHARS = 20_000  # per stream (stdout, result, error)
 MAX_IMAGES = 4

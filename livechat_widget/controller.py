@@ -44,6 +44,7 @@ from .protocol import (
     SelectVersion,
     Send,
     Stop,
+    ToolConsent,
     parse_command,
     request_id,
 )
@@ -306,6 +307,14 @@ class Controller:
         """A reply's Python block, as stored, into a new notebook cell (insert_cell.py)."""
         code = stored_block(self.session.reply_text(c.chat_id, c.message_id), c.code)
         insert_block(self.cell_bridge, code)
+
+    @dispatch.register
+    def _tool_consent(self, c: ToolConsent) -> None:
+        self.session.answer_tool(c.chat_id, c.call_id, c.decision)
+
+    def set_running(self, running: RunningCode) -> None:
+        """Kernel code of a tool call runs (or ended): the page's Stop interrupts it."""
+        self._show_running(running)
 
     # -- the two that outlive their message
 

@@ -137,6 +137,20 @@ def _run_target(content: str, count: int) -> int | None:
 PARTIAL_ROLE = "partial"  # a reply's text so far, written while it streams
 
 
+def pending_tools_from_records(records: Sequence[Sequence[str]]) -> list[ToolRecord]:
+    """The tool calls after the last message: a reply's, still running or cut off."""
+    tail: list[Sequence[str]] = []
+    for record in reversed(records):
+        if record[2] in MESSAGE_ROLES:
+            break
+        tail.append(record)
+    tools: list[ToolRecord] = []
+    for record in reversed(tail):
+        if record[2] == CALL_ROLE or record[2] == RESULT_ROLE:
+            tools = records_with(tools, record[2], record[3])
+    return tools
+
+
 def unanswered_from_records(records: Sequence[Sequence[str]]) -> str | None:
     """The text of a reply that began but has no row of its own — the ``partial`` rows
     after the last message (a reply writes an empty one as it starts) — or None."""

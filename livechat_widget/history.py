@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .csv_storage import Message
-from .providers.messages import ModelMessage, Role
+from .providers.messages import ModelMessage, Part, Role, TextPart, ToolCallPart, ToolResultPart
 
 # A chat's message rows (the registry hands out no others) as model roles.
 _ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
@@ -24,9 +24,12 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[ModelMess
       again (unless a later reply to it, e.g. Regenerate, says otherwise).
     - A user message sent with kernel context is sent as that context, then the text:
       the model sees what it saw the first time (a reload or another model included).
+    - A reply that called tools is sent as its steps were: each step's text and calls,
+      the calls' results, then the rest of its text (``tool_turns``).
     """
     history: list[ModelMessage] = []
     withdrawn = False  # the last user turn in `history` was stopped before any text
+    reply_at = -1  # where the last reply's turns begin in `history` (-1: not a reply)
     for message in messages:
         if message.id < start and message.role != "system":
             continue
@@ -37,14 +40,16 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[ModelMess
         content = f"{message.context}\n\n{message.content}" if message.context else message.content
         turn = ModelMessage.of_text(_ROLES[message.role], content)
         if message.role == "assistant":
-            if not content:  # nothing said: nothing to send back
+            if not content and not message.tools:  # nothing said: nothing to send back
                 if message.status == "stopped" and last and last.role == "user":
                     withdrawn = True
                 continue
             withdrawn = False
-            if last and last.role == "assistant":
-                history[-1] = turn
-                continue
+            if reply_at >= 0:  # a later reply to the same turn supersedes this one
+                del history[reply_at:]
+            reply_at = len(history)
+            history += tool_turns(message)
+            continue
         elif message.role == "user" and last and last.role == "user":
             if withdrawn:  # the earlier prompt was cancelled: this one replaces it
                 history[-1] = turn
@@ -53,9 +58,34 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[ModelMess
                 history[-1] = last.joined(turn)
             continue
         history.append(turn)
+        reply_at = -1
     if withdrawn:
         history.pop()
     return history
+
+
+def tool_turns(reply: Message) -> list[ModelMessage]:
+    """An assistant message as the model sent it: for each tool step, the step's text
+    and calls then their results (a ``tool`` message), and last the rest of its text.
+    The text of a step runs from the previous step's offset to its own (tool_rows.py)."""
+    turns: list[ModelMessage] = []
+    text, at = reply.content, 0
+    steps: dict[int, list[int]] = {}
+    for index, call in enumerate(reply.tools):
+        steps.setdefault(call.step, []).append(index)
+    for step in sorted(steps):
+        calls = [reply.tools[i] for i in steps[step]]
+        offset = min(max(calls[0].offset, at), len(text))
+        said = text[at:offset]
+        at = offset
+        parts: list[Part] = [TextPart(said)] if said else []
+        parts += [ToolCallPart(c.id, c.name, c.arguments) for c in calls]
+        turns.append(ModelMessage("assistant", tuple(parts)))
+        results = (ToolResultPart(c.id, c.result_text(), c.status != "ok") for c in calls)
+        turns.append(ModelMessage("tool", tuple(results)))
+    if text[at:] or not turns:
+        turns.append(ModelMessage.of_text("assistant", text[at:]))
+    return turns
 
 
 def shorter_history_start(messages: Sequence[Message], start: int) -> int | None:

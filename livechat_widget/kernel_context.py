@@ -268,6 +268,16 @@ def _describe(name: str, ns: Mapping[str, Any], shell: Any) -> Block:
     return Block(name, _kind(value), text)
 
 
+def describe_item(name: str, limit: int = ITEM_BYTES) -> str:
+    """One item's description as ``build_context`` would write it, capped at ``limit``
+    bytes (a tool's answer); ContextUnavailable if the kernel has no such item."""
+    ns, _hidden, shell = _user_ns()
+    if name not in SPECIAL and name not in ns:
+        where = "" if shell is not None else " (this Python has no IPython kernel)"
+        raise ContextUnavailable(f"The kernel has no variable named {name!r}{where}.")
+    return _cut(_describe(name, ns, shell).text, limit)
+
+
 def check_names(names: object) -> list[str]:
     """``names`` as a list of distinct strings (the Python API's ``context=``)."""
     if isinstance(names, str) or not isinstance(names, (list, tuple)):

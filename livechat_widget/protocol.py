@@ -22,6 +22,8 @@ from .chat_settings import (
     check_model,
     check_system_prompt,
     check_temperature,
+    check_tool_steps,
+    check_tools,
 )
 from .csv_format import CHAT_ID_PATTERN
 from .refusals import Refused
@@ -33,6 +35,7 @@ MAX_QUERY_CHARS = 500
 MAX_CONTEXT_ITEMS = 20
 MAX_NAME_CHARS = 200
 MAX_CODE_CHARS = 100_000
+MAX_CALL_ID_CHARS = 200  # providers write ids of ~30 characters
 EXPORT_FORMATS = FORMATS
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 
@@ -359,6 +362,11 @@ class Configure(Command):
                 "temperature": check_temperature(msg.get("temperature")),
                 "max_tokens": check_max_tokens(msg.get("max_tokens")),
             }
+            # Tool settings came later: a page that does not send them changes neither.
+            if "tools" in msg:
+                settings["tools"] = check_tools(msg.get("tools"))
+            if "tool_steps" in msg:
+                settings["tool_steps"] = check_tool_steps(msg.get("tool_steps"))
         except SettingsError as exc:
             raise ProtocolError(str(exc)) from None
         return cls(_chat_id(msg, optional=True), settings)
@@ -381,6 +389,24 @@ class FrameSync(Command):
         if not isinstance(view, str) or not _REQUEST_ID.match(view):
             raise ProtocolError("frame_sync needs the id of the view that asks.")
         return cls(view, float(shift))
+
+
+@dataclass(frozen=True)
+class ToolConsent(Command):
+    """The person's answer to a tool call waiting for consent (session_tools.py)."""
+
+    type = "tool_consent"
+    chat_id: str = ""
+    call_id: str = ""
+    decision: str = ""  # once | chat | deny
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> ToolConsent:
+        call_id = _text(msg, "call_id", limit=MAX_CALL_ID_CHARS)
+        decision = msg.get("decision")
+        if decision not in ("once", "chat", "deny"):
+            raise ProtocolError("A tool consent is 'once', 'chat' or 'deny'.")
+        return cls(_chat_id(msg), call_id, decision)
 
 
 COMMANDS: dict[str, type[Command]] = {
@@ -410,6 +436,7 @@ COMMANDS: dict[str, type[Command]] = {
         ListModels,
         InsertCell,
         FrameSync,
+        ToolConsent,
     )
 }
 

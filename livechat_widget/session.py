@@ -40,7 +40,9 @@ from .reply_keeper import ReplyKeeper, save_interrupted
 from .reply_usage import Usage, reply_usage, usage_totals
 from .session_options import SessionListener, SessionOptions
 from .session_stats import SessionStats
+from .session_tools import Approve, answer_consent, tool_loop
 from .streaming import Outcome, Reply, stream_reply
+from .tools.toolbox import Toolbox
 from .versions import ShownMessage, model_messages
 from .visitors import visitor_folder
 from .wire import Stats, usage_totals_payload
@@ -60,7 +62,9 @@ class ChatSession:
     def open(
         cls, options: SessionOptions, store: CsvStore, listener: SessionListener
     ) -> ChatSession:
-        return cls(options.client, store, options.user_id, listener, options.defaults)
+        return cls(
+            options.client, store, options.user_id, listener, options.defaults, options.toolbox
+        )
 
     @classmethod
     def for_visitor(
@@ -88,6 +92,7 @@ class ChatSession:
         user_id: str,
         listener: SessionListener,
         defaults: ChatSettings | None = None,
+        toolbox: Toolbox | None = None,
     ) -> None:
         folder = folder_for(store)
         folder.sessions.add(self)
@@ -105,6 +110,7 @@ class ChatSession:
         self.defaults = defaults or ChatSettings()
         self.model_list = ModelList(self.client)
         self.frame_clock = FrameClock()  # deltas' grid, tuned by the page (frame_sync)
+        self.toolbox = toolbox if toolbox is not None else Toolbox()
 
     def chat_changed(self, chat_id: str) -> None:
         """A session on the folder (this one too) wrote ``chat_id``: redraw it."""
@@ -265,11 +271,17 @@ class ChatSession:
     # -- replies
 
     def start_reply(
-        self, chat_id: str, text: str | None, replaces: int | None = None, context: str = ""
+        self,
+        chat_id: str,
+        text: str | None,
+        replaces: int | None = None,
+        context: str = "",
+        approve: Approve = "ask",
     ) -> Reply:
         """Save the person's message (if any; a new version of message ``replaces`` if
         given; with the kernel ``context`` sent with it), then answer the last user turn
-        shown as a task. ``chat_id`` "" starts a new chat. Raises ChatNotFound or
+        shown as a task; ``approve`` decides tool calls that need consent
+        (session_tools.py). ``chat_id`` "" starts a new chat. Raises ChatNotFound or
         SessionError."""
         if chat_id:
             self.registry.get(chat_id)
@@ -323,6 +335,7 @@ class ChatSession:
                 self.listener.reply_progress,
                 options,
                 self.frame_clock,
+                tool_loop(self, reply, settings, approve),
             )
         )
         reply.task.add_done_callback(lambda task: self._finish(reply, task))
@@ -366,6 +379,21 @@ class ChatSession:
             raise SessionError("That message is not in this chat.")
         if role is not None and messages[message_id].role != role:
             raise SessionError(f"Only {role} messages can be edited.")
+
+    def answer_tool(self, chat_id: str, call_id: str, decision: str) -> None:
+        """The person's answer ("once", "chat", "deny") to a call waiting for consent."""
+        answer_consent(self.replies, chat_id, call_id, decision)
+
+    def allow_tool(self, chat_id: str, name: str) -> None:
+        """Let tool ``name`` run without asking for the rest of the chat."""
+        self.registry.allow_tool(chat_id, name)
+        self.folder.announce(chat_id)
+
+    def tools_refused(self, chat_id: str, why: str) -> None:
+        """The server took no tools: this chat goes on without them (a settings row)."""
+        self.registry.add_settings(chat_id, {"tools": False})
+        self.listener.problem(self.redact(why))
+        self.folder.announce(chat_id)
 
     def wait(self, reply: Reply) -> asyncio.Future[ShownMessage]:
         """A future for the reply's message as saved (how ``await chat.ask()`` ends)."""

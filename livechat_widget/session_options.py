@@ -5,7 +5,7 @@ what happens (``SessionListener``, a widget)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .chat_settings import ChatSettings, defaults_from_env
@@ -13,6 +13,8 @@ from .csv_format import default_user
 from .csv_storage import CsvStore
 from .providers.base import ChatClient
 from .streaming import Reply
+from .tool_rows import ToolRecord
+from .tools.toolbox import Toolbox
 from .versions import ShownMessage
 from .wire import DeltaMsg
 
@@ -30,10 +32,15 @@ class SessionOptions:
     client: ChatClient
     user_id: str
     defaults: ChatSettings
+    toolbox: Toolbox = field(default_factory=Toolbox)  # what the model may call
 
     @classmethod
     def create(
-        cls, client: ChatClient | None = None, user_id: str | None = None, **settings: Any
+        cls,
+        client: ChatClient | None = None,
+        user_id: str | None = None,
+        toolbox: Toolbox | None = None,
+        **settings: Any,
     ) -> SessionOptions:
         """``client`` None: the one the LIVECHAT_* variables configure (the demo model
         when none is set); ``settings`` (model, system_prompt, temperature, max_tokens)
@@ -44,7 +51,7 @@ class SessionOptions:
             from .providers.env import client_from_env
 
             client = client_from_env()
-        return cls(client, user_id or default_user(), defaults)
+        return cls(client, user_id or default_user(), defaults, toolbox or Toolbox())
 
 
 class SessionListener(Protocol):
@@ -57,5 +64,7 @@ class SessionListener(Protocol):
         self, reply: Reply, saved: ShownMessage | None
     ) -> None: ...  # None: discarded
     def problem(self, text: str) -> None: ...  # shown in the error banner
+    def tool_changed(self, reply: Reply, call: ToolRecord) -> None: ...  # a call's new state
+    def tool_running(self, reply: Reply, call: ToolRecord | None) -> None: ...  # kernel code
     def message_saved(self, message: ShownMessage, chat_id: str) -> None: ...  # user or reply
     def chat_changed(self, chat_id: str) -> None: ...  # by any session on the folder

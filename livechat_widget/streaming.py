@@ -18,14 +18,15 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .frame_clock import FRAME, START_MESSAGES, FrameClock
 from .providers.base import ChatClient, ChatStream, ReplyStats
-from .providers.errors import AIError, ContextTooLong
+from .providers.errors import AIError, ContextTooLong, ToolsUnsupported
 from .providers.events import ToolCallDelta
-from .providers.messages import ModelMessage
-from .wire import DeltaMsg, Stream
+from .providers.messages import ModelMessage, ToolSpec
+from .tool_rows import ToolRecord
+from .wire import DeltaMsg, Stream, tool_payload
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,31 @@ class Outcome:
     status: str  # complete | stopped | length | error
     error: str = ""
     error_kind: str = ""  # "context_length": the conversation outgrew the model
-    stats: ReplyStats | None = None  # the stream's measurement (None: it never started)
+    stats: ReplyStats | None = None  # the streams' measurement (None: none started)
     tool_calls: list[ToolCallDelta] = field(default_factory=list)  # as they arrived
+
+
+@dataclass
+class StepEnd:
+    """How one model request of a reply ended: its finish reason and tool calls."""
+
+    finish: str | None
+    calls: list[ToolCallDelta]
+
+
+class ToolSteps(Protocol):
+    """What runs a reply's tool calls between its model requests (agent_loop.py)."""
+
+    def specs(self) -> tuple[ToolSpec, ...]: ...
+
+    async def answer(self, end: StepEnd, reply: Reply) -> list[ModelMessage] | Outcome:
+        """The messages that carry the step's calls and their results to the next
+        request, or the reply's outcome when it ends here (stopped, step limit)."""
+        ...
+
+    def refused(self, error: ToolsUnsupported) -> None:
+        """The server does not take tools: the chat goes on without them."""
+        ...
 
 
 @dataclass
@@ -68,6 +92,10 @@ class Reply:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # a piece is pending
     model: str = ""  # the model asked for ("" = the client's)
     prompt: list[ModelMessage] = field(default_factory=list)  # what the model was sent
+    tools: list[ToolRecord] = field(default_factory=list)  # its tool calls, latest state
+    steps: list[ReplyStats] = field(default_factory=list)  # each model request, measured
+    #: Tool calls waiting for the person's answer ("once", "chat", "deny"), by call id.
+    waiting: dict[str, asyncio.Future[str]] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -86,6 +114,7 @@ class Reply:
             "text": "".join(text),
             "reasoning": "".join(reasoning),
             "seq": self.seq,
+            "tools": [tool_payload(call) for call in self.tools],
         }
 
     def take_delta(self) -> DeltaMsg | None:
@@ -123,19 +152,19 @@ async def stream_reply(
     publish_snapshot: Callable[[Reply], None],
     options: Mapping[str, Any] | None = None,
     clock: FrameClock | None = None,
+    tools: ToolSteps | None = None,
 ) -> Outcome:
     """Stream one reply into `reply`, flushing deltas as they come. Never raises
     AIError or CancelledError: they become the outcome's status (error / stopped).
     ``options`` (model, temperature, max_tokens) go to ``client.stream``; ``clock`` is
-    the widget's grid of the page's frames (a fresh one if None). The outcome carries
-    the stream's own measurement of the reply (``stats``)."""
+    the widget's grid of the page's frames (a fresh one if None); ``tools`` runs the
+    model's tool calls between its requests (none: a reply is one request). The
+    outcome carries the streams' own measurement of the reply (``stats``)."""
     grid = clock or FrameClock()
     grid.count_sent(START_MESSAGES)
     flusher = asyncio.create_task(_flush_when_due(reply, send_delta, publish_snapshot, grid))
-    stream: ChatStream | None = None
     try:
-        stream = client.stream(history, **(options or {}))
-        outcome = await _read(stream, reply)
+        outcome = await _steps(client, history, reply, dict(options or {}), tools)
     except asyncio.CancelledError:
         # Stop: keep what arrived. The task ends normally so its result is persisted.
         _uncancel()
@@ -161,16 +190,63 @@ async def stream_reply(
                 send_delta(delta)
             except Exception:  # the views catch up from `done`
                 log.exception("sending the last delta failed")
-        if stream is not None:
-            await _close(stream)
-    if stream is not None:
-        outcome.stats = stream.stats
+    outcome.stats = combined(reply.steps)
     return outcome
 
 
-async def _read(stream: ChatStream, reply: Reply) -> Outcome:
-    """Iterate the stream into `reply`; the outcome of a stream that ended normally.
-    Tool calls are kept on the outcome (this chat offers no tools yet)."""
+async def _steps(
+    client: ChatClient,
+    history: list[ModelMessage],
+    reply: Reply,
+    options: dict[str, Any],
+    tools: ToolSteps | None,
+) -> Outcome:
+    """Model request, its tool calls answered, the next request..., until one ends
+    without calls (or ``tools`` ends the reply)."""
+    messages = list(history)
+    specs = tools.specs() if tools is not None else ()
+    while True:
+        before = len(reply.text_parts) + len(reply.reasoning_parts)
+        try:
+            end = await _request(client, messages, reply, options, specs)
+        except ToolsUnsupported as exc:
+            if (
+                tools is None
+                or not specs
+                or len(reply.text_parts) + len(reply.reasoning_parts) > before
+            ):
+                raise
+            tools.refused(exc)
+            specs = ()
+            continue
+        if tools is None or not specs or not end.calls:
+            return _ended(end, reply)
+        answered = await tools.answer(end, reply)
+        if isinstance(answered, Outcome):
+            return answered
+        messages += answered
+
+
+async def _request(
+    client: ChatClient,
+    messages: list[ModelMessage],
+    reply: Reply,
+    options: dict[str, Any],
+    specs: tuple[ToolSpec, ...],
+) -> StepEnd:
+    """One model request streamed into ``reply``; measured into ``reply.steps``."""
+    with_tools = {**options, "tools": specs} if specs else options
+    stream = client.stream(messages, **with_tools)
+    try:
+        return await _read(stream, reply)
+    finally:
+        await _close(stream)
+        if stream.stats is not None:
+            reply.steps.append(stream.stats)
+
+
+async def _read(stream: ChatStream, reply: Reply) -> StepEnd:
+    """Iterate one stream into `reply`; how it ended, if it ended normally."""
     finish: str | None = None
     calls: list[ToolCallDelta] = []
     async for event in stream:
@@ -189,10 +265,42 @@ async def _read(stream: ChatStream, reply: Reply) -> Outcome:
             calls.append(event)
         elif event.kind == "finish":
             finish = event.reason
-    if finish == "tool_calls" and not reply.text:
-        return Outcome(reply.text, reply.reasoning, "error", NO_TOOLS, tool_calls=calls)
-    status = "length" if finish == "length" else "complete"
-    return Outcome(reply.text, reply.reasoning, status, tool_calls=calls)
+    return StepEnd(finish, calls)
+
+
+def _ended(end: StepEnd, reply: Reply) -> Outcome:
+    """The outcome of a reply whose last request ended normally."""
+    if end.finish == "tool_calls" and not reply.text:
+        return Outcome(reply.text, reply.reasoning, "error", NO_TOOLS, tool_calls=end.calls)
+    status = "length" if end.finish == "length" else "complete"
+    return Outcome(reply.text, reply.reasoning, status, tool_calls=end.calls)
+
+
+def combined(steps: list[ReplyStats]) -> ReplyStats | None:
+    """A reply's figures from its requests': the first one's as they are; several
+    summed (time to first token from the first, speed over all generation time)."""
+    if len(steps) <= 1:
+        return steps[0] if steps else None
+    first, last = steps[0], steps[-1]
+
+    def total(values: list[int | None]) -> int | None:
+        return None if any(v is None for v in values) else sum(v or 0 for v in values)
+
+    generation = sum(s.generation_s or 0.0 for s in steps) or None
+    completion = total([s.completion_tokens for s in steps])
+    deltas = sum(s.deltas for s in steps)
+    generated = completion if completion is not None else deltas
+    return ReplyStats(
+        ttft_ms=first.ttft_ms,
+        generation_s=generation,
+        total_ms=sum(s.total_ms for s in steps),
+        deltas=deltas,
+        prompt_tokens=total([s.prompt_tokens for s in steps]),
+        completion_tokens=completion,
+        tokens_per_s=generated / generation if generated and generation else None,
+        outcome=last.outcome,
+        finish_reason=last.finish_reason,
+    )
 
 
 async def _close(stream: ChatStream) -> None:

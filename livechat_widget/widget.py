@@ -25,16 +25,21 @@ from .providers.base import ChatClient
 from .session import ChatSession, SessionError
 from .session_options import ChatStore, SessionOptions, open_store
 from .streaming import Reply
+from .tool_rows import ToolRecord
+from .tools.kernel_tools import kernel_tools
+from .tools.toolbox import Toolbox
 from .versions import ShownMessage
 from .wire import (
     NOT_RUNNING,
     DeltaMsg,
     RunningCode,
+    ToolMsg,
     chat_summary,
     done_message,
     empty_stats,
     settings_payload,
     shown_payload,
+    tool_payload,
 )
 
 log = logging.getLogger(__name__)
@@ -103,9 +108,16 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     ) -> None:
         # New chats' settings: these arguments, else LIVECHAT_SYSTEM_PROMPT,
         # LIVECHAT_TEMPERATURE, LIVECHAT_MAX_TOKENS; the model, else the client's.
+        # The kernel's own tools, as far as this widget lets the browser reach the kernel.
+        toolbox = Toolbox()
+        for tool in kernel_tools(
+            read=allow_kernel_context, run=allow_code, item_bytes=context_item_bytes
+        ):
+            toolbox.add(tool)
         self._options = SessionOptions.create(
             client,
             user_id,
+            toolbox,
             model=model,
             system_prompt=system_prompt,
             temperature=temperature,
@@ -239,6 +251,24 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
 
     def problem(self, text: str) -> None:
         self.error = text
+
+    def tool_changed(self, reply: Reply, call: ToolRecord) -> None:
+        """A tool call's new state: the views' cards follow (and a view rendered later
+        finds it in the reply's snapshot)."""
+        message: ToolMsg = {
+            "type": "tool",
+            "chat_id": reply.chat_id,
+            "message_id": reply.message_id,
+            "call": tool_payload(call),
+        }
+        self.send(dict(message))
+        self.reply_progress(reply)
+
+    def tool_running(self, reply: Reply, call: ToolRecord | None) -> None:
+        running: RunningCode = dict(NOT_RUNNING)  # type: ignore[assignment]
+        if call is not None:
+            running = {"chat_id": reply.chat_id, "message_id": reply.message_id, "code": call.code}
+        self.controller.set_running(running)
 
     def chat_changed(self, chat_id: str) -> None:
         """Any session on the folder wrote ``chat_id``: redraw what shows of it."""

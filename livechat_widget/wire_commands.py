@@ -94,6 +94,8 @@ class ConfigureCmd(TypedDict):
     system_prompt: str
     temperature: float | None
     max_tokens: int | None
+    tools: bool  # optional (a page that leaves it out leaves the setting as it is)
+    tool_steps: int  # optional, as tools
 
 
 class InsertCellCmd(TypedDict):
