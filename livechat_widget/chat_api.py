@@ -127,15 +127,22 @@ class ChatApi:
         system_prompt: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        tools: bool | None = None,
+        tool_steps: int | None = None,
     ) -> dict[str, Any]:
         """Change what is given of a chat's settings (default: the active chat; a new
         chat when none is active) and return its settings. The model is a name the
-        provider lists or a plain name; ValueError (SettingsError) otherwise."""
+        provider lists or a plain name; ValueError (SettingsError) otherwise.
+        ``tools`` offers the model the chat's tools or not; ``tool_steps`` caps the
+        model requests of one reply (1 to 50; 10 unless set)."""
         given: dict[str, Any] = {"model": model, "system_prompt": system_prompt}
-        if temperature is not None:
-            given["temperature"] = temperature
-        if max_tokens is not None:
-            given["max_tokens"] = max_tokens
+        numbers = {
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "tools": tools,
+            "tool_steps": tool_steps,
+        }
+        given.update({k: v for k, v in numbers.items() if v is not None})
         chat_id, settings = self.session.configure(chat_id or self.active_chat_id, given)
         if chat_id != self.active_chat_id:
             self.show(chat_id)  # the new chat the settings created

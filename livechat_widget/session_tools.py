@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 from .agent_loop import ToolLoop
 from .chat_registry import ChatRegistry
 from .chat_settings import ChatSettings
-from .providers.base import ChatClient
+from .providers.base import ChatClient, takes_tools
 from .providers.errors import ToolsUnsupported
 from .refusals import Refused
 from .streaming import Reply
@@ -94,8 +94,7 @@ def tool_loop(
 ) -> ToolLoop | None:
     """The tool steps of ``reply``, or None when it gets no tools: the chat turned
     them off, the widget offers none, or the client cannot take them."""
-    client_takes_tools = getattr(session.client, "supports_tools", False) is True
-    if not settings.tools or not len(session.toolbox) or not client_takes_tools:
+    if not settings.tools or not len(session.toolbox) or not takes_tools(session.client):
         return None
     chat_id = reply.chat_id
 

@@ -26,6 +26,7 @@ from .session import ChatSession, SessionError
 from .session_options import ChatStore, SessionOptions, open_store
 from .streaming import Reply
 from .tool_rows import ToolRecord
+from .kernel_context import current_shell
 from .tools.kernel_tools import kernel_tools
 from .tools.toolbox import Toolbox
 from .versions import ShownMessage
@@ -108,12 +109,14 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     ) -> None:
         # New chats' settings: these arguments, else LIVECHAT_SYSTEM_PROMPT,
         # LIVECHAT_TEMPERATURE, LIVECHAT_MAX_TOKENS; the model, else the client's.
-        # The kernel's own tools, as far as this widget lets the browser reach the kernel.
+        # The kernel's own tools, where there is a kernel (IPython's), as far as this
+        # widget lets the browser reach it.
         toolbox = Toolbox()
-        for tool in kernel_tools(
-            read=allow_kernel_context, run=allow_code, item_bytes=context_item_bytes
-        ):
-            toolbox.add(tool)
+        if current_shell() is not None:
+            for tool in kernel_tools(
+                read=allow_kernel_context, run=allow_code, item_bytes=context_item_bytes
+            ):
+                toolbox.add(tool)
         self._options = SessionOptions.create(
             client,
             user_id,

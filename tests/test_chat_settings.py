@@ -76,6 +76,8 @@ async def test_openai_request_carries_the_chats_model_prompt_temperature_and_max
         "system_prompt": "Answer briefly.\nIn French.",
         "temperature": 0.2,
         "max_tokens": 50,
+        "tools": True,
+        "tool_steps": 10,
     }
     assert widget.chat_settings == settings and widget.active_chat_id
     assert widget.model_label == f"fake-large via 127.0.0.1:{fp.port}"
@@ -113,6 +115,8 @@ async def test_a_chat_without_settings_sends_what_it_always_sent(tmp_path, fp):
         "system_prompt": "",
         "temperature": None,
         "max_tokens": None,
+        "tools": True,
+        "tool_steps": 10,
     }
 
 
@@ -195,6 +199,8 @@ async def test_a_new_widget_on_the_folder_shows_and_uses_the_same_settings(tmp_p
         "system_prompt": "Speak like a sailor.",
         "temperature": 1.1,
         "max_tokens": 200,
+        "tools": True,
+        "tool_steps": 10,
     }
     await again.ask("Ahoy?")
     body = posts(fp)[-1]
@@ -324,6 +330,8 @@ def test_files_written_before_load_unchanged(tmp_path):
         "system_prompt": "",
         "temperature": None,
         "max_tokens": None,
+        "tools": True,
+        "tool_steps": 10,
     }
     assert widget.stats["chat"] == {
         "replies": 0,

@@ -52,6 +52,7 @@ class ScriptedClient(BaseClient):
     as ``{"role", "content"}`` dicts."""
 
     provider, model = "scripted", "scripted-1"
+    supports_tools = False  # text only: tests of tool calls use their own clients
 
     def __init__(
         self,

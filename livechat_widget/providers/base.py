@@ -25,6 +25,7 @@ Finish reasons use OpenAI's vocabulary for every client (the raw value is kept i
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ __all__ = [
     "ReplyStats",
     "ReplyStream",
     "check_client",
+    "takes_tools",
 ]
 
 C = TypeVar("C", bound="BaseClient")
@@ -173,6 +175,20 @@ def check_client(client: object) -> ChatClient:
         f"{type(client).__name__} is not a chat client: it has no "
         f"{', '.join(missing)}. Subclass livechat_widget.providers.base.BaseClient "
         f"(write _generate and describe) to make one."
+    )
+
+
+def takes_tools(client: ChatClient) -> bool:
+    """Whether ``client.stream`` is given ``tools=``: its ``supports_tools`` says so and
+    its ``stream`` has the parameter (a client written before tools keeps working)."""
+    if getattr(client, "supports_tools", False) is not True:
+        return False
+    try:
+        parameters = inspect.signature(client.stream).parameters
+    except (TypeError, ValueError):
+        return False
+    return "tools" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
     )
 
 
