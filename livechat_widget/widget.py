@@ -21,12 +21,12 @@ import traitlets
 from .chat_api import ChatApi
 from .chat_registry import ChatInfo
 from .controller import Controller
+from .kernel_context import current_shell
 from .providers.base import ChatClient
 from .session import ChatSession, SessionError
 from .session_options import ChatStore, SessionOptions, open_store
 from .streaming import Reply
 from .tool_rows import ToolRecord
-from .kernel_context import current_shell
 from .tools.kernel_tools import kernel_tools
 from .tools.toolbox import Toolbox
 from .versions import ShownMessage

@@ -20,7 +20,7 @@ from .versions import ShownMessage
 
 Role = Literal["user", "assistant", "system"]
 Status = Literal["complete", "stopped", "length", "error"]
-ErrorKind = Literal["", "context_length", "interrupted"]
+ErrorKind = Literal["", "context_length", "interrupted", "tool_steps"]
 
 
 # Kernel context and code runs
