@@ -62,12 +62,29 @@ Builders (static methods of FakeProvider, also module functions):
     done=True, reasoning="", role_chunk=True)``,
     ``anthropic_reply(text, tokens_per_s=0.0, *, model, stop_reason="end_turn",
     thinking="")``,
+    ``openai_tool_calls(calls, text_before="", tokens_per_s=0.0, *, split_arguments=3,
+    model, usage=True, done=True)``: ``calls`` is a list of ``(id, name,
+    arguments_json)``; each call's first delta names its index, id and name, then its
+    arguments stream in ``split_arguments`` pieces; finish_reason "tool_calls",
+    ``anthropic_tool_use(calls, text_before="", tokens_per_s=0.0, *,
+    split_arguments=3, model)``: a ``tool_use`` block per call, its input in
+    ``input_json_delta`` pieces, stop_reason "tool_use",
+    ``openai_completion(text=None, calls=(), *, model, finish_reason=None)``: a whole,
+    not streamed, JSON answer (what a server sends for ``"stream": false``),
     ``error(status, body, headers=None, content_type=None)`` (dict body -> JSON),
     ``sse_response(*events, **kw)`` from ``sse(...)`` items,
     ``openai_chunk(...)``, ``anthropic_event(name, data)`` -> bytes,
     ``sse(*events)`` -> bytes (dict -> ``data: <json>``, str -> ``data: <str>``, each
     followed by a blank line; bytes are sent as they are), ``split_random(bytes,
-    seed, max_size)``, ``tokens(text)`` (how replies are cut into pieces).
+    seed, max_size)``, ``tokens(text)`` (how replies are cut into pieces),
+    ``split_pieces(text, n)`` (how tool arguments are).
+
+Scripting tool calls::
+
+    fp.script(
+        openai_tool_calls([("call_1", "list_variables", "{}")], "Let me look."),
+        openai_reply("You have a DataFrame, df."),      # the answer after the result
+    )
 
 From the command line: ``python tests/fake_provider.py --port 8765 --tokens-per-s 30
 --text "Hi"`` prints the base URL and serves until stdin closes or Ctrl-C.
@@ -101,9 +118,13 @@ __all__ = [
     "Recorded",
     "anthropic_event",
     "anthropic_reply",
+    "anthropic_tool_use",
     "error",
     "openai_chunk",
+    "openai_completion",
     "openai_reply",
+    "openai_tool_calls",
+    "split_pieces",
     "split_random",
     "sse",
     "sse_response",
@@ -420,6 +441,172 @@ def anthropic_reply(
     return FakeResponse(200, dict(SSE_HEADERS), _paced(events, tokens_per_s))
 
 
+def split_pieces(text: str, n: int) -> list[str]:
+    """``text`` in ``n`` pieces of nearly equal length (fewer when it is shorter;
+    none when it is empty), as servers stream a tool call's arguments."""
+    n = max(1, min(n, len(text)))
+    size, extra = divmod(len(text), n)
+    out, i = [], 0
+    for k in range(n):
+        j = i + size + (1 if k < extra else 0)
+        out.append(text[i:j])
+        i = j
+    return [piece for piece in out if piece]
+
+
+ToolCall = tuple[str, str, str]  # (id, name, arguments as JSON text)
+
+
+def openai_tool_calls(
+    calls: Sequence[ToolCall],
+    text_before: str = "",
+    tokens_per_s: float = 0.0,
+    *,
+    split_arguments: int = 3,
+    model: str = "fake-model",
+    usage: bool = True,
+    done: bool = True,
+) -> FakeResponse:
+    """A streamed chat completion that says ``text_before`` (if any), then makes the
+    ``calls``: for each, a delta with its index, id, type and name (arguments ""),
+    then its arguments in ``split_arguments`` pieces; ends with finish_reason
+    "tool_calls", the usage chunk and ``[DONE]``, as OpenAI streams them."""
+    events: list[bytes] = [sse(openai_chunk(None, role="assistant", model=model))]
+    for token in tokens(text_before):
+        events.append(sse(openai_chunk(token, model=model)))
+
+    def chunk(call: dict[str, Any]) -> bytes:
+        data = openai_chunk(None, model=model)
+        data["choices"][0]["delta"] = {"tool_calls": [call]}
+        return sse(data)
+
+    for index, (call_id, name, arguments) in enumerate(calls):
+        function = {"name": name, "arguments": ""}
+        events.append(
+            chunk({"index": index, "id": call_id, "type": "function", "function": function})
+        )
+        for piece in split_pieces(arguments, split_arguments):
+            events.append(chunk({"index": index, "function": {"arguments": piece}}))
+    events.append(sse(openai_chunk(None, finish_reason="tool_calls", model=model)))
+    if usage:
+        count = len(tokens(text_before)) + sum(
+            len(split_pieces(c[2], split_arguments)) for c in calls
+        )
+        events.append(
+            sse(
+                openai_chunk(
+                    empty_choices=True,
+                    model=model,
+                    usage={
+                        "prompt_tokens": 9,
+                        "completion_tokens": count,
+                        "total_tokens": 9 + count,
+                    },
+                )
+            )
+        )
+    if done:
+        events.append(sse("[DONE]"))
+    return FakeResponse(200, dict(SSE_HEADERS), _paced(events, tokens_per_s))
+
+
+def openai_completion(
+    text: str | None = None,
+    calls: Sequence[ToolCall] = (),
+    *,
+    model: str = "fake-model",
+    finish_reason: str | None = None,
+) -> FakeResponse:
+    """A whole (not streamed) ``chat.completion`` JSON answer: ``text`` and ``calls``,
+    finish_reason "tool_calls" when there are calls, else "stop"."""
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if calls:
+        message["tool_calls"] = [
+            {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+            for i, n, a in calls
+        ]
+    body = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": finish_reason or ("tool_calls" if calls else "stop"),
+            }
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14},
+    }
+    return FakeResponse(200, {"content-type": "application/json"}, [json.dumps(body)], "length")
+
+
+def anthropic_tool_use(
+    calls: Sequence[ToolCall],
+    text_before: str = "",
+    tokens_per_s: float = 0.0,
+    *,
+    split_arguments: int = 3,
+    model: str = "claude-fake",
+) -> FakeResponse:
+    """A streamed Messages API reply that says ``text_before`` (if any) in a text
+    block, then makes the ``calls``: for each, a ``tool_use`` content_block_start
+    (``input: {}``), its input in ``split_arguments`` ``input_json_delta`` pieces, a
+    content_block_stop; ends with stop_reason "tool_use" and message_stop."""
+    events = [
+        anthropic_event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_fake",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 12, "output_tokens": 1},
+                },
+            },
+        )
+    ]
+
+    def block(kind: str, index: int, **data: Any) -> bytes:
+        return anthropic_event(kind, {"type": kind, "index": index, **data})
+
+    index = 0
+    if text_before:
+        events.append(block("content_block_start", 0, content_block={"type": "text", "text": ""}))
+        for token in tokens(text_before):
+            delta = {"type": "text_delta", "text": token}
+            events.append(block("content_block_delta", 0, delta=delta))
+        events.append(block("content_block_stop", 0))
+        index = 1
+    for call_id, name, arguments in calls:
+        tool = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+        events.append(block("content_block_start", index, content_block=tool))
+        for piece in split_pieces(arguments, split_arguments):
+            delta = {"type": "input_json_delta", "partial_json": piece}
+            events.append(block("content_block_delta", index, delta=delta))
+        events.append(block("content_block_stop", index))
+        index += 1
+    events.append(
+        anthropic_event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                "usage": {"output_tokens": 20},
+            },
+        )
+    )
+    events.append(anthropic_event("message_stop", {"type": "message_stop"}))
+    return FakeResponse(200, dict(SSE_HEADERS), _paced(events, tokens_per_s))
+
+
 def error(
     status: int,
     body: Any = None,
@@ -449,6 +636,9 @@ def error(
 class FakeProvider:
     openai_reply = staticmethod(openai_reply)
     anthropic_reply = staticmethod(anthropic_reply)
+    openai_tool_calls = staticmethod(openai_tool_calls)
+    openai_completion = staticmethod(openai_completion)
+    anthropic_tool_use = staticmethod(anthropic_tool_use)
     error = staticmethod(error)
     sse_response = staticmethod(sse_response)
 

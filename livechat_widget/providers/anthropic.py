@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 from ._format import join_url
@@ -14,7 +14,7 @@ from .config import DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MODEL
 from .errors import ContentFiltered, ProviderError
 from .events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from .http_client import HTTPClient
-from .messages import ModelMessage, TextPart, unsupported
+from .messages import ModelMessage, TextPart, ToolCallPart, ToolResultPart, unsupported
 from .protocol import StreamProtocol, TextKind, set_usage, text_event
 from .sse import ServerSentEvent
 
@@ -75,7 +75,7 @@ class _AnthropicProtocol(StreamProtocol):
         if kind == "error":
             info = error_info(obj)
             self.fail(
-                self.client.in_stream_error(info, self.model),
+                self.provider_error(info),
                 retryable=info.type in ("overloaded_error", "api_error", "rate_limit_error")
                 and not self.got_content,
             )
@@ -169,6 +169,67 @@ def _input_tokens(usage: Mapping[str, Any]) -> int | None:
     return total if found else None
 
 
+# A turn's content: its text alone as a string (as text-only turns were always sent),
+# or a list of content blocks once a tool call or a tool result is in it.
+Content: TypeAlias = str | list[dict[str, Any]]
+
+
+def _content(message: ModelMessage, who: str) -> Content:
+    """``message`` as a turn's content; "" when it has nothing to send."""
+    blocks: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            if part.text.strip():
+                blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ToolCallPart):
+            blocks.append(
+                {"type": "tool_use", "id": part.id, "name": part.name, "input": _input(part)}
+            )
+        elif isinstance(part, ToolResultPart):
+            result: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": part.tool_call_id,
+                "content": part.content,
+            }
+            if part.is_error:
+                result["is_error"] = True
+            blocks.append(result)
+        else:
+            raise unsupported(part, who)
+    if all(block["type"] == "text" for block in blocks):
+        return message.text if message.text.strip() else ""
+    return blocks
+
+
+def _input(call: ToolCallPart) -> dict[str, Any]:
+    """A call's arguments as the object ``tool_use`` takes; ``{}`` when they are not
+    a JSON object (the call was already answered with an error result)."""
+    try:
+        value = json.loads(call.arguments)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _merged(first: Content, then: Content) -> Content:
+    """Two turns of one role as one: texts joined by a blank line; with blocks, the
+    tool results first (the API wants them at the start of a user turn)."""
+    if isinstance(first, str) and isinstance(then, str):
+        return first + "\n\n" + then
+    blocks: list[dict[str, Any]] = []
+    for block in _blocks(first) + _blocks(then):
+        if blocks and block["type"] == "text" and blocks[-1]["type"] == "text":
+            blocks[-1] = {"type": "text", "text": blocks[-1]["text"] + "\n\n" + block["text"]}
+        else:
+            blocks.append(block)
+    results = [b for b in blocks if b["type"] == "tool_result"]
+    return results + [b for b in blocks if b["type"] != "tool_result"]
+
+
+def _blocks(content: Content) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
 class AnthropicClient(HTTPClient):
     """Anthropic's Messages API with streaming. System messages become the top-level
     ``system``; consecutive messages of the same role are merged; empty ones dropped.
@@ -213,27 +274,30 @@ class AnthropicClient(HTTPClient):
             payload["system"] = system
         if options.temperature is not None:
             payload["temperature"] = options.temperature
+        if options.tools:
+            payload["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": dict(t.parameters)}
+                for t in options.tools
+            ]
         payload.update(self.extra_body)
         return payload
 
-    def _wire_messages(self, messages: list[ModelMessage]) -> tuple[str, list[dict[str, str]]]:
+    def _wire_messages(self, messages: list[ModelMessage]) -> tuple[str, list[dict[str, Any]]]:
         """The top-level ``system`` text and the turns: consecutive messages of one
         role merged, empty ones dropped (the Messages API wants alternating turns)."""
-        texts: list[tuple[str, str]] = []
+        system = "\n\n".join(m.text for m in messages if m.role == "system" and m.text.strip())
+        turns: list[dict[str, Any]] = []
         for message in messages:
-            for part in message.parts:
-                if not isinstance(part, TextPart):
-                    raise unsupported(part, type(self).__name__)
-            texts.append((message.role, message.text))
-        system = "\n\n".join(t for role, t in texts if role == "system" and t.strip())
-        turns: list[dict[str, str]] = []
-        for role, text in texts:
-            if role == "system" or not text.strip():
+            if message.role == "system":
+                continue
+            role = "user" if message.role == "tool" else message.role  # results: the user's
+            content = _content(message, type(self).__name__)
+            if not content:
                 continue
             if turns and turns[-1]["role"] == role:
-                turns[-1] = {"role": role, "content": turns[-1]["content"] + "\n\n" + text}
+                turns[-1] = {"role": role, "content": _merged(turns[-1]["content"], content)}
             else:
-                turns.append({"role": role, "content": text})
+                turns.append({"role": role, "content": content})
         return system, turns
 
     def _protocol(self, state: ReplyStream) -> StreamProtocol:
@@ -255,7 +319,9 @@ class AnthropicClient(HTTPClient):
                 "Anthropic sent an answer that is not valid JSON. Try again."
             ) from None
         if not isinstance(obj, dict) or obj.get("type") == "error":
-            raise self.in_stream_error(error_info(obj), state.options.model)
+            raise self.in_stream_error(
+                error_info(obj), state.options.model, tools=bool(state.options.tools)
+            )
         events: list[StreamEvent] = []
         calls = 0
         for block in obj.get("content") or []:

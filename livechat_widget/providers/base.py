@@ -37,6 +37,7 @@ from .errors import AIError
 from .events import FinishEvent, StreamEvent, UsageEvent
 from .messages import (
     ModelMessage,
+    Part,
     TextPart,
     ToolCallPart,
     ToolResultPart,
@@ -343,6 +344,17 @@ class ReplyStream:
 
 
 _SENDABLE = (TextPart, ToolCallPart, ToolResultPart)
+# A tool call is the assistant's; a tool result is a tool message's.
+_PLACE = {ToolCallPart: "assistant", ToolResultPart: "tool"}
+
+
+def _check_part(part: Part, role: str, who: str) -> None:
+    """Raise TypeError for a part ``who`` cannot send, or one in the wrong message."""
+    if not isinstance(part, _SENDABLE):
+        raise unsupported(part, who)
+    place = _PLACE.get(type(part))
+    if place is not None and role != place:
+        raise TypeError(f"a {type(part).__name__} belongs in {place} messages, not in {role} ones")
 
 
 class BaseClient:
@@ -379,8 +391,7 @@ class BaseClient:
         chat = as_model_messages(messages)
         for message in chat:
             for part in message.parts:
-                if not isinstance(part, _SENDABLE):
-                    raise unsupported(part, type(self).__name__)
+                _check_part(part, message.role, type(self).__name__)
         options = ReplyOptions(model or None, temperature, max_tokens, tuple(tools))
         return ReplyStream(self, lambda state: self._generate(chat, state), options)
 

@@ -28,6 +28,7 @@ from .errors import (
     ProviderError,
     QuotaExceeded,
     RateLimited,
+    ToolsUnsupported,
 )
 
 __all__ = [
@@ -125,6 +126,7 @@ class Problem:
     retry_after: float | None = None
     in_stream: bool = False
     request_id: str = ""
+    tools: bool = False  # the request offered tools
     _kind: str = field(init=False, repr=False, compare=False)
     _said: str = field(init=False, repr=False, compare=False)
 
@@ -167,6 +169,23 @@ class Rule(NamedTuple):
     template: str
 
 
+# What servers say when a request offers tools they cannot take (lower case): Ollama
+# ("<model> does not support tools"), vLLM without --enable-auto-tool-choice,
+# llama.cpp's server without --jinja, OpenRouter (a 404: "No endpoints found that
+# support tool use"), Azure's older API versions, and the generic wordings.
+_TOOLS_REFUSED = (
+    "does not support tool",
+    "do not support tool",
+    "tool choice requires --enable-auto-tool-choice",
+    "tools param requires --jinja",
+    "support tool use",
+    "function calling is not supported",
+    "tool calling is not supported",
+    "tools are not supported",
+    "tools is not supported",
+    "unrecognized request argument supplied: tools",
+)
+
 #: Tried in order; the last rule always applies. Template fields: see ``_fields``.
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -208,6 +227,17 @@ RULES: tuple[Rule, ...] = (
         AuthenticationFailed,
         "{who} refused access{status_text}: the API key is not allowed to use {model!r} or "
         "this endpoint. Check the key's permissions and the model name.{said}",
+    ),
+    Rule(
+        "tools refused",
+        lambda p: (
+            p.tools
+            and (p.in_stream or p.status in (400, 404, 422, 500))
+            and p.says(*_TOOLS_REFUSED)
+        ),
+        ToolsUnsupported,
+        "{who} does not accept tools for {model!r}{status_text}: tools are turned off for "
+        "this chat, and it goes on without them.{said}",
     ),
     Rule(
         "unknown model",
@@ -321,8 +351,10 @@ def problem_from_response(
     reason: str = "",
     retry_after: float | None = None,
     api_key: str | None = None,
+    tools: bool = False,
 ) -> Problem:
-    """A :class:`Problem` from an HTTP error response (its body read up to a limit)."""
+    """A :class:`Problem` from an HTTP error response (its body read up to a limit) to
+    a request that offered tools if ``tools``."""
     ctype = headers.get("content-type", "").lower()
     head = body[:512].lstrip().lower()
     html = "html" in ctype or head.startswith(_HTML_STARTS)
@@ -342,9 +374,13 @@ def problem_from_response(
         reason=reason,
         retry_after=retry_after,
         request_id=request_id,
+        tools=tools,
     )
 
 
-def problem_in_stream(info: ErrorInfo, api_key: str | None = None) -> Problem:
+def problem_in_stream(
+    info: ErrorInfo, api_key: str | None = None, *, tools: bool = False
+) -> Problem:
     """A :class:`Problem` from an error object sent inside a stream (or a JSON answer)."""
-    return Problem(None, info, clean_detail(info.message, api_key), in_stream=True)
+    detail = clean_detail(info.message, api_key)
+    return Problem(None, info, detail, in_stream=True, tools=tools)

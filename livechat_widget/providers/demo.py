@@ -1,6 +1,6 @@
 """The offline demo client: deterministic, needs no network, and is the default when
-nothing is configured. Its reply shows how markdown streams in and says how to
-connect a real model."""
+nothing is configured. Its reply shows how markdown streams in (and, offered the
+kernel's tools, how tool calls go) and says how to connect a real model."""
 
 from __future__ import annotations
 
@@ -8,20 +8,46 @@ import asyncio
 import re
 import time
 import zlib
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from typing import Any
 
 from .base import BaseClient, ReplyStream
-from .events import StreamEvent, TextDelta
-from .messages import ModelMessage, as_model_messages
+from .demo_tools import calls_so_far, next_call, results_of_turn
+from .events import StreamEvent, TextDelta, ToolCallDelta
+from .messages import ModelMessage, ToolCallPart, ToolResultPart, as_model_messages
 
 __all__ = ["DemoClient"]
+
+_WHO_I_AM = (
+    "I am the **demo model**: I run offline and cannot really understand you, "
+    "but I show how replies stream in."
+)
+_HOW_TO_CONNECT = (
+    "To talk to a real model, set a few "
+    "environment variables before starting Jupyter:\n\n"
+    "- **OpenAI**: `OPENAI_API_KEY` (and optionally `LIVECHAT_MODEL`, "
+    "e.g. `gpt-4o-mini`)\n"
+    "- **Anthropic**: `ANTHROPIC_API_KEY` (and optionally `LIVECHAT_MODEL`)\n"
+    "- **Ollama** or another local server: `LIVECHAT_PROVIDER=ollama` and "
+    "`LIVECHAT_MODEL=llama3.2`, or `LIVECHAT_BASE_URL` for any "
+    "OpenAI-compatible server\n\n"
+    "For example:"
+)
+_EXAMPLE = [
+    "```bash\nexport OPENAI_API_KEY=sk-...\nexport LIVECHAT_MODEL=gpt-4o-mini\njupyter lab\n```",
+    "Then open a new chat and ask again.",
+]
 
 
 class DemoClient(BaseClient):
     """Offline and deterministic: streams a markdown reply (with a list and a code
     block) that quotes the last user message and explains how to connect a model.
-    ``pace`` is pieces per second (0 = as fast as possible)."""
+    ``pace`` is pieces per second (0 = as fast as possible).
+
+    Offered the kernel's tools, it calls them by a fixed script (``demo_tools``): a
+    question about the kernel's data lists the variables and describes the first
+    DataFrame; a ```python block the person asks to run is run. Once the calls
+    returned, it quotes what they returned."""
 
     provider = "demo"
 
@@ -66,46 +92,82 @@ class DemoClient(BaseClient):
             )
         else:
             parts.append("Hello! Send me a message and I will echo it back.")
+        parts.append(f"{_WHO_I_AM} {_HOW_TO_CONNECT}")
+        parts += _EXAMPLE
+        return "\n\n".join(parts)
+
+    @staticmethod
+    def results_text(messages: Sequence[ModelMessage]) -> str:
+        """The demo's answer once its tool calls returned: what each returned, quoted
+        briefly, and how to connect a real model."""
+        parts = ["Here is what the tools returned:"]
+        for name, result in results_of_turn(messages):
+            failed = " (it failed)" if result.is_error else ""
+            parts.append(f"**{name}**{failed}:\n\n{_excerpt(result.content)}")
         parts.append(
-            "I am the **demo model**: I run offline and cannot really understand you, "
-            "but I show how replies stream in. To talk to a real model, set a few "
-            "environment variables before starting Jupyter:\n\n"
-            "- **OpenAI**: `OPENAI_API_KEY` (and optionally `LIVECHAT_MODEL`, "
-            "e.g. `gpt-4o-mini`)\n"
-            "- **Anthropic**: `ANTHROPIC_API_KEY` (and optionally `LIVECHAT_MODEL`)\n"
-            "- **Ollama** or another local server: `LIVECHAT_PROVIDER=ollama` and "
-            "`LIVECHAT_MODEL=llama3.2`, or `LIVECHAT_BASE_URL` for any "
-            "OpenAI-compatible server\n\n"
-            "For example:"
+            "I am the **demo model**: I call the kernel's tools by a fixed script, and "
+            f"cannot really read what they return. {_HOW_TO_CONNECT}"
         )
-        parts.append(
-            "```bash\n"
-            "export OPENAI_API_KEY=sk-...\n"
-            "export LIVECHAT_MODEL=gpt-4o-mini\n"
-            "jupyter lab\n"
-            "```"
-        )
-        parts.append("Then open a new chat and ask again.")
+        parts += _EXAMPLE
         return "\n\n".join(parts)
 
     async def _generate(
         self, messages: list[ModelMessage], state: ReplyStream
     ) -> AsyncGenerator[StreamEvent, None]:
-        text = self.reply_text(messages)
-        tokens = _split_tokens(text)
+        call = next_call(messages, {tool.name for tool in state.options.tools})
+        if call is not None:
+            text = call.intro
+        elif messages and messages[-1].role == "tool":
+            text = self.results_text(messages)
+        else:
+            text = self.reply_text(messages)
+        pieces: list[StreamEvent] = [TextDelta(token) for token in _split_tokens(text)]
+        if call is not None:
+            call_id = f"call_demo_{calls_so_far(messages) + 1}"  # unique in the chat
+            pieces += [
+                ToolCallDelta(0, call_id, call.name),
+                ToolCallDelta(0, None, None, call.arguments),
+            ]
         delay = 1.0 / self.pace if self.pace > 0 else 0.0
         start = time.monotonic()
-        for i, token in enumerate(tokens):
+        for i, piece in enumerate(pieces):
             if delay:
                 # Sleep to the schedule, so the pace holds however slow the consumer is.
                 wait = start + i * delay - time.monotonic()
                 await asyncio.sleep(max(wait, 0.0))
             elif i % 64 == 0:
                 await asyncio.sleep(0)  # stay cancellable and let the loop breathe
-            yield TextDelta(token)
-        prompt = sum(len(m.text.split()) for m in messages)
-        state.usage = {"prompt_tokens": prompt, "completion_tokens": len(tokens)}
-        state.finish_reason = state.provider_finish_reason = "stop"
+            yield piece
+        prompt = sum(_words(m) for m in messages)
+        state.usage = {"prompt_tokens": prompt, "completion_tokens": len(pieces)}
+        reason = "stop" if call is None else "tool_calls"
+        state.finish_reason = state.provider_finish_reason = reason
+
+
+def _words(message: ModelMessage) -> int:
+    """The words of a message, its tool calls' arguments and results included."""
+    words = len(message.text.split())
+    for part in message.parts:
+        if isinstance(part, ToolResultPart):
+            words += len(part.content.split())
+        elif isinstance(part, ToolCallPart):
+            words += len(part.arguments.split())
+    return words
+
+
+def _excerpt(text: str, lines: int = 8, chars: int = 400) -> str:
+    """The start of ``text`` as a fenced block (a table's columns stay aligned)."""
+    text = text.strip("\n").rstrip()
+    if not text.strip():
+        return "(nothing)"
+    every = text.splitlines()
+    short = "\n".join(every[:lines])
+    if len(short) > chars:
+        short = short[: chars - 3].rstrip() + "..."
+    elif len(every) > lines:
+        short += "\n..."
+    fence = "~~~~" if "```" in short else "```"
+    return f"{fence}text\n{short}\n{fence}"
 
 
 _TOKEN_RE = re.compile(r"\s*\S+|\s+")

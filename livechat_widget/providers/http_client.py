@@ -265,9 +265,10 @@ class HTTPClient(BaseClient):
         ``stream: true``)."""
         raise NotImplementedError
 
-    def adjust_request(self, status: int, body: bytes) -> bool:
-        """Whether the request was changed in answer to this error response (it is
-        then sent again without counting as a retry)."""
+    def adjust_request(self, status: int, body: bytes, options: ReplyOptions | None = None) -> bool:
+        """Whether the request (for a reply with these ``options``) was changed in
+        answer to this error response (it is then sent again without counting as a
+        retry)."""
         return False
 
     def _key_hint(self) -> str:
@@ -335,9 +336,12 @@ class HTTPClient(BaseClient):
     def _classify(self, problem: Problem, model: str | None = None) -> AIError:
         return classify(problem, self._error_context(model))
 
-    def in_stream_error(self, info: ErrorInfo, model: str | None = None) -> AIError:
-        """The error for an error object sent inside a stream (or a JSON answer)."""
-        return self._classify(problem_in_stream(info, self._api_key), model)
+    def in_stream_error(
+        self, info: ErrorInfo, model: str | None = None, *, tools: bool = False
+    ) -> AIError:
+        """The error for an error object sent inside a stream (or a JSON answer);
+        ``tools``: the request offered tools."""
+        return self._classify(problem_in_stream(info, self._api_key, tools=tools), model)
 
     def transport_error(self, exc: Exception) -> AIError:
         """The error for a request that got no response."""
@@ -378,8 +382,11 @@ class HTTPClient(BaseClient):
         body: bytes,
         retry_after: float | None,
         model: str | None = None,
+        *,
+        tools: bool = False,
     ) -> AIError:
-        """The error for a response other than 200 (to a request for ``model``)."""
+        """The error for a response other than 200 (to a request for ``model``, which
+        offered tools if ``tools``)."""
         problem = problem_from_response(
             response.status_code,
             response.headers,
@@ -387,6 +394,7 @@ class HTTPClient(BaseClient):
             reason=response.reason_phrase,
             retry_after=retry_after,
             api_key=self._api_key,
+            tools=tools,
         )
         return self._classify(problem, model)
 
@@ -413,7 +421,10 @@ class _Call:
     def status_error(
         self, response: httpx.Response, body: bytes, retry_after: float | None
     ) -> AIError:
-        return self.client.status_error(response, body, retry_after, self.options.model)
+        options = self.options
+        return self.client.status_error(
+            response, body, retry_after, options.model, tools=bool(options.tools)
+        )
 
     def adjust_request(self, status: int, body: bytes) -> bool:
-        return self.client.adjust_request(status, body)
+        return self.client.adjust_request(status, body, self.options)

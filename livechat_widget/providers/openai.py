@@ -18,13 +18,21 @@ from .config import DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL
 from .errors import ContentFiltered, ModelNotFound, ProviderError
 from .events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from .http_client import HTTPClient, model_ids
-from .messages import ModelMessage, TextPart, unsupported
+from .messages import ModelMessage
+from .openai_wire import wire_messages, wire_tools
 from .protocol import StreamProtocol, TextKind, set_usage, text_event
 from .sse import ServerSentEvent
 
 __all__ = ["OpenAICompatibleClient"]
 
 log = logging.getLogger(__name__)
+
+# A server that streams no reply offering tools, though it answers one whole:
+# llama-cpp-python (chatml-function-calling, functionary) and older llama.cpp servers.
+_NO_STREAMED_TOOLS = (
+    b"automatic streaming tool choice is not supported",
+    b"cannot use tools with stream",
+)
 
 
 class _OpenAIProtocol(StreamProtocol):
@@ -45,7 +53,7 @@ class _OpenAIProtocol(StreamProtocol):
             obj = json.loads(data)
         except ValueError:
             if event.event == "error":
-                self.fail(self.client.in_stream_error(ErrorInfo(data, "", ""), self.model))
+                self.fail(self.provider_error(ErrorInfo(data, "", "")))
                 return ()
             return self.skip_malformed("not JSON")
         if not isinstance(obj, dict):
@@ -58,7 +66,7 @@ class _OpenAIProtocol(StreamProtocol):
         ):
             code = error_info(obj).code
             self.fail(
-                self.client.in_stream_error(error_info(obj), self.model),
+                self.provider_error(error_info(obj)),
                 retryable=code in ("429", "500", "502", "503", "529") and not self.got_content,
             )
             return ()
@@ -262,6 +270,9 @@ class OpenAICompatibleClient(HTTPClient):
     ) -> None:
         super().__init__(base_url, model, api_key, **kwargs)
         self._stream_options = True  # cleared when a server rejects stream_options
+        #: Set when the server refused to stream a reply offering tools: such requests
+        #: are then sent with ``"stream": false`` and their JSON answer read whole.
+        self._whole_with_tools = False
 
     def _guess_provider(self) -> str:
         parts = urlsplit(self.base_url)
@@ -324,36 +335,33 @@ class OpenAICompatibleClient(HTTPClient):
         return headers
 
     def _payload(self, messages: list[ModelMessage], options: ReplyOptions) -> dict[str, Any]:
+        streamed = self._streams(options)
         payload: dict[str, Any] = {
             "model": options.model or self.model,
-            "messages": [self._wire_message(m) for m in messages],  # a system prompt first
-            "stream": True,
+            # a system prompt first
+            "messages": wire_messages(messages, type(self).__name__),
+            "stream": streamed,
         }
         if options.temperature is not None:
             payload["temperature"] = options.temperature
         if options.max_tokens is not None:
             payload["max_tokens"] = options.max_tokens
-        if self._stream_options:
+        if self._stream_options and streamed:
             payload["stream_options"] = {"include_usage": True}
+        if options.tools:
+            payload["tools"] = wire_tools(options.tools)  # tool_choice left to "auto"
         payload.update(self.extra_body)
         return payload
 
-    def _wire_message(self, message: ModelMessage) -> dict[str, Any]:
-        """A message as chat completions take it: text alone as a string, as every
-        compatible server accepts; several text parts as a list of content parts."""
-        texts = []
-        for part in message.parts:
-            if not isinstance(part, TextPart):
-                raise unsupported(part, type(self).__name__)
-            texts.append(part.text)
-        if len(texts) == 1:
-            return {"role": message.role, "content": texts[0]}
-        return {"role": message.role, "content": [{"type": "text", "text": t} for t in texts]}
+    def _streams(self, options: ReplyOptions) -> bool:
+        """Whether this request is streamed: not when it offers tools to a server that
+        streams no reply offering tools (llama-cpp-python's function calling)."""
+        return not (options.tools and self._whole_with_tools)
 
     def _models_url(self) -> str:
         return join_url(self.base_url, "/models")
 
-    def adjust_request(self, status: int, body: bytes) -> bool:
+    def adjust_request(self, status: int, body: bytes, options: ReplyOptions | None = None) -> bool:
         if (
             self._stream_options
             and status in (400, 422)
@@ -363,6 +371,20 @@ class OpenAICompatibleClient(HTTPClient):
                 "%s rejected stream_options; sending requests without it", netloc(self.base_url)
             )
             self._stream_options = False
+            return True
+        if (
+            options is not None
+            and options.tools
+            and not self._whole_with_tools
+            and status in (400, 422, 500)
+            and any(words in body.lower() for words in _NO_STREAMED_TOOLS)
+        ):
+            # The same request, not streamed, works: ask so from now on when tools go.
+            log.info(
+                "%s streams no reply that offers tools; sending those without streaming",
+                netloc(self.base_url),
+            )
+            self._whole_with_tools = True
             return True
         return False
 
@@ -384,7 +406,9 @@ class OpenAICompatibleClient(HTTPClient):
         if not isinstance(obj, dict):
             raise ProviderError(f"{self.who()} sent an unexpected answer. Try again.")
         if obj.get("error") or obj.get("object") == "error":
-            raise self.in_stream_error(error_info(obj), state.options.model)
+            raise self.in_stream_error(
+                error_info(obj), state.options.model, tools=bool(state.options.tools)
+            )
         choices = obj.get("choices") or [{}]
         choice = choices[0] if isinstance(choices[0], dict) else {}
         message = choice.get("message")

@@ -23,7 +23,14 @@ import httpx
 
 from ._format import clock, duration
 from .config import RetryPolicy
-from .errors import AIError, ContextTooLong, QuotaExceeded, RateLimited, StreamInterrupted
+from .errors import (
+    AIError,
+    ContextTooLong,
+    QuotaExceeded,
+    RateLimited,
+    StreamInterrupted,
+    ToolsUnsupported,
+)
 
 __all__ = [
     "ERROR_BODY_LIMIT",
@@ -80,8 +87,11 @@ def _seconds_until(http_date: str) -> float | None:
 
 def should_retry(status: int, error: AIError) -> bool:
     """Whether an error response is worth another attempt (out of credit never is)."""
-    # Out of credit or a conversation too long for the model: the same request fails again.
-    return status in RETRY_STATUSES and not isinstance(error, (QuotaExceeded, ContextTooLong))
+    # Out of credit, a conversation too long for the model, tools the server refuses (a
+    # 500 from llama.cpp's server): the same request fails again.
+    return status in RETRY_STATUSES and not isinstance(
+        error, (QuotaExceeded, ContextTooLong, ToolsUnsupported)
+    )
 
 
 def _retryable_transport_error(exc: Exception) -> bool:

@@ -1,0 +1,78 @@
+"""Messages and tools in the shape OpenAI's chat completions take them.
+
+Text alone is a string, as every compatible server accepts; several text parts are a
+list of content parts. An assistant's tool calls go in ``tool_calls`` beside its text
+(``content`` null when it said nothing); a ``tool`` message becomes one ``tool``
+message per result, since chat completions answer one call per message. OpenAI has no
+field for a failed call: the result's text already says it failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .messages import ModelMessage, TextPart, ToolCallPart, ToolResultPart, ToolSpec, unsupported
+
+__all__ = ["wire_messages", "wire_tools"]
+
+
+def wire_tools(tools: Iterable[ToolSpec]) -> list[dict[str, Any]]:
+    """``tools`` as the request's ``tools`` list (function tools)."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": dict(tool.parameters),
+            },
+        }
+        for tool in tools
+    ]
+
+
+def wire_messages(messages: Iterable[ModelMessage], who: str) -> list[dict[str, Any]]:
+    """``messages`` as the request's ``messages``; ``who`` (the client's class name)
+    is named in the TypeError for a part it cannot send."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        out += _wire_message(message, who)
+    return out
+
+
+def _wire_message(message: ModelMessage, who: str) -> list[dict[str, Any]]:
+    texts: list[str] = []
+    calls: list[ToolCallPart] = []
+    results: list[ToolResultPart] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            calls.append(part)
+        elif isinstance(part, ToolResultPart):
+            results.append(part)
+        else:
+            raise unsupported(part, who)
+    if message.role == "tool":
+        return [
+            {"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content} for r in results
+        ]
+    if calls:
+        return [
+            {
+                "role": message.role,
+                "content": "".join(texts) or None,
+                "tool_calls": [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": call.arguments},
+                    }
+                    for call in calls
+                ],
+            }
+        ]
+    if len(texts) == 1:
+        return [{"role": message.role, "content": texts[0]}]
+    return [{"role": message.role, "content": [{"type": "text", "text": t} for t in texts]}]
