@@ -53,7 +53,7 @@ class LoopServer:
     def __init__(self, text_tokens: int = 0) -> None:
         self.text_tokens = text_tokens
         self.arrived: list[float] = []  # perf_counter() of each request's arrival
-        self.last_byte: list[float] = []  # ... and of its response's last byte
+        self.last_byte: dict[int, float] = {}  # ... and of its response's last byte
         self.sent_tokens: list[str] = []
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -82,12 +82,14 @@ class LoopServer:
                         length = int(line.split(b":")[1])
                 body = json.loads(await reader.readexactly(length))
                 self.arrived.append(arrived)
-                await self._answer(body, writer)
+                await self._answer(body, writer, len(self.arrived) - 1)
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
-    async def _answer(self, body: dict[str, Any], writer: asyncio.StreamWriter) -> None:
-        step = sum(1 for m in body["messages"] if m["role"] == "tool")
+    async def _answer(self, body: dict[str, Any], writer: asyncio.StreamWriter, n: int) -> None:
+        messages = body["messages"]
+        last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
+        step = sum(1 for m in messages[last_user:] if m["role"] == "tool")
         parts = [chunk({"role": "assistant", "content": ""})]
         for i in range(self.text_tokens):
             token = f" s{step}t{i}"
@@ -112,7 +114,7 @@ class LoopServer:
             + payload
         )
         await writer.drain()
-        self.last_byte.append(time.perf_counter())
+        self.last_byte[n] = time.perf_counter()
 
 
 async def noop(arguments: dict[str, Any]) -> ToolOutput:
