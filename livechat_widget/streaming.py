@@ -286,7 +286,12 @@ def combined(steps: list[ReplyStats]) -> ReplyStats | None:
     def total(values: list[int | None]) -> int | None:
         return None if any(v is None for v in values) else sum(v or 0 for v in values)
 
-    generation = sum(s.generation_s or 0.0 for s in steps) or None
+    # Each request's speed span: its generation time, or its whole time if it came whole.
+    spans = [
+        s.generation_s if s.generation_s and s.generation_s >= 0.005 else s.total_ms / 1000
+        for s in steps
+    ]
+    generation = sum(spans) or None
     completion = total([s.completion_tokens for s in steps])
     deltas = sum(s.deltas for s in steps)
     generated = completion if completion is not None else deltas

@@ -24,7 +24,7 @@ from fake_provider import (
 from livechat_widget.providers.anthropic import AnthropicClient
 from livechat_widget.providers.base import BaseClient
 from livechat_widget.providers.config import RetryPolicy
-from livechat_widget.providers.errors import ProviderError, ToolsUnsupported
+from livechat_widget.providers.errors import ContextTooLong, ProviderError, ToolsUnsupported
 from livechat_widget.providers.events import (
     FinishEvent,
     StreamEvent,
@@ -142,7 +142,7 @@ async def test_openai_request_with_tools_and_tool_turns(fp: FakeProvider) -> Non
             {"role": "tool", "tool_call_id": "call_2", "content": "Error: the kernel is busy."},
             {
                 "role": "assistant",
-                "content": None,
+                "content": "",
                 "tool_calls": [
                     {
                         "id": "call_3",
@@ -530,6 +530,25 @@ async def test_llama_cpp_python_is_asked_again_without_streaming(
     fp.script(openai_reply("Plain text."))
     await events_of(c, tools=())
     assert fp.requests[3].json["stream"] is True and "tools" not in fp.requests[3].json
+
+
+async def test_llama_cpp_pythons_empty_stream_is_asked_again_without_streaming(
+    fp: FakeProvider,
+) -> None:
+    # What its server really does (0.3.x): the refusal is raised after the 200 status,
+    # so the stream is empty; the same request not streamed answers with the call.
+    whole = (FIXTURES / "llama_cpp_python_tool_call.json").read_bytes()
+    answer = FakeResponse(200, {"content-type": "application/json"}, [whole], "length")
+    empty = FakeResponse(200, {"content-type": "text/event-stream"}, [], "length")
+    fp.script(empty, answer)
+    c = openai(fp, extra_body={"tool_choice": "auto"})
+    (call, *_rest) = await events_of(c)
+    assert isinstance(call, ToolCallDelta) and call.name == "describe_variable"
+    assert [r.json["stream"] for r in fp.requests] == [True, False]
+    # An empty stream to a request without tools is still the context-length error.
+    fp.script(empty)
+    with pytest.raises(ContextTooLong):
+        await events_of(c, tools=())
 
 
 async def test_the_refusal_without_tools_is_an_error_as_before(fp: FakeProvider) -> None:

@@ -310,7 +310,10 @@ class ReplyStream:
         completion = usage.get("completion_tokens")
         generated = completion if completion is not None else self.deltas
         generation_s = None if first is None else end - first
-        tokens_per_s = generated / generation_s if generated and generation_s else None
+        # A reply that came whole (not streamed) has no generation time to speak of:
+        # its speed is over the whole request.
+        span = generation_s if generation_s and generation_s >= 0.005 else end - self._start
+        tokens_per_s = generated / span if generated and span > 0 and first else None
         stats = self._stats = ReplyStats(
             ttft_ms=None if first is None else (first - self._start) * 1000.0,
             generation_s=generation_s,

@@ -25,7 +25,7 @@ from .classify import (
     problem_in_stream,
 )
 from .config import RetryPolicy, Timeouts
-from .errors import AIError, ConnectionFailed, ProviderError, StreamInterrupted
+from .errors import AIError, ConnectionFailed, ContextTooLong, ProviderError, StreamInterrupted
 from .events import StreamEvent
 from .messages import ModelMessage
 from .protocol import StreamProtocol
@@ -274,6 +274,11 @@ class HTTPClient(BaseClient):
     def _key_hint(self) -> str:
         return "LIVECHAT_API_KEY"
 
+    def unstream_tools(self, options: ReplyOptions) -> bool:
+        """A streamed request with tools got an empty stream: True to send it again
+        without streaming (a client whose server may do that says so)."""
+        return False
+
     # -- one reply
 
     async def _generate(
@@ -286,14 +291,21 @@ class HTTPClient(BaseClient):
         call = _Call(self, messages, state.options)
         while True:
             response = await send(self._http(), call, retrying)
+            got_any = False
             try:
                 async with aclosing(self._read(response, state, deadline)) as events:
                     async for event in events:
+                        got_any = True
                         yield event
                 return
             except RetryBeforeFirstPiece as signal:
                 await response.aclose()
                 await retrying.backoff(signal.error)
+            except ContextTooLong:
+                # An empty stream: too long a prompt, or a server that streams nothing
+                # when tools are offered (llama-cpp-python with tool_choice "auto").
+                if got_any or not self.unstream_tools(state.options):
+                    raise
             finally:
                 await response.aclose()
 

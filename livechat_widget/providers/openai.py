@@ -388,6 +388,19 @@ class OpenAICompatibleClient(HTTPClient):
             return True
         return False
 
+    def unstream_tools(self, options: ReplyOptions) -> bool:
+        if not options.tools:
+            return False
+        if self._whole_with_tools:
+            self._whole_with_tools = False  # not streamed it failed too: not the cause
+            return False
+        log.info(
+            "%s sent an empty stream to a request with tools; asking again without streaming",
+            netloc(self.base_url),
+        )
+        self._whole_with_tools = True
+        return True
+
     def _protocol(self, state: ReplyStream) -> StreamProtocol:
         return _OpenAIProtocol(self, state)
 

@@ -2,7 +2,8 @@
 
 Text alone is a string, as every compatible server accepts; several text parts are a
 list of content parts. An assistant's tool calls go in ``tool_calls`` beside its text
-(``content`` null when it said nothing); a ``tool`` message becomes one ``tool``
+(``content`` "" when it said nothing: OpenAI takes null too, but llama-cpp-python's
+server refuses it); a ``tool`` message becomes one ``tool``
 message per result, since chat completions answer one call per message. OpenAI has no
 field for a failed call: the result's text already says it failed.
 """
@@ -62,7 +63,7 @@ def _wire_message(message: ModelMessage, who: str) -> list[dict[str, Any]]:
         return [
             {
                 "role": message.role,
-                "content": "".join(texts) or None,
+                "content": "".join(texts),
                 "tool_calls": [
                     {
                         "id": call.id,
