@@ -94,6 +94,8 @@ class ConfigureCmd(TypedDict):
     system_prompt: str
     temperature: float | None
     max_tokens: int | None
+    tools: bool  # the model is offered tools in this chat
+    tool_steps: int  # 1..50 model requests per reply
 
 
 class InsertCellCmd(TypedDict):
