@@ -8,7 +8,7 @@ import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
 import { OpeningNotice } from "./components/opening";
 import { UnreadableNotice } from "./components/unreadable";
-import { SettingsPanel } from "./components/settings_panel";
+import { DEFAULT_TOOL_STEPS, SettingsPanel } from "./components/settings_panel";
 import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
@@ -397,7 +397,14 @@ export class ChatApp {
   }
 
   private drawSettings(): void {
-    const settings = this.get("chat_settings") ?? { model: "", system_prompt: "", temperature: null, max_tokens: null };
+    const settings = this.get("chat_settings") ?? {
+      model: "",
+      system_prompt: "",
+      temperature: null,
+      max_tokens: null,
+      tools: true,
+      tool_steps: DEFAULT_TOOL_STEPS,
+    };
     this.settings.update({ settings });
   }
 
