@@ -126,7 +126,7 @@ function makeControls() {
   });
   const toolSteps = h("input", {
     type: "number",
-    class: `lc-tool-steps ${CONTROL}`,
+    class: `lc-tool-steps ${CONTROL} lc:disabled:opacity-60`,
     "aria-label": "Tool steps",
     min: 1,
     max: MAX_TOOL_STEPS,
