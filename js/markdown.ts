@@ -65,6 +65,12 @@ function highlight(code: string, lang: string): string {
   return escapeHtml(code);
 }
 
+/** A highlighted code block's markup (`pre.lc-pre`, made a CodeBlock by code_block.ts); `extra`: more classes. */
+export function codeHtml(code: string, lang: string, extra = ""): string {
+  const cls = extra ? `${PRE} ${extra}` : PRE;
+  return `<pre class="${cls}" data-lang="${escapeHtml(lang)}"><code class="hljs lc:[font-family:inherit]">${highlight(code, lang)}</code></pre>`;
+}
+
 // Code blocks and image placeholders are styled here (utilities), outside the
 // typography plugin's reach (`not-prose`).
 const PRE =
@@ -85,8 +91,7 @@ const marked = new Marked({
     },
     code(token: Tokens.Code): string {
       const lang = ((token.lang || "").match(/^[\w+#.-]*/)?.[0] ?? "").toLowerCase();
-      const body = highlight(token.text.replace(/\n$/, ""), lang);
-      return `<pre class="${PRE}" data-lang="${escapeHtml(lang)}"><code class="hljs lc:[font-family:inherit]">${body}</code></pre>\n`;
+      return `${codeHtml(token.text.replace(/\n$/, ""), lang)}\n`;
     },
     image(token: Tokens.Image): string {
       const alt = token.text || "image";

@@ -9,7 +9,11 @@
 //   same message that is ahead of what was applied also repairs it.
 // - A view rendered mid-stream starts from streams[chat_id] and applies only deltas
 //   whose seq is greater than the snapshot's seq.
-import type { DeltaMsg, DoneMsg, ErrorKind, Message, MessageStatus, Stream } from "./types";
+// - Tool calls (`tool` messages, and the snapshot's `tools`) are queued with the deltas,
+//   so a call arrives after the text before its offset. A call's newer state replaces
+//   the older by id; the list of calls is a new array whenever one changes (the bubble
+//   compares it by reference).
+import type { DeltaMsg, DoneMsg, ErrorKind, Message, MessageStatus, Stream, ToolCall, ToolMsg } from "./types";
 
 export interface StreamView {
   chatId: string;
@@ -22,6 +26,38 @@ export interface StreamView {
   gap: boolean;
   /** Set by `done`: the reply is over; text is the full reply. */
   done: null | { status: MessageStatus; error: string; errorKind: ErrorKind };
+  /** The reply's tool calls so far, in the order they were made. */
+  tools: ToolCall[];
+}
+
+type Queued = DeltaMsg | DoneMsg | ToolMsg;
+
+/** A call's status only moves forward; an older state applied late never undoes a newer one. */
+const STATUS_RANK: Record<string, number> = { proposed: 0, waiting: 1, running: 2 };
+const rank = (status: string): number => STATUS_RANK[status] ?? 3;
+
+/** `calls` with `call` in it (replacing the same id unless that would go back); the same array if nothing changed. */
+export function withCall(calls: ToolCall[], call: ToolCall): ToolCall[] {
+  const i = calls.findIndex((c) => c.id === call.id);
+  if (i === -1) return [...calls, call];
+  const old = calls[i];
+  if (rank(call.status) < rank(old.status) || sameCall(old, call)) return calls;
+  const next = calls.slice();
+  next[i] = call;
+  return next;
+}
+
+function sameCall(a: ToolCall, b: ToolCall): boolean {
+  return (
+    a.status === b.status &&
+    a.content === b.content &&
+    a.ms === b.ms &&
+    a.offset === b.offset &&
+    a.arguments === b.arguments &&
+    a.code === b.code &&
+    a.needs_consent === b.needs_consent &&
+    (a.images?.length ?? 0) === (b.images?.length ?? 0)
+  );
 }
 
 export type Scheduler = (cb: () => void) => void;
@@ -33,7 +69,7 @@ const defaultScheduler: Scheduler = (cb) => {
 
 export class StreamStore {
   private states = new Map<string, StreamView>();
-  private queue: (DeltaMsg | DoneMsg)[] = [];
+  private queue: Queued[] = [];
   private arrivals: number[] = []; // when each queued delta arrived (performance.now)
   private scheduled = false;
   private snapshot: Record<string, Stream> = {};
@@ -51,7 +87,7 @@ export class StreamStore {
   }
 
   /** A custom message from the kernel; applied on the next frame. */
-  receive(msg: DeltaMsg | DoneMsg): void {
+  receive(msg: Queued): void {
     if (this.disposed) return;
     this.queue.push(msg);
     if (this.onWaits && msg.type === "delta") this.arrivals.push(performance.now());
@@ -74,7 +110,7 @@ export class StreamStore {
     }
     const changed = new Set<string>();
     for (const msg of queue) {
-      if (msg.type === "delta" ? this.applyDelta(msg) : this.applyDone(msg)) changed.add(msg.chat_id);
+      if (this.apply(msg)) changed.add(msg.chat_id);
     }
     if (changed.size) this.onChange(changed);
   }
@@ -97,12 +133,20 @@ export class StreamStore {
       if (!s || s.messageId < snap.message_id) {
         this.states.set(chatId, fromSnapshot(chatId, snap));
         changed.add(chatId);
-      } else if (s.messageId === snap.message_id && !s.done && snap.seq > s.seq) {
-        s.text = snap.text;
-        s.reasoning = snap.reasoning ?? "";
-        s.seq = snap.seq;
-        s.gap = false;
-        changed.add(chatId);
+      } else if (s.messageId === snap.message_id && !s.done) {
+        if (snap.seq > s.seq) {
+          s.text = snap.text;
+          s.reasoning = snap.reasoning ?? "";
+          s.seq = snap.seq;
+          s.gap = false;
+          changed.add(chatId);
+        }
+        // A call's state can change without any text (a consent, a result).
+        const tools = (snap.tools ?? []).reduce(withCall, s.tools);
+        if (tools !== s.tools) {
+          s.tools = tools;
+          changed.add(chatId);
+        }
       }
     }
     if (changed.size) this.onChange(changed);
@@ -133,28 +177,41 @@ export class StreamStore {
     this.states.clear();
   }
 
-  private applyDelta(msg: DeltaMsg): boolean {
-    let s = this.states.get(msg.chat_id);
-    if (!s || s.messageId < msg.message_id) {
-      const snap = this.snapshot[msg.chat_id];
-      if (snap && snap.message_id === msg.message_id) {
-        s = fromSnapshot(msg.chat_id, snap);
-      } else {
-        s = {
-          chatId: msg.chat_id,
-          messageId: msg.message_id,
-          text: "",
-          reasoning: "",
-          seq: -1,
-          gap: false,
-          done: null,
-        };
-      }
-      this.states.set(msg.chat_id, s);
-    } else if (s.messageId > msg.message_id) {
-      return false; // a late delta of an older reply
+  private apply(msg: Queued): boolean {
+    if (msg.type === "delta") return this.applyDelta(msg);
+    if (msg.type === "done") return this.applyDone(msg);
+    return this.applyTool(msg);
+  }
+
+  /** The state of the reply a delta or a call belongs to (made when it is a newer one); null: an older reply. */
+  private stateFor(chatId: string, messageId: number): StreamView | null {
+    let s = this.states.get(chatId);
+    if (!s || s.messageId < messageId) {
+      const snap = this.snapshot[chatId];
+      s =
+        snap && snap.message_id === messageId
+          ? fromSnapshot(chatId, snap)
+          : { chatId, messageId, text: "", reasoning: "", seq: -1, gap: false, done: null, tools: [] };
+      this.states.set(chatId, s);
+    } else if (s.messageId > messageId) {
+      return null; // a late message of an older reply
     }
-    if (s.done) return false;
+    return s;
+  }
+
+  private applyTool(msg: ToolMsg): boolean {
+    if (!msg.call || typeof msg.call.id !== "string") return false;
+    const s = this.stateFor(msg.chat_id, msg.message_id);
+    if (!s) return false;
+    const tools = withCall(s.tools, msg.call);
+    if (tools === s.tools) return false;
+    s.tools = tools;
+    return true;
+  }
+
+  private applyDelta(msg: DeltaMsg): boolean {
+    const s = this.stateFor(msg.chat_id, msg.message_id);
+    if (!s || s.done) return false;
     if (msg.seq <= s.seq) return false; // already included (snapshot or duplicate)
     if (s.gap) return false;
     if (msg.seq !== s.seq + 1) {
@@ -170,6 +227,8 @@ export class StreamStore {
   private applyDone(msg: DoneMsg): boolean {
     const s = this.states.get(msg.chat_id);
     if (s && s.messageId > msg.message_id) return false;
+    // The calls stay shown until the saved message (with its own) replaces the reply.
+    const tools = s && s.messageId === msg.message_id ? s.tools : (this.snapshotTools(msg) ?? []);
     this.states.set(msg.chat_id, {
       chatId: msg.chat_id,
       messageId: msg.message_id,
@@ -178,8 +237,14 @@ export class StreamStore {
       seq: msg.seq,
       gap: false,
       done: { status: msg.status, error: msg.error ?? "", errorKind: msg.error_kind ?? "" },
+      tools,
     });
     return true;
+  }
+
+  private snapshotTools(msg: DoneMsg): ToolCall[] | undefined {
+    const snap = this.snapshot[msg.chat_id];
+    return snap && snap.message_id === msg.message_id ? snap.tools : undefined;
   }
 }
 
@@ -192,5 +257,6 @@ function fromSnapshot(chatId: string, snap: Stream): StreamView {
     seq: typeof snap.seq === "number" ? snap.seq : -1,
     gap: false,
     done: null,
+    tools: Array.isArray(snap.tools) ? snap.tools : [],
   };
 }

@@ -44,6 +44,34 @@ export interface Message {
   reasoning?: string;
   // Assistant replies: tokens, speed and model (null for user/system messages and old files).
   usage?: Usage | null;
+  // An assistant message: its tool calls, in order (absent in old files).
+  tools?: ToolCall[];
+}
+
+/** Where a tool call is in its life: proposed, waiting (for the person's consent), running, ended. */
+export type ToolStatus = "proposed" | "waiting" | "running" | "ok" | "error" | "denied" | "stopped";
+
+/** One tool call of a reply (a card in its bubble, at `offset` in its text). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  // The JSON text the model wrote (it may be malformed).
+  arguments: string;
+  // The model request that made the call, from 1.
+  step: number;
+  // Where in the reply's text the call was made, in characters (code points, as Python counts).
+  offset: number;
+  status: ToolStatus;
+  needs_consent: boolean;
+  // "kernel" | "python" | "mcp:<server>"
+  source: string;
+  // The Python it runs ("" for tools that run none).
+  code: string;
+  // The result as the model received it ("" before it ended).
+  content: string;
+  // base64 PNG shown under the result
+  images: string[];
+  ms: number | null;
 }
 
 export interface Usage {
@@ -70,6 +98,10 @@ export interface ChatSettings {
   system_prompt: string;
   temperature: number | null;
   max_tokens: number | null;
+  // The model is offered tools in this chat.
+  tools: boolean;
+  // Model requests per reply at most (1..50; a tool round trip each).
+  tool_steps: number;
 }
 
 export interface Stream {
@@ -77,6 +109,8 @@ export interface Stream {
   text: string;
   reasoning: string;
   seq: number;
+  // The reply's tool calls so far (`tool` messages update them between snapshots).
+  tools?: ToolCall[];
 }
 
 export interface SearchHit {
@@ -184,6 +218,14 @@ export interface DoneMsg {
   error_kind?: ErrorKind;
 }
 
+/** A tool call of a streaming reply was made or changed state (newer replaces older, by call id). */
+export interface ToolMsg {
+  type: "tool";
+  chat_id: string;
+  message_id: number;
+  call: ToolCall;
+}
+
 /** A chat's file format for export (chat menu). */
 export type ExportFormat = "markdown" | "json" | "ipynb";
 
@@ -241,6 +283,7 @@ export interface RefusedMsg {
 export type KernelMsg =
   | DeltaMsg
   | DoneMsg
+  | ToolMsg
   | ExportMsg
   | MathChunkMsg
   | SearchResultsMsg
@@ -249,7 +292,7 @@ export type KernelMsg =
   | RefusedMsg;
 
 /** The answers a request can get (all but the streaming fast path). */
-export type AnswerMsg = Exclude<KernelMsg, DeltaMsg | DoneMsg>;
+export type AnswerMsg = Exclude<KernelMsg, DeltaMsg | DoneMsg | ToolMsg>;
 
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
@@ -282,11 +325,18 @@ export type Command =
       system_prompt: string;
       temperature: number | null;
       max_tokens: number | null;
+      tools: boolean;
+      tool_steps: number;
     }
   | { type: "list_models"; request: string }
   // Insert as cell: the stored block goes into a new cell below the active one.
   | { type: "insert_cell"; chat_id: string; message_id: number; code: string }
   // Deltas timed to the page's frames (frame_sync.ts): shift the kernel's grid.
-  | { type: "frame_sync"; view: string; shift_ms: number };
+  | { type: "frame_sync"; view: string; shift_ms: number }
+  // The person's answer to a tool call waiting for consent.
+  | { type: "tool_consent"; chat_id: string; call_id: string; decision: ToolDecision };
+
+/** Allow this call once, allow the tool for the rest of the chat, or deny this call. */
+export type ToolDecision = "once" | "chat" | "deny";
 
 export type SendCommand = (cmd: Command) => void;

@@ -8,7 +8,7 @@ import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
 import { OpeningNotice } from "./components/opening";
 import { UnreadableNotice } from "./components/unreadable";
-import { SettingsPanel } from "./components/settings_panel";
+import { DEFAULT_TOOL_STEPS, SettingsPanel } from "./components/settings_panel";
 import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
@@ -20,7 +20,8 @@ import { loadMathFromKernel, offerMathLoader } from "./math_loader";
 import { isAnswer, Requests } from "./requests";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
-import type { ChatModel, Command, DeltaMsg, DoneMsg, Traits } from "./types";
+import { toolCardOf } from "./components/tool_card";
+import type { ChatModel, Command, DeltaMsg, DoneMsg, ToolMsg, Traits } from "./types";
 import { visitorSecret } from "./visitor";
 
 const WIDE_PX = 768;
@@ -268,14 +269,12 @@ export class ChatApp {
       this.requests.receive(msg, buffers);
       return;
     }
-    const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown };
-    if (
-      (m.type === "delta" || m.type === "done") &&
-      typeof m.chat_id === "string" &&
-      typeof m.message_id === "number" &&
-      typeof m.seq === "number"
-    ) {
+    const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown; call?: unknown };
+    if (typeof m.chat_id !== "string" || typeof m.message_id !== "number") return;
+    if ((m.type === "delta" || m.type === "done") && typeof m.seq === "number") {
       this.streams.receive(msg as DeltaMsg | DoneMsg);
+    } else if (m.type === "tool" && m.call && typeof m.call === "object") {
+      this.streams.receive(msg as ToolMsg);
     }
   }
 
@@ -291,7 +290,23 @@ export class ChatApp {
 
   private stop(): void {
     const chat = this.get("active_chat_id");
-    if (chat) this.send({ type: "stop", chat_id: chat });
+    if (!chat) return;
+    this.send({ type: "stop", chat_id: chat });
+    this.interruptTool(chat);
+  }
+
+  /**
+   * A tool call running Python (`running_code` names this chat) ends only when the
+   * kernel is interrupted, as Run's Stop does; say so on its card when this page cannot.
+   */
+  private interruptTool(chat: string): void {
+    const running = this.streams.get(chat)?.tools.find((c) => c.status === "running");
+    if (!running || this.get("running_code")?.chat_id !== chat) return;
+    if (this.interruptKernel()) return;
+    const el = Array.from(this.list.el.querySelectorAll<HTMLElement>(".lc-tool")).find(
+      (card) => card.dataset.callId === running.id,
+    );
+    toolCardOf(el ?? null)?.note("This page cannot interrupt the kernel: use Jupyter's Interrupt kernel (■).");
   }
 
   private drawHeight(): void {
@@ -382,7 +397,14 @@ export class ChatApp {
   }
 
   private drawSettings(): void {
-    const settings = this.get("chat_settings") ?? { model: "", system_prompt: "", temperature: null, max_tokens: null };
+    const settings = this.get("chat_settings") ?? {
+      model: "",
+      system_prompt: "",
+      temperature: null,
+      max_tokens: null,
+      tools: true,
+      tool_steps: DEFAULT_TOOL_STEPS,
+    };
     this.settings.update({ settings });
   }
 

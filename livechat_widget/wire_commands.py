@@ -94,8 +94,8 @@ class ConfigureCmd(TypedDict):
     system_prompt: str
     temperature: float | None
     max_tokens: int | None
-    tools: bool  # optional (a page that leaves it out leaves the setting as it is)
-    tool_steps: int  # optional, as tools
+    tools: bool  # the model is offered tools in this chat
+    tool_steps: int  # 1..50 model requests per reply (both optional: left out, unchanged)
 
 
 class InsertCellCmd(TypedDict):

@@ -1,6 +1,6 @@
 // What a message bubble shows (the list builds it from a message or the reply streaming)
 // and how it sits in the list.
-import type { CodeRun, ContextChip, ErrorKind, MessageStatus, Role, Usage } from "../types";
+import type { CodeRun, ContextChip, ErrorKind, MessageStatus, Role, ToolCall, Usage } from "../types";
 import type { CodeRunState } from "./code_runs";
 
 export interface BubbleData {
@@ -20,6 +20,8 @@ export interface BubbleData {
   context?: ContextChip[];
   /** An assistant message: runs of its Python blocks. */
   runs?: CodeRun[];
+  /** An assistant message: its tool calls (cards at their offsets in the text). */
+  tools?: ToolCall[];
   usage?: Usage | null;
 }
 

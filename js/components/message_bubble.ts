@@ -2,7 +2,8 @@
 // around its parts: the text (bubble_body.ts: plain, or markdown rendered as it streams),
 // what it says besides (bubble_notes.ts: reasoning, sent context, status note, error),
 // the actions under it (bubble_actions.ts), and the in-place editor of a user message.
-// A reply's code blocks get their toolbar actions once its markdown is final.
+// A reply's text is a ReplyFlow (reply_flow.ts): its tool calls' cards sit in it, at
+// their offsets. A reply's code blocks get their toolbar actions once its markdown is final.
 import { h, formatTime, icon } from "../dom";
 import type { Role, SendCommand } from "../types";
 import { BubbleActions } from "./bubble_actions";
@@ -11,6 +12,7 @@ import { BubbleNotes } from "./bubble_notes";
 import type { BubbleData, BubbleOptions } from "./bubble_data";
 import { MessageEditor } from "./message_editor";
 import { decorateReplyCode } from "./reply_code";
+import { ReplyFlow } from "./reply_flow";
 
 export type { BubbleData, BubbleOptions } from "./bubble_data";
 
@@ -42,18 +44,23 @@ const AVATAR =
 export class MessageBubble {
   readonly el: HTMLElement;
   private bubble: HTMLElement;
-  private body: BubbleBody;
+  private body: BubbleBody | ReplyFlow;
+  private flow: ReplyFlow | null = null;
   private notes: BubbleNotes;
   private actions: BubbleActions;
   private editor: MessageEditor | null = null;
   private data: BubbleData | null = null;
   private opts: BubbleOptions | null = null;
 
-  /** `isBusy`: a reply streams in the chat (editing and switching versions wait for it). */
+  /**
+   * `isBusy`: a reply streams in the chat (editing and switching versions wait for it);
+   * `announce`: tell screen readers a tool call's news (the log's status region).
+   */
   constructor(
     private send: SendCommand,
     role: Role,
     private isBusy: () => boolean = () => false,
+    private announce: (text: string) => void = () => undefined,
   ) {
     this.el = h("div", {
       class:
@@ -61,7 +68,9 @@ export class MessageBubble {
         "lc:[&.lc-fade-in]:animate-fade",
       "data-role": role,
     });
-    this.body = new BubbleBody(role, () => this.decorateCode());
+    const onFinal = () => this.decorateCode();
+    if (role === "assistant") this.flow = new ReplyFlow(onFinal);
+    this.body = this.flow ?? new BubbleBody(role, onFinal);
     this.notes = new BubbleNotes();
     this.bubble = h(
       "div",
@@ -88,6 +97,7 @@ export class MessageBubble {
     this.data = data;
     const streaming = data.status === "streaming";
     this.drawRow(data, opts);
+    this.flow?.setTools(data.tools ?? [], { chatId: data.chatId, send: this.send, announce: this.announce });
     this.body.update(data.content, streaming, !!opts.lazy);
     if (!streaming && this.body.isFinal) this.decorateCode();
     this.notes.update(data);
@@ -178,6 +188,7 @@ function sameData(a: BubbleData, b: BubbleData): boolean {
     a.versions === b.versions &&
     a.context === b.context &&
     a.runs === b.runs &&
+    a.tools === b.tools &&
     JSON.stringify(a.usage ?? null) === JSON.stringify(b.usage ?? null)
   );
 }

@@ -93,6 +93,7 @@ function bubbleItems(next: ListState): BubbleData[] {
     versions: m.versions,
     context: m.context,
     runs: m.runs,
+    tools: m.tools,
     reasoning: m.reasoning ?? "",
     usage: m.usage ?? null,
   }));
@@ -108,6 +109,7 @@ function bubbleItems(next: ListState): BubbleData[] {
       error: s.done ? s.done.error : "",
       errorKind: s.done ? s.done.errorKind : "",
       reasoning: s.reasoning,
+      tools: s.tools,
     });
   }
   return items;
@@ -268,7 +270,7 @@ export class MessageList {
       items,
       bubbleKey,
       (item) => {
-        const b = new MessageBubble(this.send, item.role, this.isBusy);
+        const b = new MessageBubble(this.send, item.role, this.isBusy, this.say);
         this.byEl.set(b.el, b);
         return b;
       },
@@ -395,6 +397,12 @@ export class MessageList {
     this.pillCount.hidden = this.newCount === 0;
     this.pillCount.textContent = this.newCount ? `${this.newCount} new` : "";
   }
+
+  /** A tool call's news (reply_flow.ts); the same words again are read again. */
+  private readonly say = (text: string): void => {
+    this.status.textContent = "";
+    this.status.textContent = text;
+  };
 
   private announce(status: string, text: string, error: string): void {
     let msg: string;

@@ -8,6 +8,7 @@ import { insertAction } from "./insert_cell";
 /** Set the actions of every code block under a reply's body. */
 export function decorateReplyCode(body: HTMLElement, t: RunTarget): void {
   for (const block of codeBlocks(body)) {
+    if (block.el.closest(".lc-tool")) continue; // a tool call's code: its card runs it, not Run
     if (PYTHON_LANGS.has(block.lang.toLowerCase())) setPythonActions(block, t);
   }
 }

@@ -1,6 +1,6 @@
 // The active chat's settings, opened from the topbar: model (the provider's list, or a
-// name typed by hand for servers that do not list theirs), system prompt, temperature
-// and max tokens. The kernel checks everything again (protocol.py) and records only
+// name typed by hand for servers that do not list theirs), system prompt, temperature,
+// max tokens, and tools (on or off, and how many model requests a reply may make). The kernel checks everything again (protocol.py) and records only
 // what changed; an empty number field means "the default". The list of models is asked
 // for each time the panel opens (`list_models`, a request with an answer).
 // Closing it with edits not saved (Esc, the topbar button) asks first: save them,
@@ -33,10 +33,14 @@ export interface SettingsValues {
   system_prompt: string;
   temperature: number | null;
   max_tokens: number | null;
+  tools: boolean;
+  tool_steps: number;
 }
 
 export const MAX_TEMPERATURE = 2;
 export const MAX_TOKENS = 1_000_000;
+export const MAX_TOOL_STEPS = 50;
+export const DEFAULT_TOOL_STEPS = 10;
 const OTHER = "\u0000other"; // the <select> value of "Other…" (never a model name)
 
 const FIELD = "lc:flex lc:flex-col lc:gap-1 lc:text-xs lc:text-muted lc:min-w-0";
@@ -50,6 +54,8 @@ export function readValues(
   prompt: string,
   temperature: string,
   maxTokens: string,
+  tools = true,
+  toolSteps = String(DEFAULT_TOOL_STEPS),
 ): SettingsValues | string {
   const name = model.trim();
   if (!name) return "Choose a model or type its name.";
@@ -67,7 +73,10 @@ export function readValues(
     if (!Number.isInteger(max) || max < 1 || max > MAX_TOKENS)
       return `Max tokens must be a whole number between 1 and ${MAX_TOKENS.toLocaleString()}.`;
   }
-  return { model: name, system_prompt: prompt, temperature: temp, max_tokens: max };
+  const steps = Number(toolSteps.trim() || Number.NaN);
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_TOOL_STEPS)
+    return `Tool steps must be a whole number between 1 and ${MAX_TOOL_STEPS}.`;
+  return { model: name, system_prompt: prompt, temperature: temp, max_tokens: max, tools, tool_steps: steps };
 }
 
 /** The form's controls. */
@@ -110,7 +119,45 @@ function makeControls() {
     placeholder: "default",
     inputmode: "numeric",
   });
-  return { model, modelName, listNote, prompt, temperature, maxTokens };
+  // daisyUI's toggle: a checkbox (its role says on/off to screen readers).
+  const tools = h("input", {
+    type: "checkbox",
+    class: `lc-tools lc:d-toggle lc:d-toggle-sm lc:checked:text-accent ${FOCUS}`,
+  });
+  const toolSteps = h("input", {
+    type: "number",
+    class: `lc-tool-steps ${CONTROL} lc:disabled:opacity-60`,
+    "aria-label": "Tool steps",
+    min: 1,
+    max: MAX_TOOL_STEPS,
+    step: 1,
+    inputmode: "numeric",
+  });
+  return { model, modelName, listNote, prompt, temperature, maxTokens, tools, toolSteps };
+}
+
+let toolsHintId = 0;
+
+/** The Tools switch with what it means, and the number of steps beside it. */
+function toolsFields(tools: HTMLInputElement, toolSteps: HTMLInputElement): HTMLElement[] {
+  const hintId = `lc-tools-hint-${++toolsHintId}`;
+  tools.setAttribute("aria-describedby", hintId);
+  const toggle = h(
+    "div",
+    { class: FIELD },
+    h(
+      "label",
+      { class: "lc:inline-flex lc:items-center lc:gap-2 lc:text-ui lc:text-fg lc:cursor-pointer" },
+      tools,
+      "Tools",
+    ),
+    h(
+      "span",
+      { id: hintId, class: "lc:text-micro" },
+      "The model may look at your variables, run Python (it asks first) and call your functions.",
+    ),
+  );
+  return [toggle, h("label", { class: FIELD }, "Tool steps (model requests per reply)", toolSteps)];
 }
 
 export class SettingsPanel {
@@ -120,6 +167,8 @@ export class SettingsPanel {
   readonly prompt: HTMLTextAreaElement;
   readonly temperature: HTMLInputElement;
   readonly maxTokens: HTMLInputElement;
+  readonly tools: HTMLInputElement;
+  readonly toolSteps: HTMLInputElement;
   private listNote: HTMLElement;
   private problem: HTMLElement;
   private state: SettingsState | null = null;
@@ -144,6 +193,8 @@ export class SettingsPanel {
       prompt: this.prompt,
       temperature: this.temperature,
       maxTokens: this.maxTokens,
+      tools: this.tools,
+      toolSteps: this.toolSteps,
     } = makeControls());
     this.problem = h("p", { class: "lc-settings-problem lc:text-xs lc:text-danger-fg", role: "alert", hidden: true });
     const { unsaved, keepEditing } = this.makeUnsaved(signal);
@@ -183,6 +234,7 @@ export class SettingsPanel {
       h("label", { class: `${FIELD} lc:col-span-full` }, "System prompt", this.prompt),
       h("label", { class: FIELD }, "Temperature", this.temperature),
       h("label", { class: FIELD }, "Max tokens", this.maxTokens),
+      ...toolsFields(this.tools, this.toolSteps),
       this.problem,
       this.actions,
       this.unsaved,
@@ -241,6 +293,7 @@ export class SettingsPanel {
       { signal },
     );
     this.model.addEventListener("change", () => this.drawModelName(), { signal });
+    this.tools.addEventListener("change", () => this.drawToolSteps(), { signal });
     this.el.addEventListener(
       "keydown",
       (e) => {
@@ -273,13 +326,16 @@ export class SettingsPanel {
     const s = this.state?.settings;
     if (!this.open || !this.dirty || !s) return false;
     const number = (v: number | null | undefined) => (v === null || v === undefined ? "" : String(v));
-    const bad = this.temperature.validity.badInput || this.maxTokens.validity.badInput;
+    const bad =
+      this.temperature.validity.badInput || this.maxTokens.validity.badInput || this.toolSteps.validity.badInput;
     return (
       bad ||
       this.chosenModel() !== (s.model ?? "") ||
       this.prompt.value !== (s.system_prompt ?? "") ||
       this.temperature.value.trim() !== number(s.temperature) ||
-      this.maxTokens.value.trim() !== number(s.max_tokens)
+      this.maxTokens.value.trim() !== number(s.max_tokens) ||
+      this.tools.checked !== (s.tools ?? true) ||
+      this.toolSteps.value.trim() !== String(s.tool_steps ?? DEFAULT_TOOL_STEPS)
     );
   }
 
@@ -349,6 +405,14 @@ export class SettingsPanel {
     this.prompt.value = s.system_prompt ?? "";
     this.temperature.value = s.temperature === null || s.temperature === undefined ? "" : String(s.temperature);
     this.maxTokens.value = s.max_tokens === null || s.max_tokens === undefined ? "" : String(s.max_tokens);
+    this.tools.checked = s.tools ?? true;
+    this.toolSteps.value = String(s.tool_steps ?? DEFAULT_TOOL_STEPS);
+    this.drawToolSteps();
+  }
+
+  /** Steps mean nothing with tools off: the field rests (its value is kept and sent). */
+  private drawToolSteps(): void {
+    this.toolSteps.disabled = !this.tools.checked;
   }
 
   /** The model select: the provider's list, the chosen model if it is not listed, "Other…". */
@@ -380,7 +444,14 @@ export class SettingsPanel {
   }
 
   private submit(): void {
-    const values = readValues(this.chosenModel(), this.prompt.value, this.temperature.value, this.maxTokens.value);
+    const values = readValues(
+      this.chosenModel(),
+      this.prompt.value,
+      this.temperature.value,
+      this.maxTokens.value,
+      this.tools.checked,
+      this.toolSteps.value,
+    );
     if (typeof values === "string") {
       this.problem.textContent = values;
       this.problem.hidden = false;

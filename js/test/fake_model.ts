@@ -48,7 +48,14 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     allow_kernel_context: true,
     allow_code: true,
     running_code: { chat_id: "", message_id: -1, code: "" },
-    chat_settings: { model: "fake-model", system_prompt: "", temperature: null, max_tokens: null },
+    chat_settings: {
+      model: "fake-model",
+      system_prompt: "",
+      temperature: null,
+      max_tokens: null,
+      tools: true,
+      tool_steps: 10,
+    },
     can_insert_cell: false,
     opening: "",
     unreadable: 0,
@@ -58,6 +65,8 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
 
 export class FakeModel implements AnyModel<Traits> {
   state: Traits;
+  /** The host's widget manager (a test gives it a kernel to interrupt). */
+  widget_manager?: unknown;
   sent: any[] = [];
   handlers = new Map<string, Set<(...args: any[]) => void>>();
   /** Answers the fake kernel gives at once, by request kind (unset: the test answers by hand). */

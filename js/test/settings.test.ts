@@ -97,13 +97,15 @@ describe("settings panel", () => {
       system_prompt: "Answer like a pirate.\nKeep it short.",
       temperature: 0.3,
       max_tokens: 64,
+      tools: true,
+      tool_steps: 10,
     });
     expect(panel.hidden).toBe(true);
   });
 
   it("takes a typed name when the server lists none, and refuses bad numbers in place", async () => {
     const { model, root } = mount({
-      chat_settings: { model: "", system_prompt: "", temperature: null, max_tokens: null },
+      chat_settings: { model: "", system_prompt: "", temperature: null, max_tokens: null, tools: true, tool_steps: 10 },
     });
     root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!.click();
     await settle();
@@ -154,9 +156,68 @@ describe("settings panel", () => {
       system_prompt: "p",
       temperature: 1.5,
       max_tokens: 10,
+      tools: true,
+      tool_steps: 10,
     });
+    expect(readValues("m", "", "", "", false, "3")).toMatchObject({ tools: false, tool_steps: 3 });
+    expect(readValues("m", "", "", "", true, "51")).toContain("between 1 and 50");
+    expect(readValues("m", "", "", "", true, "")).toContain("Tool steps");
     expect(readValues("m", "", "", "2.5")).toContain("whole number");
     expect(readValues("", "", "", "")).toContain("Choose a model");
+  });
+});
+
+describe("tools in the settings panel", () => {
+  it("shows the chat's Tools switch and steps, and sends them with configure", async () => {
+    const { model, root } = mount({
+      chat_settings: {
+        model: "fake-model",
+        system_prompt: "",
+        temperature: null,
+        max_tokens: null,
+        tools: true,
+        tool_steps: 7,
+      },
+    });
+    root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!.click();
+    await settle();
+    const panel = root.querySelector<HTMLElement>(".lc-settings")!;
+    const tools = panel.querySelector<HTMLInputElement>("input.lc-tools")!;
+    const steps = panel.querySelector<HTMLInputElement>('[aria-label="Tool steps"]')!;
+    expect(tools.type).toBe("checkbox");
+    expect(tools.classList.contains("lc:d-toggle")).toBe(true);
+    expect(tools.checked).toBe(true);
+    expect(tools.closest("label")!.textContent).toContain("Tools");
+    expect(document.getElementById(tools.getAttribute("aria-describedby")!)!.textContent).toContain("run Python");
+    expect(steps.value).toBe("7");
+
+    steps.value = "12";
+    steps.dispatchEvent(new Event("input", { bubbles: true }));
+    tools.click(); // off: the steps field rests, its value is kept
+    expect(steps.disabled).toBe(true);
+    panel.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    expect(model.lastSent()).toMatchObject({ type: "configure", chat_id: CHAT_A, tools: false, tool_steps: 12 });
+  });
+
+  it("asks before dropping a changed Tools switch, and refuses steps out of range in place", async () => {
+    const { model, root } = mount();
+    const toggle = root.querySelector<HTMLButtonElement>('[aria-label="Chat settings"]')!;
+    toggle.click();
+    await settle();
+    const panel = root.querySelector<HTMLElement>(".lc-settings")!;
+    panel.querySelector<HTMLInputElement>("input.lc-tools")!.click();
+    toggle.click(); // close: the edit is not saved, so the panel asks
+    expect(panel.querySelector<HTMLElement>(".lc-settings-unsaved")!.hidden).toBe(false);
+    expect(panel.hidden).toBe(false);
+
+    panel.querySelector<HTMLButtonElement>(".lc-settings-unsaved button")!.click(); // Keep editing
+    panel.querySelector<HTMLInputElement>("input.lc-tools")!.click(); // back on
+    const steps = panel.querySelector<HTMLInputElement>('[aria-label="Tool steps"]')!;
+    steps.value = "0";
+    const before = model.sent.length;
+    panel.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    expect(model.sent.length).toBe(before);
+    expect(panel.querySelector<HTMLElement>(".lc-settings-problem")!.textContent).toContain("between 1 and 50");
   });
 });
 
