@@ -32,6 +32,7 @@ from ._version import __version__
 from .chat_settings import SettingsError, check_max_tokens, check_system_prompt, check_temperature
 from .kernel_admission import Admission, available_memory_mb, default_max_kernels, memory_notice
 from .providers.env import PROVIDERS  # imports no HTTP code
+from .tools.mcp_config import load_config  # needs no mcp package
 from .visitors import CHATS_MODES, default_chats_mode, is_loopback
 from .voila_server import make_voila_class
 
@@ -213,8 +214,18 @@ def _visitor_options(parser: argparse.ArgumentParser) -> None:
         "--allow-code",
         action="store_true",
         help=(
-            "let visitors run Python code blocks of replies in their kernel (off by "
-            "default: it runs on this server, as the user running livechat)"
+            "let visitors run Python code blocks of replies in their kernel, and let the "
+            "model run Python there when a visitor allows it (off by default: it runs on "
+            "this server, as the user running livechat)"
+        ),
+    )
+    parser.add_argument(
+        "--mcp-config",
+        metavar="FILE",
+        help=(
+            "an mcpServers JSON file (as other MCP clients use): each visitor's chat starts "
+            "these servers and offers their tools, every call asking the visitor first "
+            "(off by default; needs pip install 'livechat-widget[mcp]')"
         ),
     )
 
@@ -230,6 +241,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--max-kernels must be at least 1, not {args.max_kernels}")
     if args.cull_idle < 0:
         parser.error(f"--cull-idle must be 0 (never) or more seconds, not {args.cull_idle}")
+    if args.mcp_config is not None:
+        try:
+            load_config(Path(args.mcp_config).expanduser())
+        except ValueError as exc:
+            parser.error(f"--mcp-config: {exc}")
+        args.mcp_config = str(Path(args.mcp_config).expanduser().resolve())
     try:
         check_temperature(args.temperature)
         check_max_tokens(args.max_tokens)
@@ -268,6 +285,9 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
         env.pop(name, None)
         if flag:
             env[name] = "1"
+    env.pop("LIVECHAT_MCP_CONFIG", None)  # MCP servers too: only --mcp-config
+    if args.mcp_config:
+        env["LIVECHAT_MCP_CONFIG"] = args.mcp_config
     for option, name in (
         ("provider", "LIVECHAT_PROVIDER"),
         ("model", "LIVECHAT_MODEL"),

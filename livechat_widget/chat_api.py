@@ -7,6 +7,7 @@ calls the session — the same path as the page, so the views show what a script
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from .chat_registry import ChatInfo
 from .protocol import Edit, SelectVersion, Send
 from .providers.base import ChatClient
 from .session_tools import Approve, check_approve
+from .tools.chat_tools import ChatTools
 from .versions import ShownMessage
 from .wire import settings_payload, shown_payload
 
@@ -34,6 +36,7 @@ class ChatApi:
     active_chat_id: str
     controller: Controller
     _callbacks: list[MessageCallback]  # on_message's
+    _tools: ChatTools
 
     @property
     def session(self) -> ChatSession:
@@ -44,6 +47,53 @@ class ChatApi:
 
     def problem(self, text: str) -> None:
         raise NotImplementedError
+
+    # -- tools the model may call (tools/chat_tools.py)
+
+    @property
+    def tools(self) -> ChatTools:
+        """The tools offered to the model: the kernel's, your functions, MCP servers'.
+        ``chat.tools.add(fn)``, ``chat.tools.remove(name)``, ``list(chat.tools)``."""
+        return self._tools
+
+    def tool(
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        needs_consent: bool = False,
+    ) -> Any:
+        """Decorator: ``@chat.tool`` or ``@chat.tool(needs_consent=True)`` offers the
+        function to the model (``chat.tools.add``) and returns it unchanged."""
+
+        def add(function: Callable[..., Any]) -> Callable[..., Any]:
+            self._tools.add(
+                function, name=name, description=description, needs_consent=needs_consent
+            )
+            return function
+
+        return add if fn is None else add(fn)
+
+    def add_mcp_server(
+        self,
+        name: str,
+        *,
+        command: str | None = None,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> asyncio.Task[list[str]]:
+        """Start an MCP server (needs ``pip install 'livechat-widget[mcp]'``): a stdio
+        ``command`` with ``args``/``env``/``cwd``, or a streamable HTTP ``url`` with
+        ``headers``. Its tools join ``chat.tools``, each asking for consent. Returns a
+        task: ``await`` it for the names of the tools added; a server that cannot start
+        is reported in the chat either way."""
+        return self._tools.add_mcp_server(
+            name, command=command, args=args, env=env, cwd=cwd, url=url, headers=headers
+        )
 
     # -- talking to the model
 

@@ -51,7 +51,8 @@ class SessionOptions:
             from .providers.env import client_from_env
 
             client = client_from_env()
-        return cls(client, user_id or default_user(), defaults, toolbox or Toolbox())
+        toolbox = toolbox if toolbox is not None else Toolbox()  # an empty one is falsy
+        return cls(client, user_id or default_user(), defaults, toolbox)
 
 
 class SessionListener(Protocol):

@@ -9,6 +9,8 @@ The chat itself — chats, replies, their persistence, history, stop, stats — 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Mapping, Sequence
@@ -27,7 +29,9 @@ from .session import ChatSession, SessionError
 from .session_options import ChatStore, SessionOptions, open_store
 from .streaming import Reply
 from .tool_rows import ToolRecord
+from .tools.chat_tools import ChatTools
 from .tools.kernel_tools import kernel_tools
+from .tools.mcp_config import config_from_env
 from .tools.toolbox import Toolbox
 from .versions import ShownMessage
 from .wire import (
@@ -44,6 +48,7 @@ from .wire import (
 )
 
 log = logging.getLogger(__name__)
+_closing: set[asyncio.Task[None]] = set()  # MCP servers stopping after their widget closed
 
 _STATIC = Path(__file__).parent / "static"
 OPEN_WINDOW = 30  # messages sent when a chat opens: few enough to paint at once
@@ -141,11 +146,24 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         self.controller = Controller(
             self, allow_kernel_context, allow_code, context_item_bytes, context_total_bytes
         )
+        self._tools = ChatTools(toolbox, self.problem)
+        self._start_mcp_servers()
         self.model_label = self._options.client.describe()
         self.stats = dict(empty_stats())
         if not per_browser:
             self._open(ChatSession.open(self._options, self._root, self))
         self.on_msg(lambda _widget, content, _buffers: self.controller.handle(content))
+
+    def _start_mcp_servers(self) -> None:
+        """The MCP servers LIVECHAT_MCP_CONFIG names (``livechat --mcp-config``), if
+        any; a bad file or a missing extra is shown in the chat, nothing else breaks."""
+        try:
+            configs = config_from_env()
+            if configs:
+                self._tools.add_mcp(configs)
+        except (ValueError, ImportError, RuntimeError) as exc:  # RuntimeError: no loop
+            log.warning("MCP servers not started: %s", exc)
+            self.error = f"MCP servers were not started: {exc}"
 
     def _open(self, session: ChatSession) -> None:
         """Show ``session``'s most recent chat."""
@@ -321,4 +339,10 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         session = getattr(self, "_session", None)  # __del__ also runs after a failed __init__
         if session is not None:
             session.close()
+        tools = getattr(self, "_tools", None)
+        if tools is not None and tools.mcp_servers:
+            with contextlib.suppress(RuntimeError):  # no loop left: the process is ending
+                task = asyncio.get_running_loop().create_task(tools.aclose())
+                _closing.add(task)
+                task.add_done_callback(_closing.discard)
         super().close()

@@ -8,14 +8,11 @@ import asyncio
 import json
 from typing import Any
 
-from widget_doubles import browser, csv_rows, custom, make_widget, settle
+from widget_doubles import ToolScript, browser, csv_rows, custom, make_widget, settle
 
 from livechat_widget.chat_registry import ChatRegistry
 from livechat_widget.csv_storage import CsvStore
 from livechat_widget.history import model_history
-from livechat_widget.providers.base import BaseClient
-from livechat_widget.providers.errors import ToolsUnsupported
-from livechat_widget.providers.events import TextDelta, ToolCallDelta
 from livechat_widget.providers.messages import (
     ModelMessage,
     TextPart,
@@ -25,41 +22,6 @@ from livechat_widget.providers.messages import (
 )
 from livechat_widget.tools.toolbox import Tool, ToolOutput
 from livechat_widget.versions import model_messages
-
-Step = tuple[str, list[tuple[str, str, str]]]  # text, calls (id, name, arguments)
-
-
-class ToolScript(BaseClient):
-    """Answers each request with the next scripted step: some text, then tool calls
-    (arguments streamed in three pieces), finishing for them; the last step is text."""
-
-    provider, model = "scripted", "tool-script"
-
-    def __init__(self, *steps: Step, refuse_tools: int = 0) -> None:
-        self.steps = list(steps)
-        self.requests: list[list[ModelMessage]] = []
-        self.offered: list[list[str]] = []
-        self.refuse_tools = refuse_tools  # requests with tools refused first
-
-    def describe(self, model=None) -> str:
-        return "tool script"
-
-    async def _generate(self, messages, state):
-        tools = [spec.name for spec in state.options.tools]
-        if tools and self.refuse_tools:
-            self.refuse_tools -= 1
-            raise ToolsUnsupported("This server does not take tools.")
-        self.requests.append(list(messages))
-        self.offered.append(tools)
-        text, calls = self.steps.pop(0) if self.steps else ("Done.", [])
-        if text:
-            yield TextDelta(text)
-        for index, (call_id, name, arguments) in enumerate(calls):
-            yield ToolCallDelta(index, call_id, name)
-            third = max(1, len(arguments) // 3)
-            for at in range(0, len(arguments), third):
-                yield ToolCallDelta(index, arguments=arguments[at : at + third])
-        state.finish_reason = "tool_calls" if calls else "stop"
 
 
 def tool(name: str, run: Any, needs_consent: bool = False) -> Tool:

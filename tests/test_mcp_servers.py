@@ -12,10 +12,7 @@ import pytest
 
 from livechat_widget.tools import Tool, Toolbox, ToolOutput
 from livechat_widget.tools.mcp_config import McpConfigError, config_from_env, load_config
-
-pytest.importorskip("mcp", reason="the mcp extra is not installed")
-
-from livechat_widget.tools.mcp_servers import McpServers  # noqa: E402
+from livechat_widget.tools.mcp_servers import McpServers  # the test extra installs mcp
 
 SERVER = textwrap.dedent(
     '''

@@ -39,6 +39,8 @@ SHAPES = {
     "ContextItemsMsg": "ContextItemsMsg",
     "ModelListMsg": "ModelListMsg",
     "RefusedMsg": "RefusedMsg",
+    "ToolCallPayload": "ToolCall",
+    "ToolMsg": "ToolMsg",
 }
 
 
