@@ -11,9 +11,9 @@ derived from them, so a registry built in a new process equals the one before it
 - ``message_count`` counts user/assistant/system rows, not event rows.
 - ``list()`` is most recently updated first (ties: newer ``created_at``, then id).
 
-Appends go through the store and update the index. The messages of the few chats used
-last are cached. Another process's changes show after ``refresh()`` (or, for one chat,
-a ``messages()`` call that misses the cache). Not thread-safe: one thread (the loop).
+Appends go through the store and update the index; the messages of the chats used last
+are cached. Another process's changes show after ``refresh()`` (or a ``messages()`` call
+that misses the cache). Not thread-safe: one thread (the loop).
 """
 
 from __future__ import annotations
@@ -354,13 +354,9 @@ class ChatRegistry:
 
     def allow_tool(self, chat_id: str, name: str) -> None:
         """Let ``name`` run without asking for the rest of this chat (a settings row)."""
-        entry = self._entry(chat_id)
-        allowed = entry.allowed_tools | {name}
-        row = self.store.append(
-            chat_id, "settings", settings_content({ALLOWED_TOOLS: sorted(allowed)})
-        )
-        entry.allowed_tools = allowed
-        self._touch(entry, row.timestamp)
+        allowed = self._entry(chat_id).allowed_tools | {name}
+        self.add_settings(chat_id, {ALLOWED_TOOLS: sorted(allowed)})
+        self._entry(chat_id).allowed_tools = allowed
 
     def append_partial(self, chat_id: str, text: str, user_id: str | None = None) -> None:
         """Keep more of a streaming reply's text (a ``partial`` row), so that a kernel

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from .chat_settings import (
     with_system_prompt,
 )
 from .code_run import RunResult
-from .csv_storage import ChatNotFound, CsvStore, Message, StorageError
+from .csv_storage import CsvStore, Message
 from .folders import folder_for
 from .frame_clock import FrameClock
 from .history import model_history, shorter_history_start
@@ -37,11 +36,12 @@ from .providers.base import ChatClient, check_client
 from .redaction import Redactor
 from .refusals import Refused
 from .reply_keeper import ReplyKeeper, save_interrupted
-from .reply_usage import Usage, reply_usage, usage_totals
+from .reply_usage import usage_totals
 from .session_options import SessionListener, SessionOptions
+from .session_reply_end import ReplyEnding
 from .session_stats import SessionStats
 from .session_tools import Approve, answer_consent, tool_loop
-from .streaming import Outcome, Reply, stream_reply
+from .streaming import Reply, stream_reply
 from .tools.toolbox import Toolbox
 from .versions import ShownMessage, model_messages
 from .visitors import visitor_folder
@@ -57,7 +57,7 @@ class SessionError(Refused):
     """A request the chat cannot carry out now; the text is fit to show as is."""
 
 
-class ChatSession:
+class ChatSession(ReplyEnding):
     @classmethod
     def open(
         cls, options: SessionOptions, store: CsvStore, listener: SessionListener
@@ -424,79 +424,6 @@ class ChatSession:
             if reply.owner is self and reply.task is not None:
                 reply.task.cancel()
 
-    # -- the end of a reply
-
-    def _finish(self, reply: Reply, task: asyncio.Task[Outcome]) -> None:
-        """Runs when a reply's task ends, however it ends: save, then report once.
-        Whatever fails in here, the chat is released and ``await ask()`` returns."""
-        self._keepers.pop(id(reply)).stop()  # before the reply's own row is written
-        discarded = self.replies.get(reply.chat_id) is not reply  # its chat went away
-        if not discarded:
-            del self.replies[reply.chat_id]
-        failed = "The reply failed unexpectedly."
-        ended = self._unsaved(reply, reply.text, reply.reasoning, failed)
-        kept: ShownMessage | None = None  # the reply as saved: the views show it
-        try:
-            outcome = _outcome(reply, task)
-            usage = self._usage(reply, outcome)
-            self._stats.count(outcome.status, usage)
-            if discarded:
-                message = replace(ended.message, content=outcome.text, status="stopped", error="")
-                ended = ShownMessage(message)
-            else:
-                ended = kept = self._save(reply, outcome, usage)
-        except Exception as exc:
-            log.exception("finishing the reply in chat %s failed", reply.chat_id)
-            error = self.redact(f"The reply failed unexpectedly ({exc}).")
-            ended = ShownMessage(replace(ended.message, error=error))
-            self.listener.problem(error)
-        finally:
-            if not self.closed:
-                self.listener.reply_finished(reply, kept)
-            self.folder.announce(reply.chat_id)
-            waiter = self._waiters.pop(id(reply), None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(ended)
-        if ended.message.timestamp:  # saved
-            self.listener.message_saved(ended, reply.chat_id)
-
-    def _unsaved(
-        self, reply: Reply, text: str, reasoning: str, error: str, usage: Usage | None = None
-    ) -> ShownMessage:
-        """A reply that could not be saved, as ``ask`` returns it (no timestamp)."""
-        message = Message(reply.message_id, "assistant", text, "", self.user_id, "error", error)
-        return ShownMessage(replace(message, reasoning=reasoning, usage=usage))
-
-    def _usage(self, reply: Reply, outcome: Outcome) -> Usage:
-        # A server that chose the model itself named it when asked (resolve_model).
-        model = reply.model or self.client.model
-        return reply_usage(model, outcome.stats, reply.prompt, outcome.text, outcome.reasoning)
-
-    def _save(self, reply: Reply, outcome: Outcome, usage: Usage) -> ShownMessage:
-        """Append the assistant row (with its status marker); the message as saved.
-
-        Every reply is saved, even one stopped before its first token: it keeps its id
-        and its status row says the prompt was withdrawn (see history.model_history)."""
-        status, error = outcome.status, self.redact(outcome.error)
-        try:
-            saved = self.registry.append(
-                reply.chat_id,
-                "assistant",
-                outcome.text,
-                user_id=self.user_id,
-                status=None if status == "complete" else status,
-                error=error or None,
-                error_kind=outcome.error_kind or None,
-                reasoning=outcome.reasoning,
-                usage=usage,
-            )
-            return self._shown(reply.chat_id, saved)
-        except (StorageError, ChatNotFound) as exc:
-            log.error("could not save the reply in chat %s: %s", reply.chat_id, exc)
-            error = self.redact(f"The reply could not be saved: {exc}")
-            self.listener.problem(error)
-            return self._unsaved(reply, outcome.text, outcome.reasoning, error, usage)
-
     def stats(self, chat_id: str = "") -> Stats:
         """This session's recent replies and totals; tokens summed over ``chat_id``'s
         replies and over every chat in the folder (from their ``usage`` rows)."""
@@ -507,14 +434,3 @@ class ChatSession:
     def redact(self, text: str) -> str:
         """``text`` fit for the browser: no base URL, no path (redaction.py)."""
         return self._redact(text)
-
-
-def _outcome(reply: Reply, task: asyncio.Task[Outcome]) -> Outcome:
-    if task.cancelled():  # cancelled before it could start streaming
-        return Outcome(reply.text, reply.reasoning, "stopped")
-    exc = task.exception()
-    if exc is not None:  # stream_reply should not raise; never hang on it
-        return Outcome(
-            reply.text, reply.reasoning, "error", f"The reply failed unexpectedly ({exc})."
-        )
-    return task.result()
