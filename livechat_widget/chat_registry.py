@@ -3,9 +3,8 @@
 The files are the single source of truth: everything here (titles, times, counts) is
 derived from them, so a registry built in a new process equals the one before it.
 
-- ``created_at`` / ``updated_at`` are the timestamps of a chat's first and last rows;
-  a chat with no rows yet (just the header, as ``new()`` without a title leaves it)
-  uses its file's modification time for both.
+- ``created_at`` / ``updated_at`` are the times of a chat's first and last rows; a chat
+  with no rows yet (a header, as ``new()`` leaves it) uses its file's mtime for both.
 - ``title`` is the latest ``title`` row, else the first user message on one line and
   shortened to about 60 characters, else "New chat".
 - ``message_count`` counts user/assistant/system rows, not event rows.
