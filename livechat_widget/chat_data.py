@@ -10,7 +10,10 @@ all chats, with the chat it belongs to and what its event rows say about it:
   ``error_kind``, exactly as the app reads them (``csv_format.messages_from_records``);
 - one column per entry of ``EVENT_COLUMNS``: the content of an event row, put on the
   message it belongs to (the message before the row, or the one after it). A new kind
-  of event row becomes a column by adding one entry there.
+  of event row becomes a column by adding one entry there;
+- ``tools``: a reply's tool calls, each a dict of its ``tool_call`` and ``tool_result``
+  rows (id, name, arguments, step, offset, source, needs_consent, status, content,
+  images, ms), in order ([] for other messages).
 
 pandas is optional: without it these functions raise an ImportError that says how to
 install it. The files are parsed by ``csv_storage`` (the same code the app uses), never
@@ -22,7 +25,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .chat_registry import summarise
@@ -113,6 +116,7 @@ def message_records(chat_id: str, title: str, records: list[list[str]]) -> list[
             "error_kind": message.error_kind,
         }
         row.update({c.column: [] if c.many else None for c in EVENT_COLUMNS})
+        row["tools"] = [asdict(call) for call in message.tools]
         rows.append(row)
     # Event rows: messages are numbered in file order, so a row's neighbours are known
     # from the count of message rows before it.
@@ -152,7 +156,7 @@ def frame(store: CsvStore, chat_ids: Iterable[str]) -> pd.DataFrame:
         info = summarise(chat_id, records, store.path(chat_id))
         chats.append((info.created_at, message_records(chat_id, info.title, records)))
     chats.sort(key=lambda chat: chat[0])
-    columns = [*BASE_COLUMNS, *(spec.column for spec in EVENT_COLUMNS)]
+    columns = [*BASE_COLUMNS, *(spec.column for spec in EVENT_COLUMNS), "tools"]
     rows = [row for _, chat_rows in chats for row in chat_rows]
     df = pd.DataFrame.from_records(rows, columns=columns)
     df["message_id"] = df["message_id"].astype("int64")
@@ -164,8 +168,9 @@ def frame(store: CsvStore, chat_ids: Iterable[str]) -> pd.DataFrame:
 def read_chats(folder: CsvStore | str | os.PathLike[str] = "chat_logs") -> pd.DataFrame:
     """Every message of every chat in ``folder`` as a pandas DataFrame, one row per
     message: ``chat_id``, ``title``, ``message_id``, ``timestamp``, ``user_id``,
-    ``role``, ``content``, ``status``, ``error``, ``error_kind`` and the event columns
-    (``EVENT_COLUMNS``). Archived chats (``archive/``) are not included.
+    ``role``, ``content``, ``status``, ``error``, ``error_kind``, the event columns
+    (``EVENT_COLUMNS``) and ``tools`` (a reply's tool calls, as dicts). Archived chats
+    (``archive/``) are not included.
 
     >>> df = read_chats("chat_logs")
     >>> df[df.role == "assistant"].groupby("chat_id").size()

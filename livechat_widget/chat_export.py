@@ -119,6 +119,28 @@ def _note(message: Message) -> str:
     return ""
 
 
+def _tools(message: Message) -> str:
+    """A reply's tool calls: each one's name, arguments, status and result (exports)."""
+    parts = []
+    for call in message.tools:
+        arguments = call.code or call.arguments
+        language = "python" if call.code else "json"
+        parts.append(
+            f"**Tool call** `{heading_text(call.name)}` · {call.status}\n\n"
+            f"{_fenced(arguments, language)}\n\n"
+            f"<details><summary>Result</summary>\n\n{_fenced(call.result_text(), '')}\n\n"
+            f"</details>"
+        )
+    return "\n\n".join(parts)
+
+
+def _fenced(text: str, language: str) -> str:
+    """``text`` in a code fence longer than any run of backticks in it."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
+
+
 def _preamble(info: ChatInfo, count: int) -> str:
     plural = "" if count == 1 else "s"
     return (
@@ -132,7 +154,7 @@ def to_markdown(info: ChatInfo, messages: list[Message]) -> str:
     for message in messages:
         body = inert(message.content).strip("\n")
         note = _note(message)
-        section = "\n\n".join(p for p in (_heading(message), body, note) if p)
+        section = "\n\n".join(p for p in (_heading(message), _tools(message), body, note) if p)
         parts.append(section + "\n")
     return "\n".join(parts)
 
@@ -144,7 +166,7 @@ def _message_cells(message: Message) -> list[tuple[str, str]]:
     """("markdown" | "code", source) cells of one message: its heading and text, with the
     top-level Python blocks of a reply as code cells."""
     cells: list[tuple[str, str]] = []
-    pending = [_heading(message)]  # markdown waiting for the next markdown cell
+    pending = [_heading(message), _tools(message)]  # markdown for the next markdown cell
 
     def flush() -> None:
         text = "\n\n".join(p for p in pending if p.strip())

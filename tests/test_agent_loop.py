@@ -263,3 +263,22 @@ async def test_clients_that_take_no_tools_are_sent_none(tmp_path):
     assert client.options == [{}]
     assert as_model_messages(client.requests[0])[-1].text == "hi"
     await settle(widget)
+
+
+async def test_read_chats_and_the_exports_carry_the_tool_calls(tmp_path):
+    from livechat_widget import read_chats
+
+    client = ToolScript(("Looking.", [("c1", "shapes", '{"table": "df"}')]), ("Three.", []))
+    widget = widget_with(tmp_path, client, tool("shapes", lambda table: ToolOutput("3 rows")))
+    await widget.ask("How big is df?")
+    df = read_chats(tmp_path / "logs")
+    (tools,) = df[df.role == "assistant"].tools
+    assert [(t["name"], t["status"], t["content"]) for t in tools] == [("shapes", "ok", "3 rows")]
+    assert df[df.role == "user"].tools.tolist() == [[]]
+    markdown = widget.export(format="markdown")
+    assert "**Tool call** `shapes` · ok" in markdown and "3 rows" in markdown
+    notebook = json.loads(widget.export(format="ipynb"))
+    assert any("**Tool call** `shapes`" in "".join(c["source"]) for c in notebook["cells"])
+    document = json.loads(widget.export(format="json"))
+    roles = [row["role"] for row in document["chats"][0]["rows"]]
+    assert "tool_call" in roles and "tool_result" in roles

@@ -29,6 +29,7 @@ COLUMNS = [
     "reasoning",
     "usage",
     "version_of",
+    "tools",
 ]
 
 

@@ -157,3 +157,21 @@ def test_first_dataframe() -> None:
     assert first_dataframe("x: int\n* `frame`: DataFrame (2 × 2)\nother: DataFrame") == "frame"
     assert first_dataframe("DataFrames: none\nsales: DataFrame") == "sales"
     assert first_dataframe("nothing here") is None
+
+
+def test_kernel_context_sent_with_a_message_asks_for_no_tool():
+    # Recent cells hold ```python blocks and the word "run": the person wrote neither.
+    from livechat_widget.providers.demo_tools import next_call
+    from livechat_widget.providers.messages import ModelMessage
+
+    context = (
+        "The person attached this context from their Jupyter kernel:\n\n"
+        '<context name="df" kind="DataFrame">\n3 rows\n</context>\n\n'
+        '<context name="recent cells" kind="cells">\nthe last 2 cells run, oldest first:\n\n'
+        "```python\nx = 1\n```\n</context>\n\n"
+    )
+    tools = ["run_python", "list_variables"]
+    asked = [ModelMessage.of_text("user", context + "Which city is wetter?")]
+    assert next_call(asked, tools) is None
+    asked = [ModelMessage.of_text("user", context + "What variables do I have?")]
+    assert next_call(asked, tools).name == "list_variables"

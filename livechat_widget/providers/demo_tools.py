@@ -21,6 +21,8 @@ __all__ = ["DemoCall", "calls_so_far", "next_call", "results_of_turn"]
 _ABOUT_DATA = re.compile(r"\b(variables?|data|dataframes?|datasets?|kernel|namespace)\b", re.I)
 _PYTHON_BLOCK = re.compile(r"```(?:python|py)[ \t]*\n(.*?)```", re.S | re.I)
 _RUN = re.compile(r"\brun\b", re.I)
+# Kernel context sent with a message (kernel_context.py): the person did not write it.
+_CONTEXT = re.compile(r"^The person attached this context.*^</context>\n*", re.S | re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +48,9 @@ def next_call(messages: Sequence[ModelMessage], tools: Collection[str]) -> DemoC
 
 
 def _call_for(text: str, tools: Collection[str]) -> DemoCall | None:
+    text = _CONTEXT.sub("", text)  # only what the person wrote asks for a tool
     block = _PYTHON_BLOCK.search(text)
-    if "run_python" in tools and block and _RUN.search(text):
+    if "run_python" in tools and block and _RUN.search(_PYTHON_BLOCK.sub("", text)):
         code = block.group(1).rstrip()
         return DemoCall(
             "I will run this code in your kernel.", "run_python", json.dumps({"code": code})

@@ -155,9 +155,10 @@ def test_the_model_reads_asks_runs_is_denied_and_is_stopped(
     assert json.loads(first[5]["content"])["name"] == "run_python"
     assert json.loads(first[6]["content"])["status"] == "ok"
     denied = by_first["Same question, df means per city?"]
-    assert json.loads([r for r in denied if r["role"] == "tool_result"][-1]["content"])[
-        "status"
-    ] == "denied"
+    assert (
+        json.loads([r for r in denied if r["role"] == "tool_result"][-1]["content"])["status"]
+        == "denied"
+    )
     slept = by_first["Please sleep for a while"]
     result = json.loads([r for r in slept if r["role"] == "tool_result"][0]["content"])
     assert result["status"] == "stopped"
