@@ -22,6 +22,42 @@ CHARS_PER_TOKEN = 4  # a common rule of thumb for English text and BPE tokenizer
 
 
 @dataclass(frozen=True, slots=True)
+class StepUsage:
+    """One model request of a reply that called tools (its ``usage`` row's ``steps``)."""
+
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    ttft_ms: float | None
+    tokens_per_s: float | None
+    total_ms: float | None
+    reasoning_chars: int  # this request's share of the reply's reasoning, in order
+
+    @classmethod
+    def of(cls, stats: ReplyStats, reasoning_chars: int) -> StepUsage:
+        return cls(
+            _count(stats.prompt_tokens),
+            _count(stats.completion_tokens),
+            _number(stats.ttft_ms),
+            _number(stats.tokens_per_s),
+            _number(stats.total_ms),
+            reasoning_chars,
+        )
+
+    @classmethod
+    def from_dict(cls, obj: object) -> StepUsage | None:
+        if not isinstance(obj, dict):
+            return None
+        return cls(
+            _count(obj.get("prompt_tokens")),
+            _count(obj.get("completion_tokens")),
+            _number(obj.get("ttft_ms")),
+            _number(obj.get("tokens_per_s")),
+            _number(obj.get("total_ms")),
+            _count(obj.get("reasoning_chars")) or 0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     model: str  # the model that wrote the reply (as requested)
     prompt_tokens: int | None
@@ -29,9 +65,15 @@ class Usage:
     estimated: bool  # a count above is an estimate, not the provider's
     ttft_ms: float | None  # from the request to the first piece
     tokens_per_s: float | None
+    # A reply that called tools: each model request's own figures (the ones above are
+    # their sums; ttft is the first request's). Written only when there were several.
+    steps: tuple[StepUsage, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        data = asdict(self)
+        if not self.steps:
+            del data["steps"]  # rows of replies without tools are as they always were
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, content: str) -> Usage | None:
@@ -49,10 +91,16 @@ class Usage:
             estimated=obj.get("estimated") is True,
             ttft_ms=_number(obj.get("ttft_ms")),
             tokens_per_s=_number(obj.get("tokens_per_s")),
+            steps=_steps(obj.get("steps")),
         )
 
     def payload(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _steps(value: object) -> tuple[StepUsage, ...]:
+    steps = (StepUsage.from_dict(item) for item in value) if isinstance(value, list) else ()
+    return tuple(step for step in steps if step is not None)
 
 
 def _count(value: object) -> int | None:
@@ -75,9 +123,11 @@ def reply_usage(
     prompt: Sequence[ModelMessage],
     text: str,
     reasoning: str,
+    steps: Sequence[StepUsage] = (),
 ) -> Usage:
     """The usage of a finished reply, from the stream's ``stats`` (None: the reply
-    never started streaming) and, for counts the provider did not report, the text."""
+    never started streaming) and, for counts the provider did not report, the text;
+    ``steps``: each model request's, when the reply made several (tool calls)."""
     prompt_tokens = None if stats is None else _count(stats.prompt_tokens)
     completion_tokens = None if stats is None else _count(stats.completion_tokens)
     estimated = False
@@ -90,7 +140,13 @@ def reply_usage(
     ttft_ms = None if stats is None else stats.ttft_ms
     rate = None if stats is None else stats.tokens_per_s
     return Usage(
-        model, prompt_tokens, completion_tokens, estimated, _number(ttft_ms), _number(rate)
+        model,
+        prompt_tokens,
+        completion_tokens,
+        estimated,
+        _number(ttft_ms),
+        _number(rate),
+        tuple(steps) if len(steps) > 1 else (),
     )
 
 

@@ -13,7 +13,7 @@ from .csv_storage import ChatNotFound, Message, StorageError
 from .folders import Folder
 from .providers.base import ChatClient
 from .reply_keeper import ReplyKeeper
-from .reply_usage import Usage, reply_usage
+from .reply_usage import StepUsage, Usage, reply_usage
 from .session_options import SessionListener
 from .session_stats import SessionStats
 from .streaming import Outcome, Reply
@@ -86,7 +86,12 @@ class ReplyEnding:
     def _usage(self, reply: Reply, outcome: Outcome) -> Usage:
         # A server that chose the model itself named it when asked (resolve_model).
         model = reply.model or self.client.model
-        return reply_usage(model, outcome.stats, reply.prompt, outcome.text, outcome.reasoning)
+        steps = [
+            StepUsage.of(*step) for step in zip(reply.steps, reply.step_reasoning, strict=True)
+        ]
+        return reply_usage(
+            model, outcome.stats, reply.prompt, outcome.text, outcome.reasoning, steps
+        )
 
     def _save(self, reply: Reply, outcome: Outcome, usage: Usage) -> ShownMessage:
         """Append the assistant row (with its status marker); the message as saved.

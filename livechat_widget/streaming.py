@@ -94,6 +94,7 @@ class Reply:
     prompt: list[ModelMessage] = field(default_factory=list)  # what the model was sent
     tools: list[ToolRecord] = field(default_factory=list)  # its tool calls, latest state
     steps: list[ReplyStats] = field(default_factory=list)  # each model request, measured
+    step_reasoning: list[int] = field(default_factory=list)  # reasoning chars of each
     #: Tool calls waiting for the person's answer ("once", "chat", "deny"), by call id.
     waiting: dict[str, asyncio.Future[str]] = field(default_factory=dict)
 
@@ -236,6 +237,7 @@ async def _request(
 ) -> StepEnd:
     """One model request streamed into ``reply``; measured into ``reply.steps``."""
     with_tools = {**options, "tools": specs} if specs else options
+    reasoning = len(reply.reasoning_parts)
     stream = client.stream(messages, **with_tools)
     try:
         return await _read(stream, reply)
@@ -243,6 +245,7 @@ async def _request(
         await _close(stream)
         if stream.stats is not None:
             reply.steps.append(stream.stats)
+            reply.step_reasoning.append(sum(map(len, reply.reasoning_parts[reasoning:])))
 
 
 async def _read(stream: ChatStream, reply: Reply) -> StepEnd:

@@ -97,6 +97,11 @@ async def test_calls_are_answered_and_the_reply_goes_on_until_it_answers_in_text
     assert rebuilt[:-1] == client.requests[2]
     assert rebuilt[-1] == ModelMessage.of_text("assistant", "df has 3 rows.")
     assert messages[-1].tools[2].content == "rows of other: 3"
+    # Each of the three requests is measured in the usage row; the reply's figures sum them.
+    usage = messages[-1].usage
+    assert usage is not None and len(usage.steps) == 3
+    assert [s.reasoning_chars for s in usage.steps] == [0, 0, 0]
+    assert all(s.total_ms is not None for s in usage.steps)
 
 
 async def test_a_tool_that_raises_or_gets_bad_arguments_is_a_failed_result(tmp_path):
