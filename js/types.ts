@@ -16,7 +16,7 @@ export interface AnyModel<T> {
 export type Role = "user" | "assistant" | "system";
 export type MessageStatus = "complete" | "stopped" | "length" | "error";
 /** What kind of error, when the app offers a remedy ("" otherwise). */
-export type ErrorKind = "" | "context_length" | "interrupted";
+export type ErrorKind = "" | "context_length" | "interrupted" | "tool_steps";
 
 export interface ChatSummary {
   id: string;
