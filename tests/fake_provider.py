@@ -334,6 +334,21 @@ def openai_reply(
     return FakeResponse(200, dict(SSE_HEADERS), _paced(events, tokens_per_s))
 
 
+def _message_start(model: str) -> bytes:
+    """The ``message_start`` event every fake Messages API reply begins with."""
+    message = {
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 12, "output_tokens": 1},
+    }
+    return anthropic_event("message_start", {"type": "message_start", "message": message})
+
+
 def anthropic_reply(
     text: str,
     tokens_per_s: float = 0.0,
@@ -345,24 +360,7 @@ def anthropic_reply(
 ) -> FakeResponse:
     """A streamed Messages API reply, as Anthropic documents the events."""
     words = tokens(text)
-    events = [
-        anthropic_event(
-            "message_start",
-            {
-                "type": "message_start",
-                "message": {
-                    "id": "msg_fake",
-                    "type": "message",
-                    "role": "assistant",
-                    "model": model,
-                    "content": [],
-                    "stop_reason": None,
-                    "stop_sequence": None,
-                    "usage": {"input_tokens": 12, "output_tokens": 1},
-                },
-            },
-        )
-    ]
+    events = [_message_start(model)]
     index = 0
     if thinking:
         events.append(
@@ -555,24 +553,7 @@ def anthropic_tool_use(
     block, then makes the ``calls``: for each, a ``tool_use`` content_block_start
     (``input: {}``), its input in ``split_arguments`` ``input_json_delta`` pieces, a
     content_block_stop; ends with stop_reason "tool_use" and message_stop."""
-    events = [
-        anthropic_event(
-            "message_start",
-            {
-                "type": "message_start",
-                "message": {
-                    "id": "msg_fake",
-                    "type": "message",
-                    "role": "assistant",
-                    "model": model,
-                    "content": [],
-                    "stop_reason": None,
-                    "stop_sequence": None,
-                    "usage": {"input_tokens": 12, "output_tokens": 1},
-                },
-            },
-        )
-    ]
+    events = [_message_start(model)]
 
     def block(kind: str, index: int, **data: Any) -> bytes:
         return anthropic_event(kind, {"type": kind, "index": index, **data})
