@@ -122,3 +122,41 @@ async def test_a_bad_mcp_config_is_shown_and_nothing_else_breaks(tmp_path, monke
     chat = plain(tmp_path, ToolScript(("Hi.", [])))
     assert "MCP servers were not started" in chat.error and "'x'" in chat.error
     assert (await chat.ask("hi"))["content"] == "Hi."
+
+
+async def test_both_providers_over_http_a_malformed_call_is_answered_as_a_failed_result(
+    tmp_path, fp
+):
+    from fake_provider import anthropic_reply, anthropic_tool_use, openai_reply, openai_tool_calls
+
+    from livechat_widget.providers.anthropic import AnthropicClient
+    from livechat_widget.providers.openai import OpenAICompatibleClient
+
+    def shapes(table: str) -> str:
+        """Rows of a table."""
+        return f"{table}: 3 rows"
+
+    clients = {
+        "openai": OpenAICompatibleClient(fp.base_url, "fake-model", "sk-test"),
+        "anthropic": AnthropicClient("claude-fake", "sk-test", base_url=fp.url),
+    }
+    for name, client in clients.items():
+        calls = [("c1", "shapes", '{"table": "df"}'), ("c2", "shapes", '{"table": ')]
+        if name == "openai":
+            fp.script(openai_tool_calls(calls, "Checking."), openai_reply("df has 3 rows."))
+        else:
+            fp.script(anthropic_tool_use(calls[:1], "Checking."), anthropic_reply("df has 3 rows."))
+        chat = plain(tmp_path / name, client)
+        chat.tools.add(shapes)
+        reply = await chat.ask("How big is df?")
+        assert reply["content"] == "Checking.df has 3 rows.", name
+        follow_up = fp.requests[-1].json
+        if name == "openai":
+            results = [m for m in follow_up["messages"] if m["role"] == "tool"]
+            assert [r["content"] for r in results][0] == "df: 3 rows"
+            assert "not valid JSON" in results[1]["content"]
+            assert [c["status"] for c in reply["tools"]] == ["ok", "error"]
+        else:
+            (block,) = follow_up["messages"][-1]["content"]
+            assert block == {"type": "tool_result", "tool_use_id": "c1", "content": "df: 3 rows"}
+        await client.aclose()
