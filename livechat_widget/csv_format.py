@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
+from .attachment_rows import ATTACHMENT_ROLE, Attachment, parse_attachment
 from .reply_usage import Usage
 from .tool_rows import CALL_ROLE, RESULT_ROLE, ToolRecord, records_with
 
@@ -78,6 +79,7 @@ class Message:
     reasoning: str = ""  # what the model streamed as reasoning (a `reasoning` row)
     usage: Usage | None = None  # tokens, speed and model of a reply (a `usage` row)
     tools: tuple[ToolRecord, ...] = ()  # an assistant message: its tool calls, in order
+    attachments: tuple[Attachment, ...] = ()  # a user message: its files (`attachment` rows)
 
 
 def messages_from_rows(rows: Iterable[Row]) -> list[Message]:
@@ -92,17 +94,30 @@ def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
     messages: list[Message] = []
     context = ""  # a `context` row belongs to the user message right after it
     tools: list[ToolRecord] = []  # tool rows belong to the assistant message after them
+    files: list[Attachment] = []  # attachment rows belong to the user message after them
     for ts, user_id, role, content in records:
         if role in MESSAGE_ROLES:
-            attached = context if role == "user" else ""
-            calls = tuple(tools) if role == "assistant" else ()
+            user = role == "user"
             messages.append(
-                Message(len(messages), role, content, ts, user_id, context=attached, tools=calls)
+                Message(
+                    len(messages),
+                    role,
+                    content,
+                    ts,
+                    user_id,
+                    context=context if user else "",
+                    tools=tuple(tools) if role == "assistant" else (),
+                    attachments=tuple(files) if user else (),
+                )
             )
             context = ""
-            tools = []
+            tools, files = [], []
         elif role == "context":
             context = content
+        elif role == ATTACHMENT_ROLE:
+            attachment = parse_attachment(content)
+            if attachment is not None:
+                files.append(attachment)
         elif role == CALL_ROLE or role == RESULT_ROLE:
             tools = records_with(tools, role, content)
         elif role == "code_run":

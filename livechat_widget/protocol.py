@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from .attachment_rows import SHA256
 from .chat_export import FORMATS
 from .chat_settings import (
     SettingsError,
@@ -27,7 +28,7 @@ from .chat_settings import (
 )
 from .csv_format import CHAT_ID_PATTERN
 from .refusals import Refused
-from .text_cleaning import MAX_TITLE_CHARS, clean_text
+from .text_cleaning import MAX_TITLE_CHARS, clean_text, one_line
 from .visitors import SECRET_PATTERN
 
 MAX_TEXT_CHARS = 100_000
@@ -35,7 +36,9 @@ MAX_QUERY_CHARS = 500
 MAX_CONTEXT_ITEMS = 20
 MAX_NAME_CHARS = 200
 MAX_CODE_CHARS = 100_000
-MAX_CALL_ID_CHARS = 200  # providers write ids of ~30 characters
+MAX_CALL_ID_CHARS = 200
+MAX_ATTACHMENTS = 10  # files per message
+MAX_FILE_NAME_CHARS = 255  # providers write ids of ~30 characters
 EXPORT_FORMATS = FORMATS
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 
@@ -150,6 +153,7 @@ class Send(Command):
     text: str = ""
     chat_id: str = ""  # "" = the active chat, or a new one
     context: tuple[str, ...] = ()  # names of kernel context items
+    attachments: tuple[AttachmentMeta, ...] = ()  # one per buffer of the message
 
     @classmethod
     def from_msg(cls, msg: Msg) -> Send:
@@ -157,7 +161,47 @@ class Send(Command):
             _text(msg, "text", limit=MAX_TEXT_CHARS),
             _chat_id(msg, optional=True),
             _names(msg.get("context", [])),
+            _attachments(msg.get("attachments", [])),
         )
+
+
+@dataclass(frozen=True)
+class AttachmentMeta:
+    """What the page says of a file it sends (its bytes are the buffer at its index)."""
+
+    name: str
+    media_type: str  # the browser's guess: the kernel sniffs the bytes
+    size: int
+
+
+def _attachments(value: object) -> tuple[AttachmentMeta, ...]:
+    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
+        raise ProtocolError(f"A message carries at most {MAX_ATTACHMENTS} files.")
+    files = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise ProtocolError("Each attached file must be described by an object.")
+        name = one_line(clean_text(_string(item, "name")), MAX_FILE_NAME_CHARS)
+        media_type = _string(item, "media_type")[:MAX_NAME_CHARS]
+        size = _count(item, "size", 0, "An attached file's size must be a whole number.")
+        files.append(AttachmentMeta(name or "file", media_type, size))
+    return tuple(files)
+
+
+@dataclass(frozen=True)
+class LoadAttachment(Request):
+    """The bytes of one file of a chat's messages, for the view that asked."""
+
+    type = "load_attachment"
+    chat_id: str = ""
+    sha256: str = ""
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> LoadAttachment:
+        digest = msg.get("sha256")
+        if not isinstance(digest, str) or not SHA256.fullmatch(digest):
+            raise ProtocolError("That file id is not valid.")
+        return cls(_request_id(msg, "attachment"), _chat_id(msg), digest)
 
 
 @dataclass(frozen=True)
@@ -437,6 +481,7 @@ COMMANDS: dict[str, type[Command]] = {
         InsertCell,
         FrameSync,
         ToolConsent,
+        LoadAttachment,
     )
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
+from .attachment_rows import Attachment
 from .chat_registry import ChatInfo
 from .chat_registry import SearchHit as ChatSearchHit
 from .chat_settings import ChatSettings
@@ -58,6 +59,15 @@ class ToolCallPayload(TypedDict):
     ms: float | None  # how long it ran
 
 
+class AttachmentPayload(TypedDict):
+    """A file sent with a user message; its bytes come with ``load_attachment``."""
+
+    name: str
+    media_type: str  # sniffed from the bytes
+    size: int
+    sha256: str
+
+
 class ContextItem(TypedDict):
     name: str
     kind: str
@@ -101,6 +111,7 @@ class MessagePayload(TypedDict):
     reasoning: str
     usage: UsagePayload | None
     tools: list[ToolCallPayload]  # an assistant message: its tool calls, in order
+    attachments: list[AttachmentPayload]  # a user message: the files sent with it
 
 
 class Stream(TypedDict):
@@ -232,6 +243,15 @@ class ExportMsg(TypedDict):
     mime: str
 
 
+class AttachmentMsg(TypedDict):
+    """The answer to ``load_attachment``; buffers[0] is the file's bytes."""
+
+    type: Literal["attachment"]
+    request: str
+    sha256: str
+    media_type: str
+
+
 class MathChunkMsg(TypedDict):
     """The answer to `load_math`; buffers[0] is the math chunk (static/math.js)."""
 
@@ -287,6 +307,7 @@ def message_payload(message: Message, version: int = 1, versions: int = 1) -> Me
         "reasoning": message.reasoning,
         "usage": None if message.usage is None else usage_payload(message.usage.payload()),
         "tools": [tool_payload(call) for call in message.tools],
+        "attachments": [attachment_payload(a) for a in message.attachments],
     }
 
 
@@ -341,6 +362,15 @@ def settings_payload(settings: ChatSettings) -> ChatSettingsPayload:
         "max_tokens": settings.max_tokens,
         "tools": settings.tools,
         "tool_steps": settings.tool_steps,
+    }
+
+
+def attachment_payload(attachment: Attachment) -> AttachmentPayload:
+    return {
+        "name": attachment.name,
+        "media_type": attachment.media_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
     }
 
 

@@ -7,11 +7,21 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 
+class AttachmentMeta(TypedDict):
+    """What the page says of a file it sends; its bytes are the message's buffer at
+    the same index. The kernel checks the size against the bytes and sniffs the type."""
+
+    name: str
+    media_type: str  # the browser's guess (File.type), never trusted
+    size: int
+
+
 class SendCmd(TypedDict):
     type: Literal["send"]
     text: str
     chat_id: str
     context: list[str]  # optional: names from `context_items`
+    attachments: list[AttachmentMeta]  # optional: one per buffer of the message
 
 
 class ChatCmd(TypedDict):
@@ -64,6 +74,15 @@ class BareCmd(TypedDict):
     """new_chat, dismiss_error."""
 
     type: str
+
+
+class LoadAttachmentCmd(TypedDict):
+    """The bytes of a file of a message (answered with an `attachment` message)."""
+
+    type: Literal["load_attachment"]
+    request: str
+    chat_id: str
+    sha256: str
 
 
 class RequestCmd(TypedDict):
@@ -153,4 +172,5 @@ COMMANDS: dict[str, type] = {
     "insert_cell": InsertCellCmd,
     "frame_sync": FrameSyncCmd,
     "tool_consent": ToolConsentCmd,
+    "load_attachment": LoadAttachmentCmd,
 }
