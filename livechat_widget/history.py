@@ -3,7 +3,7 @@ messages (lists of parts; text for now)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .csv_storage import Message
 from .providers.messages import ModelMessage, Part, Role, TextPart, ToolCallPart, ToolResultPart
@@ -12,7 +12,12 @@ from .providers.messages import ModelMessage, Part, Role, TextPart, ToolCallPart
 _ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
 
 
-def model_history(messages: Sequence[Message], start: int = 0) -> list[ModelMessage]:
+FileParts = Callable[[Message], Sequence[Part]]  # a user message's files as model parts
+
+
+def model_history(
+    messages: Sequence[Message], start: int = 0, files: FileParts | None = None
+) -> list[ModelMessage]:
     """What the model sees: each user turn with the latest usable reply to it.
 
     - Messages before ``start`` (the person chose to leave the oldest turns out) are
@@ -26,6 +31,7 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[ModelMess
       the model sees what it saw the first time (a reload or another model included).
     - A reply that called tools is sent as its steps were: each step's text and calls,
       the calls' results, then the rest of its text (``tool_turns``).
+    - A user message's attached files follow its text, as ``files`` makes them parts.
     """
     history: list[ModelMessage] = []
     withdrawn = False  # the last user turn in `history` was stopped before any text
@@ -39,6 +45,8 @@ def model_history(messages: Sequence[Message], start: int = 0) -> list[ModelMess
         last = history[-1] if history else None
         content = f"{message.context}\n\n{message.content}" if message.context else message.content
         turn = ModelMessage.of_text(_ROLES[message.role], content)
+        if message.attachments and files is not None:
+            turn = ModelMessage(turn.role, (*turn.parts, *files(message)))
         if message.role == "assistant":
             if not content and not message.tools:  # nothing said: nothing to send back
                 if message.status == "stopped" and last and last.role == "user":
