@@ -925,6 +925,8 @@ async def test_model_messages_and_plain_dicts_reach_the_wire_alike(fp: FakeProvi
         },
     ]
     image = ModelMessage("user", (ImagePart(b"\x89PNG", "image/png"),))
+    text_only = client(fp)
+    text_only.takes_images = False  # a client that says it takes no images
     with pytest.raises(TypeError, match="ImagePart"):
-        client(fp).stream([image])
+        text_only.stream([image])
     assert len(fp.requests) == 1  # refused before any request

@@ -1,7 +1,16 @@
-"""Anthropic's Messages API, streamed natively."""
+"""Anthropic's Messages API, streamed natively.
+
+A turn's content is its text alone, as a string, unless it holds another part; then
+it is a list of content blocks, in the message's order: ``text``; ``tool_use`` and
+``tool_result``; an image as ``{"type": "image", "source": {"type": "base64",
+"media_type", "data"}}``; a file's text as a ``text`` block framed by
+``messages.file_text``; a PDF as ``{"type": "document", "source": {"type": "base64",
+"media_type": "application/pdf", "data"}, "title": <its name>}``.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
@@ -14,7 +23,17 @@ from .config import DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MODEL
 from .errors import ContentFiltered, ProviderError
 from .events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from .http_client import HTTPClient
-from .messages import ModelMessage, TextPart, ToolCallPart, ToolResultPart, unsupported
+from .messages import (
+    DocumentPart,
+    FilePart,
+    ImagePart,
+    ModelMessage,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    file_text,
+    unsupported,
+)
 from .protocol import StreamProtocol, TextKind, set_usage, text_event
 from .sse import ServerSentEvent
 
@@ -170,8 +189,13 @@ def _input_tokens(usage: Mapping[str, Any]) -> int | None:
 
 
 # A turn's content: its text alone as a string (as text-only turns were always sent),
-# or a list of content blocks once a tool call or a tool result is in it.
+# or a list of content blocks once a tool call, a tool result or an attachment is in it.
 Content: TypeAlias = str | list[dict[str, Any]]
+
+
+def _base64(media_type: str, data: bytes) -> dict[str, str]:
+    """A block's ``source``: the bytes inline, base64."""
+    return {"type": "base64", "media_type": media_type, "data": base64.b64encode(data).decode()}
 
 
 def _content(message: ModelMessage, who: str) -> Content:
@@ -181,6 +205,13 @@ def _content(message: ModelMessage, who: str) -> Content:
         if isinstance(part, TextPart):
             if part.text.strip():
                 blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            blocks.append({"type": "image", "source": _base64(part.media_type, part.data)})
+        elif isinstance(part, FilePart):
+            blocks.append({"type": "text", "text": file_text(part)})
+        elif isinstance(part, DocumentPart):
+            source = _base64(part.media_type, part.data)
+            blocks.append({"type": "document", "source": source, "title": part.name})
         elif isinstance(part, ToolCallPart):
             blocks.append(
                 {"type": "tool_use", "id": part.id, "name": part.name, "input": _input(part)}
@@ -196,7 +227,7 @@ def _content(message: ModelMessage, who: str) -> Content:
             blocks.append(result)
         else:
             raise unsupported(part, who)
-    if all(block["type"] == "text" for block in blocks):
+    if all(isinstance(part, TextPart) for part in message.parts):
         return message.text if message.text.strip() else ""
     return blocks
 
@@ -320,7 +351,10 @@ class AnthropicClient(HTTPClient):
             ) from None
         if not isinstance(obj, dict) or obj.get("type") == "error":
             raise self.in_stream_error(
-                error_info(obj), state.options.model, tools=bool(state.options.tools)
+                error_info(obj),
+                state.options.model,
+                tools=bool(state.options.tools),
+                images=state.options.images,
             )
         events: list[StreamEvent] = []
         calls = 0

@@ -36,6 +36,9 @@ from ._format import safe_url
 from .errors import AIError
 from .events import FinishEvent, StreamEvent, UsageEvent
 from .messages import (
+    DocumentPart,
+    FilePart,
+    ImagePart,
     ModelMessage,
     Part,
     TextPart,
@@ -43,6 +46,7 @@ from .messages import (
     ToolResultPart,
     ToolSpec,
     as_model_messages,
+    carries_images,
     unsupported,
 )
 
@@ -67,6 +71,7 @@ class ReplyOptions(NamedTuple):
     temperature: float | None = None
     max_tokens: int | None = None
     tools: tuple[ToolSpec, ...] = ()  # the tools the model may call in this reply
+    images: bool = False  # the messages carry images (a refusal may be about them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,13 +352,34 @@ class ReplyStream:
 
 
 _SENDABLE = (TextPart, ToolCallPart, ToolResultPart)
-# A tool call is the assistant's; a tool result is a tool message's.
-_PLACE = {ToolCallPart: "assistant", ToolResultPart: "tool"}
+# A tool call is the assistant's; a tool result is a tool message's; what the person
+# attached is the person's.
+_PLACE: dict[type[Part], str] = {
+    ToolCallPart: "assistant",
+    ToolResultPart: "tool",
+    ImagePart: "user",
+    FilePart: "user",
+    DocumentPart: "user",
+}
+# The attachment parts, and the client attribute that says it translates them.
+_TAKES: dict[type[Part], str] = {
+    ImagePart: "takes_images",
+    FilePart: "takes_files",
+    DocumentPart: "takes_files",
+}
 
 
-def _check_part(part: Part, role: str, who: str) -> None:
-    """Raise TypeError for a part ``who`` cannot send, or one in the wrong message."""
-    if not isinstance(part, _SENDABLE):
+def _check_part(part: Part, role: str, client: object) -> None:
+    """Raise TypeError for a part ``client`` cannot send, or one in the wrong message."""
+    who = type(client).__name__
+    flag = _TAKES.get(type(part))
+    if flag is not None:
+        if getattr(client, flag, False) is not True:
+            raise TypeError(
+                f"{who} cannot send a {type(part).__name__}: its {flag} is not True. Send "
+                f"text only, or set {flag} = True and translate the part in _generate."
+            )
+    elif not isinstance(part, _SENDABLE):
         raise unsupported(part, who)
     place = _PLACE.get(type(part))
     if place is not None and role != place:
@@ -370,6 +396,11 @@ class BaseClient:
     #: ``stream`` takes ``tools=``; a subclass's ``_generate`` finds them in
     #: ``state.options.tools`` (one that ignores them just never calls a tool).
     supports_tools = True
+    #: ``stream`` takes ImageParts (``takes_images``), and FileParts and DocumentParts
+    #: (``takes_files``): a client that translates them says so; for any other, they
+    #: are a TypeError before any request.
+    takes_images = False
+    takes_files = False
 
     #: The highest temperature the provider accepts.
     max_temperature = 2.0
@@ -394,8 +425,9 @@ class BaseClient:
         chat = as_model_messages(messages)
         for message in chat:
             for part in message.parts:
-                _check_part(part, message.role, type(self).__name__)
-        options = ReplyOptions(model or None, temperature, max_tokens, tuple(tools))
+                _check_part(part, message.role, self)
+        images = carries_images(chat)
+        options = ReplyOptions(model or None, temperature, max_tokens, tuple(tools), images)
         return ReplyStream(self, lambda state: self._generate(chat, state), options)
 
     async def resolve_model(self) -> str:

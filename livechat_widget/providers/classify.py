@@ -24,6 +24,7 @@ from .errors import (
     AuthenticationFailed,
     ContentFiltered,
     ContextTooLong,
+    ImagesUnsupported,
     ModelNotFound,
     ProviderError,
     QuotaExceeded,
@@ -127,6 +128,7 @@ class Problem:
     in_stream: bool = False
     request_id: str = ""
     tools: bool = False  # the request offered tools
+    images: bool = False  # the request carried images
     _kind: str = field(init=False, repr=False, compare=False)
     _said: str = field(init=False, repr=False, compare=False)
 
@@ -186,6 +188,24 @@ _TOOLS_REFUSED = (
     "unrecognized request argument supplied: tools",
 )
 
+# What servers say when a request carries images a model cannot take (lower case):
+# OpenAI and Azure (400 "Invalid content type. image_url is only supported by certain
+# models."), Ollama (a capability check: "<model> does not support vision"; a runner
+# without a projector: "this model is missing data required for image input"; its
+# Anthropic-compatible API: "this model does not support image input"), vLLM ("<model>
+# is not a multimodal model"), llama.cpp's server without --mmproj (500 "image input is
+# not supported by this server", later "image input is not supported - hint: ..."),
+# OpenRouter (404 "No endpoints found that support image input").
+_IMAGES_REFUSED = (
+    "image_url is only supported by certain models",
+    "does not support image",
+    "does not support vision",
+    "missing data required for image input",
+    "is not a multimodal model",
+    "image input is not supported",
+    "support image input",
+)
+
 #: Tried in order; the last rule always applies. Template fields: see ``_fields``.
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -238,6 +258,17 @@ RULES: tuple[Rule, ...] = (
         ToolsUnsupported,
         "{who} does not accept tools for {model!r}{status_text}: tools are turned off for "
         "this chat, and it goes on without them.{said}",
+    ),
+    Rule(
+        "images refused",
+        lambda p: (
+            p.images
+            and (p.in_stream or p.status in (400, 404, 422, 500))
+            and p.says(*_IMAGES_REFUSED)
+        ),
+        ImagesUnsupported,
+        "{model} does not take images: send the message without them, or choose a model "
+        "that does.{said}",
     ),
     Rule(
         "unknown model",
@@ -352,9 +383,10 @@ def problem_from_response(
     retry_after: float | None = None,
     api_key: str | None = None,
     tools: bool = False,
+    images: bool = False,
 ) -> Problem:
     """A :class:`Problem` from an HTTP error response (its body read up to a limit) to
-    a request that offered tools if ``tools``."""
+    a request that offered tools if ``tools`` and carried images if ``images``."""
     ctype = headers.get("content-type", "").lower()
     head = body[:512].lstrip().lower()
     html = "html" in ctype or head.startswith(_HTML_STARTS)
@@ -375,12 +407,13 @@ def problem_from_response(
         retry_after=retry_after,
         request_id=request_id,
         tools=tools,
+        images=images,
     )
 
 
 def problem_in_stream(
-    info: ErrorInfo, api_key: str | None = None, *, tools: bool = False
+    info: ErrorInfo, api_key: str | None = None, *, tools: bool = False, images: bool = False
 ) -> Problem:
     """A :class:`Problem` from an error object sent inside a stream (or a JSON answer)."""
     detail = clean_detail(info.message, api_key)
-    return Problem(None, info, detail, in_stream=True, tools=tools)
+    return Problem(None, info, detail, in_stream=True, tools=tools, images=images)

@@ -14,7 +14,15 @@ from typing import Any
 from .base import BaseClient, ReplyStream
 from .demo_tools import calls_so_far, next_call, results_of_turn
 from .events import StreamEvent, TextDelta, ToolCallDelta
-from .messages import ModelMessage, ToolCallPart, ToolResultPart, as_model_messages
+from .messages import (
+    DocumentPart,
+    FilePart,
+    ImagePart,
+    ModelMessage,
+    ToolCallPart,
+    ToolResultPart,
+    as_model_messages,
+)
 
 __all__ = ["DemoClient"]
 
@@ -47,9 +55,14 @@ class DemoClient(BaseClient):
     Offered the kernel's tools, it calls them by a fixed script (``demo_tools``): a
     question about the kernel's data lists the variables and describes the first
     DataFrame; a ```python block the person asks to run is run. Once the calls
-    returned, it quotes what they returned."""
+    returned, it quotes what they returned.
+
+    Sent attachments, it says what it received ("I received an image (image/png,
+    12 KB)..."), so the offline chat shows them going to the model."""
 
     provider = "demo"
+    takes_images = True
+    takes_files = True
 
     def __init__(self, pace: float = 40.0, *, model: str = "demo") -> None:
         if pace < 0:
@@ -69,8 +82,9 @@ class DemoClient(BaseClient):
     def reply_text(messages: Iterable[ModelMessage | Mapping[str, Any]]) -> str:
         """The full reply the demo gives to ``messages``."""
         chat = as_model_messages(messages)
-        last = next((m.text for m in reversed(chat) if m.role == "user"), "")
-        last = last.strip()
+        asked = next((m for m in reversed(chat) if m.role == "user"), None)
+        last = asked.text.strip() if asked is not None else ""
+        received = _received(asked) if asked is not None else []
         turn = sum(1 for m in chat if m.role == "user")
         parts = []
         if last:
@@ -90,8 +104,14 @@ class DemoClient(BaseClient):
                 f"{len(last)} character{'s' if len(last) != 1 else ''}"
                 f" (message {turn} of this chat)."
             )
-        else:
+        elif not received:
             parts.append("Hello! Send me a message and I will echo it back.")
+        if received:
+            parts.append(
+                "\n".join(f"- {line}" for line in received)
+                + "\n\nI am offline and cannot look inside them; a real model would read "
+                "them with your message."
+            )
         parts.append(f"{_WHO_I_AM} {_HOW_TO_CONNECT}")
         parts += _EXAMPLE
         return "\n\n".join(parts)
@@ -142,6 +162,33 @@ class DemoClient(BaseClient):
         state.usage = {"prompt_tokens": prompt, "completion_tokens": len(pieces)}
         reason = "stop" if call is None else "tool_calls"
         state.finish_reason = state.provider_finish_reason = reason
+
+
+def _size(n: int) -> str:
+    """A byte count as a person reads it: 512 bytes, 12 KB, 3.4 MB."""
+    if n < 1024:
+        return f"{n} byte{'s' if n != 1 else ''}"
+    if n < 1024 * 1024:
+        return f"{round(n / 1024)} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def _received(message: ModelMessage) -> list[str]:
+    """One line per attachment of ``message``: what the demo received."""
+    lines = []
+    for part in message.parts:
+        if isinstance(part, ImagePart):
+            lines.append(f"I received an image ({part.media_type}, {_size(len(part.data))}).")
+        elif isinstance(part, DocumentPart):
+            lines.append(
+                f"I received a document, {part.name} ({part.media_type}, {_size(len(part.data))})."
+            )
+        elif isinstance(part, FilePart):
+            lines.append(
+                f"I received a file, {part.name} ({part.media_type}), as "
+                f"{_size(len(part.text.encode()))} of text."
+            )
+    return lines
 
 
 def _words(message: ModelMessage) -> int:

@@ -97,6 +97,12 @@ class StreamInterrupted(AIError):
     or no bytes arrived for longer than the read timeout."""
 
 
+class ImagesUnsupported(ProviderError):
+    """The server refused a request because it carried images (the model, or the
+    server as it was started, takes text only). Sending the message without them, or
+    to a model that takes images, works."""
+
+
 class ToolsUnsupported(ProviderError):
     """The server refused a request because it carried ``tools`` (it does not do
     function calling, or not for this model). The chat turns tools off and goes on."""

@@ -96,6 +96,8 @@ class HTTPClient(BaseClient):
     _endpoint_path = ""
     _lists_models = False  # model=None asks the server's model list (resolve_model)
     _models_params: dict[str, str] = {}  # query parameters of the model list
+    takes_images = True  # the server may still refuse them: ImagesUnsupported
+    takes_files = True
 
     def __init__(
         self,
@@ -349,11 +351,17 @@ class HTTPClient(BaseClient):
         return classify(problem, self._error_context(model))
 
     def in_stream_error(
-        self, info: ErrorInfo, model: str | None = None, *, tools: bool = False
+        self,
+        info: ErrorInfo,
+        model: str | None = None,
+        *,
+        tools: bool = False,
+        images: bool = False,
     ) -> AIError:
         """The error for an error object sent inside a stream (or a JSON answer);
-        ``tools``: the request offered tools."""
-        return self._classify(problem_in_stream(info, self._api_key, tools=tools), model)
+        ``tools``: the request offered tools; ``images``: it carried images."""
+        problem = problem_in_stream(info, self._api_key, tools=tools, images=images)
+        return self._classify(problem, model)
 
     def transport_error(self, exc: Exception) -> AIError:
         """The error for a request that got no response."""
@@ -396,9 +404,10 @@ class HTTPClient(BaseClient):
         model: str | None = None,
         *,
         tools: bool = False,
+        images: bool = False,
     ) -> AIError:
         """The error for a response other than 200 (to a request for ``model``, which
-        offered tools if ``tools``)."""
+        offered tools if ``tools`` and carried images if ``images``)."""
         problem = problem_from_response(
             response.status_code,
             response.headers,
@@ -407,6 +416,7 @@ class HTTPClient(BaseClient):
             retry_after=retry_after,
             api_key=self._api_key,
             tools=tools,
+            images=images,
         )
         return self._classify(problem, model)
 
@@ -435,7 +445,12 @@ class _Call:
     ) -> AIError:
         options = self.options
         return self.client.status_error(
-            response, body, retry_after, options.model, tools=bool(options.tools)
+            response,
+            body,
+            retry_after,
+            options.model,
+            tools=bool(options.tools),
+            images=options.images,
         )
 
     def adjust_request(self, status: int, body: bytes) -> bool:

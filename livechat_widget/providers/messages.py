@@ -1,9 +1,11 @@
 """What a model is sent: messages made of parts, before any provider's wire shape.
 
-A :class:`ModelMessage` has a role and a tuple of parts. Text is the only part the
-chat sends today; the other part types name the room the wire shapes keep for
-attachments and tools (a provider module translates each part it supports, and
-refuses the others by name before any request is made).
+A :class:`ModelMessage` has a role and a tuple of parts: text, tool calls and tool
+results, and what the person attached to a user message -- an image
+(:class:`ImagePart`), a file shown as text (:class:`FilePart`), a PDF sent whole
+(:class:`DocumentPart`). Each provider module translates the parts into its wire
+shape, and refuses a part it cannot send by name, before any request is made.
+``attachment_parts.parts_for`` makes the attachment parts from a file's bytes.
 
 ``client.stream`` also takes the plain ``{"role": ..., "content": "text"}`` dicts of
 the README's examples and of a chat's CSV rows: :func:`as_model_messages` turns them
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, get_args
 
 __all__ = [
+    "DocumentPart",
     "FilePart",
     "ImagePart",
     "ModelMessage",
@@ -27,6 +30,8 @@ __all__ = [
     "ToolResultPart",
     "ToolSpec",
     "as_model_messages",
+    "carries_images",
+    "file_text",
     "unsupported",
 ]
 
@@ -52,11 +57,22 @@ class ImagePart:
 
 @dataclass(frozen=True, slots=True)
 class FilePart:
-    """A file the person attached, as the text the model is shown of it."""
+    """A file the person attached, as the text the model is shown of it (sent as a
+    text part framed by :func:`file_text`)."""
 
     name: str
     media_type: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    """A document the model reads itself (a PDF, "application/pdf"), as bytes: an
+    Anthropic ``document`` block, an OpenAI ``file`` content part."""
+
+    name: str
+    media_type: str
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +104,7 @@ class ToolSpec:
     parameters: Mapping[str, Any]
 
 
-Part: TypeAlias = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart
+Part: TypeAlias = TextPart | ImagePart | FilePart | DocumentPart | ToolCallPart | ToolResultPart
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +156,33 @@ def as_model_messages(messages: Iterable[ModelMessage | Mapping[str, Any]]) -> l
             raise TypeError(f"message content must be a string, not {type(content).__name__}")
         out.append(ModelMessage.of_text(role, content))
     return out
+
+
+def carries_images(messages: Iterable[ModelMessage]) -> bool:
+    """Whether any of ``messages`` has an :class:`ImagePart` (a refusal that says
+    "images" is then about them)."""
+    return any(isinstance(p, ImagePart) for m in messages for p in m.parts)
+
+
+def _attribute(value: str) -> str:
+    """``value`` fit to stand between double quotes in :func:`file_text`'s tag."""
+    value = " ".join(value.split())
+    for raw, escaped in (("&", "&amp;"), ('"', "&quot;"), ("<", "&lt;"), (">", "&gt;")):
+        value = value.replace(raw, escaped)
+    return value
+
+
+def file_text(part: FilePart) -> str:
+    """A file as the text a model is sent, the same for every provider::
+
+        <file name="data.csv" type="text/csv">
+        a,b
+        1,2
+        </file>
+
+    The tag's attributes are escaped as XML attributes are; the text is as it is."""
+    name, media_type = _attribute(part.name), _attribute(part.media_type)
+    return f'<file name="{name}" type="{media_type}">\n{part.text}\n</file>'
 
 
 def unsupported(part: Part, who: str) -> TypeError:

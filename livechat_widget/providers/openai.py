@@ -420,7 +420,10 @@ class OpenAICompatibleClient(HTTPClient):
             raise ProviderError(f"{self.who()} sent an unexpected answer. Try again.")
         if obj.get("error") or obj.get("object") == "error":
             raise self.in_stream_error(
-                error_info(obj), state.options.model, tools=bool(state.options.tools)
+                error_info(obj),
+                state.options.model,
+                tools=bool(state.options.tools),
+                images=state.options.images,
             )
         choices = obj.get("choices") or [{}]
         choice = choices[0] if isinstance(choices[0], dict) else {}

@@ -6,14 +6,34 @@ list of content parts. An assistant's tool calls go in ``tool_calls`` beside its
 server refuses it); a ``tool`` message becomes one ``tool``
 message per result, since chat completions answer one call per message. OpenAI has no
 field for a failed call: the result's text already says it failed.
+
+A user message with attachments is a list of content parts, in the message's order:
+text as ``{"type": "text"}``; an image as ``{"type": "image_url", "image_url": {"url":
+"data:<type>;base64,..."}}``; a file's text as a text part framed by
+``messages.file_text``; a PDF as ``{"type": "file", "file": {"filename", "file_data":
+"data:application/pdf;base64,..."}}`` -- OpenAI's chat completions and OpenRouter
+take it, most local servers refuse it (``attachment_parts`` sends them its text).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from typing import Any
 
-from .messages import ModelMessage, TextPart, ToolCallPart, ToolResultPart, ToolSpec, unsupported
+from .messages import (
+    DocumentPart,
+    FilePart,
+    ImagePart,
+    ModelMessage,
+    Part,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    ToolSpec,
+    file_text,
+    unsupported,
+)
 
 __all__ = ["wire_messages", "wire_tools"]
 
@@ -42,7 +62,30 @@ def wire_messages(messages: Iterable[ModelMessage], who: str) -> list[dict[str, 
     return out
 
 
+def data_url(media_type: str, data: bytes) -> str:
+    """``data`` as a ``data:`` URL (base64)."""
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _content_part(part: Part, who: str) -> dict[str, Any]:
+    """One part of a message with attachments, as a content part."""
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, ImagePart):
+        return {"type": "image_url", "image_url": {"url": data_url(part.media_type, part.data)}}
+    if isinstance(part, FilePart):
+        return {"type": "text", "text": file_text(part)}
+    if isinstance(part, DocumentPart):
+        return {
+            "type": "file",
+            "file": {"filename": part.name, "file_data": data_url(part.media_type, part.data)},
+        }
+    raise unsupported(part, who)
+
+
 def _wire_message(message: ModelMessage, who: str) -> list[dict[str, Any]]:
+    if any(isinstance(p, (ImagePart, FilePart, DocumentPart)) for p in message.parts):
+        return [{"role": message.role, "content": [_content_part(p, who) for p in message.parts]}]
     texts: list[str] = []
     calls: list[ToolCallPart] = []
     results: list[ToolResultPart] = []

@@ -10,7 +10,14 @@ from typing import Any, Literal, Protocol, TypeAlias
 
 from .base import ReplyStream
 from .classify import ErrorInfo
-from .errors import AIError, ContextTooLong, ProviderError, StreamInterrupted, ToolsUnsupported
+from .errors import (
+    AIError,
+    ContextTooLong,
+    ImagesUnsupported,
+    ProviderError,
+    StreamInterrupted,
+    ToolsUnsupported,
+)
 from .events import ReasoningDelta, StreamEvent, TextDelta
 from .sse import ServerSentEvent
 
@@ -24,7 +31,12 @@ class Speaker(Protocol):
     def who(self) -> str: ...
     def model_label(self, model: str | None) -> str: ...
     def in_stream_error(
-        self, info: ErrorInfo, model: str | None = None, *, tools: bool = False
+        self,
+        info: ErrorInfo,
+        model: str | None = None,
+        *,
+        tools: bool = False,
+        images: bool = False,
     ) -> AIError: ...
 
 
@@ -126,14 +138,17 @@ class StreamProtocol:
 
     def fail(self, error: AIError, *, retryable: bool = False) -> None:
         self.error = error
-        # Tools the server refuses are refused again: the chat goes on without them.
-        self.retryable = retryable and not isinstance(error, ToolsUnsupported)
+        # Tools or images the server refuses are refused again.
+        self.retryable = retryable and not isinstance(error, (ToolsUnsupported, ImagesUnsupported))
         self.done = True
 
     def provider_error(self, info: ErrorInfo) -> AIError:
         """The error for an error object the provider sent in this reply's stream."""
         state = self.state
-        return self.client.in_stream_error(info, self.model, tools=bool(state.options.tools))
+        options = state.options
+        return self.client.in_stream_error(
+            info, self.model, tools=bool(options.tools), images=options.images
+        )
 
     def skip_malformed(self, why: str) -> tuple[()]:
         self.malformed += 1

@@ -26,6 +26,7 @@ from .config import RetryPolicy
 from .errors import (
     AIError,
     ContextTooLong,
+    ImagesUnsupported,
     QuotaExceeded,
     RateLimited,
     StreamInterrupted,
@@ -87,10 +88,10 @@ def _seconds_until(http_date: str) -> float | None:
 
 def should_retry(status: int, error: AIError) -> bool:
     """Whether an error response is worth another attempt (out of credit never is)."""
-    # Out of credit, a conversation too long for the model, tools the server refuses (a
-    # 500 from llama.cpp's server): the same request fails again.
+    # Out of credit, a conversation too long for the model, tools or images the server
+    # refuses (a 500 from llama.cpp's server): the same request fails again.
     return status in RETRY_STATUSES and not isinstance(
-        error, (QuotaExceeded, ContextTooLong, ToolsUnsupported)
+        error, (QuotaExceeded, ContextTooLong, ToolsUnsupported, ImagesUnsupported)
     )
 
 
