@@ -86,7 +86,8 @@ def test_pandas_and_numpy_are_never_imported_to_look(tmp_path):
 
 
 def test_dataframe_block_has_shape_dtypes_and_a_markdown_table(shell):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     shell.user_ns["df"] = pd.DataFrame({"city": ["Oslo", "Li|ma"] * 50, "temp": [3.5, 19.0] * 50})
     text = kernel_context.build_context(["df"])
     assert text.startswith(kernel_context.HEADING)
@@ -97,7 +98,8 @@ def test_dataframe_block_has_shape_dtypes_and_a_markdown_table(shell):
 
 
 def test_array_block_has_dtype_shape_and_a_preview(shell):
-    np = pytest.importorskip("numpy")
+    import numpy as np
+
     shell.user_ns["a"] = np.arange(100_000, dtype=np.int32).reshape(1000, 100)
     text = kernel_context.build_context(["a"])
     assert "dtype int32, shape (1000, 100)" in text and "..." in text

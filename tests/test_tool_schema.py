@@ -8,6 +8,7 @@ import base64
 import enum
 from typing import Annotated, Any, Literal, Optional
 
+import pydantic
 import pytest
 
 from livechat_widget.tools.schema import function_schema, output_of, tool_from_function
@@ -227,25 +228,23 @@ async def test_keyboard_interrupt_propagates():
         await tool_from_function(slow).run({})
 
 
-try:  # at module level: the hints are strings (``from __future__ import annotations``)
-    import pydantic
-except ImportError:  # pragma: no cover - the test below is skipped
-    pydantic = None
-else:
-
-    class Point(pydantic.BaseModel):
-        x: int
-        y: int = pydantic.Field(default=0, ge=0)
-
-    class Shape(pydantic.BaseModel):
-        corners: list[Point]
-
-    def corners(shape: Shape, scale: float = 1.0) -> int:
-        """Count corners."""
-        return len(shape.corners)
+# At module level: the hints are strings (``from __future__ import annotations``).
 
 
-@pytest.mark.skipif(pydantic is None, reason="pydantic is not installed")
+class Point(pydantic.BaseModel):
+    x: int
+    y: int = pydantic.Field(default=0, ge=0)
+
+
+class Shape(pydantic.BaseModel):
+    corners: list[Point]
+
+
+def corners(shape: Shape, scale: float = 1.0) -> int:
+    """Count corners."""
+    return len(shape.corners)
+
+
 async def test_a_pydantic_model_parameter():
     tool = tool_from_function(corners)
     point = {
@@ -290,7 +289,8 @@ def test_output_of_plain_values():
 
 
 def test_output_of_a_matplotlib_figure():
-    matplotlib = pytest.importorskip("matplotlib", reason="matplotlib is not installed")
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -308,7 +308,8 @@ def test_output_of_a_matplotlib_figure():
 
 
 def test_output_of_a_dataframe():
-    pandas = pytest.importorskip("pandas", reason="pandas is not installed")
+    import pandas
+
     frame = pandas.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     out = output_of(frame)
     assert out.text == repr(frame) and not out.images and not out.is_error
