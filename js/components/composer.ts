@@ -88,13 +88,8 @@ export class Composer {
     this.announcer = h("div", { class: "lc:sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     this.tooLong = h("span", { class: "lc-too-long lc:text-danger-fg lc:font-semibold", hidden: true });
     this.picker = new ContextPicker(this.textarea, () => this.handlers.listContext?.() ?? Promise.resolve([]), signal);
-    this.files = new ComposerFiles(
-      this.textarea,
-      () => {
-        if (!this.busy) this.drawButton();
-      },
-      signal,
-    );
+    // Send waits while files are read.
+    this.files = new ComposerFiles(this.textarea, () => this.busy || this.drawButton(), signal);
     const row = h(
       "div",
       {

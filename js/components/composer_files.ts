@@ -49,7 +49,7 @@ export class ComposerFiles {
   /** `changed`: the files or their reading changed (Send redraws). */
   constructor(
     private textarea: HTMLTextAreaElement,
-    private changed: () => void,
+    private changed: () => unknown,
     signal: AbortSignal,
   ) {
     this.chipsEl = h("div", {
@@ -205,7 +205,8 @@ export class ComposerFiles {
 
   /** The chat's messages now: the send whose files show up in them was accepted. */
   seen(chatId: string, messages: readonly Message[]): void {
-    const last = [...messages].reverse().find((m) => m.role === "user");
+    let last: Message | undefined;
+    for (let i = messages.length - 1; i >= 0 && !last; i--) if (messages[i].role === "user") last = messages[i];
     this.lastUser = last ? `${chatId}:${last.id}` : "";
     const s = this.sending;
     if (s && last && this.lastUser !== s.after && (last.attachments?.length ?? 0) === s.files.length) {

@@ -4,7 +4,7 @@
 // styles and theme reach it (the top layer keeps the DOM parent's inherited values).
 import { h, icon } from "../dom";
 import { formatSize } from "../attachments";
-import { FOCUS, iconButton } from "./ui";
+import { iconButton } from "./ui";
 
 export interface LightboxImage {
   url: string;
@@ -45,7 +45,7 @@ export function openLightbox(opener: HTMLElement, image: LightboxImage, onClose:
       h("img", {
         src: image.url,
         alt: image.name,
-        class: `lc-lightbox-image lc:block lc:max-w-full lc:h-auto lc:mx-auto ${FOCUS}`,
+        class: "lc-lightbox-image lc:block lc:max-w-full lc:h-auto lc:mx-auto",
       }),
     ),
   );
