@@ -1,10 +1,11 @@
 // Requests with answers (docs/protocol.md, "Requests"). A command that expects an answer
-// (search, the `@` items, the model list, the math chunk, an export) carries a request id
+// (search, the `@` items, the model list, the math chunk, a file's bytes, an export) carries a request id
 // chosen by the view; the kernel answers with one custom message echoing it, or with
 // `refused`. Every view of the widget receives every answer: each view keeps its own
 // Requests, which uses only answers to requests it made and still wants.
 import type {
   AnswerMsg,
+  AttachmentMsg,
   Command,
   ContextItemsMsg,
   ExportMsg,
@@ -19,6 +20,7 @@ export interface Answers {
   list_context: ContextItemsMsg;
   list_models: ModelListMsg;
   load_math: MathChunkMsg;
+  load_attachment: AttachmentMsg;
   export: ExportMsg;
 }
 export type RequestKind = keyof Answers;
@@ -29,6 +31,7 @@ export const ANSWER_TYPE: { [K in RequestKind]: Answers[K]["type"] } = {
   list_context: "context_items",
   list_models: "model_list",
   load_math: "math_chunk",
+  load_attachment: "attachment",
   export: "export",
 };
 

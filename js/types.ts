@@ -46,6 +46,26 @@ export interface Message {
   usage?: Usage | null;
   // An assistant message: its tool calls, in order (absent in old files).
   tools?: ToolCall[];
+  // A user message: the files sent with it (their bytes come with `load_attachment`).
+  attachments?: Attachment[];
+}
+
+/** A file sent with a user message, as the kernel stored it. */
+export interface Attachment {
+  name: string;
+  // Sniffed from the bytes by the kernel.
+  media_type: string;
+  size: number;
+  // Hex digest of the bytes: the file's id for `load_attachment`.
+  sha256: string;
+}
+
+/** What the page says of a file it sends; its bytes are the message's buffer at the same index. */
+export interface AttachmentMeta {
+  name: string;
+  // The browser's guess (File.type); the kernel sniffs the bytes.
+  media_type: string;
+  size: number;
 }
 
 /** Where a tool call is in its life: proposed, waiting (for the person's consent), running, ended. */
@@ -239,6 +259,14 @@ export interface ExportMsg {
   mime: string;
 }
 
+/** The answer to `load_attachment`; the custom message's buffers[0] is the file's bytes. */
+export interface AttachmentMsg {
+  type: "attachment";
+  request: string;
+  sha256: string;
+  media_type: string;
+}
+
 /** The answer to `load_math`; the custom message's buffers[0] is the math chunk's code. */
 export interface MathChunkMsg {
   type: "math_chunk";
@@ -286,6 +314,7 @@ export type KernelMsg =
   | ToolMsg
   | ExportMsg
   | MathChunkMsg
+  | AttachmentMsg
   | SearchResultsMsg
   | ContextItemsMsg
   | ModelListMsg
@@ -296,7 +325,8 @@ export type AnswerMsg = Exclude<KernelMsg, DeltaMsg | DoneMsg | ToolMsg>;
 
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
-  | { type: "send"; text: string; chat_id: string; context?: string[] }
+  // attachments: one per binary buffer of the message, in the same order
+  | { type: "send"; text: string; chat_id: string; context?: string[]; attachments?: AttachmentMeta[] }
   | { type: "stop"; chat_id: string }
   | { type: "regenerate"; chat_id: string }
   | { type: "retry"; chat_id: string }
@@ -315,6 +345,8 @@ export type Command =
   | { type: "export"; chat_id: string; format: ExportFormat; request: string }
   | { type: "claim"; secret: string }
   | { type: "load_math"; request: string }
+  // The bytes of a file of a message (answered with `attachment`).
+  | { type: "load_attachment"; request: string; chat_id: string; sha256: string }
   // Kernel context and code runs
   | { type: "list_context"; request: string }
   | { type: "run_code"; chat_id: string; message_id: number; code: string }

@@ -2,6 +2,8 @@
 // traits alone (so it can be rendered at any moment, even mid-stream), reports what the
 // person did with custom messages, and applies the streaming fast path (delta/done).
 // Everything registered here is removed when the view goes (signal / cleanup).
+import { AttachmentStore, kernelFiles } from "./attachment_store";
+import { wireFiles } from "./attachments";
 import { h } from "./dom";
 import { ChatMenu } from "./components/chat_menu";
 import { Composer } from "./components/composer";
@@ -55,6 +57,8 @@ export class ChatApp {
   readonly unreadable = new UnreadableNotice();
   /** This view's requests with answers (requests.ts). */
   readonly requests: Requests;
+  /** Sent files' bytes as blob URLs, for their thumbnails. */
+  readonly files: AttachmentStore;
   private banner: ErrorBanner;
   private controller = new AbortController();
   // biome-ignore lint/suspicious/noExplicitAny: anywidget's listener signature (see types.ts)
@@ -71,6 +75,7 @@ export class ChatApp {
     const signal = this.controller.signal;
     const uid = `lc${++viewCounter}`;
     this.requests = new Requests((cmd) => this.send(cmd));
+    this.files = new AttachmentStore(kernelFiles(this.requests));
     // The widget draws into its own root inside `el`: ipywidgets' layout code writes
     // (and removes) inline styles on `el` itself, which would undo our height.
     this.host = el;
@@ -143,10 +148,15 @@ export class ChatApp {
   private makeComposer(signal: AbortSignal): Composer {
     return new Composer(
       {
-        onSend: (text, context) => {
+        onSend: (text, context, files) => {
           this.list.followNext();
           const chat_id = this.chatForCommand();
-          this.send(context.length ? { type: "send", text, chat_id, context } : { type: "send", text, chat_id });
+          const cmd: Command = { type: "send", text, chat_id, ...(context.length ? { context } : {}) };
+          if (!files.length) return this.send(cmd);
+          // The bytes go as binary buffers (one per file, in order), never base64 in the JSON.
+          const { attachments, buffers } = wireFiles(files);
+          this.files.offerLocal(files); // its thumbnails show these bytes, no round trip
+          this.send({ ...cmd, attachments }, buffers);
         },
         onStop: () => this.stop(),
         listContext: () => this.requests.ask("list_context", {}).then(({ msg }) => msg.items ?? []),
@@ -177,6 +187,7 @@ export class ChatApp {
       h("div", { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" }, this.sidebar.el, backdrop, main),
     );
     this.root.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
+    this.composer.files.acceptDrops(main, signal);
   }
 
   /** Each trait redraws the parts that show it; custom messages go to the streams or the requests. */
@@ -196,6 +207,7 @@ export class ChatApp {
     this.listen("change:active_chat_id", () => (this.requestedChat = null));
     this.listen("change:error", () => {
       if (this.get("error")) clearPendingRuns();
+      if (this.get("error")) this.composer.files.refused(); // a refused send's files come back
       this.drawBanner();
     });
     this.listen("change:stats", () => this.stats.update(this.get("stats")));
@@ -227,17 +239,19 @@ export class ChatApp {
     this.controller.abort();
     this.requests.dispose();
     this.streams.dispose();
+    this.files.dispose();
     this.root.remove();
     this.host.classList.remove("livechat-host", "lc-host-fill");
   }
 
-  readonly send = (cmd: Command): void => {
+  readonly send = (cmd: Command, buffers?: ArrayBuffer[]): void => {
     if (this.destroyed) return;
     // A chat switch takes a kernel round trip to show up in `active_chat_id`; a message
     // typed meanwhile belongs to the chat the person asked for, not the one still shown.
     if (cmd.type === "new_chat") this.requestedChat = "";
     else if (cmd.type === "select_chat") this.requestedChat = cmd.chat_id;
-    this.model.send(cmd);
+    if (buffers) this.model.send(cmd, undefined, buffers);
+    else this.model.send(cmd);
     if (cmd.type === "edit") {
       // The edited turn ends the branch now: follow its new reply from the composer.
       this.list.followNext();
@@ -349,8 +363,9 @@ export class ChatApp {
       busy,
       modelLabel,
       code: this.codeState(),
+      files: this.files,
     });
-    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context") });
+    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context"), chatId, messages });
   }
 
   private codeStateCache: CodeRunState | null = null;
@@ -363,7 +378,8 @@ export class ChatApp {
     const cached = this.codeStateCache;
     if (cached && cached.allowed === allowed && cached.running === running && cached.insertable === insertable)
       return cached;
-    this.codeStateCache = { allowed, running, interrupt: () => this.interruptKernel(), insertable };
+    const attach = (pngs: string[]) => this.composer.files.attachRunImages(pngs);
+    this.codeStateCache = { allowed, running, interrupt: () => this.interruptKernel(), insertable, attach };
     return this.codeStateCache;
   }
 

@@ -1,6 +1,7 @@
 // What a message bubble shows (the list builds it from a message or the reply streaming)
 // and how it sits in the list.
-import type { CodeRun, ContextChip, ErrorKind, MessageStatus, Role, ToolCall, Usage } from "../types";
+import type { AttachmentStore } from "../attachment_store";
+import type { Attachment, CodeRun, ContextChip, ErrorKind, MessageStatus, Role, ToolCall, Usage } from "../types";
 import type { CodeRunState } from "./code_runs";
 
 export interface BubbleData {
@@ -18,6 +19,8 @@ export interface BubbleData {
   versions?: number;
   /** A user message: the kernel context sent with it. */
   context?: ContextChip[];
+  /** A user message: the files sent with it. */
+  attachments?: Attachment[];
   /** An assistant message: runs of its Python blocks. */
   runs?: CodeRun[];
   /** An assistant message: its tool calls (cards at their offsets in the text). */
@@ -37,4 +40,6 @@ export interface BubbleOptions {
   lazy?: boolean;
   /** Run on Python blocks (assistant messages). */
   code?: CodeRunState;
+  /** The bytes of sent files (thumbnails); the same store for every bubble of a view. */
+  files?: AttachmentStore;
 }

@@ -1,8 +1,11 @@
 // What a message says besides its text: a reply's reasoning (collapsed, above the
 // answer), the kernel context a user message was sent with, the status note of a reply
-// that did not complete ("Stopped", "Cut off"), and the error of one that failed.
+// that did not complete ("Stopped", "Cut off"), the error of one that failed, and the
+// files a user message was sent with (sent_files.ts).
+import type { AttachmentStore } from "../attachment_store";
 import { h, icon } from "../dom";
 import type { BubbleData } from "./bubble_data";
+import { SentFiles } from "./sent_files";
 import { sentContext } from "./sent_context";
 import { FOCUS } from "./ui";
 
@@ -16,6 +19,7 @@ export class BubbleNotes {
   private contextSig = "";
   private note: HTMLElement;
   private errorBox: HTMLElement;
+  private files = new SentFiles();
 
   constructor() {
     this.reasoningBody = h("div", {
@@ -43,10 +47,12 @@ export class BubbleNotes {
       role: "note",
       hidden: true,
     });
-    this.below = [this.context, this.note, this.errorBox];
+    this.below = [this.files.el, this.context, this.note, this.errorBox];
   }
 
-  update(data: BubbleData): void {
+  update(data: BubbleData, files: AttachmentStore | null = null): void {
+    this.files.update(data.chatId, data.attachments ?? [], files);
+
     const reasoning = data.reasoning ?? "";
     this.reasoning.hidden = reasoning === "";
     if (reasoning && this.reasoningBody.textContent !== reasoning) this.reasoningBody.textContent = reasoning;
@@ -69,5 +75,10 @@ export class BubbleNotes {
     } else {
       this.errorBox.hidden = true;
     }
+  }
+
+  /** The bubble goes: the files' URLs it holds are released. */
+  destroy(): void {
+    this.files.destroy();
   }
 }

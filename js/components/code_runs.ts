@@ -5,7 +5,8 @@
 // through the front end's kernel connection (as the notebook's Interrupt button does).
 // This module gives a block's toolbar its Run and Stop run actions (reply_code.ts puts
 // the toolbar together) and draws the confirm step and the output under the block.
-import { h } from "../dom";
+// A run that displayed images offers "Ask about this": its PNGs go to the composer.
+import { h, icon } from "../dom";
 import type { CodeRun, RunningCode, SendCommand } from "../types";
 import type { CodeAction, CodeBlock } from "./code_block";
 import { SMALL_BUTTON } from "./ui";
@@ -19,6 +20,8 @@ export interface CodeRunState {
   interrupt: () => boolean;
   /** Insert as cell is offered (insert_cell.ts). */
   insertable: boolean;
+  /** Attach a run's images (base64 PNGs) to the composer; absent: not offered. */
+  attach?: (pngs: string[]) => void;
 }
 
 export interface RunTarget {
@@ -53,7 +56,7 @@ export function runActions(block: CodeBlock, t: RunTarget, redraw: () => void): 
   const mine = running.chat_id === t.chatId && running.message_id === t.messageId && sameCode(running.code, code);
   if (mine || (pending.has(key) && runs.length > (pending.get(key) ?? 0))) pending.delete(key);
   const busy = mine || pending.has(key);
-  drawOutput(block, runs[runs.length - 1]);
+  drawOutput(block, runs[runs.length - 1], t.state.attach);
   const confirmed = () => {
     pending.set(key, runs.length);
     t.send({ type: "run_code", chat_id: t.chatId, message_id: t.messageId, code });
@@ -136,8 +139,8 @@ function note(block: CodeBlock, text: string): void {
   block.setExtra("note", el);
 }
 
-function drawOutput(block: CodeBlock, run: CodeRun | undefined): void {
-  const sig = run ? JSON.stringify([run.status, run.stdout, run.result, run.error, run.images.length]) : "";
+function drawOutput(block: CodeBlock, run: CodeRun | undefined, attach?: (pngs: string[]) => void): void {
+  const sig = run ? JSON.stringify([run.status, run.stdout, run.result, run.error, run.images.length, !!attach]) : "";
   if (block.extra("output")?.dataset.sig === sig) return;
   if (!run) {
     block.setExtra("output", null);
@@ -175,7 +178,25 @@ function drawOutput(block: CodeBlock, run: CodeRun | undefined): void {
     img.src = `data:image/png;base64,${png}`;
     box.append(img);
   }
+  if (run.images.length && attach) box.append(askButton(run.images, attach));
   if (run.error) box.append(pre(run.error, "lc-run-error lc:text-danger-fg lc:bg-danger-bg"));
   if (!run.stdout && !run.result && !run.error && !run.images.length) box.append(pre("(no output)", "lc:text-muted"));
   block.setExtra("output", box);
+}
+
+/** "Ask about this": the run's images go to the composer as files, to ask the model about them. */
+function askButton(pngs: string[], attach: (pngs: string[]) => void): HTMLElement {
+  const n = pngs.length;
+  const b = h(
+    "button",
+    {
+      type: "button",
+      class: `lc-run-ask ${SMALL_BUTTON} lc:inline-flex lc:items-center lc:gap-1.5 lc:m-1.5 lc:border lc:border-line lc:hover:bg-hover`,
+      title: n === 1 ? "Attach this image to your next message" : `Attach these ${n} images to your next message`,
+    },
+    icon("paperclip", 12),
+    "Ask about this",
+  );
+  b.addEventListener("click", () => attach(pngs));
+  return b;
 }

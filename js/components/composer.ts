@@ -1,9 +1,12 @@
 // The composer: an auto-growing textarea ("Message"); Enter sends, Shift+Enter inserts
 // a newline, IME composition is never interrupted; Send becomes Stop while busy.
 // Text over the kernel's limit is never cut by the browser (no maxlength) nor thrown
-// away: it stays here, is not sent, and a note says how much to cut.
+// away: it stays here, is not sent, and a note says how much to cut. Files ride along
+// (composer_files.ts): chips above the text, sent as the message's binary buffers.
+import type { PendingFile } from "../attachments";
 import { h, icon } from "../dom";
-import type { ContextItem } from "../types";
+import type { ContextItem, Message } from "../types";
+import { ComposerFiles } from "./composer_files";
 import { ContextPicker } from "./context_picker";
 import { FOCUS } from "./ui";
 
@@ -11,10 +14,13 @@ export interface ComposerState {
   busy: boolean;
   /** The `@` picker of kernel context is offered. */
   contextEnabled?: boolean;
+  /** The chat shown and its messages: a send with files is accepted once they show its message. */
+  chatId?: string;
+  messages?: readonly Message[];
 }
 
 export interface ComposerHandlers {
-  onSend: (text: string, context: string[]) => void;
+  onSend: (text: string, context: string[], files: PendingFile[]) => void;
   onStop: () => void;
   /** What the kernel offers for the `@` picker now (a request with an answer). */
   listContext?: () => Promise<ContextItem[]>;
@@ -54,6 +60,7 @@ export class Composer {
   /** Reads the note out when the text goes over the limit, and on a refused send. */
   private announcer: HTMLElement;
   readonly picker: ContextPicker;
+  readonly files: ComposerFiles;
 
   constructor(
     private handlers: ComposerHandlers,
@@ -81,11 +88,14 @@ export class Composer {
     this.announcer = h("div", { class: "lc:sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     this.tooLong = h("span", { class: "lc-too-long lc:text-danger-fg lc:font-semibold", hidden: true });
     this.picker = new ContextPicker(this.textarea, () => this.handlers.listContext?.() ?? Promise.resolve([]), signal);
+    // Send waits while files are read.
+    this.files = new ComposerFiles(this.textarea, () => this.busy || this.drawButton(), signal);
     const row = h(
       "div",
       {
         class: "lc-composer-row lc:flex lc:items-end lc:gap-2 lc:py-1.5 lc:pr-1.5 lc:pl-3.5",
       },
+      this.files.button,
       this.textarea,
       this.button,
     );
@@ -97,6 +107,7 @@ export class Composer {
           "lc:rounded-composer lc:shadow-float lc:transition-[border-color,box-shadow] lc:duration-150 " +
           "lc:focus-within:border-accent lc:focus-within:ring-3 lc:focus-within:ring-accent/25",
       },
+      this.files.chipsEl,
       this.picker.chipsEl,
       row,
     );
@@ -121,7 +132,9 @@ export class Composer {
         this.tooLong,
         this.counter,
       ),
+      this.files.note,
       this.announcer,
+      this.files.input,
     );
     this.textarea.addEventListener("input", () => this.onInput(), { signal });
     this.textarea.addEventListener("keydown", (e) => this.onKeydown(e), { signal });
@@ -131,6 +144,7 @@ export class Composer {
 
   update(s: ComposerState): void {
     this.picker.setEnabled(!!s.contextEnabled);
+    if (s.messages) this.files.seen(s.chatId ?? "", s.messages);
     if (s.busy !== this.busy) {
       this.busy = s.busy;
       this.drawButton();
@@ -146,11 +160,20 @@ export class Composer {
     e.stopPropagation();
     if (e.isComposing || e.keyCode === 229) return;
     if (this.picker.onKeydown(e)) return;
+    if (e.key === "Backspace" && this.atEmptyStart() && this.files.removeLast()) {
+      e.preventDefault();
+      return;
+    }
     if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
     // IME: Enter that confirms a composition is not a send.
     if (e.isComposing || e.keyCode === 229) return;
     e.preventDefault();
     if (!this.busy) this.submit();
+  }
+
+  private atEmptyStart(): boolean {
+    const ta = this.textarea;
+    return ta.value === "" && ta.selectionStart === 0 && ta.selectionEnd === 0;
   }
 
   /** The text is over the kernel's limit: it cannot be sent as it is. */
@@ -160,13 +183,13 @@ export class Composer {
 
   private submit(): void {
     const text = this.textarea.value;
-    if (!text.trim() || this.busy) return;
+    if (!text.trim() || this.busy || this.files.busy) return;
     if (this.overLimit) {
       // Refused here, not by the kernel: the text stays to be trimmed.
       this.announce(true);
       return;
     }
-    this.handlers.onSend(text, this.picker.names());
+    this.handlers.onSend(text, this.picker.names(), this.files.take());
     this.picker.clear();
     this.textarea.value = "";
     this.onInput();
@@ -215,7 +238,7 @@ export class Composer {
     b.setAttribute("aria-label", label);
     b.title = this.busy ? "Stop the reply (Esc)" : "Send (Enter)";
     b.classList.toggle("lc-send-stop", this.busy);
-    b.disabled = !this.busy && (!this.textarea.value.trim() || this.overLimit);
+    b.disabled = !this.busy && (!this.textarea.value.trim() || this.overLimit || this.files.busy);
     b.replaceChildren(icon(this.busy ? "stop" : "send", 16));
   }
 }

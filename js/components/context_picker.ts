@@ -49,6 +49,8 @@ export class ContextPicker {
   ) {
     this.chipsEl = h("div", {
       class: "lc-context-chips lc:flex lc:flex-wrap lc:gap-1 lc:pt-1.5 lc:px-3 lc:empty:hidden",
+      // A label needs a role to mean anything (axe: aria-prohibited-attr on a bare div).
+      role: "group",
       "aria-label": "Attached context",
     });
     this.list = h("ul", {

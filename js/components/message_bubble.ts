@@ -100,7 +100,7 @@ export class MessageBubble {
     this.flow?.setTools(data.tools ?? [], { chatId: data.chatId, send: this.send, announce: this.announce });
     this.body.update(data.content, streaming, !!opts.lazy);
     if (!streaming && this.body.isFinal) this.decorateCode();
-    this.notes.update(data);
+    this.notes.update(data, opts.files ?? null);
     this.actions.update(data, opts);
     if (prev && prev.status === "streaming" && !streaming) this.el.classList.remove("lc-fade-in");
   }
@@ -156,6 +156,7 @@ export class MessageBubble {
 
   destroy(): void {
     this.body.destroy();
+    this.notes.destroy();
   }
 
   /** A reply's code blocks: their toolbar actions (Run, Insert as cell, Copy) and run output. */
@@ -187,6 +188,7 @@ function sameData(a: BubbleData, b: BubbleData): boolean {
     a.version === b.version &&
     a.versions === b.versions &&
     a.context === b.context &&
+    a.attachments === b.attachments &&
     a.runs === b.runs &&
     a.tools === b.tools &&
     JSON.stringify(a.usage ?? null) === JSON.stringify(b.usage ?? null)
@@ -200,6 +202,7 @@ function sameOpts(a: BubbleOptions, b: BubbleOptions): boolean {
     !b.lazy &&
     a.code?.allowed === b.code?.allowed &&
     a.code?.running === b.code?.running &&
-    a.code?.insertable === b.code?.insertable
+    a.code?.insertable === b.code?.insertable &&
+    a.files === b.files
   );
 }

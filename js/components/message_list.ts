@@ -5,6 +5,7 @@
 import { h, icon } from "../dom";
 import type { StreamView } from "../stream_state";
 import type { Message, SendCommand } from "../types";
+import type { AttachmentStore } from "../attachment_store";
 import type { CodeRunState } from "./code_runs";
 import { KeyedChildren } from "./keyed";
 import { type BubbleData, MessageBubble } from "./message_bubble";
@@ -18,6 +19,8 @@ export interface ListState {
   busy: boolean;
   modelLabel: string;
   code?: CodeRunState;
+  /** The bytes of sent files, for their thumbnails. */
+  files?: AttachmentStore;
 }
 
 const BOTTOM_SLACK = 40;
@@ -92,6 +95,7 @@ function bubbleItems(next: ListState): BubbleData[] {
     version: m.version,
     versions: m.versions,
     context: m.context,
+    attachments: m.attachments,
     runs: m.runs,
     tools: m.tools,
     reasoning: m.reasoning ?? "",
@@ -296,7 +300,13 @@ export class MessageList {
         // Only the last bubble depends on `busy` (Regenerate / Retry): the others stay
         // unchanged, so a reply starting or ending touches one bubble, not the window.
         const isLast = i === lastIndex;
-        b.update(item, { isLast, busy: isLast && (next.busy || (!!s && !s.done)), lazy, code: next.code });
+        b.update(item, {
+          isLast,
+          busy: isLast && (next.busy || (!!s && !s.done)),
+          lazy,
+          code: next.code,
+          files: next.files,
+        });
         if (lazy && b.isDeferred) this.io?.observe(b.el);
       },
     );

@@ -68,6 +68,8 @@ export class FakeModel implements AnyModel<Traits> {
   /** The host's widget manager (a test gives it a kernel to interrupt). */
   widget_manager?: unknown;
   sent: any[] = [];
+  /** The binary buffers of each sent message, by index in `sent` ([] when none). */
+  sentBuffers: unknown[][] = [];
   handlers = new Map<string, Set<(...args: any[]) => void>>();
   /** Answers the fake kernel gives at once, by request kind (unset: the test answers by hand). */
   kernel: { [K in RequestKind]?: (cmd: any) => AnswerFields<K> } = {};
@@ -82,8 +84,9 @@ export class FakeModel implements AnyModel<Traits> {
     this.state[key] = value;
   }
   save_changes(): void {}
-  send(content: unknown): void {
+  send(content: unknown, _callbacks?: unknown, buffers: unknown[] = []): void {
     this.sent.push(content);
+    this.sentBuffers.push(buffers);
     const cmd = content as { type: RequestKind; request?: string };
     const reply = this.kernel[cmd.type];
     if (reply && cmd.request) this.custom({ ...reply(cmd), type: ANSWER_TYPE[cmd.type], request: cmd.request });
