@@ -5,10 +5,14 @@
 import type { AttachmentMeta } from "./types";
 
 const MB = 1024 * 1024;
-/** The kernel's limits (it refuses more, with a banner). */
-export const MAX_FILE_BYTES = 20 * MB;
-export const MAX_MESSAGE_BYTES = 50 * MB;
-export const MAX_FILES = 10;
+/** The kernel's limits (the `uploads` trait; it refuses more, with a banner). */
+export interface UploadLimits {
+  file_bytes: number;
+  message_bytes: number;
+  /** Files per message; 0: attaching is off here (`livechat --no-uploads`). */
+  count: number;
+}
+export const DEFAULT_LIMITS: UploadLimits = { file_bytes: 20 * MB, message_bytes: 9 * MB, count: 10 };
 
 /** Media types by file extension: what the kernel takes. */
 const BY_EXTENSION: Record<string, string> = {
@@ -77,18 +81,23 @@ export function typeLabel(mediaType: string, name = ""): string {
 }
 
 /** Why this file cannot join the ones already attached, or "" when it can. */
-export function refusal(file: { name: string; type: string; size: number }, attached: readonly PendingFile[]): string {
+export function refusal(
+  file: { name: string; type: string; size: number },
+  attached: readonly PendingFile[],
+  limits: UploadLimits = DEFAULT_LIMITS,
+): string {
   const name = file.name || "The pasted file";
+  if (limits.count <= 0) return "Attaching files is turned off here.";
   if (!mediaTypeOf(file.name, file.type)) {
     return `${name}: this kind of file cannot be sent (images, PDF, CSV, TSV, text, Markdown, Python, JSON, notebooks).`;
   }
-  if (file.size > MAX_FILE_BYTES) {
-    return `${name} is ${formatSize(file.size)}: at most ${formatSize(MAX_FILE_BYTES)} per file.`;
+  if (file.size > limits.file_bytes) {
+    return `${name} is ${formatSize(file.size)}: at most ${formatSize(limits.file_bytes)} per file.`;
   }
-  if (attached.length >= MAX_FILES) return `${name}: at most ${MAX_FILES} files per message.`;
+  if (attached.length >= limits.count) return `${name}: at most ${limits.count} files per message.`;
   const total = attached.reduce((n, f) => n + f.size, 0) + file.size;
-  if (total > MAX_MESSAGE_BYTES) {
-    return `${name}: the files would come to ${formatSize(total)}, at most ${formatSize(MAX_MESSAGE_BYTES)} per message.`;
+  if (total > limits.message_bytes) {
+    return `${name}: the files would come to ${formatSize(total)}, at most ${formatSize(limits.message_bytes)} per message.`;
   }
   return "";
 }

@@ -14,6 +14,8 @@ import {
   pngFile,
   readBytes,
   refusal,
+  DEFAULT_LIMITS,
+  type UploadLimits,
   typeLabel,
 } from "../attachments";
 import { h, icon } from "../dom";
@@ -45,6 +47,8 @@ export class ComposerFiles {
   private sending: Sending | null = null;
   private lastUser = "";
   private pasted = 0;
+  /** The kernel's limits, from the `uploads` trait (count 0: attaching is off). */
+  limits: UploadLimits = DEFAULT_LIMITS;
 
   /** `changed`: the files or their reading changed (Send redraws). */
   constructor(
@@ -92,6 +96,12 @@ export class ComposerFiles {
     );
     this.textarea.addEventListener("paste", (e) => this.onPaste(e), { signal });
     signal.addEventListener("abort", () => this.clear());
+  }
+
+  /** The kernel's limits; the paperclip shows only where attaching is on. */
+  setLimits(limits: UploadLimits): void {
+    this.limits = limits;
+    this.button.hidden = limits.count <= 0;
   }
 
   /** Files dragged over `target` (the chat) show the drop target; dropped ones are attached. */
@@ -157,7 +167,7 @@ export class ComposerFiles {
       for (const f of list) {
         const name = fileName(f, this.pasted);
         if (name !== f.name) this.pasted++;
-        const why = refusal({ name, type: f.type, size: f.size }, this.files);
+        const why = refusal({ name, type: f.type, size: f.size }, this.files, this.limits);
         if (why) {
           notes.push(why);
           continue;
@@ -180,7 +190,7 @@ export class ComposerFiles {
   addPending(files: PendingFile[]): void {
     const notes: string[] = [];
     for (const f of files) {
-      const why = refusal({ name: f.name, type: f.mediaType, size: f.size }, this.files);
+      const why = refusal({ name: f.name, type: f.mediaType, size: f.size }, this.files, this.limits);
       if (why) notes.push(why);
       else this.add(f);
     }

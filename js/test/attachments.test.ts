@@ -3,7 +3,7 @@
 // once per file), the larger view, "Ask about this" under a run's images.
 import axe from "axe-core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { formatSize, MAX_FILE_BYTES, refusal, typeLabel } from "../attachments";
+import { DEFAULT_LIMITS, formatSize, refusal, typeLabel } from "../attachments";
 import type { Attachment, Message, Traits } from "../types";
 import { CHAT_A, CHAT_B } from "./fake_model";
 import { mountApp, settle, unmountAll } from "./mount";
@@ -124,7 +124,7 @@ describe("attaching files in the composer", () => {
 
   it("refuses inline what the kernel would refuse, and keeps the rest", async () => {
     const { root } = mountApp();
-    const big = file("huge.png", "image/png", "x", MAX_FILE_BYTES + 1);
+    const big = file("huge.png", "image/png", "x", DEFAULT_LIMITS.file_bytes + 1);
     const exe = file("tool.exe", "application/octet-stream", "MZ");
     composer(root).dispatchEvent(filesEvent("paste", [big, exe, file("ok.png", "image/png")], "clipboardData"));
     await flush();
