@@ -89,6 +89,13 @@ def megabytes(size: int) -> str:
     return f"{size / MiB:.1f} MB"
 
 
+def human_size(size: int) -> str:
+    """``812 bytes``, ``12.3 KB``, ``1.2 MB``."""
+    if size < 1024:
+        return f"{size:,} byte{'' if size == 1 else 's'}"
+    return f"{size / 1024:.1f} KB" if size < MiB else megabytes(size)
+
+
 def _limit(size: int) -> str:
     """A limit as people read it: ``20 MB``, or bytes below a megabyte."""
     if size >= MiB:

@@ -37,6 +37,7 @@ from .attachment_types import (
     AttachmentRefused,
     check,
     display_name,
+    human_size,
     megabytes,
     sniff,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "check",
     "files_dir",
     "find_attachment",
+    "human_size",
     "megabytes",
     "problems_summary",
     "sniff",
