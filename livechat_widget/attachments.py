@@ -148,11 +148,15 @@ class AttachmentStore:
     def put(self, chat_id: str, name: str, data: bytes, media_type: str) -> Attachment:
         """Write ``data`` as ``<chat-id>.files/<sha256>.<ext>`` (nothing if a file with
         those bytes is there already) and return its ``Attachment``. ``media_type`` is
-        what ``sniff``/``check`` found. StorageError when the disk refuses."""
+        what ``sniff``/``check`` found (AttachmentRefused if the bytes are not of it).
+        StorageError when the disk refuses."""
         name = display_name(name)
         digest = hashlib.sha256(data).hexdigest()
         attachment = Attachment(name, media_type, len(data), digest)
         path = self.path(chat_id, attachment)
+        # Never the browser's word for it: the bytes must be of the type they are saved as.
+        if sniff(data, f"{name}.{path.suffix[1:]}") != media_type:
+            raise AttachmentRefused(f"{name} is not of the type it was sent as ({media_type}).")
         if self._intact(path, digest):
             return attachment
         folder = path.parent

@@ -367,3 +367,19 @@ def test_a_file_in_the_way_of_the_folder_is_a_clear_error(tmp_path):
     with pytest.raises(StorageError) as failed:
         AttachmentStore(tmp_path).save(chat_id, [("a.png", PNG)])
     assert str(failed.value) == "cannot save the attached file a.png: a file is in the way"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "media_type"),
+    [
+        ("a.png", ELF, "image/png"),
+        ("a.png", PNG, "image/jpeg"),
+        ("a.txt", b"{", "application/json"),
+    ],
+)
+def test_put_takes_no_ones_word_for_the_type(tmp_path, name, data, media_type):
+    files = AttachmentStore(tmp_path)
+    chat_id = "0b6c0f32-7d3e-4d55-9d63-3f4c3f7a2b11"
+    with pytest.raises(AttachmentRefused):
+        files.put(chat_id, name, data, media_type)
+    assert not files.files_dir(chat_id).exists()
