@@ -13,7 +13,9 @@ all chats, with the chat it belongs to and what its event rows say about it:
   of event row becomes a column by adding one entry there;
 - ``tools``: a reply's tool calls, each a dict of its ``tool_call`` and ``tool_result``
   rows (id, name, arguments, step, offset, source, needs_consent, status, content,
-  images, ms), in order ([] for other messages).
+  images, ms), in order ([] for other messages);
+- ``attachments``: a user message's attached files, each a dict (name, media_type,
+  size, sha256: the file is ``<chat-id>.files/<sha256>.<ext>``), [] otherwise.
 
 pandas is optional: without it these functions raise an ImportError that says how to
 install it. The files are parsed by ``csv_storage`` (the same code the app uses), never
@@ -117,6 +119,7 @@ def message_records(chat_id: str, title: str, records: list[list[str]]) -> list[
         }
         row.update({c.column: [] if c.many else None for c in EVENT_COLUMNS})
         row["tools"] = [asdict(call) for call in message.tools]
+        row["attachments"] = [asdict(file) for file in message.attachments]
         rows.append(row)
     # Event rows: messages are numbered in file order, so a row's neighbours are known
     # from the count of message rows before it.
@@ -156,7 +159,7 @@ def frame(store: CsvStore, chat_ids: Iterable[str]) -> pd.DataFrame:
         info = summarise(chat_id, records, store.path(chat_id))
         chats.append((info.created_at, message_records(chat_id, info.title, records)))
     chats.sort(key=lambda chat: chat[0])
-    columns = [*BASE_COLUMNS, *(spec.column for spec in EVENT_COLUMNS), "tools"]
+    columns = [*BASE_COLUMNS, *(spec.column for spec in EVENT_COLUMNS), "tools", "attachments"]
     rows = [row for _, chat_rows in chats for row in chat_rows]
     df = pd.DataFrame.from_records(rows, columns=columns)
     df["message_id"] = df["message_id"].astype("int64")
@@ -169,8 +172,8 @@ def read_chats(folder: CsvStore | str | os.PathLike[str] = "chat_logs") -> pd.Da
     """Every message of every chat in ``folder`` as a pandas DataFrame, one row per
     message: ``chat_id``, ``title``, ``message_id``, ``timestamp``, ``user_id``,
     ``role``, ``content``, ``status``, ``error``, ``error_kind``, the event columns
-    (``EVENT_COLUMNS``) and ``tools`` (a reply's tool calls, as dicts). Archived chats
-    (``archive/``) are not included.
+    (``EVENT_COLUMNS``), ``tools`` (a reply's tool calls, as dicts) and ``attachments``
+    (a user message's files, as dicts). Archived chats (``archive/``) are not included.
 
     >>> df = read_chats("chat_logs")
     >>> df[df.role == "assistant"].groupby("chat_id").size()

@@ -8,13 +8,17 @@ Everything is read and checked before anything is written:
 - a file that is partly valid imports every valid chat; what was left out is listed in
   the result's ``skipped`` and in one ``ChatImportWarning``.
 
-Each chat is written whole (a temporary file, fsync, rename), under a new chat id; a
-failure part-way removes the chats this import wrote. Widgets on the folder in this
+Each chat is written whole (a temporary file, fsync, rename), under a new chat id, its
+attached files first (``<chat-id>.files/``, each checked against its hash and type); a
+failure part-way removes the chats this import wrote, and their files. Widgets on the folder in this
 process show the new chats at once (``folders.chats_added``).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import os
 import uuid
@@ -25,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .attachment_rows import ATTACHMENT_ROLE, parse_attachment
+from .attachments import EXTENSIONS, AttachmentRefused, AttachmentStore, remove_files, sniff
 from .chat_export import FORMAT_NAME, FORMAT_VERSION
 from .csv_format import (
     HEADER_LINE,
@@ -41,6 +47,8 @@ from .text_cleaning import MAX_TITLE_CHARS, clean_text, one_line
 MAX_IMPORT_BYTES = 256 * 1024 * 1024  # a file (or the zip member) larger than this is refused
 
 Record = tuple[str, str, str, str]  # timestamp, user_id, role, content
+File = tuple[str, str, bytes]  # an attached file: name, media type, bytes
+Planned = tuple[list[Record], list[File]]  # a chat to write
 
 
 class ChatImportError(ValueError):
@@ -170,7 +178,7 @@ def _label(kind: str, n: int, item: object) -> str:
 # -- this project's JSON export --------------------------------------------------------
 
 
-def _from_livechat(document: dict[str, Any]) -> tuple[list[list[Record]], list[str]]:
+def _from_livechat(document: dict[str, Any]) -> tuple[list[Planned], list[str]]:
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ChatImportError(f'the export has no valid "version" (got {version!r})')
@@ -182,7 +190,7 @@ def _from_livechat(document: dict[str, Any]) -> tuple[list[list[Record]], list[s
     chats = document.get("chats")
     if not isinstance(chats, list):
         raise ChatImportError('the export has no "chats" list')
-    planned: list[list[Record]] = []
+    planned: list[Planned] = []
     skipped: list[str] = []
     for n, chat in enumerate(chats, 1):
         try:
@@ -191,10 +199,63 @@ def _from_livechat(document: dict[str, Any]) -> tuple[list[list[Record]], list[s
             records = [_row(row, i) for i, row in enumerate(chat["rows"], 1)]
             if not records:
                 raise _Skip("it has no rows")
-            planned.append(records)
+            files, absent = _files(chat.get("files", {}), records)
+            planned.append((records, files))
+            if absent:
+                plural = "file that is" if absent == 1 else "files that are"
+                skipped.append(
+                    f"{_label('chat', n, chat)}: imported without {absent} attached "
+                    f"{plural} not in the export"
+                )
         except _Skip as exc:
             skipped.append(f"{_label('chat', n, chat)}: {exc}")
     return planned, skipped
+
+
+def _files(value: object, records: list[Record]) -> tuple[list[File], int]:
+    """The attached files of a chat of the export that its ``attachment`` rows name, each
+    checked (its bytes match its hash and are of its type), and how many are absent."""
+    if not isinstance(value, dict):
+        raise _Skip('its "files" is not an object')
+    attachments = [parse_attachment(r[3]) for r in records if r[2] == ATTACHMENT_ROLE]
+    files: dict[tuple[str, str], File] = {}
+    absent = set()
+    for attachment in attachments:
+        if attachment is None or (attachment.sha256, attachment.media_type) in files:
+            continue
+        entry = value.get(attachment.sha256)
+        if entry is None:
+            absent.add(attachment.sha256)
+            continue
+        data = _file_bytes(entry, attachment.name, attachment.sha256)
+        ext = EXTENSIONS.get(attachment.media_type)
+        try:
+            found = sniff(data, f"file.{ext}") if ext else None
+        except AttachmentRefused:
+            found = None
+        if found != attachment.media_type:
+            raise _Skip(
+                f"its attached file {attachment.name} is not of the type its row names "
+                f"({attachment.media_type})"
+            )
+        media_type = attachment.media_type
+        files[(attachment.sha256, media_type)] = (attachment.name, media_type, data)
+    return list(files.values()), len(absent)
+
+
+def _file_bytes(entry: object, name: str, sha256: str) -> bytes:
+    data = entry.get("data") if isinstance(entry, dict) else None
+    if not isinstance(data, str):
+        raise _Skip(f'its attached file {name} has no "data"')
+    try:
+        decoded = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Skip(f"its attached file {name} is not valid base64") from None
+    if hashlib.sha256(decoded).hexdigest() != sha256:
+        raise _Skip(
+            f"its attached file {name} does not match its hash (the export was changed or damaged)"
+        )
+    return decoded
 
 
 def _row(row: object, n: int) -> Record:
@@ -220,14 +281,14 @@ _CHATGPT_ROLES = frozenset({"user", "assistant", "system", "tool"})
 _FINISH_STATUS = {"max_tokens": "length", "interrupted": "stopped"}
 
 
-def _from_chatgpt(conversations: list[Any], user_id: str) -> tuple[list[list[Record]], list[str]]:
-    planned: list[list[Record]] = []
+def _from_chatgpt(conversations: list[Any], user_id: str) -> tuple[list[Planned], list[str]]:
+    planned: list[Planned] = []
     skipped: list[str] = []
     for n, conversation in enumerate(conversations, 1):
         label = _label("conversation", n, conversation)
         try:
             records, left_out = _conversation(conversation, user_id)
-            planned.append(records)
+            planned.append((records, []))
             if left_out:
                 skipped.append(f"{label}: imported without {', '.join(left_out)}")
         except _Skip as exc:
@@ -330,21 +391,26 @@ def _epoch(value: object) -> str | None:
 # -- writing ---------------------------------------------------------------------------
 
 
-def _write_chats(store: CsvStore, planned: list[list[Record]]) -> list[str]:
-    """Write each chat as a new file; on any failure remove what this call wrote."""
+def _write_chats(store: CsvStore, planned: list[Planned]) -> list[str]:
+    """Write each chat as a new file (its attached files first); on any failure remove
+    what this call wrote."""
     try:
         os.makedirs(store.root, mode=0o700, exist_ok=True)
     except OSError as exc:
         raise StorageError(f"cannot write {store.root}: {exc.strerror or exc}") from None
     written: list[str] = []
+    attachments = AttachmentStore(store.root)
     try:
-        for records in planned:
+        for records, files in planned:
             chat_id = str(uuid.uuid4())
-            _write_file(store, chat_id, records)
             written.append(chat_id)
+            for name, media_type, data in files:
+                attachments.put(chat_id, name, data, media_type)
+            _write_file(store, chat_id, records)
     except BaseException:
         for chat_id in written:
             store.path(chat_id).unlink(missing_ok=True)
+            remove_files(store.root, chat_id)
         raise
     finally:
         _fsync_dir(store.root)

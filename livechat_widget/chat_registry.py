@@ -23,10 +23,12 @@ import logging
 import os
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .attachment_rows import Attachment
 from .chat_search import file_snippet, find_chats
 from .chat_settings import (
     ALLOWED_TOOLS,
@@ -44,8 +46,7 @@ from .csv_storage import (
     history_start_from_records,
     messages_from_records,
     next_timestamp_ms,
-    parse_status,
-    status_content,
+    status_fields,
     timestamp_from_ms,
     utc_timestamp,
     validate_chat_id,
@@ -241,11 +242,12 @@ class ChatRegistry:
         context: str | None = None,
         reasoning: str = "",
         usage: Usage | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Message:
         """Append a user/assistant/system message (with its status marker, if any);
         ``replaces``: the id of the message this one is a new version of (an edit);
-        ``context``: a user message's kernel context (a ``context`` row before it);
-        ``reasoning`` and ``usage``: a reply's rows."""
+        ``context`` and ``attachments`` (saved by ``AttachmentStore``): a user message's
+        rows before it; ``reasoning`` and ``usage``: a reply's rows."""
         entry = self._entry(chat_id)
         if role not in MESSAGE_ROLES:
             raise ValueError(f"role must be one of {sorted(MESSAGE_ROLES)}, not {role!r}")
@@ -267,12 +269,9 @@ class ChatRegistry:
             error_kind=error_kind,
             events=events,
             context=context if role == "user" else None,
+            attachments=attachments,
         )
-        if status is None or status == "complete":
-            status, error = "complete", ""
-        else:
-            status, error = parse_status(status_content(status, error))
-        kind = (error_kind or "") if status == "error" else ""
+        status, error, kind = status_fields(status, error, error_kind)
         message = Message(
             entry.info.message_count,
             role,
@@ -286,6 +285,7 @@ class ChatRegistry:
             reasoning=reasoning,
             usage=usage,
             tools=tuple(entry.tools) if role == "assistant" else (),
+            attachments=tuple(attachments),
         )
         entry.tools = []  # tool rows belong to the assistant message right after them
         if usage is not None:

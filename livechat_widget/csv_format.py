@@ -207,6 +207,16 @@ def status_content(status: str, error: str | None = None) -> str:
     return status
 
 
+def status_fields(
+    status: str | None, error: str | None, error_kind: str | None
+) -> tuple[str, str, str]:
+    """(status, error, error_kind) of a message just written, as reading it back gives."""
+    if status is None or status == "complete":
+        return "complete", "", ""
+    status, error = parse_status(status_content(status, error))
+    return status, error, (error_kind or "") if status == "error" else ""
+
+
 _clock_lock = threading.Lock()
 _last_ms = 0
 

@@ -30,6 +30,8 @@ from itertools import starmap
 from pathlib import Path
 
 from . import file_lock
+from .attachment_rows import ATTACHMENT_ROLE, Attachment, attachment_row
+from .attachments import FILES_SUFFIX, move_files, remove_files
 from .csv_format import (
     CHAT_ID_PATTERN,
     HEADER,
@@ -52,6 +54,7 @@ from .csv_format import (
     parse_records,
     parse_status,
     status_content,
+    status_fields,
     timestamp_from_ms,
     utc_timestamp,
     validate_chat_id,
@@ -73,6 +76,7 @@ __all__ = [  # the format's names are re-exported: most callers need only this m
     "next_timestamp_ms",
     "parse_status",
     "status_content",
+    "status_fields",
     "timestamp_from_ms",
     "utc_timestamp",
     "validate_chat_id",
@@ -198,11 +202,13 @@ class CsvStore:
         error_kind: str | None = None,
         events: Sequence[tuple[str, str]] = (),
         context: str | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Row:
         """Append one row (and its ``status`` event row when ``status`` is given) durably.
 
         ``context`` (a user message's kernel context) is a ``context`` event row written
-        just before the row, in the same write.
+        just before the row, in the same write; so are ``attachments``, one
+        ``attachment`` row per file (their bytes are saved first: attachments.py).
 
         ``status`` is None/"complete" (no event row), "stopped", "length" or "error"
         (``error`` is the text, ``error_kind`` an optional ``error_kind`` row).
@@ -233,8 +239,11 @@ class CsvStore:
             if not ROLE_PATTERN.fullmatch(event_role) or event_role in MESSAGE_ROLES:
                 raise ValueError(f"not an event row role: {event_role!r}")
             text += encode_record(ts, row.user_id, event_role, clean_text(event_content))
-        if context:
-            text = encode_record(ts, row.user_id, "context", clean_text(context)) + text
+        if attachments and role != "user":
+            raise ValueError("only a user message can carry attached files")
+        before = [("context", context)] if context else []  # context, attachments, the row
+        before += [(ATTACHMENT_ROLE, attachment_row(a)) for a in attachments]
+        text = "".join(encode_record(ts, row.user_id, r, clean_text(c)) for r, c in before) + text
         if status is not None and status != "complete":
             text += encode_record(
                 ts, row.user_id, "status", clean_text(status_content(status, error))
@@ -430,7 +439,8 @@ class CsvStore:
 
     def archive(self, chat_id: str) -> Path:
         """ "Clear chat": move the file to ``root/archive/<chat-id>-<UTC timestamp>.csv``
-        (one rename; nothing is rewritten). Returns the new path; KeyError if no file."""
+        and its attached files beside it (``….files``): renames; nothing is rewritten.
+        Returns the new path; KeyError if no file."""
         path = self.path(chat_id)
         adir = self.root / "archive"
         fd = self._lock_existing(chat_id, path, "archive")
@@ -442,9 +452,13 @@ class CsvStore:
             while dest.exists():
                 n += 1
                 dest = adir / f"{chat_id}-{stamp}-{n}.csv"
+            files = dest.with_suffix(FILES_SUFFIX)
+            moved = move_files(self.root, chat_id, files)  # first: a failure changes nothing
             try:
                 os.replace(path, dest)
             except OSError as exc:
+                if moved:
+                    os.rename(files, self.root / f"{chat_id}{FILES_SUFFIX}")
                 raise StorageError(f"cannot archive {path} to {dest}: {_cause(exc)}") from None
             self._clean.pop(chat_id, None)
         finally:
@@ -454,15 +468,20 @@ class CsvStore:
         return dest
 
     def delete(self, chat_id: str) -> None:
-        """Remove the chat's file (KeyError if there is none)."""
+        """Remove the chat's file and its attached files (KeyError if there is no file)."""
         path = self.path(chat_id)
-        fd = self._lock_existing(chat_id, path, "delete")
+        try:
+            fd = self._lock_existing(chat_id, path, "delete")
+        except ChatNotFound:
+            remove_files(self.root, chat_id)  # left by a chat file removed by hand
+            raise
         try:
             try:
                 os.unlink(path)
             except OSError as exc:
                 raise StorageError(f"cannot delete {path}: {_cause(exc)}") from None
             self._clean.pop(chat_id, None)
+            remove_files(self.root, chat_id)
         finally:
             os.close(fd)
         _fsync_dir(self.root)

@@ -30,6 +30,7 @@ COLUMNS = [
     "usage",
     "version_of",
     "tools",
+    "attachments",
 ]
 
 
@@ -194,3 +195,26 @@ def test_reasoning_usage_and_edits_are_columns(tmp_path):
     import pandas as pd
 
     assert pd.isna(df.iloc[0].reasoning) and pd.isna(edited.usage)
+
+
+def test_attachments_column_lists_a_user_messages_files(tmp_path):
+    from livechat_widget.attachments import AttachmentStore
+
+    store = CsvStore(tmp_path / "logs")
+    registry = ChatRegistry(store)
+    chat_id = registry.new().id
+    saved = AttachmentStore(store.root).save(chat_id, [("data.csv", b"a,b\n1,2\n")])
+    registry.append(chat_id, "user", "Look", attachments=saved, user_id="ada")
+    registry.append(chat_id, "assistant", "Two columns.", user_id="ada")
+    df = read_chats(tmp_path / "logs")
+    assert list(df.attachments) == [
+        [
+            {
+                "name": "data.csv",
+                "media_type": "text/csv",
+                "size": 8,
+                "sha256": saved[0].sha256,
+            }
+        ],
+        [],
+    ]
