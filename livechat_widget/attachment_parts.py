@@ -27,8 +27,9 @@ import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from .attachment_types import IMAGE_TYPES, AttachmentRefused
+from .attachment_types import TEXT_TYPES as TEXT_BY_EXTENSION
 from .providers.messages import DocumentPart, FilePart, ImagePart, Part
-from .refusals import Refused
 
 __all__ = [
     "DOCUMENT_BYTES",
@@ -44,27 +45,14 @@ FILE_BYTES = 32 * 1024
 #: The largest PDF sent whole (a request of 32 MB at most, once base64).
 DOCUMENT_BYTES = 20 * 1024 * 1024
 
-IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-TEXT_TYPES = frozenset(
-    {
-        "text/csv",
-        "text/tab-separated-values",
-        "text/plain",
-        "text/markdown",
-        "text/x-python",
-        "application/json",
-    }
-)
 NOTEBOOK = "application/x-ipynb+json"
+# The text types sent as text (a notebook is reduced to its cells first).
+TEXT_TYPES = frozenset(TEXT_BY_EXTENSION.values()) - {NOTEBOOK}
 PDF = "application/pdf"
 
 _IMAGES_EXTRA = 'pip install "livechat-widget[images]"'
 _PDF_EXTRA = 'pip install "livechat-widget[pdf]"'
 _MB = 1024 * 1024
-
-
-class AttachmentRefused(Refused):
-    """A file that cannot be sent to the model as it is, and why."""
 
 
 class Limits(NamedTuple):
