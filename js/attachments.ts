@@ -2,17 +2,12 @@
 // first so a 60 MB drop is not sent only to be refused (the kernel checks again and
 // decides), and the bytes as they travel: binary buffers of the `send` message, one per
 // file in the order of its `attachments`, never base64 in the JSON.
-import type { AttachmentMeta } from "./types";
+import type { AttachmentMeta, UploadLimits } from "./types";
 
 const MB = 1024 * 1024;
-/** The kernel's limits (the `uploads` trait; it refuses more, with a banner). */
-export interface UploadLimits {
-  file_bytes: number;
-  message_bytes: number;
-  /** Files per message; 0: attaching is off here (`livechat --no-uploads`). */
-  count: number;
-}
-export const DEFAULT_LIMITS: UploadLimits = { file_bytes: 20 * MB, message_bytes: 9 * MB, count: 10 };
+export type { UploadLimits };
+/** Until the `uploads` trait says (the kernel refuses more, with a banner). */
+export const DEFAULT_LIMITS: UploadLimits = { file_bytes: 20 * MB, message_bytes: 10 * MB - 64 * 1024, count: 10 };
 
 /** Media types by file extension: what the kernel takes. */
 const BY_EXTENSION: Record<string, string> = {

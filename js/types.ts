@@ -213,6 +213,14 @@ export interface Traits {
   opening: string;
   // Chat files in the folder the kernel could not read (left as they are).
   unreadable: number;
+  // Files the page may attach to one message (count 0: attaching is off here).
+  uploads: UploadLimits;
+}
+
+export interface UploadLimits {
+  file_bytes: number;
+  message_bytes: number;
+  count: number;
 }
 
 export type ChatModel = AnyModel<Traits>;

@@ -214,6 +214,7 @@ export class ChatApp {
     for (const name of ["opening", "chats"]) this.listen(`change:${name}`, () => this.drawOpening());
     this.listen("change:unreadable", () => this.unreadable.update(this.get("unreadable") || 0));
     this.listen("change:chat_settings", () => this.drawSettings());
+    this.listen("change:uploads", () => this.composer.files.setLimits(this.get("uploads")));
   }
 
   /** The first paint, from the traits alone. */
@@ -229,6 +230,7 @@ export class ChatApp {
     // Private chats per browser: say whose chats this view shows (the kernel shows none before).
     if (this.get("per_browser")) this.send({ type: "claim", secret: visitorSecret() });
     this.drawSettings();
+    this.composer.files.setLimits(this.get("uploads")); // the kernel's (count 0: none)
   }
 
   destroy(): void {

@@ -36,6 +36,9 @@ from .tools.mcp_config import load_config  # needs no mcp package
 from .visitors import CHATS_MODES, default_chats_mode, is_loopback
 from .voila_server import make_voila_class
 
+# The largest websocket message the app takes: the files of one message at their limit
+# (50 MiB), plus room for the JSON.
+WEBSOCKET_BYTES = 51 * 1024 * 1024
 APP_NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "app.ipynb"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
@@ -220,6 +223,14 @@ def _visitor_options(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
+        "--no-uploads",
+        action="store_true",
+        help=(
+            "visitors cannot attach files to messages (by default they may, within the "
+            "limits: 20 MiB a file, 50 MiB a message, 10 files)"
+        ),
+    )
+    parser.add_argument(
         "--mcp-config",
         metavar="FILE",
         help=(
@@ -285,6 +296,9 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
         env.pop(name, None)
         if flag:
             env[name] = "1"
+    env["LIVECHAT_UPLOADS"] = "0" if args.no_uploads else "1"
+    # Voila is told to take messages this large (voila_argv): a message with files.
+    env["LIVECHAT_WEBSOCKET_BYTES"] = str(WEBSOCKET_BYTES)
     env.pop("LIVECHAT_MCP_CONFIG", None)  # MCP servers too: only --mcp-config
     if args.mcp_config:
         env["LIVECHAT_MCP_CONFIG"] = args.mcp_config
@@ -373,6 +387,8 @@ def voila_argv(args: argparse.Namespace, notebook: Path = APP_NOTEBOOK) -> list[
         "--Voila.port_retries=0",
         f"--template={PAGES[args.page]}",
         "--VoilaConfiguration.show_tracebacks=False",
+        # Files travel in one websocket message (Tornado's default cap is 10 MiB).
+        f"--Voila.tornado_settings={{'websocket_max_message_size': {WEBSOCKET_BYTES}}}",
         # Visitor kernels start without the debugger and jedi (visitor_kernel.py).
         "--VoilaConfiguration.kernel_spec_manager_class="
         "livechat_widget.visitor_kernel.VisitorKernelSpecs",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .attachment_inputs import as_files
 from .chat_registry import ChatInfo
 from .protocol import Edit, SelectVersion, Send
 from .providers.base import ChatClient
@@ -104,6 +105,7 @@ class ChatApi:
         *,
         context: list[str] | None = None,
         approve: Approve = "ask",
+        attachments: Sequence[Any] = (),
     ) -> dict[str, Any]:
         """Send ``text`` to the model and wait for the reply; returns the assistant message.
 
@@ -117,13 +119,22 @@ class ChatApi:
         functions marked so): ``"ask"`` shows Allow/Deny in the views and waits;
         ``"always"`` and ``"never"`` decide unattended; a function gets a ``ToolCall``
         (name, arguments, code) and returns True to allow it (it may be async).
+
+        ``attachments`` are files sent with the message: paths, ``(name, bytes)`` pairs,
+        PIL images and matplotlib figures (as PNG); a DataFrame is context, not a file.
+        A file the chat cannot take is refused before anything is saved.
         """
         approve = check_approve(approve)
+        files = as_files(attachments)
         # The same checks as a message from the browser (ProtocolError is a ValueError).
         command = Send.from_msg({"type": "send", "text": text, "chat_id": chat_id or ""})
         sent = self.controller.kernel.context(context or [], from_browser=False)
         reply = self.session.start_reply(
-            command.chat_id or self.active_chat_id, command.text, context=sent, approve=approve
+            command.chat_id or self.active_chat_id,
+            command.text,
+            context=sent,
+            approve=approve,
+            files=files,
         )
         return dict(shown_payload(await self.session.wait(reply)))
 

@@ -30,9 +30,11 @@ from .protocol import (
     InsertCell,
     ListContext,
     ListModels,
+    LoadAttachment,
     LoadMath,
     LoadOlder,
     NewChat,
+    ProtocolError,
     Regenerate,
     Rename,
     Request,
@@ -53,6 +55,7 @@ from .refusals import Refused
 from .session import ChatSession
 from .wire import (
     NOT_RUNNING,
+    AttachmentMsg,
     ContextItemsMsg,
     ExportMsg,
     MathChunkMsg,
@@ -102,6 +105,7 @@ class Controller:
         allow_code: bool = True,
         context_item_bytes: int = 8 * 1024,
         context_total_bytes: int = 32 * 1024,
+        uploads: bool = True,
     ) -> None:
         self.view = view
         # What the browser may reach in this kernel (kernel_access.py).
@@ -109,6 +113,7 @@ class Controller:
             allow_kernel_context, allow_code, context_item_bytes, context_total_bytes
         )
         self.cell_bridge = follow_cell_bridge(view)
+        self.uploads = uploads  # the page may send files (`livechat --no-uploads`: no)
         self.running: RunningCode = dict(NOT_RUNNING)  # type: ignore[assignment]
         self._listing: asyncio.Task[Any] | None = None  # the model list being asked for
         self._loading: set[asyncio.Task[None]] = set()  # chats being read, referenced
@@ -117,11 +122,14 @@ class Controller:
     def session(self) -> ChatSession:
         return self.view.session
 
-    def handle(self, msg: object) -> None:
-        """Entry point of every browser message. Nothing raised here escapes."""
+    def handle(self, msg: object, buffers: Sequence[bytes | memoryview] = ()) -> None:
+        """Entry point of every browser message (``buffers``: its binary parts, the
+        files of a ``send``). Nothing raised here escapes."""
         command: Command | None = None
         try:
             command = parse_command(msg)
+            if isinstance(command, Send):
+                command = command.with_buffers(buffers)
             self.dispatch(command)
         except Exception as exc:  # a bug too must show up, not kill the comm handler
             self._refuse(msg, command, self.explain(exc))
@@ -158,7 +166,21 @@ class Controller:
     @dispatch.register
     def _send(self, c: Send) -> None:
         context = self.kernel.context(list(c.context), from_browser=True)
-        self.session.start_reply(c.chat_id or self.view.active_chat_id, c.text, context=context)
+        if c.files and not self.uploads:
+            raise ProtocolError("Attaching files is turned off here.")
+        chat_id = c.chat_id or self.view.active_chat_id
+        self.session.start_reply(chat_id, c.text, context=context, files=c.files)
+
+    @dispatch.register
+    def _load_attachment(self, c: LoadAttachment) -> None:
+        media_type, data = self.session.attachment(c.chat_id, c.sha256)
+        answer: AttachmentMsg = {
+            "type": "attachment",
+            "request": c.request,
+            "sha256": c.sha256,
+            "media_type": media_type,
+        }
+        self.view.answer(answer, [data])
 
     @dispatch.register
     def _stop(self, c: Stop) -> None:

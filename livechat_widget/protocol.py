@@ -10,8 +10,8 @@ Commands that expect an answer (``Request``) carry the id the asking view matche
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from .attachment_rows import SHA256
@@ -33,7 +33,6 @@ from .protocol_fields import (
     MAX_TEXT_CHARS,
     AttachmentMeta,
     Msg,
-    ProtocolError,
     _attachments,
     _chat_id,
     _count,
@@ -42,6 +41,7 @@ from .protocol_fields import (
     _string,
     _text,
 )
+from .protocol_fields import ProtocolError as ProtocolError  # raised to the callers
 from .text_cleaning import MAX_TITLE_CHARS
 from .visitors import SECRET_PATTERN
 
@@ -88,6 +88,20 @@ class Send(Command):
     chat_id: str = ""  # "" = the active chat, or a new one
     context: tuple[str, ...] = ()  # names of kernel context items
     attachments: tuple[AttachmentMeta, ...] = ()  # one per buffer of the message
+    files: tuple[tuple[str, bytes], ...] = ()  # (name, bytes): with_buffers
+
+    def with_buffers(self, buffers: Sequence[bytes | memoryview]) -> Send:
+        """The command with the message's buffers as its files: one per attachment,
+        each as long as the page said."""
+        if len(buffers) != len(self.attachments):
+            raise ProtocolError("The attached files did not all arrive: send them again.")
+        files = []
+        for meta, buffer in zip(self.attachments, buffers, strict=True):
+            data = bytes(buffer)
+            if len(data) != meta.size:
+                raise ProtocolError(f"{meta.name} arrived incomplete: attach it again.")
+            files.append((meta.name, data))
+        return replace(self, files=tuple(files))
 
     @classmethod
     def from_msg(cls, msg: Msg) -> Send:

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .attachment_types import AttachmentLimits
+from .attachments import AttachmentStore
 from .chat_data import frame as chat_frame
 from .chat_export import ExportFile, export_chat
 from .chat_registry import ChatInfo, SearchHit
@@ -37,6 +40,7 @@ from .redaction import Redactor
 from .refusals import Refused
 from .reply_keeper import ReplyKeeper, save_interrupted
 from .reply_usage import usage_totals
+from .session_files import Checked, SessionFiles
 from .session_options import SessionListener, SessionOptions
 from .session_reply_end import ReplyEnding
 from .session_stats import SessionStats
@@ -63,7 +67,13 @@ class ChatSession(ReplyEnding):
         cls, options: SessionOptions, store: CsvStore, listener: SessionListener
     ) -> ChatSession:
         return cls(
-            options.client, store, options.user_id, listener, options.defaults, options.toolbox
+            options.client,
+            store,
+            options.user_id,
+            listener,
+            options.defaults,
+            options.toolbox,
+            options.upload_limits,
         )
 
     @classmethod
@@ -93,6 +103,7 @@ class ChatSession(ReplyEnding):
         listener: SessionListener,
         defaults: ChatSettings | None = None,
         toolbox: Toolbox | None = None,
+        upload_limits: AttachmentLimits | None = None,
     ) -> None:
         folder = folder_for(store)
         folder.sessions.add(self)
@@ -111,6 +122,8 @@ class ChatSession(ReplyEnding):
         self.model_list = ModelList(self.client)
         self.frame_clock = FrameClock()  # deltas' grid, tuned by the page (frame_sync)
         self.toolbox = toolbox if toolbox is not None else Toolbox()
+        limits = upload_limits or AttachmentLimits()
+        self.files = SessionFiles(AttachmentStore(store.root), self.client, limits)
 
     def chat_changed(self, chat_id: str) -> None:
         """A session on the folder (this one too) wrote ``chat_id``: redraw it."""
@@ -277,16 +290,18 @@ class ChatSession(ReplyEnding):
         replaces: int | None = None,
         context: str = "",
         approve: Approve = "ask",
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> Reply:
         """Save the person's message (if any; a new version of message ``replaces`` if
-        given; with the kernel ``context`` sent with it), then answer the last user turn
-        shown as a task; ``approve`` decides tool calls that need consent
-        (session_tools.py). ``chat_id`` "" starts a new chat. Raises ChatNotFound or
-        SessionError."""
+        given; with the kernel ``context`` and the ``files`` — (name, bytes) — sent with
+        it), then answer the last user turn shown as a task; ``approve`` decides tool
+        calls that need consent (session_tools.py). ``chat_id`` "" starts a new chat.
+        Raises ChatNotFound, SessionError, or a Refused naming a file it cannot take."""
         if chat_id:
             self.registry.get(chat_id)
         if chat_id in self.replies:
             raise SessionError(STILL_STREAMING)
+        checked = self.files.check(files) if files else []  # before anything is saved
         self.recover(chat_id)  # a prompt left unanswered is never merged with this one
         if replaces is not None:
             self._check_message(chat_id, replaces, "user")
@@ -300,22 +315,17 @@ class ChatSession(ReplyEnding):
         if not chat_id:
             chat_id = self.registry.new().id
         if text is not None:
-            # Durable first: the person's words are on disk before the model is called.
-            saved = self.registry.append(
-                chat_id,
-                "user",
-                text,
-                user_id=self.user_id,
-                replaces=replaces,
-                context=context or None,
-            )
-            self.listener.message_saved(self._shown(chat_id, saved), chat_id)
+            self._save_prompt(chat_id, text, replaces, context, checked)
         messages = self.registry.messages(chat_id)
         asked = model_messages(messages, self.registry.tree(chat_id))
         if text is None:  # regenerate/retry: answer the last user message again
             users = [i for i, m in enumerate(asked) if m.role == "user"]
             asked = asked[: users[-1] + 1] if users else []
-        history = model_history(asked, self.registry.history_start(chat_id))
+        history = model_history(
+            asked,
+            self.registry.history_start(chat_id),
+            files=lambda message: self.files.parts(chat_id, message),
+        )
         if not history or history[-1].role != "user":
             raise SessionError("There is no message to answer in this chat.")
         settings = self.settings(chat_id)
@@ -342,6 +352,31 @@ class ChatSession(ReplyEnding):
         self.listener.reply_started(reply)
         self.folder.announce(chat_id)
         return reply
+
+    def _save_prompt(
+        self, chat_id: str, text: str, replaces: int | None, context: str, files: Checked
+    ) -> None:
+        """Durable first: the person's words (and files) are on disk before the model
+        is called."""
+        attachments = self.files.save(chat_id, files) if files else []
+        saved = self.registry.append(
+            chat_id,
+            "user",
+            text,
+            user_id=self.user_id,
+            replaces=replaces,
+            context=context or None,
+            attachments=attachments,
+        )
+        self.listener.message_saved(self._shown(chat_id, saved), chat_id)
+
+    def attachment(self, chat_id: str, sha256: str) -> tuple[str, bytes]:
+        """(media type, bytes) of a file sent in ``chat_id`` (the page's thumbnails)."""
+        return self.files.read(chat_id, self.registry.messages(chat_id), sha256)
+
+    def file_problems(self, chat_id: str) -> str:
+        """Files of the chat missing or changed on disk, as one line ("" if none)."""
+        return self.files.problems(chat_id, self.registry.messages(chat_id)) if chat_id else ""
 
     def retry_shorter(self, chat_id: str) -> Reply:
         """Retry with the oldest half of the turns left out of what the model is sent

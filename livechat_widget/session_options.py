@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .attachment_types import AttachmentLimits
 from .chat_settings import ChatSettings, defaults_from_env
 from .csv_format import default_user
 from .csv_storage import CsvStore
@@ -33,6 +34,7 @@ class SessionOptions:
     user_id: str
     defaults: ChatSettings
     toolbox: Toolbox = field(default_factory=Toolbox)  # what the model may call
+    upload_limits: AttachmentLimits = field(default_factory=AttachmentLimits)  # files sent
 
     @classmethod
     def create(
@@ -40,6 +42,7 @@ class SessionOptions:
         client: ChatClient | None = None,
         user_id: str | None = None,
         toolbox: Toolbox | None = None,
+        upload_limits: AttachmentLimits | None = None,
         **settings: Any,
     ) -> SessionOptions:
         """``client`` None: the one the LIVECHAT_* variables configure (the demo model
@@ -52,7 +55,8 @@ class SessionOptions:
 
             client = client_from_env()
         toolbox = toolbox if toolbox is not None else Toolbox()  # an empty one is falsy
-        return cls(client, user_id or default_user(), defaults, toolbox)
+        limits = upload_limits or AttachmentLimits()
+        return cls(client, user_id or default_user(), defaults, toolbox, limits)
 
 
 class SessionListener(Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .attachment_types import AttachmentLimits
 from .chat_api import ChatApi
 from .chat_registry import ChatInfo
 from .controller import Controller
@@ -48,11 +50,28 @@ from .wire import (
 )
 
 log = logging.getLogger(__name__)
+# What one message may carry through Jupyter's websocket: Tornado refuses messages over
+# 10 MiB unless the server raised `websocket_max_message_size` (the livechat app does,
+# and says so with LIVECHAT_WEBSOCKET_BYTES).
+WEBSOCKET_BYTES = 10 * 1024 * 1024 - 64 * 1024
 _closing: set[asyncio.Task[None]] = set()  # MCP servers stopping after their widget closed
 
 _STATIC = Path(__file__).parent / "static"
 OPEN_WINDOW = 30  # messages sent when a chat opens: few enough to paint at once
 WINDOW = 100  # older messages sent per request (the page asks once right after opening)
+
+
+def page_limits(limits: AttachmentLimits, allowed: bool) -> dict[str, int]:
+    """The ``uploads`` trait: what the page may attach to one message."""
+    try:
+        transport = int(os.environ.get("LIVECHAT_WEBSOCKET_BYTES") or WEBSOCKET_BYTES)
+    except ValueError:
+        transport = WEBSOCKET_BYTES
+    return {
+        "file_bytes": min(limits.file_bytes, transport),
+        "message_bytes": min(limits.message_bytes, transport),
+        "count": limits.count if allowed else 0,
+    }
 
 
 class ChatWidget(ChatApi, anywidget.AnyWidget):
@@ -92,6 +111,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     can_insert_cell = traitlets.Bool(False).tag(sync=True)  # insert_cell.py: ipylab answered
     opening = traitlets.Unicode("").tag(sync=True)  # a chat whose file is being read
     unreadable = traitlets.Int(0).tag(sync=True)  # chat files that could not be read
+    # Files the page may attach (file_bytes, message_bytes, count; count 0: none).
+    uploads = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -107,6 +128,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         allow_code: bool = True,
         context_item_bytes: int = 8 * 1024,
         context_total_bytes: int = 32 * 1024,
+        uploads: bool = True,
+        upload_limits: AttachmentLimits | None = None,
         model: str | None = None,
         system_prompt: str | None = None,
         temperature: float | None = None,
@@ -122,10 +145,12 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
                 read=allow_kernel_context, run=allow_code, item_bytes=context_item_bytes
             ):
                 toolbox.add(tool)
+        limits = upload_limits or AttachmentLimits()
         self._options = SessionOptions.create(
             client,
             user_id,
             toolbox,
+            limits,
             model=model,
             system_prompt=system_prompt,
             temperature=temperature,
@@ -144,15 +169,21 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         self._session: ChatSession | None = None
         self._window_start = 0  # index of messages[0] in the active chat
         self.controller = Controller(
-            self, allow_kernel_context, allow_code, context_item_bytes, context_total_bytes
+            self,
+            allow_kernel_context,
+            allow_code,
+            context_item_bytes,
+            context_total_bytes,
+            uploads=bool(uploads),
         )
+        self.uploads = page_limits(limits, bool(uploads))
         self._tools = ChatTools(toolbox, self.problem)
         self._start_mcp_servers()
         self.model_label = self._options.client.describe()
         self.stats = dict(empty_stats())
         if not per_browser:
             self._open(ChatSession.open(self._options, self._root, self))
-        self.on_msg(lambda _widget, content, _buffers: self.controller.handle(content))
+        self.on_msg(lambda _widget, content, buffers: self.controller.handle(content, buffers))
 
     def _start_mcp_servers(self) -> None:
         """The MCP servers LIVECHAT_MCP_CONFIG names (``livechat --mcp-config``), if
@@ -229,6 +260,9 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
             self._publish_messages(window)
             self._publish_settings()
             self._publish_stats()
+            problems = self.session.file_problems(chat_id)
+            if problems:
+                self.error = problems
 
     def show_older(self, chat_id: str, before: int) -> None:
         first = self.messages[0]["id"] if self.messages else None

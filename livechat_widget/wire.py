@@ -286,6 +286,9 @@ TRAITS: dict[str, str] = {
     "opening": "str",
     # Chat files in the folder that could not be read (left as they are; the log says why).
     "unreadable": "int",
+    # Files the page may attach to one message ({file_bytes, message_bytes, count};
+    # count 0: attaching is off, e.g. `livechat --no-uploads`).
+    "uploads": "UploadLimits",
 }
 
 

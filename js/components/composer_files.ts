@@ -99,7 +99,8 @@ export class ComposerFiles {
   }
 
   /** The kernel's limits; the paperclip shows only where attaching is on. */
-  setLimits(limits: UploadLimits): void {
+  setLimits(limits: UploadLimits | undefined): void {
+    if (!limits || typeof limits.count !== "number") return; // an older kernel: keep the defaults
     this.limits = limits;
     this.button.hidden = limits.count <= 0;
   }

@@ -138,16 +138,22 @@ describe("attaching files in the composer", () => {
     expect(note(root)).toContain("f9.txt: at most 10 files per message");
   });
 
-  it("checks the 50 MB a message holds against the files already attached", () => {
+  it("checks the bytes a message holds against the files already attached", () => {
+    const limits = { file_bytes: 20 * 1024 * 1024, message_bytes: 50 * 1024 * 1024, count: 10 };
     const attached = [1, 2, 3].map((i) => ({
       name: `${i}.pdf`,
       mediaType: "application/pdf",
       size: 19e6,
       bytes: new ArrayBuffer(0),
     }));
-    expect(refusal({ name: "x.pdf", type: "application/pdf", size: 1e6 }, attached.slice(0, 2))).toBe("");
-    expect(refusal({ name: "x.pdf", type: "application/pdf", size: 1e6 }, attached)).toMatch(
+    expect(refusal({ name: "x.pdf", type: "application/pdf", size: 1e6 }, attached.slice(0, 2), limits)).toBe("");
+    expect(refusal({ name: "x.pdf", type: "application/pdf", size: 1e6 }, attached, limits)).toMatch(
       /at most 50 MB per message/,
+    );
+    // What Jupyter's websocket takes by default caps a message, whatever the kernel allows.
+    expect(refusal({ name: "x.pdf", type: "application/pdf", size: 11e6 }, [])).toMatch(/per message/);
+    expect(refusal({ name: "x.pdf", type: "application/pdf", size: 1e6 }, [], { ...limits, count: 0 })).toBe(
+      "Attaching files is turned off here.",
     );
     expect(formatSize(1536)).toBe("2 KB");
     expect(typeLabel("application/x-ipynb+json", "n.ipynb")).toBe("IPYNB");
