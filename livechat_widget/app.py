@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     _server_options(parser)
     _model_options(parser)
     _visitor_options(parser)
+    _visitor_reach(parser)
     parser.add_argument("--version", action="version", version=f"livechat {__version__}")
     return parser
 
@@ -222,6 +223,10 @@ def _visitor_options(parser: argparse.ArgumentParser) -> None:
             "this server, as the user running livechat)"
         ),
     )
+
+
+def _visitor_reach(parser: argparse.ArgumentParser) -> None:
+    """What visitors may bring into the chat: files, MCP servers' tools."""
     parser.add_argument(
         "--no-uploads",
         action="store_true",
