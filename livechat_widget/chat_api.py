@@ -112,7 +112,9 @@ class ChatApi:
         The reply streams into every displayed view, exactly like one sent from the
         browser. A failed reply is returned with ``status == "error"`` and its ``error``.
         ``context`` names what of the kernel to attach: variables, ``"last error"`` and
-        ``"recent cells"`` (from IPython only: elsewhere there is no kernel namespace);
+        ``"recent cells"``, and figures — ``"current figure"`` or ``"figure [12]"``, an
+        image cell 12 displayed, sent as image files (from IPython only: elsewhere
+        there is no kernel namespace);
         an unknown name is a ValueError before anything is saved.
 
         ``approve`` decides the tool calls that need consent (running code, MCP tools,
@@ -125,10 +127,11 @@ class ChatApi:
         A file the chat cannot take is refused before anything is saved.
         """
         approve = check_approve(approve)
-        files = as_files(attachments)
         # The same checks as a message from the browser (ProtocolError is a ValueError).
         command = Send.from_msg({"type": "send", "text": text, "chat_id": chat_id or ""})
         sent = self.controller.kernel.context(context or [], from_browser=False)
+        figures = self.controller.kernel.figures(context or [], from_browser=False)
+        files = [*figures, *as_files(attachments)]
         reply = self.session.start_reply(
             command.chat_id or self.active_chat_id,
             command.text,

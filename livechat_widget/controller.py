@@ -166,10 +166,11 @@ class Controller:
     @dispatch.register
     def _send(self, c: Send) -> None:
         context = self.kernel.context(list(c.context), from_browser=True)
-        if c.files and not self.uploads:
+        files = [*self.kernel.figures(list(c.context), from_browser=True), *c.files]
+        if files and not self.uploads:
             raise ProtocolError("Attaching files is turned off here.")
         chat_id = c.chat_id or self.view.active_chat_id
-        self.session.start_reply(chat_id, c.text, context=context, files=c.files)
+        self.session.start_reply(chat_id, c.text, context=context, files=files)
 
     @dispatch.register
     def _load_attachment(self, c: LoadAttachment) -> None:

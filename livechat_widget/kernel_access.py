@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import figures
 from .code_run import RunRefused, python_blocks, same_code
 from .kernel_context import ContextUnavailable, build_context, check_names, offer
 from .wire import ContextItem
@@ -36,14 +37,14 @@ class KernelAccess:
         """The list the browser may choose from (and remember it)."""
         if not self.allow_context:
             raise ContextUnavailable("Kernel context is turned off here.")
-        items = offer()
+        items = [*figures.offered(), *offer()]
         self.offered = {item.name for item in items}
         return [{"name": i.name, "kind": i.kind, "detail": i.detail} for i in items]
 
     def context(self, names: object, *, from_browser: bool) -> str:
         """The context text for ``names`` ("" for none); ValueError before anything else
         happens if a name is unknown, not offered to the browser, or context is off."""
-        checked = check_names(names)
+        checked = [n for n in check_names(names) if not figures.is_figure(n)]
         if not checked:
             return ""
         if from_browser and not self.allow_context:
@@ -55,6 +56,19 @@ class KernelAccess:
             total_bytes=self.total_bytes,
             available=available,
         )
+
+    def figures(self, names: object, *, from_browser: bool) -> list[tuple[str, bytes]]:
+        """The figures among ``names`` (the `@` picker's), as PNG files to attach."""
+        chosen = [n for n in check_names(names) if figures.is_figure(n)]
+        if chosen and from_browser and not self.allow_context:
+            raise ContextUnavailable("Kernel context is turned off here.")
+        unknown = [n for n in chosen if from_browser and n not in self.offered]
+        if unknown:
+            raise ContextUnavailable(f"Unknown context: {unknown[0]!r}.")
+        try:
+            return figures.figure_files(chosen)
+        except ValueError as exc:
+            raise ContextUnavailable(str(exc)) from None
 
     def code_to_run(self, reply: str, code: str) -> str:
         """The stored Python block of the reply text ``reply`` that ``code`` names."""

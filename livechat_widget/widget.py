@@ -21,6 +21,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from . import figures
 from .attachment_types import AttachmentLimits
 from .chat_api import ChatApi
 from .chat_registry import ChatInfo
@@ -141,6 +142,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         # widget lets the browser reach it.
         toolbox = Toolbox()
         if current_shell() is not None:
+            figures.install()  # the `@` picker offers the images cells display
             for tool in kernel_tools(
                 read=allow_kernel_context, run=allow_code, item_bytes=context_item_bytes
             ):

@@ -178,3 +178,31 @@ async def test_a_missing_file_is_reported_when_its_chat_is_shown(tmp_path):
     await settle(widget)
     first = client.requests[-1][0]  # the message whose file changed: the model is told
     assert "unavailable" in first.parts[1].text
+
+
+async def test_the_at_picker_offers_figures_sent_as_image_files(tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import Image, display
+
+    shell = InteractiveShell.instance()
+    try:
+        client = SeeingClient()
+        widget = make_widget(tmp_path, client)  # in a kernel: it records cells' images
+        shell.execution_count = 12
+        display(Image(data=png(3, 3)))  # what a cell showing a plot publishes
+        widget._handle_custom_msg({"type": "list_context", "request": "v1-1"}, [])
+        items = [m["content"] for m in widget.wire if m.get("method") == "custom"][-1]["items"]
+        assert {"name": "figure [12]", "kind": "figure", "detail": "a cell's image"} in items
+        widget._handle_custom_msg(
+            {"type": "send", "text": "Explain it", "chat_id": "", "context": ["figure [12]"]}, []
+        )
+        await settle(widget)
+        (user,) = [m for m in widget.messages if m["role"] == "user"]
+        assert [a["name"] for a in user["attachments"]] == ["figure-12.png"]
+        assert user["context"] == []  # a figure is a file, not context text
+        assert client.parts[0][1] == ImagePart(png(3, 3), "image/png")
+        # From Python the same names work; one no longer kept is refused clearly.
+        with pytest.raises(ValueError, match="no longer kept"):
+            await widget.ask("again", context=["figure [99]"])
+    finally:
+        InteractiveShell.clear_instance()
