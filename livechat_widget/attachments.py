@@ -42,6 +42,7 @@ from .attachment_types import (
     sniff,
 )
 from .csv_format import StorageError, validate_chat_id
+from .file_lock import fsync_dir
 from .refusals import Refused
 
 __all__ = [
@@ -93,19 +94,6 @@ def _digest_file(path: Path) -> str:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class AttachmentStore:
@@ -178,7 +166,7 @@ class AttachmentStore:
             in_the_way = isinstance(exc, (FileExistsError, NotADirectoryError))
             cause = "a file is in the way" if in_the_way else _cause(exc)
             raise StorageError(f"cannot save the attached file {name}: {cause}") from None
-        _fsync_dir(folder)
+        fsync_dir(folder)
         return attachment
 
     def _intact(self, path: Path, digest: str) -> bool:

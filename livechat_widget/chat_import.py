@@ -41,7 +41,8 @@ from .csv_format import (
     status_content,
     utc_timestamp,
 )
-from .csv_storage import CsvStore, StorageError, _fsync_dir
+from .csv_storage import CsvStore, StorageError
+from .file_lock import fsync_dir
 from .text_cleaning import MAX_TITLE_CHARS, clean_text, one_line
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024  # a file (or the zip member) larger than this is refused
@@ -413,7 +414,7 @@ def _write_chats(store: CsvStore, planned: list[Planned]) -> list[str]:
             remove_files(store.root, chat_id)
         raise
     finally:
-        _fsync_dir(store.root)
+        fsync_dir(store.root)
     return written
 
 

@@ -59,6 +59,7 @@ from .csv_format import (
     utc_timestamp,
     validate_chat_id,
 )
+from .file_lock import fsync_dir
 from .text_cleaning import clean_text
 
 __all__ = [  # the format's names are re-exported: most callers need only this module
@@ -100,19 +101,6 @@ def _read_all(fd: int, size: int) -> bytes:
 
 def _cause(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _file_stamp() -> str:
@@ -298,7 +286,7 @@ class CsvStore:
         finally:
             os.close(fd)
         if size == 0:
-            _fsync_dir(self.root)  # make the new file's name durable too
+            fsync_dir(self.root)  # make the new file's name durable too
 
     def _clean_tail(self, fd: int, chat_id: str, path: Path, st: os.stat_result) -> int:
         """With ``fd`` locked exclusively: make sure the file ends after a complete record
@@ -417,7 +405,7 @@ class CsvStore:
                 os.unlink(qpath)
                 raise StorageError(f"cannot write {qpath}: {_cause(exc)}") from None
             os.close(qfd)
-            _fsync_dir(qdir)
+            fsync_dir(qdir)
             try:
                 os.ftruncate(fd, end)  # only after the torn bytes are safely elsewhere
                 os.fsync(fd)
@@ -463,8 +451,8 @@ class CsvStore:
             self._clean.pop(chat_id, None)
         finally:
             os.close(fd)
-        _fsync_dir(self.root)
-        _fsync_dir(adir)
+        fsync_dir(self.root)
+        fsync_dir(adir)
         return dest
 
     def delete(self, chat_id: str) -> None:
@@ -484,7 +472,7 @@ class CsvStore:
             remove_files(self.root, chat_id)
         finally:
             os.close(fd)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def _lock_existing(self, chat_id: str, path: Path, verb: str) -> int:
         # Wait for appends in progress: they hold the exclusive lock.

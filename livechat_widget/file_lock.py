@@ -1,4 +1,5 @@
-"""Advisory whole-file locks for the chat files, on every OS Python runs on.
+"""Advisory whole-file locks for the chat files, on every OS Python runs on, and the
+directory fsync that makes a new file's name durable.
 
 POSIX systems lock with ``fcntl.flock``, which also keeps writers in other processes
 (another kernel on the same folder) apart. Where ``fcntl`` does not exist (Windows) the
@@ -9,7 +10,9 @@ writing the same chat folder are not kept apart there.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
+from pathlib import Path
 
 try:
     import fcntl
@@ -50,3 +53,18 @@ def try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in a directory durable (a new or renamed file's entry); a
+    filesystem that cannot is left as it is."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -8,9 +8,9 @@ import csv
 import errno
 import hashlib
 import os
-import zlib
 
 import pytest
+from pngs import png
 
 from livechat_widget.attachments import (
     ACCEPTED,
@@ -33,24 +33,7 @@ from livechat_widget.visitors import visitor_folder
 MB = 1024 * 1024
 
 
-def png_bytes(width: int = 2, height: int = 2) -> bytes:
-    """A real, tiny PNG (grey pixels), written by hand: no Pillow."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
-
-
-PNG = png_bytes()
+PNG = png()
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 32
 GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24

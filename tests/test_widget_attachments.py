@@ -5,31 +5,14 @@ saved, sent to the model as parts, read back for thumbnails."""
 from __future__ import annotations
 
 import hashlib
-import zlib
 
 import pytest
+from pngs import png
 from widget_doubles import csv_rows, make_widget, settle
 
 from livechat_widget.providers.base import BaseClient
 from livechat_widget.providers.events import TextDelta
 from livechat_widget.providers.messages import FilePart, ImagePart, TextPart
-
-
-def png(width: int = 2, height: int = 2) -> bytes:
-    """A real (tiny) PNG, made without Pillow."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
-    rows = b"".join(b"\x00" + b"\x80\x40\x20" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 class SeeingClient(BaseClient):

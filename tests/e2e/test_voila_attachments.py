@@ -8,29 +8,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import zlib
 
 import pytest
 from playwright.sync_api import Page, expect
+from pngs import png
 from test_voila_app import axe_violations, message_box, open_app, read_rows, root, user, wait_idle
 
-
-def png(width: int = 24, height: int = 16) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
-    rows = b"".join(b"\x00" + b"\xd0\x60\x20" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-IMAGE = png()
+IMAGE = png(24, 16, b"\xd0\x60\x20")
 CSV = b"city,temp\nOslo,3.5\nLima,19.0\n"
 
 GIVE_FILE = """(target, [event, name, type, b64]) => {
