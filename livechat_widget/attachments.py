@@ -42,7 +42,7 @@ from .attachment_types import (
     sniff,
 )
 from .csv_format import StorageError, validate_chat_id
-from .file_lock import fsync_dir
+from .file_lock import fsync_dir, replace_whole
 from .refusals import Refused
 
 __all__ = [
@@ -151,15 +151,7 @@ class AttachmentStore:
         temporary = folder / f".tmp-{uuid.uuid4().hex}"
         try:
             os.makedirs(folder, mode=0o700, exist_ok=True)
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temporary, path)
+            replace_whole(temporary, path, data)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 temporary.unlink(missing_ok=True)

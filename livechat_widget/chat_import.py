@@ -42,7 +42,7 @@ from .csv_format import (
     utc_timestamp,
 )
 from .csv_storage import CsvStore, StorageError
-from .file_lock import fsync_dir
+from .file_lock import fsync_dir, replace_whole
 from .text_cleaning import MAX_TITLE_CHARS, clean_text, one_line
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024  # a file (or the zip member) larger than this is refused
@@ -423,15 +423,7 @@ def _write_file(store: CsvStore, chat_id: str, records: list[Record]) -> None:
     temporary = store.root / f".import-{chat_id}.tmp"  # not a chat: list_chats skips it
     data = (HEADER_LINE + "".join(encode_record(*r) for r in records)).encode("utf-8")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)  # a new random id: nothing is replaced
+        replace_whole(temporary, path, data)  # a new random id: nothing is replaced
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None

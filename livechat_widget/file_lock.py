@@ -68,3 +68,17 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def replace_whole(temporary: Path, path: Path, data: bytes) -> None:
+    """Make ``path`` hold ``data``: written whole and fsynced under ``temporary`` (a new
+    file), then renamed over ``path``, so no reader ever sees part of it."""
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
