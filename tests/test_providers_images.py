@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from fake_provider import FakeProvider, anthropic_event, error, sse_response
+from provider_clients import anthropic, openai
 
-from livechat_widget.providers.anthropic import AnthropicClient
 from livechat_widget.providers.base import BaseClient, ReplyStream
-from livechat_widget.providers.config import RetryPolicy
 from livechat_widget.providers.demo import DemoClient
 from livechat_widget.providers.errors import ImagesUnsupported, ProviderError, ToolsUnsupported
 from livechat_widget.providers.events import StreamEvent, TextDelta
@@ -57,16 +56,6 @@ CONVERSATION = [
     ModelMessage.of_text("user", "And df?"),
 ]
 ASK_WITH_IMAGE = [ModelMessage("user", (TextPart("What is this?"), ImagePart(PNG, "image/png")))]
-
-
-def openai(fp: FakeProvider, **kw: Any) -> OpenAICompatibleClient:
-    retry = RetryPolicy(max_retries=kw.pop("max_retries", 2), backoff_base=0.01)
-    return OpenAICompatibleClient(fp.base_url, "fake-model", "sk-test", retry=retry, **kw)
-
-
-def anthropic(fp: FakeProvider, **kw: Any) -> AnthropicClient:
-    retry = RetryPolicy(max_retries=kw.pop("max_retries", 2), backoff_base=0.01)
-    return AnthropicClient("claude-fake", "sk-ant-test", base_url=fp.url, retry=retry, **kw)
 
 
 async def events_of(

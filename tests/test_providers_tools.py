@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fake_provider import (
@@ -20,10 +19,9 @@ from fake_provider import (
     openai_tool_calls,
     sse_response,
 )
+from provider_clients import anthropic, openai
 
-from livechat_widget.providers.anthropic import AnthropicClient
 from livechat_widget.providers.base import BaseClient
-from livechat_widget.providers.config import RetryPolicy
 from livechat_widget.providers.errors import ContextTooLong, ProviderError, ToolsUnsupported
 from livechat_widget.providers.events import (
     FinishEvent,
@@ -75,16 +73,6 @@ CONVERSATION = [
     ModelMessage("tool", (ToolResultPart("call_3", "Error: the arguments are not JSON."),)),
     ModelMessage.of_text("user", "And x?"),
 ]
-
-
-def openai(fp: FakeProvider, **kw: Any) -> OpenAICompatibleClient:
-    retry = RetryPolicy(max_retries=kw.pop("max_retries", 2), backoff_base=0.01)
-    return OpenAICompatibleClient(fp.base_url, "fake-model", "sk-test", retry=retry, **kw)
-
-
-def anthropic(fp: FakeProvider, **kw: Any) -> AnthropicClient:
-    retry = RetryPolicy(max_retries=kw.pop("max_retries", 2), backoff_base=0.01)
-    return AnthropicClient("claude-fake", "sk-ant-test", base_url=fp.url, retry=retry, **kw)
 
 
 async def events_of(
