@@ -10,7 +10,7 @@ import { Composer } from "./components/composer";
 import { MessageList } from "./components/message_list";
 import { OpeningNotice } from "./components/opening";
 import { UnreadableNotice } from "./components/unreadable";
-import { DEFAULT_TOOL_STEPS, SettingsPanel } from "./components/settings_panel";
+import { DEFAULT_SETTINGS, SettingsPanel } from "./components/settings_panel";
 import { Sidebar } from "./components/sidebar";
 import { StatsPanel } from "./components/stats_panel";
 import { Topbar } from "./components/topbar";
@@ -24,6 +24,7 @@ import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
 import { toolCardOf } from "./components/tool_card";
 import type { ChatModel, Command, DeltaMsg, DoneMsg, ToolMsg, Traits } from "./types";
+import { onShortcut } from "./shortcuts";
 import { visitorSecret } from "./visitor";
 
 const WIDE_PX = 768;
@@ -63,7 +64,7 @@ export class ChatApp {
   private controller = new AbortController();
   // biome-ignore lint/suspicious/noExplicitAny: anywidget's listener signature (see types.ts)
   private listeners: [string, (...args: any[]) => void][] = [];
-  private drawerOpen = false;
+  drawerOpen = false;
   private statsOpen = false;
   private destroyed = false;
 
@@ -186,7 +187,7 @@ export class ChatApp {
     this.root.append(
       h("div", { class: "lc-app lc:relative lc:flex lc:h-full lc:overflow-hidden" }, this.sidebar.el, backdrop, main),
     );
-    this.root.addEventListener("keydown", (e) => this.onKeydown(e), { signal, capture: true });
+    this.root.addEventListener("keydown", (e) => onShortcut(e, this), { signal, capture: true });
     this.composer.files.acceptDrops(main, signal);
   }
 
@@ -298,13 +299,13 @@ export class ChatApp {
     if (chats.has(this.get("active_chat_id"))) this.drawChat();
   }
 
-  private busy(): boolean {
+  busy(): boolean {
     const active = this.get("active_chat_id");
     const s = active ? this.streams.get(active) : undefined;
     return !!this.get("busy") || (!!s && !s.done);
   }
 
-  private stop(): void {
+  stop(): void {
     const chat = this.get("active_chat_id");
     if (!chat) return;
     this.send({ type: "stop", chat_id: chat });
@@ -402,12 +403,12 @@ export class ChatApp {
     this.banner.show(this.get("error") ?? "");
   }
 
-  private isNarrow(): boolean {
+  isNarrow(): boolean {
     const w = this.root.getBoundingClientRect().width;
     return w > 0 && w < WIDE_PX;
   }
 
-  private setDrawer(open: boolean): void {
+  setDrawer(open: boolean): void {
     this.drawerOpen = open;
     this.root.classList.toggle("lc-drawer-open", open);
     this.drawChat();
@@ -415,15 +416,7 @@ export class ChatApp {
   }
 
   private drawSettings(): void {
-    const settings = this.get("chat_settings") ?? {
-      model: "",
-      system_prompt: "",
-      temperature: null,
-      max_tokens: null,
-      tools: true,
-      tool_steps: DEFAULT_TOOL_STEPS,
-    };
-    this.settings.update({ settings });
+    this.settings.update({ settings: this.get("chat_settings") ?? DEFAULT_SETTINGS });
   }
 
   private setSettings(open: boolean): void {
@@ -441,38 +434,6 @@ export class ChatApp {
   private afterSelect(_chatId: string): void {
     if (this.drawerOpen) this.setDrawer(false);
     this.composer.focus();
-  }
-
-  /** Shortcuts act only while focus is inside the widget (this listener is on its root). */
-  private onKeydown(e: KeyboardEvent): void {
-    const mod = e.ctrlKey || e.metaKey;
-    const key = e.key.toLowerCase();
-    let handled = false;
-    if (mod && !e.shiftKey && !e.altKey && key === "k") {
-      if (this.isNarrow() && !this.drawerOpen) this.setDrawer(true);
-      this.sidebar.focusSearch();
-      handled = true;
-    } else if (mod && e.shiftKey && !e.altKey && key === "o") {
-      this.sidebar.newChat();
-      handled = true;
-    } else if (e.key === "Escape" && !mod && !e.altKey && !e.shiftKey) {
-      const target = e.target as Element | null;
-      const ownEsc = target?.closest?.("[data-lc-own-esc]");
-      const searchHasText = target === this.sidebar.search && this.sidebar.search.value !== "";
-      if (ownEsc && (target !== this.sidebar.search || searchHasText)) return;
-      if (this.busy()) {
-        this.stop();
-        handled = true;
-      } else if (this.drawerOpen) {
-        this.setDrawer(false);
-        this.topbar.toggle.focus();
-        handled = true;
-      }
-    }
-    if (handled) {
-      e.preventDefault();
-      e.stopPropagation();
-    }
   }
 }
 

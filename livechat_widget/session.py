@@ -19,8 +19,6 @@ from typing import Any
 
 from .attachment_types import AttachmentLimits
 from .attachments import AttachmentStore
-from .chat_data import frame as chat_frame
-from .chat_export import ExportFile, export_chat
 from .chat_registry import ChatInfo, SearchHit
 from .chat_settings import (
     ChatSettings,
@@ -29,7 +27,6 @@ from .chat_settings import (
     resolve,
     with_system_prompt,
 )
-from .code_run import RunResult
 from .csv_storage import CsvStore, Message
 from .folders import folder_for
 from .frame_clock import FrameClock
@@ -37,9 +34,10 @@ from .history import model_history, shorter_history_start
 from .model_list import ModelList
 from .providers.base import ChatClient, check_client
 from .redaction import Redactor
-from .refusals import Refused
 from .reply_keeper import ReplyKeeper, save_interrupted
 from .reply_usage import usage_totals
+from .session_chats import ChatChanges
+from .session_chats import SessionError as SessionError  # raised to the callers
 from .session_files import Checked, SessionFiles
 from .session_options import SessionListener, SessionOptions
 from .session_reply_end import ReplyEnding
@@ -57,11 +55,7 @@ log = logging.getLogger(__name__)
 STILL_STREAMING = "A reply is still streaming in this chat: stop it first."
 
 
-class SessionError(Refused):
-    """A request the chat cannot carry out now; the text is fit to show as is."""
-
-
-class ChatSession(ReplyEnding):
+class ChatSession(ChatChanges, ReplyEnding):
     @classmethod
     def open(
         cls, options: SessionOptions, store: CsvStore, listener: SessionListener
@@ -159,52 +153,6 @@ class ChatSession(ReplyEnding):
     async def load(self, chat_id: str) -> None:
         """Read a chat's file off the event loop (chat_registry.py), before showing it."""
         await self.registry.load(chat_id)
-
-    def new_chat(self, title: str | None = None) -> ChatInfo:
-        info = self.registry.new(title)
-        self.folder.announce(info.id)
-        return info
-
-    def rename(self, chat_id: str, title: str) -> ChatInfo:
-        """Set a chat's title (whitespace collapsed; ValueError if empty)."""
-        info = self.registry.rename(chat_id, title)  # made one clean line there
-        self.folder.announce(chat_id)
-        return info
-
-    def delete(self, chat_id: str) -> None:
-        """Delete a chat and its file; a reply streaming in it is discarded."""
-        self.registry.delete(chat_id)
-        self.discard(chat_id)  # only once the file is gone: a failure keeps both
-        self.folder.announce(chat_id)
-
-    def archive(self, chat_id: str) -> Path:
-        """Move a chat's file to ``archive/`` (a reply streaming in it is discarded)."""
-        path = self.registry.archive(chat_id)
-        self.discard(chat_id)
-        self.folder.announce(chat_id)
-        return path
-
-    def record_run(self, chat_id: str, message_id: int, run: RunResult) -> None:
-        """Keep a run of one of reply ``message_id``'s code blocks (a ``code_run`` row)."""
-        self.registry.append_run(chat_id, message_id, run.to_json())
-        self.folder.announce(chat_id)
-
-    def reply_text(self, chat_id: str, message_id: int) -> str:
-        """The text of reply ``message_id`` as stored (its code blocks are what runs)."""
-        messages = self.registry.messages(chat_id)
-        if not 0 <= message_id < len(messages) or messages[message_id].role != "assistant":
-            raise SessionError("There is no such reply in this chat.")
-        return messages[message_id].content
-
-    def export(self, chat_id: str, format: str = "markdown") -> ExportFile:
-        """A chat as the text of a Markdown, JSON or notebook file (chat_export.py)."""
-        self.registry.get(chat_id)
-        return export_chat(self.registry.store, chat_id, format)
-
-    def to_pandas(self, chat_id: str) -> Any:
-        """A chat's messages as a DataFrame with ``read_chats``' columns."""
-        self.registry.get(chat_id)
-        return chat_frame(self.registry.store, [chat_id])
 
     # -- reading
 

@@ -41,6 +41,15 @@ export const MAX_TEMPERATURE = 2;
 export const MAX_TOKENS = 1_000_000;
 export const MAX_TOOL_STEPS = 50;
 export const DEFAULT_TOOL_STEPS = 10;
+/** A view's settings before the kernel's `chat_settings` arrive. */
+export const DEFAULT_SETTINGS: ChatSettings = {
+  model: "",
+  system_prompt: "",
+  temperature: null,
+  max_tokens: null,
+  tools: true,
+  tool_steps: DEFAULT_TOOL_STEPS,
+};
 const OTHER = "\u0000other"; // the <select> value of "Other…" (never a model name)
 
 const FIELD = "lc:flex lc:flex-col lc:gap-1 lc:text-xs lc:text-muted lc:min-w-0";
