@@ -17,6 +17,7 @@ import {
   filterEntries,
   nextPlaceholder,
   parseSlash,
+  placeholderRanges,
 } from "../slash";
 import type { ContextItem, PromptPayload } from "../types";
 import type { ContextPicker } from "./context_picker";
@@ -103,10 +104,9 @@ export class SlashMenu {
   /** After every input in the textarea: open, filter or close the menu. */
   onInput(): void {
     const ta = this.textarea;
-    if (!ta.value) {
-      this.filling = false;
-      this.say("");
-    }
+    // The note goes once it is done with: the placeholders typed over, the command gone.
+    if (this.filling && !placeholderRanges(ta.value).length) this.filling = false;
+    if (!this.filling && !ta.value.startsWith("/")) this.say("");
     if (this.dismissed !== null && ta.value !== this.dismissed) this.dismissed = null;
     const typed = this.dismissed === null && !this.picker.isOpen ? parseSlash(ta.value) : null;
     if (!typed) {

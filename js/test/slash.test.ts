@@ -177,6 +177,9 @@ describe("the / menu", () => {
     expect(ta.value.slice(ta.selectionStart, ta.selectionEnd)).toBe("{{ column }}");
     ta.setSelectionRange(ta.value.length, ta.value.length);
     expect(key(ta, "Tab").defaultPrevented).toBe(false); // past the last: Tab leaves as usual
+    ta.value = "Summarize df by region for my boss.";
+    ta.dispatchEvent(new Event("input"));
+    expect(note(root)).toBe(""); // all filled in: the note goes
   });
 
   it("a value typed after the name fills the first placeholder; the Send button expands too", async () => {
@@ -219,6 +222,9 @@ describe("the / menu", () => {
     type(ta, "/system   ");
     key(ta, "Enter");
     expect(note(root)).toContain("Type the system prompt after /system");
+    ta.value = "";
+    ta.dispatchEvent(new Event("input"));
+    expect(note(root)).toBe("");
     expect(model.sent.slice(before).filter((c) => c.type !== "refresh_prompts")).toEqual([]);
   });
 
