@@ -62,22 +62,24 @@ def test_slash_menu_expands_explain_and_a_template_with_df(
         re.compile(r"^Explain the code in my recent cells step by step,[\s\S]*Quote")
     )
     expect(menu).to_be_hidden()
+    chips = root(page).get_by_role("group", name="Attached context")
+    expect(chips.locator('.lc-chip[data-name="recent cells"]')).to_be_visible()  # its context
+    shot(page, "slash-explain")
     requests_before = len(fake_provider.requests)
 
     # Start again with the person's template: {{df}} -> df and its chip; {{goal}} selected.
     box.fill("")
-    for remove in root(page).get_by_role("button", name="Remove recent cells").all():
-        remove.click()
+    root(page).get_by_role("button", name="Remove recent cells").click()
     box.click()
     page.keyboard.type("/desc")
     page.keyboard.press("Enter")
     expect(box).to_have_value(
         "Describe df in three bullet points, then suggest one chart for {{goal}}."
     )
-    chips = root(page).get_by_role("group", name="Attached context")
     expect(chips.locator(".lc-chip")).to_have_count(1)
     expect(chips.locator('.lc-chip[data-name="df"]')).to_be_visible()
     expect(root(page).locator(".lc-slash-note")).to_contain_text("Type over {{goal}}")
+    shot(page, "slash-template-placeholder")
     page.keyboard.type("a sales review")  # types over the selected placeholder
     expect(box).to_have_value(
         "Describe df in three bullet points, then suggest one chart for a sales review."
