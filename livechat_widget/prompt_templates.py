@@ -318,4 +318,7 @@ class PromptLibrary:
             log.warning("prompt template not loaded: %s", problem)
         if self.report is not None:
             many = f"{len(new)} prompt templates were" if len(new) > 1 else "A prompt template was"
-            self.report(f"{many} not loaded: " + "; ".join(new))
+            shown = new[:3] + (
+                [f"and {len(new) - 3} more (the log lists them)"] if len(new) > 3 else []
+            )
+            self.report(f"{many} not loaded: " + "; ".join(shown))

@@ -202,6 +202,16 @@ def test_the_persons_templates_are_capped(tmp_path, user_dir, monkeypatch):
     assert "t3.md in $XDG_CONFIG_HOME/livechat/prompts: more than 3 templates" in problems[0]
 
 
+def test_many_refusals_are_summed_up_in_the_banner(tmp_path, user_dir):
+    for i in range(5):
+        write(user_dir, f"bad{i}.md", "---\nname: x\n")
+    problems: list[str] = []
+    library(tmp_path / "chat_logs", problems).templates()
+    assert problems[0].startswith("5 prompt templates were not loaded: bad0.md in ")
+    assert problems[0].count("no closing '---'") == 3
+    assert problems[0].endswith("; and 2 more (the log lists them)")
+
+
 def test_files_are_read_again_only_when_they_changed(tmp_path, user_dir, monkeypatch):
     chat = tmp_path / "chat_logs"
     path = write(chat / "prompts", "a.md", "First")
