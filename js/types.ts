@@ -215,6 +215,21 @@ export interface Traits {
   unreadable: number;
   // Files the page may attach to one message (count 0: attaching is off here).
   uploads: UploadLimits;
+  // The composer's `/` templates (slash_menu.ts): built-ins and the person's files.
+  prompt_templates: PromptPayload[];
+}
+
+/** A prompt template: `/name` fills the composer with its body (never a path). */
+export interface PromptPayload {
+  name: string;
+  description: string;
+  body: string;
+  // its `{{name}}` placeholders, in order of first use
+  placeholders: string[];
+  // `@` items attached with it when the kernel offers them, e.g. "recent cells"
+  context: string[];
+  // "built-in" | "yours"
+  source: string;
 }
 
 export interface UploadLimits {
@@ -347,6 +362,8 @@ export type Command =
   | { type: "search"; query: string; request: string }
   | { type: "load_older"; chat_id: string; before: number }
   | { type: "dismiss_error" }
+  // The `/` menu opened: the kernel reads the prompt folders again if they changed.
+  | { type: "refresh_prompts" }
   | { type: "edit"; chat_id: string; message_id: number; text: string }
   | { type: "select_version"; chat_id: string; message_id: number; version: number }
   // Chats as data

@@ -25,6 +25,7 @@ import { watchTheme } from "./theme";
 import { toolCardOf } from "./components/tool_card";
 import type { ChatModel, Command, DeltaMsg, DoneMsg, ToolMsg, Traits } from "./types";
 import { onShortcut } from "./shortcuts";
+import { slashCommand } from "./slash";
 import { visitorSecret } from "./visitor";
 
 const WIDE_PX = 768;
@@ -161,6 +162,15 @@ export class ChatApp {
         },
         onStop: () => this.stop(),
         listContext: () => this.requests.ask("list_context", {}).then(({ msg }) => msg.items ?? []),
+        slash: {
+          run: (action) => {
+            const settings = this.get("chat_settings") ?? DEFAULT_SETTINGS;
+            const cmd = slashCommand(action, this.get("active_chat_id") || "", this.chatForCommand(), settings);
+            if (typeof cmd === "string") return cmd; // said under the composer, nothing sent
+            this.send(cmd);
+          },
+          refresh: () => this.send({ type: "refresh_prompts" }),
+        },
       },
       signal,
     );
@@ -202,7 +212,8 @@ export class ChatApp {
       this.listen(`change:${name}`, () => this.drawSidebar());
     }
     const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"];
-    for (const name of [...chat, "allow_kernel_context", "allow_code", "running_code", "can_insert_cell"]) {
+    const access = ["allow_kernel_context", "allow_code", "running_code", "can_insert_cell", "prompt_templates"];
+    for (const name of [...chat, ...access]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
     this.listen("change:active_chat_id", () => (this.requestedChat = null));
@@ -368,7 +379,8 @@ export class ChatApp {
       code: this.codeState(),
       files: this.files,
     });
-    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context"), chatId, messages });
+    const prompts = this.get("prompt_templates") ?? [];
+    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context"), chatId, messages, prompts });
   }
 
   private codeStateCache: CodeRunState | null = null;

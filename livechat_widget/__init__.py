@@ -54,6 +54,7 @@ _EXPORTS = {
     "ChatImportWarning": "chat_import",
     "LAST_ERROR": "kernel_context",
     "RECENT_CELLS": "kernel_context",
+    "PromptTemplate": "prompt_templates",
 }
 
 __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
@@ -76,6 +77,7 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "ModelMessage",
     "ModelNotFound",
     "OpenAICompatibleClient",
+    "PromptTemplate",
     "ProviderError",
     "QuotaExceeded",
     "RECENT_CELLS",
@@ -119,6 +121,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .chat_registry import ChatInfo, ChatRegistry, SearchHit
     from .csv_storage import CsvStore, Message, Row, StorageError
     from .kernel_context import LAST_ERROR, RECENT_CELLS
+    from .prompt_templates import PromptTemplate
     from .providers.anthropic import AnthropicClient
     from .providers.base import BaseClient, ChatClient
     from .providers.demo import DemoClient

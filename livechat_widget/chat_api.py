@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .attachment_inputs import as_files
 from .chat_registry import ChatInfo
+from .prompt_templates import PromptLibrary, PromptTemplate
 from .protocol import Edit, SelectVersion, Send
 from .providers.base import ChatClient
 from .session_tools import Approve, check_approve
@@ -38,6 +39,7 @@ class ChatApi:
     controller: Controller
     _callbacks: list[MessageCallback]  # on_message's
     _tools: ChatTools
+    _prompts: PromptLibrary
 
     @property
     def session(self) -> ChatSession:
@@ -48,6 +50,21 @@ class ChatApi:
 
     def problem(self, text: str) -> None:
         raise NotImplementedError
+
+    def refresh_prompts(self) -> None:
+        raise NotImplementedError
+
+    # -- prompt templates (prompt_templates.py): the composer's `/` commands
+
+    @property
+    def prompts(self) -> Mapping[str, PromptTemplate]:
+        """The prompt templates, name -> ``PromptTemplate``, read-only and read again
+        when their folders changed: the built-ins (``explain``, ``fix``, ``tests``,
+        ``doc``), ``~/.config/livechat/prompts/*.md`` and ``<chat folder>/prompts/*.md``
+        (a person's template replaces a built-in of the same name).
+        ``chat.prompts["summary"].render(df="sales")`` fills its placeholders."""
+        self.refresh_prompts()
+        return self._prompts.templates()
 
     # -- tools the model may call (tools/chat_tools.py)
 

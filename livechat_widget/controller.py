@@ -35,6 +35,7 @@ from .protocol import (
     LoadOlder,
     NewChat,
     ProtocolError,
+    RefreshPrompts,
     Regenerate,
     Rename,
     Request,
@@ -90,6 +91,7 @@ class ChatView(CellTarget, Protocol):
     def show_error(self, text: str) -> None: ...
     def show_running(self, running: RunningCode) -> None: ...
     def show_chats(self) -> None: ...
+    def refresh_prompts(self) -> None: ...  # the `/` menu opened
     def open_visitor(self, secret: str) -> None: ...  # per-browser chats
     def answer(self, message: Mapping[str, Any], buffers: Sequence[bytes] = ()) -> None: ...
     def redact(self, text: str) -> str: ...
@@ -253,6 +255,10 @@ class Controller:
             "hits": hits,
         }
         self.view.answer(answer)
+
+    @dispatch.register
+    def _refresh_prompts(self, c: RefreshPrompts) -> None:
+        self.view.refresh_prompts()
 
     @dispatch.register
     def _load_older(self, c: LoadOlder) -> None:

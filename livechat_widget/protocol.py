@@ -175,6 +175,13 @@ class DismissError(Command):
 
 
 @dataclass(frozen=True)
+class RefreshPrompts(Command):
+    """The `/` menu opened: the kernel reads the prompt folders again if they changed."""
+
+    type = "refresh_prompts"
+
+
+@dataclass(frozen=True)
 class Rename(Command):
     type = "rename"
     chat_id: str = ""
@@ -407,6 +414,7 @@ COMMANDS: dict[str, type[Command]] = {
         FrameSync,
         ToolConsent,
         LoadAttachment,
+        RefreshPrompts,
     )
 }
 

@@ -27,6 +27,7 @@ from .chat_api import ChatApi
 from .chat_registry import ChatInfo
 from .controller import Controller
 from .kernel_context import current_shell
+from .prompt_templates import PromptLibrary
 from .providers.base import ChatClient
 from .session import ChatSession, SessionError
 from .session_options import ChatStore, SessionOptions, open_store
@@ -114,6 +115,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     unreadable = traitlets.Int(0).tag(sync=True)  # chat files that could not be read
     # Files the page may attach (file_bytes, message_bytes, count; count 0: none).
     uploads = traitlets.Dict().tag(sync=True)
+    # The `/` templates (prompt_templates.py), never their paths; `chat.prompts` in Python.
+    prompt_templates = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(
         self,
@@ -167,6 +170,9 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
             allow_code=bool(allow_code),
         )
         self._root = open_store(store)
+        self._prompts = PromptLibrary.for_chat_folder(self._root.root, report=self.problem)
+        self._prompts.refresh()
+        self.prompt_templates = [dict(p) for p in self._prompts.payloads()]
         self._callbacks = []
         self._session: ChatSession | None = None
         self._window_start = 0  # index of messages[0] in the active chat
@@ -240,6 +246,11 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
 
     def show_error(self, text: str) -> None:
         self.error = text
+
+    def refresh_prompts(self) -> None:
+        """Read the prompt folders again if their files changed (the page's `/` menu)."""
+        if self._prompts.refresh():
+            self.prompt_templates = [dict(p) for p in self._prompts.payloads()]
 
     def show_running(self, running: RunningCode) -> None:
         self.running_code = dict(running)

@@ -16,6 +16,7 @@ from .chat_settings import ChatSettings
 from .code_run import RunResult
 from .csv_storage import Message
 from .kernel_context import parse_context
+from .prompt_templates import PromptPayload as PromptPayload  # the `prompt_templates` trait
 from .tool_rows import ToolRecord
 from .versions import ShownMessage
 
@@ -289,6 +290,8 @@ TRAITS: dict[str, str] = {
     # Files the page may attach to one message ({file_bytes, message_bytes, count};
     # count 0: attaching is off, e.g. `livechat --no-uploads`).
     "uploads": "UploadLimits",
+    # The composer's `/` templates (prompt_templates.py): never a path.
+    "prompt_templates": "list[PromptPayload]",
 }
 
 

@@ -71,7 +71,7 @@ class ExportCmd(TypedDict):
 
 
 class BareCmd(TypedDict):
-    """new_chat, dismiss_error."""
+    """new_chat, dismiss_error, refresh_prompts."""
 
     type: str
 
@@ -173,4 +173,5 @@ COMMANDS: dict[str, type] = {
     "frame_sync": FrameSyncCmd,
     "tool_consent": ToolConsentCmd,
     "load_attachment": LoadAttachmentCmd,
+    "refresh_prompts": BareCmd,
 }

@@ -8,6 +8,13 @@ import pytest
 from fake_provider import FakeProvider
 
 
+@pytest.fixture(autouse=True)
+def no_personal_prompts(tmp_path_factory, monkeypatch):
+    """Widgets read prompt templates from $XDG_CONFIG_HOME/livechat/prompts: never the
+    developer's own (a broken one would show in every test's banner)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg_config")))
+
+
 @pytest.fixture
 def fp() -> Iterator[FakeProvider]:
     """A fake model provider: a real HTTP server on 127.0.0.1 (tests/fake_provider.py)."""

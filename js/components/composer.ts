@@ -5,9 +5,10 @@
 // (composer_files.ts): chips above the text, sent as the message's binary buffers.
 import type { PendingFile } from "../attachments";
 import { h, icon } from "../dom";
-import type { ContextItem, Message } from "../types";
+import type { ContextItem, Message, PromptPayload } from "../types";
 import { ComposerFiles } from "./composer_files";
 import { ContextPicker } from "./context_picker";
+import { type SlashHandlers, SlashMenu } from "./slash_menu";
 import { FOCUS } from "./ui";
 
 export interface ComposerState {
@@ -17,6 +18,8 @@ export interface ComposerState {
   /** The chat shown and its messages: a send with files is accepted once they show its message. */
   chatId?: string;
   messages?: readonly Message[];
+  /** The `/` templates (the `prompt_templates` trait). */
+  prompts?: readonly PromptPayload[];
 }
 
 export interface ComposerHandlers {
@@ -24,6 +27,8 @@ export interface ComposerHandlers {
   onStop: () => void;
   /** What the kernel offers for the `@` picker now (a request with an answer). */
   listContext?: () => Promise<ContextItem[]>;
+  /** The `/` menu's actions and the kernel's prompt folders (slash_menu.ts). */
+  slash?: Omit<SlashHandlers, "listContext">;
 }
 
 const MAX_HEIGHT_PX = 200;
@@ -61,6 +66,7 @@ export class Composer {
   private announcer: HTMLElement;
   readonly picker: ContextPicker;
   readonly files: ComposerFiles;
+  readonly slash: SlashMenu;
 
   constructor(
     private handlers: ComposerHandlers,
@@ -88,6 +94,16 @@ export class Composer {
     this.announcer = h("div", { class: "lc:sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     this.tooLong = h("span", { class: "lc-too-long lc:text-danger-fg lc:font-semibold", hidden: true });
     this.picker = new ContextPicker(this.textarea, () => this.handlers.listContext?.() ?? Promise.resolve([]), signal);
+    this.slash = new SlashMenu(
+      this.textarea,
+      this.picker,
+      {
+        run: (action) => this.handlers.slash?.run(action),
+        refresh: () => this.handlers.slash?.refresh(),
+        listContext: () => this.handlers.listContext?.() ?? Promise.resolve([]),
+      },
+      signal,
+    );
     // Send waits while files are read.
     this.files = new ComposerFiles(this.textarea, () => this.busy || this.drawButton(), signal);
     const row = h(
@@ -119,6 +135,7 @@ export class Composer {
           "lc:@max-compact:px-2 lc:@max-compact:pb-2",
       },
       this.picker.popup,
+      this.slash.popup,
       box,
       h(
         "div",
@@ -133,6 +150,7 @@ export class Composer {
         this.counter,
       ),
       this.files.note,
+      this.slash.note,
       this.announcer,
       this.files.input,
     );
@@ -144,6 +162,7 @@ export class Composer {
 
   update(s: ComposerState): void {
     this.picker.setEnabled(!!s.contextEnabled);
+    this.slash.update(s.prompts ?? [], !!s.contextEnabled);
     if (s.messages) this.files.seen(s.chatId ?? "", s.messages);
     if (s.busy !== this.busy) {
       this.busy = s.busy;
@@ -159,7 +178,7 @@ export class Composer {
     // Keys typed here belong to the widget: JupyterLab's command-mode shortcuts must not fire.
     e.stopPropagation();
     if (e.isComposing || e.keyCode === 229) return;
-    if (this.picker.onKeydown(e)) return;
+    if (this.picker.onKeydown(e) || this.slash.onKeydown(e)) return;
     if (e.key === "Backspace" && this.atEmptyStart() && this.files.removeLast()) {
       e.preventDefault();
       return;
@@ -168,7 +187,7 @@ export class Composer {
     // IME: Enter that confirms a composition is not a send.
     if (e.isComposing || e.keyCode === 229) return;
     e.preventDefault();
-    if (!this.busy) this.submit();
+    this.submit(); // while busy only a `/` command (submit says)
   }
 
   private atEmptyStart(): boolean {
@@ -183,7 +202,9 @@ export class Composer {
 
   private submit(): void {
     const text = this.textarea.value;
-    if (!text.trim() || this.busy || this.files.busy) return;
+    if (!text.trim() || this.files.busy) return;
+    if (this.slash.intercept()) return; // `/name …`: a command or a template, not a message
+    if (this.busy) return;
     if (this.overLimit) {
       // Refused here, not by the kernel: the text stays to be trimmed.
       this.announce(true);
@@ -197,6 +218,7 @@ export class Composer {
 
   private onInput(): void {
     this.picker.onInput();
+    this.slash.onInput();
     const ta = this.textarea;
     ta.style.height = "auto";
     const sh = ta.scrollHeight;

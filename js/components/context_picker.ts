@@ -99,6 +99,15 @@ export class ContextPicker {
     this.drawChips();
   }
 
+  /** Attach items the kernel offered (a `/` template's), as if picked here. */
+  attach(names: readonly string[]): void {
+    if (!this.enabled) return;
+    const added = names.filter((n) => !this.chosen.includes(n));
+    if (!added.length) return;
+    this.chosen.push(...added);
+    this.drawChips();
+  }
+
   get isOpen(): boolean {
     return this.open;
   }
