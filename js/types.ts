@@ -160,6 +160,8 @@ export interface StaleItem {
   name: string;
   // In plain words: "1,203 fewer rows, new column `tenure_bucket`".
   change: string;
+  // No longer in the kernel: Refresh cannot send it.
+  gone: boolean;
 }
 
 export interface ContextChip {

@@ -161,6 +161,7 @@ export class ChatApp {
         },
         onStop: () => this.stop(),
         listContext: () => this.requests.ask("list_context", {}).then(({ msg }) => msg.items ?? []),
+        onIgnoreStale: (names) => this.send({ type: "ignore_stale", chat_id: this.get("active_chat_id"), names }),
       },
       signal,
     );
@@ -201,7 +202,7 @@ export class ChatApp {
     for (const name of ["chats", "active_chat_id", "title"]) {
       this.listen(`change:${name}`, () => this.drawSidebar());
     }
-    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"];
+    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title", "stale_context"];
     for (const name of [...chat, "allow_kernel_context", "allow_code", "running_code", "can_insert_cell"]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
@@ -368,7 +369,8 @@ export class ChatApp {
       code: this.codeState(),
       files: this.files,
     });
-    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context"), chatId, messages });
+    const stale = this.get("stale_context"); // the same array until the kernel changes it
+    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context"), chatId, messages, stale });
   }
 
   private codeStateCache: CodeRunState | null = null;

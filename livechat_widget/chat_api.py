@@ -267,12 +267,11 @@ class ChatApi:
         columns of ``livechat_widget.read_chats``."""
         return self.session.to_pandas(self._chat_or_active(chat_id))
 
-    def stale_items(self, chat_id: str | None = None) -> list[dict[str, str]]:
+    def stale_items(self, chat_id: str | None = None) -> list[dict[str, Any]]:
         """The variables a chat (default: the active one) sent as context that changed in
-        the kernel since, each ``{"name", "change"}`` — what the page's badge shows
-        (``stale_context``), checked now. Empty when kernel context is off."""
-        items = self.controller.stale_items(self._chat_or_active(chat_id))
-        return [{"name": item["name"], "change": item["change"]} for item in items]
+        the kernel since, each ``{"name", "change", "gone"}`` — what the page's badge
+        shows (``stale_context``), checked now. Empty when kernel context is off."""
+        return [dict(item) for item in self.controller.stale_items(self._chat_or_active(chat_id))]
 
     def ignore_stale(self, names: list[str], chat_id: str | None = None) -> None:
         """Hide stale ``names`` (the badge's Ignore) until their values change again."""

@@ -328,7 +328,7 @@ class Controller:
         if not chat_id or not self.view.has_session() or not self.session.has_chat(chat_id):
             return []
         items = self.stale.items(chat_id, self.session.sent_messages(chat_id))
-        self.kernel.offered |= {i["name"] for i in items}  # the badge offered them
+        self.kernel.offered |= {i["name"] for i in items if not i["gone"]}  # the badge's
         return items
 
     @dispatch.register

@@ -97,7 +97,8 @@ class StaleContext:
             now = _current(ns, name)
             if now == sent or self.ignored.get((chat_id, name)) == now:
                 continue
-            stale.append({"name": name, "change": describe_change(sent, now) or "changed"})
+            change = describe_change(sent, now) or "changed"
+            stale.append({"name": name, "change": change, "gone": now == MISSING})
         return stale
 
     def ignore(self, chat_id: str, names: Sequence[str], messages: Sequence[Message]) -> None:

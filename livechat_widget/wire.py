@@ -36,6 +36,7 @@ class StaleItem(TypedDict):
 
     name: str
     change: str  # in plain words: "1,203 fewer rows, new column `tenure_bucket`"
+    gone: bool  # no longer in the kernel: Refresh cannot send it
 
 
 class CodeRunPayload(TypedDict):

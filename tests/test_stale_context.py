@@ -118,10 +118,12 @@ async def test_a_change_in_a_cell_shows_in_stale_context(tmp_path, shell):
     widget = await sent_df(tmp_path, shell)
     assert widget.stale_context == []
     drop_rows(shell)  # the post_run_cell hook recomputes
-    assert widget.stale_context == [{"name": "df", "change": DROPPED}]
+    assert widget.stale_context == [{"name": "df", "change": DROPPED, "gone": False}]
     assert widget.stale_items() == widget.stale_context
     shell.run_cell("del df")
-    assert widget.stale_context == [{"name": "df", "change": "no longer in the kernel"}]
+    assert widget.stale_context == [
+        {"name": "df", "change": "no longer in the kernel", "gone": True}
+    ]
 
 
 async def test_reopening_the_chat_shows_it_and_another_chat_does_not(tmp_path, shell):
@@ -131,7 +133,7 @@ async def test_reopening_the_chat_shows_it_and_another_chat_does_not(tmp_path, s
     browser(widget, type="new_chat")
     assert widget.stale_context == []
     browser(widget, type="select_chat", chat_id=chat_id)
-    assert widget.stale_context == [{"name": "df", "change": "1,997 fewer rows"}]
+    assert widget.stale_context == [{"name": "df", "change": "1,997 fewer rows", "gone": False}]
 
 
 async def test_ignore_hides_it_until_the_value_changes_again(tmp_path, shell):
@@ -143,7 +145,7 @@ async def test_ignore_hides_it_until_the_value_changes_again(tmp_path, shell):
     assert widget.stale_context == []
     shell.run_cell("df = df.head(10)")  # (the change is from what the model saw)
     change = "1,990 fewer rows, new column `tenure_bucket`"
-    assert widget.stale_context == [{"name": "df", "change": change}]
+    assert widget.stale_context == [{"name": "df", "change": change, "gone": False}]
     # and a send without it goes without a context row
     await widget.ask("Go on")
     assert csv_rows(tmp_path, widget.active_chat_id)[-2]["role"] == "user"

@@ -3,11 +3,13 @@
 // Text over the kernel's limit is never cut by the browser (no maxlength) nor thrown
 // away: it stays here, is not sent, and a note says how much to cut. Files ride along
 // (composer_files.ts): chips above the text, sent as the message's binary buffers.
+// Above the box, context the model saw that changed since (stale_badge.ts).
 import type { PendingFile } from "../attachments";
 import { h, icon } from "../dom";
-import type { ContextItem, Message } from "../types";
+import type { ContextItem, Message, StaleItem } from "../types";
 import { ComposerFiles } from "./composer_files";
 import { ContextPicker } from "./context_picker";
+import { StaleBadge } from "./stale_badge";
 import { FOCUS } from "./ui";
 
 export interface ComposerState {
@@ -17,6 +19,8 @@ export interface ComposerState {
   /** The chat shown and its messages: a send with files is accepted once they show its message. */
   chatId?: string;
   messages?: readonly Message[];
+  /** The chat's context that changed since the model saw it (`stale_context`). */
+  stale?: StaleItem[];
 }
 
 export interface ComposerHandlers {
@@ -24,6 +28,8 @@ export interface ComposerHandlers {
   onStop: () => void;
   /** What the kernel offers for the `@` picker now (a request with an answer). */
   listContext?: () => Promise<ContextItem[]>;
+  /** Ignore on the stale-context badge: the kernel hides them until they change again. */
+  onIgnoreStale?: (names: string[]) => void;
 }
 
 const MAX_HEIGHT_PX = 200;
@@ -61,6 +67,10 @@ export class Composer {
   private announcer: HTMLElement;
   readonly picker: ContextPicker;
   readonly files: ComposerFiles;
+  readonly stale: StaleBadge;
+  private staleItems: StaleItem[] = [];
+  /** Refreshed with the last send, or ignored: hidden until the kernel's list changes. */
+  private settled = new Set<string>();
 
   constructor(
     private handlers: ComposerHandlers,
@@ -88,6 +98,22 @@ export class Composer {
     this.announcer = h("div", { class: "lc:sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     this.tooLong = h("span", { class: "lc-too-long lc:text-danger-fg lc:font-semibold", hidden: true });
     this.picker = new ContextPicker(this.textarea, () => this.handlers.listContext?.() ?? Promise.resolve([]), signal);
+    this.stale = new StaleBadge(
+      {
+        onRefresh: (names) => {
+          this.picker.add(names); // chips: the badge hides them (drawStale)
+          this.focus();
+        },
+        onIgnore: (names) => {
+          for (const name of names) this.settled.add(name);
+          this.handlers.onIgnoreStale?.(names);
+          this.drawStale();
+          this.focus();
+        },
+      },
+      signal,
+    );
+    this.picker.onChange = () => this.drawStale();
     // Send waits while files are read.
     this.files = new ComposerFiles(this.textarea, () => this.busy || this.drawButton(), signal);
     const row = h(
@@ -119,6 +145,7 @@ export class Composer {
           "lc:@max-compact:px-2 lc:@max-compact:pb-2",
       },
       this.picker.popup,
+      this.stale.el,
       box,
       h(
         "div",
@@ -145,6 +172,11 @@ export class Composer {
   update(s: ComposerState): void {
     this.picker.setEnabled(!!s.contextEnabled);
     if (s.messages) this.files.seen(s.chatId ?? "", s.messages);
+    if (s.stale && s.stale !== this.staleItems) {
+      this.staleItems = s.stale;
+      this.settled.clear();
+      this.drawStale();
+    }
     if (s.busy !== this.busy) {
       this.busy = s.busy;
       this.drawButton();
@@ -190,6 +222,7 @@ export class Composer {
       return;
     }
     this.handlers.onSend(text, this.picker.names(), this.files.take());
+    for (const name of this.picker.names()) this.settled.add(name); // sent fresh
     this.picker.clear();
     this.textarea.value = "";
     this.onInput();
@@ -230,6 +263,12 @@ export class Composer {
     // The same text twice is not read again: clear first on a repeated send.
     if (again) this.announcer.textContent = "";
     this.announcer.textContent = text;
+  }
+
+  /** The stale items neither attached again (chips) nor settled since the kernel said. */
+  private drawStale(): void {
+    const attached = new Set(this.picker.names());
+    this.stale.show(this.staleItems.filter((i) => !attached.has(i.name) && !this.settled.has(i.name)));
   }
 
   private drawButton(): void {

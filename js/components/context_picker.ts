@@ -41,6 +41,8 @@ export class ContextPicker {
   private active = 0;
   private mention: { start: number; query: string } | null = null;
   private readonly uid = `lc-picker-${++pickerCounter}`;
+  /** Called when the chips change (the stale-context badge hides the ones attached). */
+  onChange: () => void = () => {};
 
   constructor(
     private textarea: HTMLTextAreaElement,
@@ -96,6 +98,13 @@ export class ContextPicker {
 
   clear(): void {
     this.chosen = [];
+    this.drawChips();
+  }
+
+  /** Attach `names` as chips (Refresh on the stale-context badge); none while disabled. */
+  add(names: string[]): void {
+    if (!this.enabled) return;
+    for (const name of names) if (!this.chosen.includes(name)) this.chosen.push(name);
     this.drawChips();
   }
 
@@ -255,5 +264,6 @@ export class ContextPicker {
       );
     });
     this.chipsEl.replaceChildren(...chips);
+    this.onChange();
   }
 }
