@@ -155,7 +155,8 @@ export class ContextPicker {
     this.mention = null;
     this.popup.hidden = true;
     this.textarea.removeAttribute("data-lc-own-esc");
-    this.textarea.setAttribute("aria-expanded", "false");
+    // (a closed list leaves no aria-expanded: axe allows it on a textarea only while it controls one)
+    this.textarea.removeAttribute("aria-expanded");
     this.textarea.removeAttribute("aria-activedescendant");
   }
 

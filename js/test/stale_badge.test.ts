@@ -97,8 +97,12 @@ describe("the stale-context badge", () => {
     expect(status()).toBe(`${staleText(DF)}. x is no longer in the kernel`);
   });
 
-  it("passes axe with several items", async () => {
-    const { root } = mount({ stale_context: [DF, X, { name: "s", change: "dtype int64 → float64", gone: false }] });
+  it("passes axe with several items, also after the @ picker closed", async () => {
+    const { root, ta } = mount({ stale_context: [DF, X, { name: "s", change: "dtype int64 → float64", gone: false }] });
+    ta.value = "@";
+    ta.dispatchEvent(new Event("input"));
+    ta.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
+    expect(root.querySelector(".lc-context-picker")?.hasAttribute("hidden")).toBe(true);
     const results = await axe.run(root.querySelector<HTMLElement>(".lc-composer")!, {
       rules: { "color-contrast": { enabled: false } },
     });
