@@ -26,7 +26,8 @@ EDGE_ROWS = 25  # rows hashed at each end of a frame, series or array
 STRIDE_ROWS = 100  # rows hashed at even steps between them
 MAX_COLUMNS = 200  # columns (names and dtypes) recorded; more are counted
 MAX_NAME_CHARS = 100
-SMALL_ITEMS = 1_000  # containers up to this many items are hashed whole
+PLAIN_ITEMS = 10_000  # containers of plain values up to this many (nested) are hashed whole
+PLAIN_CHARS = 10_000  # ... when each of their strings is at most this long
 SMALL_CHARS = 1_000_000  # strings/bytes up to this long are hashed whole
 SHOWN = 3  # names listed in a change before "and N more"
 
@@ -58,6 +59,18 @@ def _pandas_hash(sample: Any) -> str:
         return _digest(sample.to_csv())
 
 
+def _frame_hash(sample: Any) -> str:
+    """A frame's sample: numbers as one block of bytes (fast however wide), else by
+    pandas' per-column hash."""
+    try:
+        values = sample.to_numpy()
+        if values.dtype.kind in "biufc":
+            return _digest(values.tobytes(), _pandas_hash(sample.index))
+    except Exception:  # an extension type numpy cannot hold: pandas' hash below
+        pass
+    return _pandas_hash(sample)
+
+
 def _name(value: Any) -> str:
     return str(value)[:MAX_NAME_CHARS]
 
@@ -72,7 +85,7 @@ def _frame(df: Any) -> Fingerprint:
         "column_count": cols,
         "columns": [_name(c) for c, _ in dtypes],
         "dtypes": [str(d) for _, d in dtypes],
-        "sample": _pandas_hash(sample),
+        "sample": _frame_hash(sample),
     }
 
 
@@ -111,13 +124,29 @@ def _small(value: Any) -> Fingerprint:
         return {"kind": kind, "length": n, "hash": _digest(*ends)}
     if value is None or isinstance(value, (bool, int, float, complex)):
         return {"kind": kind, "hash": _digest(repr(value))}
-    length = len(value)  # raises for objects without one: coarse
-    out: Fingerprint = {"kind": kind, "length": length}
-    if isinstance(value, (list, tuple, dict, set, frozenset)) and length <= SMALL_ITEMS:
-        text = repr(value)
-        if len(text) <= SMALL_CHARS:
-            out["hash"] = _digest(text)
+    out: Fingerprint = {"kind": kind, "length": len(value)}  # no len(): coarse
+    if isinstance(value, _CONTAINERS) and _plain(value, [PLAIN_ITEMS]):
+        out["hash"] = _digest(repr(value))  # bounded: plain values, few of them
     return out
+
+
+_SCALARS = (str, bytes, int, float, complex, bool, type(None))
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _plain(value: Any, budget: list[int]) -> bool:
+    """Whether ``value`` holds only scalars and containers of them, within ``budget``
+    items in all (a dict of DataFrames is not: its repr would cost too much)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    if isinstance(value, (str, bytes)):
+        return len(value) <= PLAIN_CHARS
+    if isinstance(value, _SCALARS):
+        return True
+    if isinstance(value, dict):
+        return all(_plain(k, budget) and _plain(v, budget) for k, v in value.items())
+    return isinstance(value, _CONTAINERS) and all(_plain(v, budget) for v in value)
 
 
 def fingerprint(value: Any) -> Fingerprint:

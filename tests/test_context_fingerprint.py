@@ -115,29 +115,57 @@ def test_failing_objects_get_a_coarse_fingerprint():
     assert change(Broken(), Broken()) == ""  # nothing to compare: never stale
 
 
-def test_a_huge_frame_hashes_a_bounded_sample(monkeypatch):
-    seen: list[int] = []
-    real = pd.util.hash_pandas_object
+BOUND = 2 * context_fingerprint.EDGE_ROWS + context_fingerprint.STRIDE_ROWS
 
-    def spy(obj, **kwargs):
+
+@pytest.mark.parametrize("column", [np.zeros(10_000_000, dtype="int64"), ["x"] * 2_000_000])
+def test_a_huge_frame_hashes_a_bounded_sample(monkeypatch, column):
+    seen: list[int] = []  # the rows of every frame, series or index hashed
+    real_pandas, real_digest = pd.util.hash_pandas_object, context_fingerprint._digest
+
+    def pandas_spy(obj, **kwargs):
         seen.append(len(obj))
-        return real(obj, **kwargs)
+        return real_pandas(obj, **kwargs)
 
-    monkeypatch.setattr(pd.util, "hash_pandas_object", spy)
-    big = pd.DataFrame({"x": np.zeros(10_000_000, dtype="int8")})
+    def digest_spy(*parts):
+        seen.extend(len(p) // 8 for p in parts)  # rows of int64 values or uint64 hashes
+        return real_digest(*parts)
+
+    monkeypatch.setattr(pd.util, "hash_pandas_object", pandas_spy)
+    monkeypatch.setattr(context_fingerprint, "_digest", digest_spy)
+    big = pd.DataFrame({"x": column})
     fp = fingerprint(big)
-    assert fp["rows"] == 10_000_000
-    assert seen and max(seen) <= 2 * context_fingerprint.EDGE_ROWS + context_fingerprint.STRIDE_ROWS
+    assert fp["rows"] == len(column)
+    assert seen and max(seen) <= BOUND
     # the stride reaches the middle: a change there is seen
-    big.iloc[5_000_000, 0] = 1
+    big.iloc[len(column) // 2, 0] = "y" if isinstance(column, list) else 1
     assert fingerprint(big)["sample"] != fp["sample"]
+
+
+def test_a_wide_numeric_frame_sees_a_change_in_any_column():
+    wide = pd.DataFrame(np.zeros((300, 500)))
+    edited = wide.copy()
+    edited.iloc[0, 499] = 1.0
+    assert change(wide, edited) == "values changed"
+    assert change(wide, wide.set_axis(wide.index + 1)) == "values changed"  # the index too
+    assert len(fingerprint(wide)["columns"]) == context_fingerprint.MAX_COLUMNS
 
 
 def test_a_huge_string_and_a_big_list_stay_bounded():
     text = "x" * (3 * context_fingerprint.SMALL_CHARS)
     assert fingerprint(text)["length"] == len(text)
-    many = list(range(context_fingerprint.SMALL_ITEMS + 1))
+    many = list(range(context_fingerprint.PLAIN_ITEMS))
     assert fingerprint(many) == {"kind": "list", "length": len(many)}  # no hash of it all
+    assert "hash" in fingerprint(many[:-1])
+    nested = {"a": [1, 2, {"b": ("x", None, 2.5)}]}
+    assert "hash" in fingerprint(nested) and change(nested, {"a": [1, 2, {"b": ()}]})
+
+
+def test_a_container_of_objects_is_not_hashed_through_their_reprs(df):
+    frames = {"first": df, "second": df}
+    assert fingerprint(frames) == {"kind": "dict", "length": 2}
+    long_text = ["x" * (context_fingerprint.PLAIN_CHARS + 1)]
+    assert fingerprint(long_text) == {"kind": "list", "length": 1}
 
 
 def test_pandas_is_not_needed(monkeypatch):
