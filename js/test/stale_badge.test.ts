@@ -32,7 +32,9 @@ describe("the stale-context badge", () => {
     expect(shown()).toBe(false);
     model.update({ stale_context: [DF] });
     expect(shown()).toBe(true);
-    expect(badge().textContent).toContain("df changed since the model saw it: 1,203 fewer rows, new column tenure_bucket");
+    expect(badge().textContent).toContain(
+      "df changed since the model saw it: 1,203 fewer rows, new column tenure_bucket",
+    );
     expect([...badge().querySelectorAll("code")].map((c) => c.textContent)).toEqual(["df", "tenure_bucket"]);
     expect(status()).toBe(staleText(DF)); // a screen reader hears it
     // it sits above the composer's box
