@@ -270,7 +270,7 @@ class ChatSession(ChatChanges, ReplyEnding):
         if not chat_id:
             chat_id = self.registry.new().id
         if text is not None:
-            self._save_prompt(chat_id, text, replaces, (context, fingerprints), checked)
+            self._save_prompt(chat_id, text, replaces, context, checked, fingerprints)
         messages = self.registry.messages(chat_id)
         asked = model_messages(messages, self.registry.tree(chat_id))
         if text is None:  # regenerate/retry: answer the last user message again
@@ -313,8 +313,9 @@ class ChatSession(ChatChanges, ReplyEnding):
         chat_id: str,
         text: str,
         replaces: int | None,
-        context: tuple[str, str],  # the text, its variables' fingerprints
+        context: str,
         files: Checked,
+        fingerprints: str,
     ) -> None:
         """Durable first: the person's words (and files) are on disk before the model
         is called."""
@@ -325,9 +326,9 @@ class ChatSession(ChatChanges, ReplyEnding):
             text,
             user_id=self.user_id,
             replaces=replaces,
-            context=context[0] or None,
+            context=context or None,
             attachments=attachments,
-            fingerprints=context[1],
+            fingerprints=fingerprints,
         )
         self.listener.message_saved(self._shown(chat_id, saved), chat_id)
 
