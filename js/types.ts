@@ -155,6 +155,15 @@ export interface Stats {
 }
 
 // Kernel context and code runs
+/** A variable sent as context that changed in the kernel since the model saw it. */
+export interface StaleItem {
+  name: string;
+  // In plain words: "1,203 fewer rows, new column `tenure_bucket`".
+  change: string;
+  // No longer in the kernel: Refresh cannot send it.
+  gone: boolean;
+}
+
 export interface ContextChip {
   name: string;
   kind: string;
@@ -206,6 +215,8 @@ export interface Traits {
   allow_kernel_context: boolean;
   allow_code: boolean;
   running_code: RunningCode;
+  // Variables of the active chat's context that changed since the model saw them.
+  stale_context: StaleItem[];
   chat_settings: ChatSettings;
   // Insert as cell (insert_cell.ts): ipylab's front end answered in this page.
   can_insert_cell: boolean;
@@ -374,6 +385,8 @@ export type Command =
   | { type: "load_attachment"; request: string; chat_id: string; sha256: string }
   // Kernel context and code runs
   | { type: "list_context"; request: string }
+  // Hide stale context items until their values change again.
+  | { type: "ignore_stale"; chat_id: string; names: string[] }
   | { type: "run_code"; chat_id: string; message_id: number; code: string }
   | {
       type: "configure";

@@ -171,6 +171,7 @@ export class ChatApp {
           },
           refresh: () => this.send({ type: "refresh_prompts" }),
         },
+        onIgnoreStale: (names) => this.send({ type: "ignore_stale", chat_id: this.get("active_chat_id"), names }),
       },
       signal,
     );
@@ -211,7 +212,7 @@ export class ChatApp {
     for (const name of ["chats", "active_chat_id", "title"]) {
       this.listen(`change:${name}`, () => this.drawSidebar());
     }
-    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"];
+    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title", "stale_context"];
     const access = ["allow_kernel_context", "allow_code", "running_code", "can_insert_cell", "prompt_templates"];
     for (const name of [...chat, ...access]) {
       this.listen(`change:${name}`, () => this.drawChat());
@@ -380,7 +381,9 @@ export class ChatApp {
       files: this.files,
     });
     const prompts = this.get("prompt_templates") ?? [];
-    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context"), chatId, messages, prompts });
+    const stale = this.get("stale_context"); // the same array until the kernel changes it
+    const contextEnabled = !!this.get("allow_kernel_context");
+    this.composer.update({ busy, contextEnabled, chatId, messages, prompts, stale });
   }
 
   private codeStateCache: CodeRunState | null = null;

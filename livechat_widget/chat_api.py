@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from .attachment_inputs import as_files
 from .chat_registry import ChatInfo
 from .prompt_templates import PromptLibrary, PromptTemplate
-from .protocol import Edit, SelectVersion, Send
+from .protocol import Edit, IgnoreStale, SelectVersion, Send
 from .providers.base import ChatClient
 from .session_tools import Approve, check_approve
+from .stale_context import variable_fingerprints
 from .tools.chat_tools import ChatTools
 from .versions import ShownMessage
 from .wire import settings_payload, shown_payload
@@ -155,6 +156,7 @@ class ChatApi:
             context=sent,
             approve=approve,
             files=files,
+            fingerprints=variable_fingerprints(context or []) if sent else "",
         )
         return dict(shown_payload(await self.session.wait(reply)))
 
@@ -281,6 +283,17 @@ class ChatApi:
         """A chat's messages (default: the active chat) as a pandas DataFrame, with the
         columns of ``livechat_widget.read_chats``."""
         return self.session.to_pandas(self._chat_or_active(chat_id))
+
+    def stale_items(self, chat_id: str | None = None) -> list[dict[str, Any]]:
+        """The variables a chat (default: the active one) sent as context that changed in
+        the kernel since, each ``{"name", "change", "gone"}`` — what the page's badge
+        shows (``stale_context``), checked now. Empty when kernel context is off."""
+        return [dict(item) for item in self.controller.stale_items(self._chat_or_active(chat_id))]
+
+    def ignore_stale(self, names: list[str], chat_id: str | None = None) -> None:
+        """Hide stale ``names`` (the badge's Ignore) until their values change again."""
+        msg = {"type": "ignore_stale", "chat_id": self._chat_or_active(chat_id), "names": names}
+        self.controller.dispatch(IgnoreStale.from_msg(msg))
 
     def _chat_or_active(self, chat_id: str | None) -> str:
         if chat_id is None:

@@ -24,6 +24,7 @@ by a second CSV reader.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Callable, Iterable
@@ -69,6 +70,8 @@ class EventColumn:
 EVENT_COLUMNS: tuple[EventColumn, ...] = (
     # The exact text the model received with the user message that follows it.
     EventColumn("context", "context", "next"),
+    # What its variables looked like then ({name: fingerprint}: stale_context.py).
+    EventColumn("context_fingerprint", "context_fingerprint", "next", parse=lambda c: _json(c)),
     # What the model streamed as reasoning, and the reply's tokens, speed and model.
     EventColumn("reasoning", "reasoning", "previous"),
     EventColumn("usage", "usage", "previous", parse=lambda c: _usage(c)),
@@ -80,6 +83,13 @@ EVENT_COLUMNS: tuple[EventColumn, ...] = (
 def _usage(content: str) -> dict[str, Any] | None:
     usage = Usage.from_json(content)
     return None if usage is None else usage.payload()
+
+
+def _json(content: str) -> object:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None  # a hand-edited row
 
 
 def _message_id(content: str) -> int | None:

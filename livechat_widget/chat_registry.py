@@ -100,14 +100,11 @@ def _summarise(chat_id: str, records: list[list[str]], path: Path) -> _Entry:
         return _Entry(ChatInfo(chat_id, DEFAULT_TITLE, stamp, stamp, 0), False, False, False)
     roles = [r[2] for r in records]
     count = roles.count("user") + roles.count("assistant") + roles.count("system")
-    has_user = "user" in roles
-    explicit = "title" in roles
+    has_user, explicit, title = "user" in roles, "title" in roles, ""
     if explicit:
         title = one_line(records[len(roles) - 1 - roles[::-1].index("title")][3], MAX_TITLE_CHARS)
     elif has_user:
         title = one_line(records[roles.index("user")][3], TITLE_CHARS)
-    else:
-        title = ""
     info = ChatInfo(chat_id, title or DEFAULT_TITLE, records[0][0], records[-1][0], count)
     entry = _Entry(info, True, explicit, has_user, history_start_from_records(records))
     entry.unanswered = unanswered_from_records(records)
@@ -243,11 +240,12 @@ class ChatRegistry:
         reasoning: str = "",
         usage: Usage | None = None,
         attachments: Sequence[Attachment] = (),
+        fingerprints: str = "",
     ) -> Message:
         """Append a user/assistant/system message (with its status marker, if any);
         ``replaces``: the id of the message this one is a new version of (an edit);
-        ``context`` and ``attachments`` (saved by ``AttachmentStore``): a user message's
-        rows before it; ``reasoning`` and ``usage``: a reply's rows."""
+        ``context``, its variables' ``fingerprints``, ``attachments`` (AttachmentStore's):
+        a user message's rows before it; ``reasoning`` and ``usage``: a reply's rows."""
         entry = self._entry(chat_id)
         if role not in MESSAGE_ROLES:
             raise ValueError(f"role must be one of {sorted(MESSAGE_ROLES)}, not {role!r}")
@@ -270,6 +268,7 @@ class ChatRegistry:
             events=events,
             context=context if role == "user" else None,
             attachments=attachments,
+            fingerprints=fingerprints,
         )
         status, error, kind = status_fields(status, error, error_kind)
         message = Message(
@@ -282,6 +281,7 @@ class ChatRegistry:
             error,
             kind,
             context=(context or "") if role == "user" else "",
+            fingerprints=fingerprints if role == "user" and context else "",
             reasoning=reasoning,
             usage=usage,
             tools=tuple(entry.tools) if role == "assistant" else (),

@@ -27,6 +27,7 @@ from .protocol import (
     Edit,
     Export,
     FrameSync,
+    IgnoreStale,
     InsertCell,
     ListContext,
     ListModels,
@@ -54,6 +55,7 @@ from .protocol import (
 from .providers.errors import AIError
 from .refusals import Refused
 from .session import ChatSession
+from .stale_context import StaleContext, variable_fingerprints
 from .wire import (
     NOT_RUNNING,
     AttachmentMsg,
@@ -64,6 +66,7 @@ from .wire import (
     RefusedMsg,
     RunningCode,
     SearchResultsMsg,
+    StaleItem,
     search_hit,
 )
 
@@ -92,6 +95,7 @@ class ChatView(CellTarget, Protocol):
     def show_running(self, running: RunningCode) -> None: ...
     def show_chats(self) -> None: ...
     def refresh_prompts(self) -> None: ...  # the `/` menu opened
+    def show_stale(self) -> None: ...  # the active chat's stale context (stale_context.py)
     def open_visitor(self, secret: str) -> None: ...  # per-browser chats
     def answer(self, message: Mapping[str, Any], buffers: Sequence[bytes] = ()) -> None: ...
     def redact(self, text: str) -> str: ...
@@ -116,6 +120,7 @@ class Controller:
         )
         self.cell_bridge = follow_cell_bridge(view)
         self.uploads = uploads  # the page may send files (`livechat --no-uploads`: no)
+        self.stale = StaleContext(bool(allow_kernel_context))  # what Ignore hid
         self.running: RunningCode = dict(NOT_RUNNING)  # type: ignore[assignment]
         self._listing: asyncio.Task[Any] | None = None  # the model list being asked for
         self._loading: set[asyncio.Task[None]] = set()  # chats being read, referenced
@@ -172,7 +177,8 @@ class Controller:
         if files and not self.uploads:
             raise ProtocolError("Attaching files is turned off here.")
         chat_id = c.chat_id or self.view.active_chat_id
-        self.session.start_reply(chat_id, c.text, context=context, files=files)
+        prints = variable_fingerprints(c.context) if context else ""
+        self.session.start_reply(chat_id, c.text, context=context, files=files, fingerprints=prints)
 
     @dispatch.register
     def _load_attachment(self, c: LoadAttachment) -> None:
@@ -316,6 +322,20 @@ class Controller:
         items = self.kernel.offer()
         answer: ContextItemsMsg = {"type": "context_items", "request": c.request, "items": items}
         self.view.answer(answer)
+
+    @dispatch.register
+    def _ignore_stale(self, c: IgnoreStale) -> None:
+        self.session.chat(c.chat_id)  # ChatNotFound: "That chat no longer exists."
+        self.stale.ignore(c.chat_id, c.names, self.session.sent_messages(c.chat_id))
+        self.view.show_stale()
+
+    def stale_items(self, chat_id: str) -> list[StaleItem]:
+        """``chat_id``'s stale context; Refresh may send those still in the kernel."""
+        if not chat_id or not self.view.has_session() or not self.session.has_chat(chat_id):
+            return []
+        items = self.stale.items(chat_id, self.session.sent_messages(chat_id))
+        self.kernel.offered |= {i["name"] for i in items if not i["gone"]}  # the badge's
+        return items
 
     @dispatch.register
     def _configure(self, c: Configure) -> None:

@@ -28,6 +28,8 @@ from .tool_rows import CALL_ROLE, RESULT_ROLE, ToolRecord, records_with
 HEADER = ("timestamp", "user_id", "role", "content")
 MESSAGE_ROLES = frozenset({"user", "assistant", "system"})
 STATUSES = ("stopped", "length", "error")
+# JSON {name: fingerprint} of the variables in the `context` row before it (stale_context.py)
+FINGERPRINT_ROLE = "context_fingerprint"
 
 HEADER_LINE = ",".join(HEADER) + "\n"
 CHAT_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -75,6 +77,7 @@ class Message:
     error: str = ""
     error_kind: str = ""  # "context_length" when the model's context was too small
     context: str = ""  # a user message: the kernel context sent with it (a `context` row)
+    fingerprints: str = ""  # ... and what its variables looked like (FINGERPRINT_ROLE, JSON)
     runs: tuple[str, ...] = ()  # an assistant message: its `code_run` rows (JSON), in order
     reasoning: str = ""  # what the model streamed as reasoning (a `reasoning` row)
     usage: Usage | None = None  # tokens, speed and model of a reply (a `usage` row)
@@ -92,7 +95,7 @@ def messages_from_rows(rows: Iterable[Row]) -> list[Message]:
 def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
     """``messages_from_rows`` for raw ``[timestamp, user_id, role, content]`` records."""
     messages: list[Message] = []
-    context = ""  # a `context` row belongs to the user message right after it
+    context = fingerprints = ""  # `context` rows belong to the user message right after
     tools: list[ToolRecord] = []  # tool rows belong to the assistant message after them
     files: list[Attachment] = []  # attachment rows belong to the user message after them
     for ts, user_id, role, content in records:
@@ -106,14 +109,17 @@ def messages_from_records(records: Iterable[Sequence[str]]) -> list[Message]:
                     ts,
                     user_id,
                     context=context if user else "",
+                    fingerprints=fingerprints if user else "",
                     tools=tuple(tools) if role == "assistant" else (),
                     attachments=tuple(files) if user else (),
                 )
             )
-            context = ""
+            context = fingerprints = ""
             tools, files = [], []
         elif role == "context":
             context = content
+        elif role == FINGERPRINT_ROLE:
+            fingerprints = content
         elif role == ATTACHMENT_ROLE:
             attachment = parse_attachment(content)
             if attachment is not None:

@@ -34,6 +34,7 @@ from .attachment_rows import ATTACHMENT_ROLE, Attachment, attachment_row
 from .attachments import FILES_SUFFIX, move_files, remove_files
 from .csv_format import (
     CHAT_ID_PATTERN,
+    FINGERPRINT_ROLE,
     HEADER,
     HEADER_LINE,
     MESSAGE_ROLES,
@@ -191,12 +192,14 @@ class CsvStore:
         events: Sequence[tuple[str, str]] = (),
         context: str | None = None,
         attachments: Sequence[Attachment] = (),
+        fingerprints: str = "",
     ) -> Row:
         """Append one row (and its ``status`` event row when ``status`` is given) durably.
 
         ``context`` (a user message's kernel context) is a ``context`` event row written
-        just before the row, in the same write; so are ``attachments``, one
-        ``attachment`` row per file (their bytes are saved first: attachments.py).
+        just before the row, in the same write, then its ``fingerprints`` (a
+        ``context_fingerprint`` row, JSON: what its variables looked like); so are
+        ``attachments``, one ``attachment`` row per file (saved first: attachments.py).
 
         ``status`` is None/"complete" (no event row), "stopped", "length" or "error"
         (``error`` is the text, ``error_kind`` an optional ``error_kind`` row).
@@ -230,6 +233,7 @@ class CsvStore:
         if attachments and role != "user":
             raise ValueError("only a user message can carry attached files")
         before = [("context", context)] if context else []  # context, attachments, the row
+        before += [(FINGERPRINT_ROLE, fingerprints)] if context and fingerprints else []
         before += [(ATTACHMENT_ROLE, attachment_row(a)) for a in attachments]
         text = "".join(encode_record(ts, row.user_id, r, clean_text(c)) for r, c in before) + text
         if status is not None and status != "complete":

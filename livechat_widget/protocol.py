@@ -385,6 +385,23 @@ class ToolConsent(Command):
         return cls(_chat_id(msg), call_id, decision)
 
 
+@dataclass(frozen=True)
+class IgnoreStale(ChatCommand):
+    """Hide stale context items of a chat until their values change again."""
+
+    type = "ignore_stale"
+    names: tuple[str, ...] = ()  # as a send's context names (stale_context.py checks them)
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> IgnoreStale:
+        if "names" not in msg:
+            raise ProtocolError("ignore_stale needs the names of the items to ignore.")
+        names = _names(msg["names"])
+        if not names:
+            raise ProtocolError("ignore_stale needs at least one name.")
+        return cls(chat_id=_chat_id(msg), names=names)
+
+
 COMMANDS: dict[str, type[Command]] = {
     cls.type: cls
     for cls in (
@@ -415,6 +432,7 @@ COMMANDS: dict[str, type[Command]] = {
         ToolConsent,
         LoadAttachment,
         RefreshPrompts,
+        IgnoreStale,
     )
 }
 

@@ -184,6 +184,11 @@ class ChatSession(ChatChanges, ReplyEnding):
             branch.pop()
         return branch
 
+    def sent_messages(self, chat_id: str) -> list[Message]:
+        """The messages of the branch shown, oldest first (stale_context.py)."""
+        messages = self.registry.messages(chat_id)
+        return [messages[i] for i in self._branch(chat_id)]
+
     def _shown(self, chat_id: str, message: Message) -> ShownMessage:
         return ShownMessage(message, *self.registry.tree(chat_id).position(message.id))
 
@@ -239,10 +244,12 @@ class ChatSession(ChatChanges, ReplyEnding):
         context: str = "",
         approve: Approve = "ask",
         files: Sequence[tuple[str, bytes]] = (),
+        fingerprints: str = "",
     ) -> Reply:
         """Save the person's message (if any; a new version of message ``replaces`` if
-        given; with the kernel ``context`` and the ``files`` — (name, bytes) — sent with
-        it), then answer the last user turn shown as a task; ``approve`` decides tool
+        given; with the kernel ``context``, its variables' ``fingerprints`` (JSON,
+        stale_context.py) and the ``files`` — (name, bytes) — sent with it), then
+        answer the last user turn shown as a task; ``approve`` decides tool
         calls that need consent (session_tools.py). ``chat_id`` "" starts a new chat.
         Raises ChatNotFound, SessionError, or a Refused naming a file it cannot take."""
         if chat_id:
@@ -263,7 +270,7 @@ class ChatSession(ChatChanges, ReplyEnding):
         if not chat_id:
             chat_id = self.registry.new().id
         if text is not None:
-            self._save_prompt(chat_id, text, replaces, context, checked)
+            self._save_prompt(chat_id, text, replaces, context, checked, fingerprints)
         messages = self.registry.messages(chat_id)
         asked = model_messages(messages, self.registry.tree(chat_id))
         if text is None:  # regenerate/retry: answer the last user message again
@@ -302,7 +309,13 @@ class ChatSession(ChatChanges, ReplyEnding):
         return reply
 
     def _save_prompt(
-        self, chat_id: str, text: str, replaces: int | None, context: str, files: Checked
+        self,
+        chat_id: str,
+        text: str,
+        replaces: int | None,
+        context: str,
+        files: Checked,
+        fingerprints: str,
     ) -> None:
         """Durable first: the person's words (and files) are on disk before the model
         is called."""
@@ -315,6 +328,7 @@ class ChatSession(ChatChanges, ReplyEnding):
             replaces=replaces,
             context=context or None,
             attachments=attachments,
+            fingerprints=fingerprints,
         )
         self.listener.message_saved(self._shown(chat_id, saved), chat_id)
 

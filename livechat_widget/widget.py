@@ -31,6 +31,7 @@ from .prompt_templates import PromptLibrary
 from .providers.base import ChatClient
 from .session import ChatSession, SessionError
 from .session_options import ChatStore, SessionOptions, open_store
+from .stale_context import watch_cells
 from .streaming import Reply
 from .tool_rows import ToolRecord
 from .tools.chat_tools import ChatTools
@@ -109,6 +110,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     allow_kernel_context = traitlets.Bool(True).tag(sync=True)
     allow_code = traitlets.Bool(True).tag(sync=True)
     running_code = traitlets.Dict(dict(NOT_RUNNING)).tag(sync=True)
+    stale_context = traitlets.List(traitlets.Dict()).tag(sync=True)  # stale_context.py
     chat_settings = traitlets.Dict().tag(sync=True)  # the active chat's (settings_panel)
     can_insert_cell = traitlets.Bool(False).tag(sync=True)  # insert_cell.py: ipylab answered
     opening = traitlets.Unicode("").tag(sync=True)  # a chat whose file is being read
@@ -187,6 +189,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         self.uploads = page_limits(limits, bool(uploads))
         self._tools = ChatTools(toolbox, self.problem)
         self._start_mcp_servers()
+        self._unwatch = watch_cells(self.show_stale) if allow_kernel_context else None
         self.model_label = self._options.client.describe()
         self.stats = dict(empty_stats())
         if not per_browser:
@@ -273,6 +276,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
             self._publish_messages(window)
             self._publish_settings()
             self._publish_stats()
+            self.show_stale()
             problems = self.session.file_problems(chat_id)
             if problems:
                 self.error = problems
@@ -283,6 +287,11 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
             return  # a stale request from a view that has since moved on
         self._window_start = max(0, self._window_start - WINDOW)
         self._publish_messages()
+
+    def show_stale(self) -> None:
+        """The active chat's variables that changed since the model saw them (also after
+        every cell the kernel runs)."""
+        self.stale_context = [dict(i) for i in self.controller.stale_items(self.active_chat_id)]
 
     def show_chats(self) -> None:
         with self.hold_sync():
@@ -351,6 +360,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
                 self._publish_messages()
                 self._publish_settings()
                 self._publish_stats()
+                self.show_stale()
 
     # -------------------------------------------------------------- publishing
 
@@ -386,6 +396,9 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         session = getattr(self, "_session", None)  # __del__ also runs after a failed __init__
         if session is not None:
             session.close()
+        if getattr(self, "_unwatch", None) is not None:
+            self._unwatch()  # type: ignore[misc]
+            self._unwatch = None
         tools = getattr(self, "_tools", None)
         if tools is not None and tools.mcp_servers:
             with contextlib.suppress(RuntimeError):  # no loop left: the process is ending

@@ -32,6 +32,14 @@ class ContextChip(TypedDict):
     text: str  # exactly the block of the context text the model received
 
 
+class StaleItem(TypedDict):
+    """A variable sent as context that changed in the kernel since (stale_context.py)."""
+
+    name: str
+    change: str  # in plain words: "1,203 fewer rows, new column `tenure_bucket`"
+    gone: bool  # no longer in the kernel: Refresh cannot send it
+
+
 class CodeRunPayload(TypedDict):
     code: str
     status: str  # "ok" | "error" | "interrupted"
@@ -280,6 +288,8 @@ TRAITS: dict[str, str] = {
     "allow_kernel_context": "bool",
     "allow_code": "bool",
     "running_code": "RunningCode",
+    # Variables of the active chat's context that changed since the model saw them.
+    "stale_context": "list[StaleItem]",
     "chat_settings": "ChatSettingsPayload",
     # Insert as cell (insert_cell.py): ipylab's front end answered in this page.
     "can_insert_cell": "bool",

@@ -144,6 +144,14 @@ class FrameSyncCmd(TypedDict):
     shift_ms: float
 
 
+class IgnoreStaleCmd(TypedDict):
+    """Hide these stale context items until their values change again."""
+
+    type: Literal["ignore_stale"]
+    chat_id: str
+    names: list[str]
+
+
 COMMANDS: dict[str, type] = {
     "send": SendCmd,
     "stop": ChatCmd,
@@ -166,6 +174,7 @@ COMMANDS: dict[str, type] = {
     "load_math": RequestCmd,
     # Kernel context and code runs
     "list_context": RequestCmd,
+    "ignore_stale": IgnoreStaleCmd,
     "run_code": RunCodeCmd,
     "configure": ConfigureCmd,
     "list_models": RequestCmd,

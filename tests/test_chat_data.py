@@ -26,6 +26,7 @@ COLUMNS = [
     "error",
     "error_kind",
     "context",
+    "context_fingerprint",
     "reasoning",
     "usage",
     "version_of",

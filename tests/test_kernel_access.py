@@ -190,7 +190,8 @@ async def test_send_with_context_saves_it_before_the_user_row(tmp_path, shell):
     reply = await widget.ask("What are they?", context=["numbers"])
     assert reply["status"] == "complete"
     rows = csv_rows(tmp_path, widget.active_chat_id)
-    assert [r["role"] for r in rows] == ["context", "user", "assistant"]
+    # (the `context_fingerprint` row: test_stale_context.py)
+    assert [r["role"] for r in rows] == ["context", "context_fingerprint", "user", "assistant"]
     sent = client.requests[-1][-1]["content"]
     assert sent == rows[0]["content"] + "\n\nWhat are they?"
     assert "[1, 2, 3]" in sent
@@ -223,8 +224,9 @@ async def test_the_browser_can_only_name_what_the_kernel_offered(tmp_path, shell
     assert "'later'" in widget.error and widget.chats == []
     browser(widget, type="send", text="hi", context=["visible"])
     await settle(widget)
-    assert [r["role"] for r in csv_rows(tmp_path, widget.active_chat_id)][:2] == [
+    assert [r["role"] for r in csv_rows(tmp_path, widget.active_chat_id)][:3] == [
         "context",
+        "context_fingerprint",
         "user",
     ]
 

@@ -31,6 +31,7 @@ SHAPES = {
     "ContextChip": "ContextChip",
     "CodeRunPayload": "CodeRun",
     "ContextItem": "ContextItem",
+    "StaleItem": "StaleItem",
     "RunningCode": "RunningCode",
     "UsagePayload": "Usage",
     "UsageTotals": "UsageTotals",
@@ -173,7 +174,7 @@ def test_the_parsers_return_what_the_typed_commands_say():
     samples |= {"view": "v1", "shift_ms": 2.5}
     samples |= {"tools": True, "tool_steps": 4, "call_id": "call_1", "decision": "once"}
     samples |= {"attachments": [{"name": "a.png", "media_type": "image/png", "size": 3}]}
-    samples |= {"sha256": "a" * 64}
+    samples |= {"sha256": "a" * 64, "names": ["df"]}
     for kind, shape in wire_commands.COMMANDS.items():
         fields = py_fields(shape) - {"type"}
         command = protocol.parse_command({"type": kind, **{f: samples[f] for f in fields}})

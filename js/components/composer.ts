@@ -3,12 +3,14 @@
 // Text over the kernel's limit is never cut by the browser (no maxlength) nor thrown
 // away: it stays here, is not sent, and a note says how much to cut. Files ride along
 // (composer_files.ts): chips above the text, sent as the message's binary buffers.
+// Above the box, context the model saw that changed since (stale_badge.ts).
 import type { PendingFile } from "../attachments";
 import { h, icon } from "../dom";
-import type { ContextItem, Message, PromptPayload } from "../types";
+import type { ContextItem, Message, PromptPayload, StaleItem } from "../types";
 import { ComposerFiles } from "./composer_files";
 import { ContextPicker } from "./context_picker";
 import { type SlashHandlers, SlashMenu } from "./slash_menu";
+import { StaleBadge } from "./stale_badge";
 import { FOCUS } from "./ui";
 
 export interface ComposerState {
@@ -20,6 +22,8 @@ export interface ComposerState {
   messages?: readonly Message[];
   /** The `/` templates (the `prompt_templates` trait). */
   prompts?: readonly PromptPayload[];
+  /** The chat's context that changed since the model saw it (`stale_context`). */
+  stale?: StaleItem[];
 }
 
 export interface ComposerHandlers {
@@ -29,6 +33,8 @@ export interface ComposerHandlers {
   listContext?: () => Promise<ContextItem[]>;
   /** The `/` menu's actions and the kernel's prompt folders (slash_menu.ts). */
   slash?: Omit<SlashHandlers, "listContext">;
+  /** Ignore on the stale-context badge: the kernel hides them until they change again. */
+  onIgnoreStale?: (names: string[]) => void;
 }
 
 const MAX_HEIGHT_PX = 200;
@@ -67,6 +73,10 @@ export class Composer {
   readonly picker: ContextPicker;
   readonly files: ComposerFiles;
   readonly slash: SlashMenu;
+  readonly stale: StaleBadge;
+  private staleItems: StaleItem[] = [];
+  /** Refreshed with the last send, or ignored: hidden until the kernel's list changes. */
+  private settled = new Set<string>();
 
   constructor(
     private handlers: ComposerHandlers,
@@ -104,6 +114,22 @@ export class Composer {
       },
       signal,
     );
+    this.stale = new StaleBadge(
+      {
+        onRefresh: (names) => {
+          this.picker.add(names); // chips: the badge hides them (drawStale)
+          this.focus();
+        },
+        onIgnore: (names) => {
+          for (const name of names) this.settled.add(name);
+          this.handlers.onIgnoreStale?.(names);
+          this.drawStale();
+          this.focus();
+        },
+      },
+      signal,
+    );
+    this.picker.onChange = () => this.drawStale();
     // Send waits while files are read.
     this.files = new ComposerFiles(this.textarea, () => this.busy || this.drawButton(), signal);
     const row = h(
@@ -136,6 +162,7 @@ export class Composer {
       },
       this.picker.popup,
       this.slash.popup,
+      this.stale.el,
       box,
       h(
         "div",
@@ -164,6 +191,11 @@ export class Composer {
     this.picker.setEnabled(!!s.contextEnabled);
     this.slash.update(s.prompts ?? [], !!s.contextEnabled);
     if (s.messages) this.files.seen(s.chatId ?? "", s.messages);
+    if (s.stale && s.stale !== this.staleItems) {
+      this.staleItems = s.stale;
+      this.settled.clear();
+      this.drawStale();
+    }
     if (s.busy !== this.busy) {
       this.busy = s.busy;
       this.drawButton();
@@ -211,6 +243,7 @@ export class Composer {
       return;
     }
     this.handlers.onSend(text, this.picker.names(), this.files.take());
+    for (const name of this.picker.names()) this.settled.add(name); // sent fresh
     this.picker.clear();
     this.textarea.value = "";
     this.onInput();
@@ -252,6 +285,12 @@ export class Composer {
     // The same text twice is not read again: clear first on a repeated send.
     if (again) this.announcer.textContent = "";
     this.announcer.textContent = text;
+  }
+
+  /** The stale items neither attached again (chips) nor settled since the kernel said. */
+  private drawStale(): void {
+    const attached = new Set(this.picker.names());
+    this.stale.show(this.staleItems.filter((i) => !attached.has(i.name) && !this.settled.has(i.name)));
   }
 
   private drawButton(): void {

@@ -41,6 +41,8 @@ export class ContextPicker {
   private active = 0;
   private mention: { start: number; query: string } | null = null;
   private readonly uid = `lc-picker-${++pickerCounter}`;
+  /** Called when the chips change (the stale-context badge hides the ones attached). */
+  onChange: () => void = () => {};
 
   constructor(
     private textarea: HTMLTextAreaElement,
@@ -99,8 +101,9 @@ export class ContextPicker {
     this.drawChips();
   }
 
-  /** Attach items the kernel offered (a `/` template's), as if picked here. */
-  attach(names: readonly string[]): void {
+  /** Attach `names` as chips, as if picked here (a `/` template's items, Refresh on the
+   * stale-context badge); none while kernel context is off. */
+  add(names: readonly string[]): void {
     if (!this.enabled) return;
     const added = names.filter((n) => !this.chosen.includes(n));
     if (!added.length) return;
@@ -155,7 +158,8 @@ export class ContextPicker {
     this.mention = null;
     this.popup.hidden = true;
     this.textarea.removeAttribute("data-lc-own-esc");
-    this.textarea.setAttribute("aria-expanded", "false");
+    // (a closed list leaves no aria-expanded: axe allows it on a textarea only while it controls one)
+    this.textarea.removeAttribute("aria-expanded");
     this.textarea.removeAttribute("aria-activedescendant");
   }
 
@@ -264,5 +268,6 @@ export class ContextPicker {
       );
     });
     this.chipsEl.replaceChildren(...chips);
+    this.onChange();
   }
 }

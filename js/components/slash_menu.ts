@@ -213,7 +213,7 @@ export class SlashMenu {
 
   private apply(exp: Expansion): void {
     this.setText(exp.text);
-    this.picker.attach(exp.attach);
+    this.picker.add(exp.attach);
     this.filling = exp.unfilled.length > 0;
     const first = exp.unfilled[0];
     if (first) {

@@ -48,6 +48,7 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     allow_kernel_context: true,
     allow_code: true,
     running_code: { chat_id: "", message_id: -1, code: "" },
+    stale_context: [],
     chat_settings: {
       model: "fake-model",
       system_prompt: "",

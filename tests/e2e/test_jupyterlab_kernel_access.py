@@ -113,12 +113,13 @@ def test_at_picker_sends_a_dataframe_and_the_last_error_as_context(
     assert "ZeroDivisionError: division by zero" in sent
     assert sent.endswith("Which city is the coldest?")
 
-    # the chat file: the context row, exactly what the model received, right before the user row
+    # the chat file: the context row, exactly what the model received, then what df looked
+    # like (`context_fingerprint`), right before the user row
     chat_rows = rows(lab.chat_logs)
     roles = [r["role"] for r in chat_rows]
     at = roles.index("context")
-    assert roles[at + 1] == "user"
-    assert chat_rows[at]["content"] + "\n\n" + chat_rows[at + 1]["content"] == sent
+    assert roles[at + 1 : at + 3] == ["context_fingerprint", "user"]
+    assert chat_rows[at]["content"] + "\n\n" + chat_rows[at + 2]["content"] == sent
 
     user = root.locator(".lc-msg[data-role=user]").last
     expect(user.locator(".lc-sent-chip")).to_have_count(2)

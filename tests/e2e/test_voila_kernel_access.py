@@ -65,7 +65,9 @@ def test_flags_turn_on_run_and_the_picker(start_livechat, fake_provider, new_con
     assert '<context name="y" kind="int">' in request.json["messages"][-1]["content"]
     (chat_rows,) = read_rows(app.chat_logs).values()
     roles = [r["role"] for r in chat_rows]
-    assert roles.index("context") + 1 == roles.index("user", roles.index("context"))
+    # the context row, then what y looked like (`context_fingerprint`), then the user row
+    at = roles.index("context")
+    assert roles[at : at + 3] == ["context", "context_fingerprint", "user"]
     (run,) = [json.loads(r["content"]) for r in chat_rows if r["role"] == "code_run"]
     assert run["stdout"] == "y is 42\n"
     assert page.errors == []
