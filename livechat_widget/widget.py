@@ -114,6 +114,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     unreadable = traitlets.Int(0).tag(sync=True)  # chat files that could not be read
     # Files the page may attach (file_bytes, message_bytes, count; count 0: none).
     uploads = traitlets.Dict().tag(sync=True)
+    # How full the active chat's next request would be (session_budget.py).
+    context_gauge = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -354,6 +356,11 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
 
     def _publish_stats(self) -> None:
         self.stats = dict(self.session.stats(self.active_chat_id))
+        self.context_gauge = {**self.session.gauge(self.active_chat_id, self._publish_gauge)}
+
+    def _publish_gauge(self) -> None:
+        if self.has_session() and not self.session.closed:
+            self.context_gauge = {**self.session.gauge(self.active_chat_id)}
 
     def _drop_stream(self, chat_id: str) -> None:
         self.streams = {k: v for k, v in self.streams.items() if k != chat_id}
