@@ -161,6 +161,7 @@ export class ChatApp {
         },
         onStop: () => this.stop(),
         listContext: () => this.requests.ask("list_context", {}).then(({ msg }) => msg.items ?? []),
+        onTrim: () => this.send({ type: "trim_history", chat_id: this.get("active_chat_id") }),
       },
       signal,
     );
@@ -201,7 +202,7 @@ export class ChatApp {
     for (const name of ["chats", "active_chat_id", "title"]) {
       this.listen(`change:${name}`, () => this.drawSidebar());
     }
-    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"];
+    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title", "context_gauge"];
     for (const name of [...chat, "allow_kernel_context", "allow_code", "running_code", "can_insert_cell"]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
@@ -368,7 +369,8 @@ export class ChatApp {
       code: this.codeState(),
       files: this.files,
     });
-    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context"), chatId, messages });
+    const gauge = this.get("context_gauge");
+    this.composer.update({ busy, contextEnabled: !!this.get("allow_kernel_context"), chatId, messages, gauge });
   }
 
   private codeStateCache: CodeRunState | null = null;

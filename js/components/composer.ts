@@ -5,8 +5,9 @@
 // (composer_files.ts): chips above the text, sent as the message's binary buffers.
 import type { PendingFile } from "../attachments";
 import { h, icon } from "../dom";
-import type { ContextItem, Message } from "../types";
+import type { ContextGauge, ContextItem, Message } from "../types";
 import { ComposerFiles } from "./composer_files";
+import { ContextGaugeView } from "./context_gauge";
 import { ContextPicker } from "./context_picker";
 import { FOCUS } from "./ui";
 
@@ -17,6 +18,8 @@ export interface ComposerState {
   /** The chat shown and its messages: a send with files is accepted once they show its message. */
   chatId?: string;
   messages?: readonly Message[];
+  /** How full the next request would be (the `context_gauge` trait). */
+  gauge?: ContextGauge | null;
 }
 
 export interface ComposerHandlers {
@@ -24,6 +27,8 @@ export interface ComposerHandlers {
   onStop: () => void;
   /** What the kernel offers for the `@` picker now (a request with an answer). */
   listContext?: () => Promise<ContextItem[]>;
+  /** "Continue without oldest turns" (the gauge, from 80 % of the context window). */
+  onTrim?: () => void;
 }
 
 const MAX_HEIGHT_PX = 200;
@@ -61,6 +66,7 @@ export class Composer {
   private announcer: HTMLElement;
   readonly picker: ContextPicker;
   readonly files: ComposerFiles;
+  readonly gauge: ContextGaugeView;
 
   constructor(
     private handlers: ComposerHandlers,
@@ -90,6 +96,7 @@ export class Composer {
     this.picker = new ContextPicker(this.textarea, () => this.handlers.listContext?.() ?? Promise.resolve([]), signal);
     // Send waits while files are read.
     this.files = new ComposerFiles(this.textarea, () => this.busy || this.drawButton(), signal);
+    this.gauge = new ContextGaugeView(() => this.handlers.onTrim?.(), signal);
     const row = h(
       "div",
       {
@@ -123,11 +130,12 @@ export class Composer {
       h(
         "div",
         {
-          // At compact widths only the character counter is worth the room, and only once shown.
+          // At compact widths only the character counter and the gauge are worth the room.
           class:
-            "lc:flex lc:justify-center lc:gap-3 lc:mt-[5px] lc:text-micro lc:text-muted " +
-            "lc:@max-compact:not-has-[.lc-counter:not([hidden])]:hidden",
+            "lc:flex lc:flex-wrap lc:items-center lc:justify-center lc:gap-x-3 lc:gap-y-1 lc:mt-[5px] lc:text-micro " +
+            "lc:text-muted lc:@max-compact:not-has-[.lc-counter:not([hidden]),.lc-gauge:not([hidden])]:hidden",
         },
+        this.gauge.el,
         this.hint,
         this.tooLong,
         this.counter,
@@ -145,6 +153,7 @@ export class Composer {
   update(s: ComposerState): void {
     this.picker.setEnabled(!!s.contextEnabled);
     if (s.messages) this.files.seen(s.chatId ?? "", s.messages);
+    this.gauge.update(s.gauge, s.busy);
     if (s.busy !== this.busy) {
       this.busy = s.busy;
       this.drawButton();
