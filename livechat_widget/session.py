@@ -257,7 +257,7 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
             self.registry.get(chat_id)
         if chat_id in self.replies:
             raise SessionError(STILL_STREAMING)
-        self.check_budget(chat_id, text)  # max_cost, before anything is saved
+        unchecked = self.check_budget(chat_id, text)  # max_cost, before anything is saved
         checked = self.files.check(files) if files else []  # before anything is saved
         self.recover(chat_id)  # a prompt left unanswered is never merged with this one
         if replaces is not None:
@@ -307,6 +307,8 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
         )
         reply.task.add_done_callback(lambda task: self._finish(reply, task))
         self.listener.reply_started(reply)
+        if unchecked:  # a budget without a price: said once, never passed in silence
+            self.listener.problem(unchecked)
         self.folder.announce(chat_id)
         return reply
 

@@ -22,7 +22,6 @@ from .streaming import Reply
 from .versions import model_messages
 from .wire import ContextGauge
 
-
 # The provider is asked for the model's window once a chat's next request reaches this
 # (the smallest windows in use are 2,048 tokens): short chats send no extra request.
 ASK_FROM_TOKENS = 1_000
@@ -62,28 +61,28 @@ class ChatBudget:
         """A reply's cost in dollars (None: no price known)."""
         return reply_cost(usage, self.client, self.chat_prices(chat_id, usage.model))
 
-    def check_budget(self, chat_id: str, text: str | None) -> None:
+    def check_budget(self, chat_id: str, text: str | None) -> str:
         """Refuse a request (``text``: the new message, None: answer again) whose
         estimated input would take the chat past its ``max_cost``. Runs before anything
-        is saved. A budget without a price cannot be checked: said once, never passed
-        in silence."""
+        is saved. A budget without a price cannot be checked: the note returned says so
+        (once per chat; "" otherwise), for the banner once the reply started."""
         settings = self.settings(chat_id) if chat_id else None
         if settings is None or settings.max_cost is None:
-            return
+            return ""
         tokens, _ = self.next_request(chat_id)
         tokens += estimate_tokens(text or "")
         model = settings.model
         cost = price(model, self.client, tokens, 0, self.chat_prices(chat_id, model))
         if cost is None:
-            if chat_id not in self._unpriced_budgets:
-                self._unpriced_budgets.add(chat_id)
-                self.listener.problem(
-                    f"This chat's budget ({money(settings.max_cost)}) cannot be checked: no "
-                    f"price is known for {model or 'this model'}. Set one with "
-                    'chat.configure(prices={"input_per_mtok": ..., "output_per_mtok": ...}), '
-                    "LIVECHAT_PRICES, or install livechat-widget[prices]."
-                )
-            return
+            if chat_id in self._unpriced_budgets:
+                return ""
+            self._unpriced_budgets.add(chat_id)
+            return (
+                f"This chat's budget ({money(settings.max_cost)}) cannot be checked: no "
+                f"price is known for {model or 'this model'}. Set one with "
+                'chat.configure(prices={"input_per_mtok": ..., "output_per_mtok": ...}), '
+                "LIVECHAT_PRICES, or install livechat-widget[prices]."
+            )
         spent = self.registry.usage(chat_id)["cost"] or 0.0
         if spent + cost > settings.max_cost:
             raise BudgetExceeded(
@@ -91,6 +90,7 @@ class ChatBudget:
                 f"{money(spent)}; the next request would cost about {money(cost)}. Raise it "
                 "with chat.configure(max_cost=…) or in Settings."
             )
+        return ""
 
     # -- the context window
 
