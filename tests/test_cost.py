@@ -149,6 +149,15 @@ def test_a_malformed_livechat_prices_stops_the_widget_at_start(tmp_path, monkeyp
         make_widget(tmp_path)
 
 
+def test_a_malformed_livechat_prices_stops_the_livechat_command(tmp_path, monkeypatch, capsys):
+    from livechat_widget import app
+
+    monkeypatch.setenv("LIVECHAT_PRICES", '{"input_per_mtok": 1, "output_per_mtok": -1}')
+    assert app.main(["--no-browser", "--chat-logs", str(tmp_path / "logs")]) == 2
+    err = capsys.readouterr().err
+    assert "livechat: error: LIVECHAT_PRICES.output_per_mtok must not be negative." in err
+
+
 # ------------------------------------------------------------ usage rows and totals
 
 
