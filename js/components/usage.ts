@@ -26,11 +26,12 @@ export function usageSummary(u: Usage): { text: string; title: string } {
   const parts: string[] = [];
   if (u.model) parts.push(u.model);
   parts.push(`${formatCount(u.prompt_tokens, u.estimated)} in · ${formatCount(u.completion_tokens, u.estimated)} out`);
+  // The cost right after the tokens it is worked out from (a narrow footer cuts the end).
+  const priced = u.cost !== null && u.cost !== undefined && Number.isFinite(u.cost);
+  if (priced) parts.push(formatMoney(u.cost, u.estimated));
   if (u.ttft_ms !== null && Number.isFinite(u.ttft_ms)) parts.push(`${seconds(u.ttft_ms)} to first token`);
   if (u.tokens_per_s !== null && Number.isFinite(u.tokens_per_s))
     parts.push(`${u.tokens_per_s.toFixed(u.tokens_per_s < 10 ? 1 : 0)} tokens/s`);
-  const priced = u.cost !== null && u.cost !== undefined && Number.isFinite(u.cost);
-  if (priced) parts.push(formatMoney(u.cost, u.estimated));
   const text = parts.join(" · ");
   const source = u.estimated ? "estimated from the text (the provider sent no counts)" : "as counted by the provider";
   const title =

@@ -55,7 +55,8 @@ describe("money", () => {
   });
 
   it("the reply footer shows the cost, and nothing of money without a price", () => {
-    expect(usageSummary(USAGE).text).toContain("$0.0003");
+    expect(usageSummary(USAGE).text).toContain("1,000 in · 200 out · $0.0003 · 250 ms to first token");
+    expect(usageSummary(USAGE).title).toContain("Cost $0.0003 (US dollars).");
     expect(usageSummary({ ...USAGE, estimated: true }).text).toContain("≈ $0.0003");
     expect(usageSummary({ ...USAGE, cost: null }).text).not.toContain("$");
     const { cost: _cost, ...old } = USAGE; // a page given an old payload

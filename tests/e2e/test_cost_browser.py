@@ -118,6 +118,12 @@ def test_costs_in_the_footer_and_stats_and_the_gauge_warns_before_a_request_fail
     expect(trim).to_be_visible()
     shot(page, "gauge-warns")
     assert axe_violations(page) == []
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: the warning still shows
+    expect(trim).to_be_visible()
+    expect(gauge.get_by_role("status")).to_contain_text("% of the context window.")
+    shot(page, "gauge-warns-narrow")
+    assert axe_violations(page) == []
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     # Keyboard: the button is reachable and leaves the oldest turns out, sending nothing.
     posts = len([r for r in fake_provider.requests if r.method == "POST"])
