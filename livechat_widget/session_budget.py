@@ -96,7 +96,9 @@ class ChatBudget:
 
     def next_request(self, chat_id: str) -> tuple[int, bool]:
         """(tokens, estimated) the chat's next request would send: its system prompt
-        and the history the model is sent (attached files are not counted)."""
+        and the history the model is sent (attached files are not counted). The
+        provider's count of the last request is used only while the history was never
+        shortened (a shortened one makes it too high)."""
         settings = self.settings(chat_id)
         history: list[ModelMessage] = []
         last: Usage | None = None
