@@ -14,7 +14,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .prices import Prices, PricesError
@@ -68,7 +68,8 @@ class ChatSettings:
     tools: bool = True  # the model is offered the widget's tools
     tool_steps: int = DEFAULT_TOOL_STEPS  # model requests per reply, at most
     # Cost and the context window (prices.py, context_window.py); None: not set.
-    prices: dict[str, float] | None = None  # {"input_per_mtok", "output_per_mtok"}
+    # {"input_per_mtok", "output_per_mtok"}; left out of the hash (a dict has none)
+    prices: dict[str, float] | None = field(default=None, hash=False)
     max_cost: float | None = None  # dollars this chat may cost; a send past it is refused
     context_window: int | None = None  # tokens; else what the provider says
 
