@@ -102,6 +102,8 @@ export interface Usage {
   estimated: boolean;
   ttft_ms: number | null;
   tokens_per_s: number | null;
+  // Dollars (from the counts above, estimated ones too); null: no price known.
+  cost?: number | null;
 }
 
 export interface UsageTotals {
@@ -110,6 +112,24 @@ export interface UsageTotals {
   completion_tokens: number;
   // Replies whose counts were estimated.
   estimated: number;
+  // Dollars summed over the replies with a price; null: none had one.
+  cost?: number | null;
+}
+
+// How full the active chat's next request would be (the `context_gauge` trait).
+export interface ContextGauge {
+  // What the next request would send: the system prompt and the history.
+  tokens: number;
+  // The model's context window; null: unknown (no gauge).
+  window: number | null;
+  // `tokens` is estimated from the text, not the provider's count.
+  estimated: boolean;
+}
+
+// Dollars per million tokens (a chat's `prices` setting).
+export interface Prices {
+  input_per_mtok: number;
+  output_per_mtok: number;
 }
 
 // A chat's settings (the `chat_settings` trait; the `configure` command).
@@ -122,6 +142,12 @@ export interface ChatSettings {
   tools: boolean;
   // Model requests per reply at most (1..50; a tool round trip each).
   tool_steps: number;
+  // This chat's price (null: LIVECHAT_PRICES or the price table).
+  prices?: Prices | null;
+  // Dollars this chat may cost; a send past it is refused (null: no budget).
+  max_cost?: number | null;
+  // The model's context window in tokens (null: what the provider says).
+  context_window?: number | null;
 }
 
 export interface Stream {
@@ -228,6 +254,8 @@ export interface Traits {
   uploads: UploadLimits;
   // The composer's `/` templates (slash_menu.ts): built-ins and the person's files.
   prompt_templates: PromptPayload[];
+  // How full the active chat's next request would be against the model's window.
+  context_gauge: ContextGauge;
 }
 
 /** A prompt template: `/name` fills the composer with its body (never a path). */
@@ -365,6 +393,8 @@ export type Command =
   | { type: "regenerate"; chat_id: string }
   | { type: "retry"; chat_id: string }
   | { type: "retry_shorter"; chat_id: string }
+  // Leave the oldest turns out of what the model is sent; nothing is sent now.
+  | { type: "trim_history"; chat_id: string }
   | { type: "new_chat" }
   | { type: "select_chat"; chat_id: string }
   | { type: "rename"; chat_id: string; title: string }
@@ -397,6 +427,10 @@ export type Command =
       max_tokens: number | null;
       tools: boolean;
       tool_steps: number;
+      // Optional (left out: unchanged; null: back to the default).
+      prices?: Prices | null;
+      max_cost?: number | null;
+      context_window?: number | null;
     }
   | { type: "list_models"; request: string }
   // Insert as cell: the stored block goes into a new cell below the active one.

@@ -172,6 +172,7 @@ export class ChatApp {
           refresh: () => this.send({ type: "refresh_prompts" }),
         },
         onIgnoreStale: (names) => this.send({ type: "ignore_stale", chat_id: this.get("active_chat_id"), names }),
+        onTrim: () => this.send({ type: "trim_history", chat_id: this.get("active_chat_id") }),
       },
       signal,
     );
@@ -212,9 +213,10 @@ export class ChatApp {
     for (const name of ["chats", "active_chat_id", "title"]) {
       this.listen(`change:${name}`, () => this.drawSidebar());
     }
-    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title", "stale_context"];
-    const access = ["allow_kernel_context", "allow_code", "running_code", "can_insert_cell", "prompt_templates"];
-    for (const name of [...chat, ...access]) {
+    const chat = ["active_chat_id", "messages", "has_older", "busy", "model_label", "chats", "title"];
+    const composer = ["stale_context", "context_gauge", "prompt_templates"];
+    const access = ["allow_kernel_context", "allow_code", "running_code", "can_insert_cell"];
+    for (const name of [...chat, ...composer, ...access]) {
       this.listen(`change:${name}`, () => this.drawChat());
     }
     this.listen("change:active_chat_id", () => (this.requestedChat = null));
@@ -383,7 +385,8 @@ export class ChatApp {
     const prompts = this.get("prompt_templates") ?? [];
     const stale = this.get("stale_context"); // the same array until the kernel changes it
     const contextEnabled = !!this.get("allow_kernel_context");
-    this.composer.update({ busy, contextEnabled, chatId, messages, prompts, stale });
+    const gauge = this.get("context_gauge");
+    this.composer.update({ busy, contextEnabled, chatId, messages, prompts, stale, gauge });
   }
 
   private codeStateCache: CodeRunState | null = null;

@@ -31,6 +31,7 @@ from typing import Any
 from ._version import __version__
 from .chat_settings import SettingsError, check_max_tokens, check_system_prompt, check_temperature
 from .kernel_admission import Admission, available_memory_mb, default_max_kernels, memory_notice
+from .prices import PricesError, prices_from_env
 from .providers.env import PROVIDERS  # imports no HTTP code
 from .tools.mcp_config import load_config  # needs no mcp package
 from .visitors import CHATS_MODES, default_chats_mode, is_loopback
@@ -291,6 +292,10 @@ def resolve_chat_logs(option: str | None, environ: Mapping[str, str]) -> Path:
 def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment of the Voila process, and so of every kernel it starts."""
     env = dict(environ)
+    try:  # a malformed LIVECHAT_PRICES stops here, not in each visitor's kernel
+        prices_from_env(environ)
+    except PricesError as exc:
+        raise UsageError(str(exc)) from None
     env["LIVECHAT_CHAT_LOGS"] = str(resolve_chat_logs(args.chat_logs, environ))
     env["LIVECHAT_CHATS"] = args.chats or default_chats_mode(args.host)
     # Only the command line turns kernel access on: a variable left in the shell does not.

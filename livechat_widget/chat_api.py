@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from .attachment_inputs import as_files
@@ -212,12 +213,23 @@ class ChatApi:
         max_tokens: int | None = None,
         tools: bool | None = None,
         tool_steps: int | None = None,
+        prices: Mapping[str, float] | None | EllipsisType = ...,
+        max_cost: float | None | EllipsisType = ...,
+        context_window: int | None | EllipsisType = ...,
     ) -> dict[str, Any]:
         """Change what is given of a chat's settings (default: the active chat; a new
         chat when none is active) and return its settings. The model is a name the
         provider lists or a plain name; ValueError (SettingsError) otherwise.
         ``tools`` offers the model the chat's tools or not; ``tool_steps`` caps the
-        model requests of one reply (1 to 50; 10 unless set)."""
+        model requests of one reply (1 to 50; 10 unless set).
+
+        Cost and the context window (``None``: back to the default):
+        ``prices={"input_per_mtok": 1.0, "output_per_mtok": 2.0}`` is this chat's price
+        in dollars per million tokens (a local or private model; else LIVECHAT_PRICES,
+        else the genai-prices table: install ``livechat-widget[prices]`` for it);
+        ``max_cost`` (dollars, >= 0) refuses a send that would take the chat past it;
+        ``context_window`` (tokens) is the model's window when the provider does not
+        say it (the composer's gauge)."""
         given: dict[str, Any] = {"model": model, "system_prompt": system_prompt}
         numbers = {
             "temperature": temperature,
@@ -226,6 +238,8 @@ class ChatApi:
             "tool_steps": tool_steps,
         }
         given.update({k: v for k, v in numbers.items() if v is not None})
+        costs = {"prices": prices, "max_cost": max_cost, "context_window": context_window}
+        given.update({k: v for k, v in costs.items() if v is not ...})
         chat_id, settings = self.session.configure(chat_id or self.active_chat_id, given)
         if chat_id != self.active_chat_id:
             self.show(chat_id)  # the new chat the settings created

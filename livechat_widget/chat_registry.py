@@ -51,7 +51,7 @@ from .csv_storage import (
     utc_timestamp,
     validate_chat_id,
 )
-from .reply_usage import Usage, add_usage, usage_totals
+from .reply_usage import Totals, Usage, add_usage, merge_totals, usage_totals
 from .text_cleaning import MAX_TITLE_CHARS, clean_title, one_line
 from .tool_rows import ToolRecord, records_with
 from .versions import EDIT_ROLE, SELECT_ROLE, VersionTree, tree_from_records
@@ -85,7 +85,7 @@ class _Entry:
     has_user: bool  # a user message exists (so the derived title is fixed)
     history_start: int = 0  # id of the first message sent to the model
     settings: dict[str, Any] = field(default_factory=dict)  # the chat's own settings
-    usage: dict[str, int] = field(default_factory=lambda: usage_totals(()))  # summed
+    usage: Totals = field(default_factory=lambda: usage_totals(()))  # summed
     unanswered: str | None = None  # a reply's text that never finished (csv_format.py)
     tools: list[ToolRecord] = field(default_factory=list)  # calls of the coming reply
     allowed_tools: frozenset[str] = frozenset()  # "Allow for this chat" (settings rows)
@@ -402,14 +402,13 @@ class ChatRegistry:
                 entry.settings[key] = value
         self._touch(entry, row.timestamp)
 
-    def usage(self, chat_id: str | None = None) -> dict[str, int]:
-        """Replies and tokens summed over a chat's replies, or every chat's (None)."""
+    def usage(self, chat_id: str | None = None) -> Totals:
+        """Replies, tokens and cost summed over a chat's replies, or every chat's (None)."""
         if chat_id is not None:
             return dict(self._entry(chat_id).usage)
         totals = usage_totals(())
         for entry in self._index.values():
-            for key, value in entry.usage.items():
-                totals[key] += value
+            merge_totals(totals, entry.usage)
         return totals
 
     def _touch(

@@ -14,15 +14,26 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .prices import Prices, PricesError
 from .providers.messages import ModelMessage
 from .refusals import Refused
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("model", "system_prompt", "temperature", "max_tokens", "tools", "tool_steps")
+FIELDS = (
+    "model",
+    "system_prompt",
+    "temperature",
+    "max_tokens",
+    "tools",
+    "tool_steps",
+    "prices",
+    "max_cost",
+    "context_window",
+)
 # Kept in settings rows but not a setting of the panel: the tools the person allowed
 # for the whole chat ("Allow for this chat" on a call that asked for consent).
 ALLOWED_TOOLS = "allowed_tools"
@@ -32,6 +43,7 @@ MAX_MODEL_CHARS = 200
 MAX_SYSTEM_PROMPT_CHARS = 100_000
 MAX_TEMPERATURE = 2.0  # OpenAI's range is 0..2; a client may allow less (Anthropic: 1)
 MAX_TOKENS_LIMIT = 1_000_000
+MAX_CONTEXT_WINDOW = 100_000_000
 
 # A model name typed by hand: letters, digits and the punctuation real names use
 # ("gpt-4o-mini", "llama3.2:1b", "meta-llama/Llama-3.1-8B", "claude-haiku-4-5@2025").
@@ -55,6 +67,11 @@ class ChatSettings:
     max_tokens: int | None = None
     tools: bool = True  # the model is offered the widget's tools
     tool_steps: int = DEFAULT_TOOL_STEPS  # model requests per reply, at most
+    # Cost and the context window (prices.py, context_window.py); None: not set.
+    # {"input_per_mtok", "output_per_mtok"}; left out of the hash (a dict has none)
+    prices: dict[str, float] | None = field(default=None, hash=False)
+    max_cost: float | None = None  # dollars this chat may cost; a send past it is refused
+    context_window: int | None = None  # tokens; else what the provider says
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
@@ -134,6 +151,47 @@ def check_tool_steps(value: object) -> int | None:
     return value
 
 
+def check_prices(value: object) -> dict[str, float] | None:
+    """Dollars per million tokens, ``{"input_per_mtok": x, "output_per_mtok": y}``."""
+    if value is None:
+        return None
+    try:
+        return Prices.of(value).as_dict()
+    except PricesError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def check_max_cost(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SettingsError("The budget (max_cost) must be a number of dollars.")
+    if value < 0:
+        raise SettingsError("The budget (max_cost) must not be below zero.")
+    return float(value)
+
+
+def check_context_window(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SettingsError("The context window must be a whole number of tokens.")
+    if not 1 <= value <= MAX_CONTEXT_WINDOW:
+        raise SettingsError(
+            f"The context window must be between 1 and {MAX_CONTEXT_WINDOW:,} tokens."
+        )
+    return value
+
+
+CHECKS = {
+    "prices": check_prices,
+    "max_cost": check_max_cost,
+    "context_window": check_context_window,
+}
+
+
 def check_changes(
     changes: Mapping[str, Any], *, listed: Sequence[str] = (), max_temperature: float = 2.0
 ) -> dict[str, Any]:
@@ -154,6 +212,7 @@ def check_changes(
         out["tools"] = check_tools(changes["tools"])
     if "tool_steps" in changes:
         out["tool_steps"] = check_tool_steps(changes["tool_steps"])
+    out.update({k: check(changes[k]) for k, check in CHECKS.items() if k in changes})
     return out
 
 

@@ -49,6 +49,7 @@ from .protocol import (
     Send,
     Stop,
     ToolConsent,
+    TrimHistory,
     parse_command,
     request_id,
 )
@@ -203,6 +204,10 @@ class Controller:
     @dispatch.register
     def _retry_shorter(self, c: RetryShorter) -> None:
         self.session.retry_shorter(c.chat_id)
+
+    @dispatch.register
+    def _trim_history(self, c: TrimHistory) -> None:
+        self.session.trim_history(c.chat_id)
 
     @dispatch.register
     def _new_chat(self, c: NewChat) -> None:

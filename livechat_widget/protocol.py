@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from .attachment_rows import SHA256
 from .chat_export import FORMATS
 from .chat_settings import (
+    CHECKS,
     SettingsError,
     check_max_tokens,
     check_model,
@@ -147,6 +148,11 @@ class Retry(ChatCommand):
 @dataclass(frozen=True)
 class RetryShorter(ChatCommand):
     type = "retry_shorter"
+
+
+@dataclass(frozen=True)
+class TrimHistory(ChatCommand):
+    type = "trim_history"  # leave the oldest turns out of what the model is sent
 
 
 @dataclass(frozen=True)
@@ -332,7 +338,7 @@ class Configure(Command):
     def from_msg(cls, msg: Msg) -> Configure:
         try:
             model = _string(msg, "model").strip()
-            settings = {
+            settings: dict[str, Any] = {
                 "model": check_model(model, [model]),
                 "system_prompt": check_system_prompt(_string(msg, "system_prompt")),
                 "temperature": check_temperature(msg.get("temperature")),
@@ -343,6 +349,8 @@ class Configure(Command):
                 settings["tools"] = check_tools(msg.get("tools"))
             if "tool_steps" in msg:
                 settings["tool_steps"] = check_tool_steps(msg.get("tool_steps"))
+            # Cost and the context window: optional too (prices, max_cost, context_window).
+            settings.update({k: check(msg[k]) for k, check in CHECKS.items() if k in msg})
         except SettingsError as exc:
             raise ProtocolError(str(exc)) from None
         return cls(_chat_id(msg, optional=True), settings)
@@ -410,6 +418,7 @@ COMMANDS: dict[str, type[Command]] = {
         Regenerate,
         Retry,
         RetryShorter,
+        TrimHistory,
         NewChat,
         SelectChat,
         Rename,

@@ -68,11 +68,15 @@ class Usage:
     # A reply that called tools: each model request's own figures (the ones above are
     # their sums; ttft is the first request's). Written only when there were several.
     steps: tuple[StepUsage, ...] = ()
+    # Dollars (prices.py), from the counts above (estimated ones too); None: no price.
+    cost: float | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
         if not self.steps:
             del data["steps"]  # rows of replies without tools are as they always were
+        if self.cost is None:
+            del data["cost"]  # a reply with no price: the row is as it always was
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -92,6 +96,7 @@ class Usage:
             ttft_ms=_number(obj.get("ttft_ms")),
             tokens_per_s=_number(obj.get("tokens_per_s")),
             steps=_steps(obj.get("steps")),
+            cost=_cost(obj.get("cost")),
         )
 
     def payload(self) -> dict[str, Any]:
@@ -111,6 +116,12 @@ def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return round(float(value), 1)
+
+
+def _cost(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
 
 
 def estimate_tokens(text: str) -> int:
@@ -150,17 +161,39 @@ def reply_usage(
     )
 
 
-def usage_totals(usages: Iterable[Usage]) -> dict[str, int]:
+Totals = dict[str, Any]  # replies, prompt_tokens, completion_tokens, estimated, cost
+
+
+def usage_totals(usages: Iterable[Usage]) -> Totals:
     """Replies, prompt and completion tokens summed; ``estimated`` counts the replies
-    whose counts were estimated."""
-    totals = {"replies": 0, "prompt_tokens": 0, "completion_tokens": 0, "estimated": 0}
+    whose counts were estimated; ``cost`` sums the replies with a known cost (None
+    when none has one; replies without a price add nothing)."""
+    totals: Totals = {
+        "replies": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "estimated": 0,
+        "cost": None,
+    }
     for usage in usages:
         add_usage(totals, usage)
     return totals
 
 
-def add_usage(totals: dict[str, int], usage: Usage) -> None:
+def add_usage(totals: Totals, usage: Usage) -> None:
     totals["replies"] += 1
     totals["prompt_tokens"] += usage.prompt_tokens or 0
     totals["completion_tokens"] += usage.completion_tokens or 0
     totals["estimated"] += usage.estimated
+    if usage.cost is not None:
+        totals["cost"] = (totals["cost"] or 0.0) + usage.cost
+
+
+def merge_totals(totals: Totals, more: Totals) -> None:
+    """Add the totals ``more`` (another chat's) to ``totals``."""
+    for key, value in more.items():
+        if key == "cost":
+            if value is not None:
+                totals["cost"] = (totals["cost"] or 0.0) + value
+        else:
+            totals[key] += value

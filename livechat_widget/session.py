@@ -27,15 +27,18 @@ from .chat_settings import (
     resolve,
     with_system_prompt,
 )
+from .context_window import ContextWindows
 from .csv_storage import CsvStore, Message
 from .folders import folder_for
 from .frame_clock import FrameClock
 from .history import model_history, shorter_history_start
 from .model_list import ModelList
+from .prices import PriceTable
 from .providers.base import ChatClient, check_client
 from .redaction import Redactor
 from .reply_keeper import ReplyKeeper, save_interrupted
 from .reply_usage import usage_totals
+from .session_budget import ChatBudget
 from .session_chats import ChatChanges
 from .session_chats import SessionError as SessionError  # raised to the callers
 from .session_files import Checked, SessionFiles
@@ -55,7 +58,7 @@ log = logging.getLogger(__name__)
 STILL_STREAMING = "A reply is still streaming in this chat: stop it first."
 
 
-class ChatSession(ChatChanges, ReplyEnding):
+class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
     @classmethod
     def open(
         cls, options: SessionOptions, store: CsvStore, listener: SessionListener
@@ -68,6 +71,7 @@ class ChatSession(ChatChanges, ReplyEnding):
             options.defaults,
             options.toolbox,
             options.upload_limits,
+            options.prices,
         )
 
     @classmethod
@@ -98,6 +102,7 @@ class ChatSession(ChatChanges, ReplyEnding):
         defaults: ChatSettings | None = None,
         toolbox: Toolbox | None = None,
         upload_limits: AttachmentLimits | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         folder = folder_for(store)
         folder.sessions.add(self)
@@ -114,6 +119,9 @@ class ChatSession(ChatChanges, ReplyEnding):
         self._keepers: dict[int, ReplyKeeper] = {}  # id(reply) -> its lock and partial rows
         self.defaults = defaults or ChatSettings()
         self.model_list = ModelList(self.client)
+        self.price_table = prices or PriceTable()  # LIVECHAT_PRICES (prices.py)
+        self.windows = ContextWindows(self.client)  # the models' context windows
+        self._unpriced_budgets: set[str] = set()
         self.frame_clock = FrameClock()  # deltas' grid, tuned by the page (frame_sync)
         self.toolbox = toolbox if toolbox is not None else Toolbox()
         limits = upload_limits or AttachmentLimits()
@@ -256,6 +264,7 @@ class ChatSession(ChatChanges, ReplyEnding):
             self.registry.get(chat_id)
         if chat_id in self.replies:
             raise SessionError(STILL_STREAMING)
+        unchecked = self.check_budget(chat_id, text)  # max_cost, before anything is saved
         checked = self.files.check(files) if files else []  # before anything is saved
         self.recover(chat_id)  # a prompt left unanswered is never merged with this one
         if replaces is not None:
@@ -305,6 +314,8 @@ class ChatSession(ChatChanges, ReplyEnding):
         )
         reply.task.add_done_callback(lambda task: self._finish(reply, task))
         self.listener.reply_started(reply)
+        if unchecked:  # a budget without a price: said once, never passed in silence
+            self.listener.problem(unchecked)
         self.folder.announce(chat_id)
         return reply
 

@@ -12,6 +12,7 @@ from .attachment_types import AttachmentLimits
 from .chat_settings import ChatSettings, defaults_from_env
 from .csv_format import default_user
 from .csv_storage import CsvStore
+from .prices import PriceTable, prices_from_env
 from .providers.base import ChatClient
 from .streaming import Reply
 from .tool_rows import ToolRecord
@@ -35,6 +36,7 @@ class SessionOptions:
     defaults: ChatSettings
     toolbox: Toolbox = field(default_factory=Toolbox)  # what the model may call
     upload_limits: AttachmentLimits = field(default_factory=AttachmentLimits)  # files sent
+    prices: PriceTable = field(default_factory=PriceTable)  # LIVECHAT_PRICES (prices.py)
 
     @classmethod
     def create(
@@ -50,13 +52,14 @@ class SessionOptions:
         are new chats' defaults, else LIVECHAT_SYSTEM_PROMPT, LIVECHAT_TEMPERATURE and
         LIVECHAT_MAX_TOKENS; the model, else the client's."""
         defaults = defaults_from_env(**settings)  # checked before a client is made
+        prices = prices_from_env()  # a malformed LIVECHAT_PRICES is an error at once
         if client is None:
             from .providers.env import client_from_env
 
             client = client_from_env()
         toolbox = toolbox if toolbox is not None else Toolbox()  # an empty one is falsy
         limits = upload_limits or AttachmentLimits()
-        return cls(client, user_id or default_user(), defaults, toolbox, limits)
+        return cls(client, user_id or default_user(), defaults, toolbox, limits, prices)
 
 
 class SessionListener(Protocol):

@@ -42,6 +42,9 @@ class ReplyEnding:
     def _shown(self, chat_id: str, message: Message) -> ShownMessage:
         raise NotImplementedError
 
+    def cost_of(self, chat_id: str, usage: Usage) -> float | None:
+        raise NotImplementedError
+
     def _finish(self, reply: Reply, task: asyncio.Task[Outcome]) -> None:
         """Runs when a reply's task ends, however it ends: save, then report once.
         Whatever fails in here, the chat is released and ``await ask()`` returns."""
@@ -89,9 +92,10 @@ class ReplyEnding:
         steps = [
             StepUsage.of(*step) for step in zip(reply.steps, reply.step_reasoning, strict=True)
         ]
-        return reply_usage(
+        usage = reply_usage(
             model, outcome.stats, reply.prompt, outcome.text, outcome.reasoning, steps
         )
+        return replace(usage, cost=self.cost_of(reply.chat_id, usage))
 
     def _save(self, reply: Reply, outcome: Outcome, usage: Usage) -> ShownMessage:
         """Append the assistant row (with its status marker); the message as saved.

@@ -119,6 +119,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     uploads = traitlets.Dict().tag(sync=True)
     # The `/` templates (prompt_templates.py), never their paths; `chat.prompts` in Python.
     prompt_templates = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # How full the active chat's next request would be (session_budget.py).
+    context_gauge = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -375,6 +377,11 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
 
     def _publish_stats(self) -> None:
         self.stats = dict(self.session.stats(self.active_chat_id))
+        self.context_gauge = {**self.session.gauge(self.active_chat_id, self._publish_gauge)}
+
+    def _publish_gauge(self) -> None:
+        if self.has_session() and not self.session.closed:
+            self.context_gauge = {**self.session.gauge(self.active_chat_id)}
 
     def _drop_stream(self, chat_id: str) -> None:
         self.streams = {k: v for k, v in self.streams.items() if k != chat_id}

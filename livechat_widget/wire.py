@@ -103,6 +103,7 @@ class UsagePayload(TypedDict):
     estimated: bool
     ttft_ms: float | None
     tokens_per_s: float | None
+    cost: float | None  # dollars (prices.py); None: no price known
 
 
 class MessagePayload(TypedDict):
@@ -165,6 +166,15 @@ class UsageTotals(TypedDict):
     prompt_tokens: int
     completion_tokens: int
     estimated: int
+    cost: float | None  # dollars summed over the replies with a price; None: none had one
+
+
+class ContextGauge(TypedDict):
+    """How full the active chat's next request would be (context_window.py)."""
+
+    tokens: int  # what the next request would send: system prompt and history
+    window: int | None  # the model's context window; None: unknown (no gauge)
+    estimated: bool  # ``tokens`` is estimated from the text, not the provider's count
 
 
 class Stats(TypedDict):
@@ -181,6 +191,9 @@ class ChatSettingsPayload(TypedDict):
     max_tokens: int | None
     tools: bool  # the model is offered tools in this chat
     tool_steps: int  # model requests per reply at most (a tool round trip each)
+    prices: dict[str, float] | None  # {input_per_mtok, output_per_mtok}; None: default
+    max_cost: float | None  # dollars this chat may cost; None: no budget
+    context_window: int | None  # tokens; None: the provider's
 
 
 class DeltaMsg(TypedDict):
@@ -302,6 +315,8 @@ TRAITS: dict[str, str] = {
     "uploads": "UploadLimits",
     # The composer's `/` templates (prompt_templates.py): never a path.
     "prompt_templates": "list[PromptPayload]",
+    # How full the active chat's next request would be against the model's window.
+    "context_gauge": "ContextGauge",
 }
 
 
@@ -358,15 +373,17 @@ def usage_payload(usage: dict[str, Any]) -> UsagePayload:
         "estimated": usage["estimated"],
         "ttft_ms": usage["ttft_ms"],
         "tokens_per_s": usage["tokens_per_s"],
+        "cost": usage.get("cost"),
     }
 
 
-def usage_totals_payload(totals: dict[str, int]) -> UsageTotals:
+def usage_totals_payload(totals: dict[str, Any]) -> UsageTotals:
     return {
         "replies": totals["replies"],
         "prompt_tokens": totals["prompt_tokens"],
         "completion_tokens": totals["completion_tokens"],
         "estimated": totals["estimated"],
+        "cost": totals.get("cost"),
     }
 
 
@@ -378,6 +395,9 @@ def settings_payload(settings: ChatSettings) -> ChatSettingsPayload:
         "max_tokens": settings.max_tokens,
         "tools": settings.tools,
         "tool_steps": settings.tool_steps,
+        "prices": None if settings.prices is None else dict(settings.prices),
+        "max_cost": settings.max_cost,
+        "context_window": settings.context_window,
     }
 
 
@@ -431,7 +451,7 @@ def chat_summary(info: ChatInfo) -> ChatSummary:
 
 
 def empty_stats() -> Stats:
-    none = {"replies": 0, "prompt_tokens": 0, "completion_tokens": 0, "estimated": 0}
+    none = {"replies": 0, "prompt_tokens": 0, "completion_tokens": 0, "estimated": 0, "cost": None}
     return {
         "recent": [],
         "totals": {"replies": 0, "completed": 0, "stopped": 0, "errors": 0, "tokens": 0},

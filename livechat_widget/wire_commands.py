@@ -25,7 +25,7 @@ class SendCmd(TypedDict):
 
 
 class ChatCmd(TypedDict):
-    """stop, regenerate, retry, retry_shorter, select_chat, delete, clear."""
+    """stop, regenerate, retry, retry_shorter, trim_history, select_chat, delete, clear."""
 
     type: str
     chat_id: str
@@ -115,6 +115,10 @@ class ConfigureCmd(TypedDict):
     max_tokens: int | None
     tools: bool  # the model is offered tools in this chat
     tool_steps: int  # 1..50 model requests per reply (both optional: left out, unchanged)
+    # Optional too (left out: unchanged; null: back to the default):
+    prices: dict[str, float] | None  # {input_per_mtok, output_per_mtok}, dollars, >= 0
+    max_cost: float | None  # dollars, >= 0
+    context_window: int | None  # tokens, > 0
 
 
 class InsertCellCmd(TypedDict):
@@ -158,6 +162,7 @@ COMMANDS: dict[str, type] = {
     "regenerate": ChatCmd,
     "retry": ChatCmd,
     "retry_shorter": ChatCmd,
+    "trim_history": ChatCmd,
     "new_chat": BareCmd,
     "select_chat": ChatCmd,
     "rename": RenameCmd,

@@ -27,6 +27,10 @@ API
                         plain attributes you can change at any time
     ``reasoning``       reasoning streamed before the default reply's text ("" = none)
     ``models``          the model ids GET ``.../models`` lists (default ["fake-model"])
+    ``model_fields``    extra fields of every entry of that list (e.g. ``{"max_model_len":
+                        4096}`` as vLLM sends, ``{"context_length": ...}`` as OpenRouter)
+    ``props``           the body of GET ``/props`` as a llama.cpp server sends it (e.g.
+                        ``{"default_generation_settings": {"n_ctx": 2048}}``); None: 404
     ``requests``        list of :class:`Recorded`: ``method``, ``path``, ``headers``
                         (lower-case keys), ``body`` (bytes), ``json`` (parsed or None),
                         ``disconnected`` / ``finished`` (threading.Event: the client went
@@ -635,6 +639,8 @@ class FakeProvider:
         self.tokens_per_s = tokens_per_s
         self.reasoning = ""  # streamed before the default reply's text (thinking, reasoning)
         self.models = ["fake-model"]  # what GET .../models lists
+        self.model_fields: dict[str, Any] = {}  # extra fields of each listed model
+        self.props: dict[str, Any] | None = None  # GET /props (llama.cpp); None: 404
         self.requests: list[Recorded] = []
         self.stall_limit = stall_limit
         self._queue: collections.deque[Any] = collections.deque()
@@ -760,10 +766,17 @@ class FakeProvider:
             return anthropic_reply(text, self.tokens_per_s, model=model, thinking=self.reasoning)
         if request.method == "GET" and path.endswith("/models"):
             # OpenAI's list shape; Anthropic's has the same data[].id plus paging fields.
-            data = [{"id": m, "object": "model", "type": "model"} for m in self.models]
+            data = [
+                {"id": m, "object": "model", "type": "model", **self.model_fields}
+                for m in self.models
+            ]
             body = {"object": "list", "data": data, "has_more": False}
             return FakeResponse(
                 200, {"content-type": "application/json"}, [json.dumps(body)], "length"
+            )
+        if request.method == "GET" and path == "/props" and self.props is not None:
+            return FakeResponse(
+                200, {"content-type": "application/json"}, [json.dumps(self.props)], "length"
             )
         return error(
             404,
@@ -954,8 +967,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--text", default=DEFAULT_TEXT)
     parser.add_argument("--tokens-per-s", type=float, default=0.0)
+    parser.add_argument("--n-ctx", type=int, default=0, help="answer GET /props with this n_ctx")
     args = parser.parse_args(argv)
     with FakeProvider(args.text, args.tokens_per_s, port=args.port) as fp:
+        if args.n_ctx:
+            fp.props = {"default_generation_settings": {"n_ctx": args.n_ctx}}
         print(fp.base_url, flush=True)
         try:
             sys.stdin.read()

@@ -78,6 +78,9 @@ async def test_openai_request_carries_the_chats_model_prompt_temperature_and_max
         "max_tokens": 50,
         "tools": True,
         "tool_steps": 10,
+        "prices": None,
+        "max_cost": None,
+        "context_window": None,
     }
     assert widget.chat_settings == settings and widget.active_chat_id
     assert widget.model_label == f"fake-large via 127.0.0.1:{fp.port}"
@@ -117,6 +120,9 @@ async def test_a_chat_without_settings_sends_what_it_always_sent(tmp_path, fp):
         "max_tokens": None,
         "tools": True,
         "tool_steps": 10,
+        "prices": None,
+        "max_cost": None,
+        "context_window": None,
     }
 
 
@@ -201,6 +207,9 @@ async def test_a_new_widget_on_the_folder_shows_and_uses_the_same_settings(tmp_p
         "max_tokens": 200,
         "tools": True,
         "tool_steps": 10,
+        "prices": None,
+        "max_cost": None,
+        "context_window": None,
     }
     await again.ask("Ahoy?")
     body = posts(fp)[-1]
@@ -251,7 +260,7 @@ async def test_reasoning_and_usage_are_in_the_csv_and_in_history(tmp_path, fp):
     assert user["reasoning"] == "" and user["usage"] is None
     assert assistant["content"] == "The answer is 42."
     assert assistant["reasoning"] == "First think, then answer."
-    assert assistant["usage"] == usage
+    assert assistant["usage"] == {**usage, "cost": None}  # no price: no cost in the row
     # The reasoning is kept, not sent back to the model.
     assert assistant["content"] not in json.dumps(posts(fp)[0])
 
@@ -332,12 +341,16 @@ def test_files_written_before_load_unchanged(tmp_path):
         "max_tokens": None,
         "tools": True,
         "tool_steps": 10,
+        "prices": None,
+        "max_cost": None,
+        "context_window": None,
     }
     assert widget.stats["chat"] == {
         "replies": 0,
         "prompt_tokens": 0,
         "completion_tokens": 0,
         "estimated": 0,
+        "cost": None,
     }
     assert (logs / f"{CHAT}.csv").read_bytes() == before  # reading wrote nothing
 

@@ -45,6 +45,7 @@ SHAPES = {
     "AttachmentPayload": "Attachment",
     "AttachmentMsg": "AttachmentMsg",
     "PromptPayload": "PromptPayload",
+    "ContextGauge": "ContextGauge",
 }
 
 
@@ -175,6 +176,8 @@ def test_the_parsers_return_what_the_typed_commands_say():
     samples |= {"tools": True, "tool_steps": 4, "call_id": "call_1", "decision": "once"}
     samples |= {"attachments": [{"name": "a.png", "media_type": "image/png", "size": 3}]}
     samples |= {"sha256": "a" * 64, "names": ["df"]}
+    samples |= {"prices": {"input_per_mtok": 1, "output_per_mtok": 2}, "max_cost": 0.5}
+    samples |= {"context_window": 4096}
     for kind, shape in wire_commands.COMMANDS.items():
         fields = py_fields(shape) - {"type"}
         command = protocol.parse_command({"type": kind, **{f: samples[f] for f in fields}})

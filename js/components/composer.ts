@@ -6,8 +6,9 @@
 // Above the box, context the model saw that changed since (stale_badge.ts).
 import type { PendingFile } from "../attachments";
 import { h, icon } from "../dom";
-import type { ContextItem, Message, PromptPayload, StaleItem } from "../types";
+import type { ContextGauge, ContextItem, Message, PromptPayload, StaleItem } from "../types";
 import { ComposerFiles } from "./composer_files";
+import { ContextGaugeView } from "./context_gauge";
 import { ContextPicker } from "./context_picker";
 import { type SlashHandlers, SlashMenu } from "./slash_menu";
 import { StaleBadge } from "./stale_badge";
@@ -24,6 +25,8 @@ export interface ComposerState {
   prompts?: readonly PromptPayload[];
   /** The chat's context that changed since the model saw it (`stale_context`). */
   stale?: StaleItem[];
+  /** How full the next request would be (the `context_gauge` trait). */
+  gauge?: ContextGauge | null;
 }
 
 export interface ComposerHandlers {
@@ -35,6 +38,8 @@ export interface ComposerHandlers {
   slash?: Omit<SlashHandlers, "listContext">;
   /** Ignore on the stale-context badge: the kernel hides them until they change again. */
   onIgnoreStale?: (names: string[]) => void;
+  /** "Continue without oldest turns" (the gauge, from 80 % of the context window). */
+  onTrim?: () => void;
 }
 
 const MAX_HEIGHT_PX = 200;
@@ -77,6 +82,7 @@ export class Composer {
   private staleItems: StaleItem[] = [];
   /** Refreshed with the last send, or ignored: hidden until the kernel's list changes. */
   private settled = new Set<string>();
+  readonly gauge: ContextGaugeView;
 
   constructor(
     private handlers: ComposerHandlers,
@@ -132,6 +138,7 @@ export class Composer {
     this.picker.onChange = () => this.drawStale();
     // Send waits while files are read.
     this.files = new ComposerFiles(this.textarea, () => this.busy || this.drawButton(), signal);
+    this.gauge = new ContextGaugeView(() => this.handlers.onTrim?.(), signal);
     const row = h(
       "div",
       {
@@ -167,11 +174,12 @@ export class Composer {
       h(
         "div",
         {
-          // At compact widths only the character counter is worth the room, and only once shown.
+          // At compact widths only the character counter and the gauge are worth the room.
           class:
-            "lc:flex lc:justify-center lc:gap-3 lc:mt-[5px] lc:text-micro lc:text-muted " +
-            "lc:@max-compact:not-has-[.lc-counter:not([hidden])]:hidden",
+            "lc:flex lc:flex-wrap lc:items-center lc:justify-center lc:gap-x-3 lc:gap-y-1 lc:mt-[5px] lc:text-micro " +
+            "lc:text-muted lc:@max-compact:not-has-[.lc-counter:not([hidden]),.lc-gauge:not([hidden])]:hidden",
         },
+        this.gauge.el,
         this.hint,
         this.tooLong,
         this.counter,
@@ -196,6 +204,7 @@ export class Composer {
       this.settled.clear();
       this.drawStale();
     }
+    this.gauge.update(s.gauge, s.busy);
     if (s.busy !== this.busy) {
       this.busy = s.busy;
       this.drawButton();

@@ -1,6 +1,7 @@
 // The active chat's settings, opened from the topbar: model (the provider's list, or a
 // name typed by hand for servers that do not list theirs), system prompt, temperature,
-// max tokens, and tools (on or off, and how many model requests a reply may make). The kernel checks everything again (protocol.py) and records only
+// max tokens, tools (on or off, and how many model requests a reply may make), and the
+// chat's price, budget and context window (cost_fields.ts). The kernel checks everything again (protocol.py) and records only
 // what changed; an empty number field means "the default". The list of models is asked
 // for each time the panel opens (`list_models`, a request with an answer).
 // Closing it with edits not saved (Esc, the topbar button) asks first: save them,
@@ -8,6 +9,7 @@
 import { h } from "../dom";
 import { whyFailed } from "../requests";
 import type { ChatSettings, ModelListMsg } from "../types";
+import { CostFields, type CostValues } from "./cost_fields";
 import { FOCUS, SMALL_BUTTON } from "./ui";
 
 export interface SettingsState {
@@ -22,7 +24,7 @@ interface ModelList {
 }
 
 export interface SettingsHandlers {
-  onSave: (values: SettingsValues) => void;
+  onSave: (values: SettingsValues & Partial<CostValues>) => void;
   onClose: () => void;
   /** The provider's models (the kernel asks it in the background). */
   listModels: () => Promise<ModelListMsg>;
@@ -178,6 +180,7 @@ export class SettingsPanel {
   readonly maxTokens: HTMLInputElement;
   readonly tools: HTMLInputElement;
   readonly toolSteps: HTMLInputElement;
+  readonly cost = new CostFields();
   private listNote: HTMLElement;
   private problem: HTMLElement;
   private state: SettingsState | null = null;
@@ -244,6 +247,7 @@ export class SettingsPanel {
       h("label", { class: FIELD }, "Temperature", this.temperature),
       h("label", { class: FIELD }, "Max tokens", this.maxTokens),
       ...toolsFields(this.tools, this.toolSteps),
+      ...this.cost.fields(),
       this.problem,
       this.actions,
       this.unsaved,
@@ -344,7 +348,8 @@ export class SettingsPanel {
       this.temperature.value.trim() !== number(s.temperature) ||
       this.maxTokens.value.trim() !== number(s.max_tokens) ||
       this.tools.checked !== (s.tools ?? true) ||
-      this.toolSteps.value.trim() !== String(s.tool_steps ?? DEFAULT_TOOL_STEPS)
+      this.toolSteps.value.trim() !== String(s.tool_steps ?? DEFAULT_TOOL_STEPS) ||
+      this.cost.changed(s)
     );
   }
 
@@ -416,6 +421,7 @@ export class SettingsPanel {
     this.maxTokens.value = s.max_tokens === null || s.max_tokens === undefined ? "" : String(s.max_tokens);
     this.tools.checked = s.tools ?? true;
     this.toolSteps.value = String(s.tool_steps ?? DEFAULT_TOOL_STEPS);
+    this.cost.fill(s);
     this.drawToolSteps();
   }
 
@@ -461,12 +467,14 @@ export class SettingsPanel {
       this.tools.checked,
       this.toolSteps.value,
     );
-    if (typeof values === "string") {
-      this.problem.textContent = values;
+    const cost = this.cost.read();
+    const problem = typeof values === "string" ? values : typeof cost === "string" ? cost : "";
+    if (typeof values === "string" || typeof cost === "string") {
+      this.problem.textContent = problem;
       this.problem.hidden = false;
       return;
     }
-    this.handlers.onSave(values);
+    this.handlers.onSave({ ...values, ...cost });
     this.dirty = false;
   }
 }

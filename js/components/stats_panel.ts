@@ -2,7 +2,7 @@
 // and tokens/s over the recent replies, and totals.
 import { h, svg } from "../dom";
 import type { Stats, StatsPoint, UsageTotals } from "../types";
-import { formatCount } from "./usage";
+import { formatCount, formatMoney } from "./usage";
 
 const W = 280;
 const H = 64;
@@ -62,11 +62,14 @@ export class StatsPanel {
   }
 }
 
-/** Tokens summed from the replies' usage rows: this chat and every chat. */
+/** Tokens (and dollars, where priced) summed from the replies' usage rows: this chat and every chat. */
 function tokenTable(chat: UsageTotals | undefined, overall: UsageTotals | undefined): HTMLElement {
+  // The cost column shows once a reply has a price (none without prices: nothing to say).
+  const priced = [chat, overall].some((t) => t?.cost !== null && t?.cost !== undefined);
   const row = (name: string, t: UsageTotals | undefined) => {
-    const u = t ?? { replies: 0, prompt_tokens: 0, completion_tokens: 0, estimated: 0 };
+    const u = t ?? { replies: 0, prompt_tokens: 0, completion_tokens: 0, estimated: 0, cost: null };
     const est = u.estimated > 0;
+    const cost = priced ? [h("td", { class: "lc-cost lc:py-1 lc:pl-2 lc:text-right" }, formatMoney(u.cost, est))] : [];
     return h(
       "tr",
       { class: "lc:border-t lc:border-line", title: est ? `${u.estimated} of ${u.replies} replies estimated` : "" },
@@ -74,6 +77,7 @@ function tokenTable(chat: UsageTotals | undefined, overall: UsageTotals | undefi
       h("td", { class: "lc:py-1 lc:px-2 lc:text-right" }, formatCount(u.replies)),
       h("td", { class: "lc:py-1 lc:px-2 lc:text-right" }, formatCount(u.prompt_tokens, est)),
       h("td", { class: "lc:py-1 lc:pl-2 lc:text-right" }, formatCount(u.completion_tokens, est)),
+      ...cost,
     );
   };
   const head = (text: string) =>
@@ -91,6 +95,7 @@ function tokenTable(chat: UsageTotals | undefined, overall: UsageTotals | undefi
         head("Replies"),
         head("Prompt"),
         head("Completion"),
+        ...(priced ? [head("Cost")] : []),
       ),
     ),
     h("tbody", {}, row("This chat", chat), row("All chats", overall)),

@@ -58,6 +58,7 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
       tool_steps: 10,
     },
     can_insert_cell: false,
+    context_gauge: { tokens: 0, window: null, estimated: true },
     opening: "",
     unreadable: 0,
     uploads: { file_bytes: 20 * 1024 * 1024, message_bytes: 10 * 1024 * 1024 - 64 * 1024, count: 10 },

@@ -99,6 +99,9 @@ describe("settings panel", () => {
       max_tokens: 64,
       tools: true,
       tool_steps: 10,
+      prices: null,
+      max_cost: null,
+      context_window: null,
     });
     expect(panel.hidden).toBe(true);
   });
