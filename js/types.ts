@@ -179,6 +179,16 @@ export interface ContextItem {
   detail: string;
 }
 
+/** A ready message for the composer ("Ask livechat" under an error); each view applies an id once. */
+export interface Draft {
+  // increases; a view applies each id once
+  id: number;
+  // "" = no draft
+  text: string;
+  // chips put in the composer, with the text each attaches
+  context: ContextChip[];
+}
+
 export interface RunningCode {
   // "" = nothing running
   chat_id: string;
@@ -215,6 +225,8 @@ export interface Traits {
   unreadable: number;
   // Files the page may attach to one message (count 0: attaching is off here).
   uploads: UploadLimits;
+  // A ready message for the composer ("Ask livechat" under an error; text "" = none).
+  draft: Draft;
 }
 
 export interface UploadLimits {

@@ -43,6 +43,7 @@ SHAPES = {
     "ToolMsg": "ToolMsg",
     "AttachmentPayload": "Attachment",
     "AttachmentMsg": "AttachmentMsg",
+    "Draft": "Draft",
 }
 
 

@@ -5,7 +5,7 @@
 // (composer_files.ts): chips above the text, sent as the message's binary buffers.
 import type { PendingFile } from "../attachments";
 import { h, icon } from "../dom";
-import type { ContextItem, Message } from "../types";
+import type { ContextChip, ContextItem, Message } from "../types";
 import { ComposerFiles } from "./composer_files";
 import { ContextPicker } from "./context_picker";
 import { FOCUS } from "./ui";
@@ -153,6 +153,16 @@ export class Composer {
 
   focus(): void {
     this.textarea.focus({ preventScroll: true });
+  }
+
+  /** A ready message (the kernel's draft): the text, its context chips; then focus and show. */
+  fill(text: string, chips: readonly ContextChip[]): void {
+    this.textarea.value = text;
+    this.picker.addChips(chips);
+    this.onInput();
+    this.textarea.focus({ preventScroll: true });
+    this.textarea.setSelectionRange(text.length, text.length);
+    this.el.scrollIntoView?.({ block: "nearest" });
   }
 
   private onKeydown(e: KeyboardEvent): void {

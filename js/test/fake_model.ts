@@ -60,6 +60,7 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     opening: "",
     unreadable: 0,
     uploads: { file_bytes: 20 * 1024 * 1024, message_bytes: 10 * 1024 * 1024 - 64 * 1024, count: 10 },
+    draft: { id: 0, text: "", context: [] },
     ...over,
   };
 }
