@@ -121,7 +121,7 @@ def _show_button(name: str, kind: str) -> None:
         layout=ipywidgets.Layout(width="auto"),
     )
     button.add_class("livechat-error-help")
-    box = ipywidgets.VBox([button])
+    box = ipywidgets.VBox([button], layout=ipywidgets.Layout(align_items="flex-start"))
     box.add_class("livechat-error-help-box")
     button.on_click(lambda _button: _pressed(name, kind, box))
     display(box)  # type: ignore[no-untyped-call]
