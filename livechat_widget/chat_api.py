@@ -118,7 +118,8 @@ class ChatApi:
         The reply streams into every displayed view, exactly like one sent from the
         browser. A failed reply is returned with ``status == "error"`` and its ``error``.
         ``context`` names what of the kernel to attach: variables, ``"last error"`` and
-        ``"recent cells"``, and figures — ``"current figure"`` or ``"figure [12]"``, an
+        ``"recent cells"``, a cell's error as "Ask livechat" attaches it (``"error [12]"``,
+        one of the last 5), and figures — ``"current figure"`` or ``"figure [12]"``, an
         image cell 12 displayed, sent as image files (from IPython only: elsewhere
         there is no kernel namespace);
         an unknown name is a ValueError before anything is saved.

@@ -11,6 +11,7 @@ names that look like secrets are withheld, and wherever else such a value appear
 from __future__ import annotations
 
 import ast
+import functools
 import linecache
 import re
 import sys
@@ -141,12 +142,12 @@ def _frames(tb: TracebackType | None) -> list[FrameType]:
     return frames
 
 
+@functools.cache
 def _library_dirs() -> tuple[str, ...]:
+    """The standard library's and the installed packages' folders, and this package's."""
     paths = sysconfig.get_paths()
-    dirs = {paths.get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    dirs |= {sys.prefix, sys.base_prefix, sys.exec_prefix} - {""}
-    dirs.discard("")
-    return tuple(str(Path(d).resolve()) for d in dirs) + (_OWN_DIR,)
+    dirs = {paths.get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")} - {""}
+    return tuple(str(Path(d).resolve()) + "/" for d in dirs) + (_OWN_DIR + "/",)
 
 
 def is_user_code(filename: str) -> bool:

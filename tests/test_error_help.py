@@ -167,6 +167,19 @@ def test_a_cell_level_error_lists_the_names_the_cell_uses(tmp_path, shell):
     assert "unrelated" not in block and "tok-123456" not in block and "- token: str (value" in block
 
 
+def test_frames_of_libraries_are_skipped_for_the_callers(tmp_path, shell):
+    make_widget(tmp_path)
+    name = run_failing(
+        shell,
+        "import json\ndef load(text):\n    size = len(text)\n"
+        "    return json.loads(text)\nload('{bad')",
+    )
+    block = error_frames.block_for(name)
+    assert "json/decoder.py" in block  # the traceback keeps the library's frames ...
+    assert "Local variables of load() at line 4" in block  # ... the locals are the caller's
+    assert "- size: int: 4" in block and "- text: str, 4 characters: {bad" in block
+
+
 def test_only_the_last_errors_are_kept(tmp_path, shell):
     make_widget(tmp_path)
     names = [run_failing(shell, f"raise ValueError({i})") for i in range(error_frames.KEPT + 2)]
