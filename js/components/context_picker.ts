@@ -252,6 +252,10 @@ export class ContextPicker {
           "pre",
           {
             id: `${this.uid}-preview`,
+            // scrollable, so reachable by keyboard
+            tabindex: "0",
+            role: "region",
+            "aria-label": `What @${this.expanded} attaches`,
             class:
               "lc-chip-text lc:basis-full lc:m-0 lc:p-2 lc:max-h-[12em] lc:overflow-auto lc:whitespace-pre-wrap lc:bg-code " +
               "lc:border lc:border-line lc:rounded-control lc:text-micro lc:text-fg lc:font-mono",
@@ -289,7 +293,8 @@ export class ContextPicker {
         type: "button",
         class: `lc-chip-show lc:font-mono lc:text-accent lc:cursor-pointer lc:hover:underline ${FOCUS}`,
         "aria-expanded": open ? "true" : "false",
-        "aria-controls": `${this.uid}-preview`,
+        // (only while the text is shown: aria-controls must name an element that exists)
+        ...(open ? { "aria-controls": `${this.uid}-preview` } : {}),
         title: open ? "Hide the text it attaches" : "Show the text it attaches",
       },
       `@${name}`,

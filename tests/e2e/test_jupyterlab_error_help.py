@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from test_jupyterlab import cells, open_notebook, run_cell
 from test_notebook7 import notebook7  # noqa: F401 - the fixture
 from test_notebook7 import run_cell as run_cell_nb7
+from test_voila_app import axe_violations
 
 KEY = "sk-e2e-1234567890abcdef"
 PROMPT = "This cell raised ZeroDivisionError. Explain why and how to fix it."
@@ -92,6 +93,7 @@ def ask_and_check_the_draft(page: Page, cell_list: Locator, shot) -> Locator:
     assert KEY not in preview.inner_text()
     root.scroll_into_view_if_needed()
     shot(page, "draft-in-composer")
+    assert axe_violations(page) == []
     return root
 
 
