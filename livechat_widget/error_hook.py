@@ -118,10 +118,11 @@ def _show_button(name: str, kind: str) -> None:
         description=LABEL,
         icon="comments",
         tooltip=f"Open the chat with this error ({name}), its cell and its local variables",
-        layout=ipywidgets.Layout(width="auto"),
+        # small, at the left; a chat shown below it takes the whole width
+        layout=ipywidgets.Layout(width="auto", align_self="flex-start"),
     )
     button.add_class("livechat-error-help")
-    box = ipywidgets.VBox([button], layout=ipywidgets.Layout(align_items="flex-start"))
+    box = ipywidgets.VBox([button])
     box.add_class("livechat-error-help-box")
     button.on_click(lambda _button: _pressed(name, kind, box))
     display(box)  # type: ignore[no-untyped-call]

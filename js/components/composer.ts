@@ -162,7 +162,10 @@ export class Composer {
     this.onInput();
     this.textarea.focus({ preventScroll: true });
     this.textarea.setSelectionRange(text.length, text.length);
-    this.el.scrollIntoView?.({ block: "nearest" });
+    // Shown once laid out: a view drawn just now (a chat under the button) has no place yet.
+    const reveal = () => this.el.isConnected && this.el.scrollIntoView?.({ block: "nearest" });
+    reveal();
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => requestAnimationFrame(reveal));
   }
 
   private onKeydown(e: KeyboardEvent): void {

@@ -257,7 +257,7 @@ export class ContextPicker {
             role: "region",
             "aria-label": `What @${this.expanded} attaches`,
             class:
-              "lc-chip-text lc:basis-full lc:m-0 lc:p-2 lc:max-h-[12em] lc:overflow-auto lc:whitespace-pre-wrap lc:bg-code " +
+              "lc-chip-text lc:basis-full lc:m-0 lc:p-2 lc:max-h-[12em] lc:overflow-auto lc:whitespace-pre-wrap lc:wrap-anywhere lc:bg-code " +
               "lc:border lc:border-line lc:rounded-control lc:text-micro lc:text-fg lc:font-mono",
           },
           text,

@@ -12,6 +12,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 from test_jupyterlab import cells, open_notebook, run_cell
 from test_notebook7 import notebook7  # noqa: F401 - the fixture
@@ -21,25 +22,34 @@ from test_voila_app import axe_violations
 KEY = "sk-e2e-1234567890abcdef"
 PROMPT = "This cell raised ZeroDivisionError. Explain why and how to fix it."
 ERROR = "error [2]"  # the second cell run in a fresh kernel
-NOTEBOOK = [
-    "import os\n"
-    "import livechat_widget\n"
-    "import pandas as pd\n"
-    "from livechat_widget import ChatWidget\n"
-    "print('livechat_widget from', livechat_widget.__file__)\n"
-    "chat = ChatWidget(store=os.environ['LIVECHAT_CHAT_LOGS'], height='460px')\n"
-    "chat",
+SETUP = {  # cell 0: where the chat is
+    "inline": "chat = ChatWidget(store=os.environ['LIVECHAT_CHAT_LOGS'], height='460px')\nchat",
+    "none": "livechat_widget.error_help()  # no chat yet",
+    "sidebar": "chat = livechat_widget.sidebar()",
+}
+FAILING = (
     "def f():\n"
     '    df = pd.DataFrame({"city": ["Oslo", "Lima", "Pune"], "temp": [3.5, 19.0, 31.2]})\n'
     "    n = 3\n"
     f'    api_key = "{KEY}"\n'
     "    return n / 0\n"
     "\n"
-    "f()",
-]
+    "f()"
+)
 
 
-def write_notebook(root: Path, name: str = "errors.ipynb") -> str:
+def notebook(setup: str) -> list[str]:
+    head = (
+        "import os\n"
+        "import livechat_widget\n"
+        "import pandas as pd\n"
+        "from livechat_widget import ChatWidget\n"
+        "print('livechat_widget from', livechat_widget.__file__)\n"
+    )
+    return [head + SETUP[setup], FAILING]
+
+
+def write_notebook(root: Path, setup: str = "inline", name: str = "errors.ipynb") -> str:
     nb = {
         "cells": [
             {
@@ -50,7 +60,7 @@ def write_notebook(root: Path, name: str = "errors.ipynb") -> str:
                 "outputs": [],
                 "source": source,
             }
-            for i, source in enumerate(NOTEBOOK)
+            for i, source in enumerate(notebook(setup))
         ],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -62,9 +72,9 @@ def write_notebook(root: Path, name: str = "errors.ipynb") -> str:
     return name
 
 
-def ask_and_check_the_draft(page: Page, cell_list: Locator, shot) -> Locator:
-    """Press "Ask livechat" under cell 1's traceback; the chat of cell 0 gets the draft.
-    Returns the chat's root."""
+def ask_and_check_the_draft(page: Page, cell_list: Locator, shot, chat: Locator | None = None):
+    """Press "Ask livechat" under cell 1's traceback; the chat (``chat``, else the one
+    of cell 0) gets the draft. Returns the chat's root."""
     output = cell_list.nth(1).locator(".jp-OutputArea")
     traceback = output.locator("[data-mime-type='application/vnd.jupyter.stderr']")
     expect(traceback).to_contain_text("ZeroDivisionError")
@@ -76,10 +86,11 @@ def ask_and_check_the_draft(page: Page, cell_list: Locator, shot) -> Locator:
     shot(page, "button-under-traceback")
 
     button.click()
-    root = cell_list.nth(0).locator(".livechat-root")
+    root = chat if chat is not None else cell_list.nth(0).locator(".livechat-root")
     box = root.get_by_role("textbox", name="Message")
     expect(box).to_have_value(PROMPT)
     expect(box).to_be_focused()
+    expect(box).to_be_in_viewport()  # scrolled into view
     chip = root.locator(f'.lc-chip[data-name="{ERROR}"]')
     expect(chip).to_be_visible()
     chip.locator(".lc-chip-show").click()
@@ -115,15 +126,30 @@ def send_and_check_the_row(page: Page, root: Locator, chat_logs: Path, fake_prov
     assert "3 rows × 2 columns" in sent and sent.endswith(PROMPT) and KEY not in sent
 
 
-def test_ask_livechat_in_jupyterlab(start_lab, fake_provider, new_context, shot):
+@pytest.mark.parametrize("setup", ["inline", "none", "sidebar"])
+def test_ask_livechat_in_jupyterlab(start_lab, fake_provider, new_context, shot, setup):
+    """The chat shown in a cell; no chat yet (`error_help()`: one shows under the
+    button); the chat in the right sidebar."""
     fake_provider.text = "A fake answer: n / 0 divides by zero."
     lab = start_lab()
-    page = open_notebook(new_context, lab, write_notebook(lab.root))
+    page = open_notebook(new_context, lab, write_notebook(lab.root, setup))
     run_cell(page, 0)
     print(cells(page).nth(0).locator(".jp-OutputArea-output").first.inner_text())
-    expect(cells(page).nth(0).locator(".livechat-root")).to_be_visible()
+    chat = {
+        "inline": cells(page).nth(0).locator(".livechat-root"),
+        "none": cells(page).nth(1).locator(".jp-OutputArea .livechat-root"),
+        "sidebar": page.locator("#jp-right-stack .livechat-root"),
+    }[setup]
+    if setup != "none":
+        expect(chat).to_be_visible()
     run_cell(page, 1)
-    root = ask_and_check_the_draft(page, cells(page), shot)
+    expect(page.locator(".livechat-root")).to_have_count(0 if setup == "none" else 1)
+    root = ask_and_check_the_draft(page, cells(page), shot, chat)
+    expect(page.locator(".livechat-root")).to_have_count(1)  # that one chat, no other
+    if setup == "none":  # the new chat is under the button
+        button = cells(page).nth(1).get_by_role("button", name="Ask livechat")
+        assert root.bounding_box()["y"] > button.bounding_box()["y"]
+        assert root.bounding_box()["width"] > 600  # the cell's width, not squeezed
     send_and_check_the_row(page, root, lab.chat_logs, fake_provider, shot)
     assert page.errors == []
 
