@@ -25,6 +25,7 @@ from typing import Any
 from .kernel_context import (
     ITEM_BYTES,
     Block,
+    ContextUnavailable,
     Item,
     add_source,
     current_shell,
@@ -74,7 +75,7 @@ class CellError:
 
 
 class ErrorLog:
-    """The last ``KEPT`` errors of cells; an ``ItemSource`` of kernel_context."""
+    """The last ``KEPT`` errors of one kernel's cells."""
 
     def __init__(self) -> None:
         self.errors: deque[CellError] = deque(maxlen=KEPT)
@@ -93,25 +94,45 @@ class ErrorLog:
     def get(self, name: str) -> CellError | None:
         return next((e for e in self.errors if e.name == name), None)
 
-    # -- ItemSource (kernel_context.py)
-
     def offered(self) -> list[Item]:
         latest = self.latest()
         return [] if latest is None else [Item(latest.name, "error", type(latest.error).__name__)]
 
     def describe(self, name: str) -> Block | None:
-        entry = self.get(name) if name.startswith(PREFIX) else None
-        return None if entry is None else Block(name, "error", error_block(entry))
+        if not name.startswith(PREFIX):
+            return None
+        entry = self.get(name)
+        if entry is None:
+            raise ContextUnavailable(
+                f"{name!r} is no longer kept: only the last {KEPT} errors are."
+            )
+        return Block(name, "error", error_block(entry))
 
 
 def error_log(create: bool = False) -> ErrorLog | None:
-    """This kernel's log (made, and offered to the `@` picker, when ``create``)."""
+    """This kernel's log (made when ``create``)."""
     shell = current_shell()
     log: ErrorLog | None = getattr(shell, "_livechat_errors", None)
     if log is None and create and shell is not None:
         log = shell._livechat_errors = ErrorLog()
-        add_source(log)
     return log
+
+
+class _KeptErrors:
+    """The running kernel's kept errors, as an ``ItemSource`` of kernel_context."""
+
+    def offered(self) -> list[Item]:
+        log = error_log()
+        return log.offered() if log is not None else []
+
+    def describe(self, name: str) -> Block | None:
+        log = error_log()
+        if log is None:
+            return None
+        return log.describe(name)
+
+
+add_source(_KeptErrors())  # `error [12]` resolves wherever context is built
 
 
 def cell_source(shell: Any, count: int, tb: TracebackType | None) -> str:
@@ -262,10 +283,10 @@ def error_block(entry: CellError, limit: int = ITEM_BYTES) -> str:
 def block_for(name: str) -> str:
     """The block of the kept error ``name`` ("error [12]"); ValueError if not kept."""
     log = error_log()
-    entry = log.get(name) if log is not None else None
-    if entry is None:
-        raise ValueError(f"{name!r} is no longer kept: only the last {KEPT} errors are.")
-    return error_block(entry)
+    block = log.describe(name) if log is not None else None
+    if block is None:
+        raise ValueError(f"{name!r} is not an error this kernel kept.")
+    return block.text
 
 
 def last_block() -> str:

@@ -187,6 +187,9 @@ def test_only_the_last_errors_are_kept(tmp_path, shell):
     assert [e.name for e in log.errors] == names[-error_frames.KEPT :]
     with pytest.raises(ValueError, match="no longer kept"):
         error_frames.block_for(names[0])
+    with pytest.raises(ValueError, match="no longer kept"):
+        kernel_context.build_context([names[0]])
+    assert "ValueError: 6" in kernel_context.build_context([names[-1]])
 
 
 def test_error_context_without_an_error_and_without_the_hook(tmp_path, shell):
