@@ -214,6 +214,16 @@ export interface ContextItem {
   detail: string;
 }
 
+/** A ready message for the composer ("Ask livechat" under an error); each view applies an id once. */
+export interface Draft {
+  // increases; a view applies each id once
+  id: number;
+  // "" = no draft
+  text: string;
+  // chips put in the composer, with the text each attaches
+  context: ContextChip[];
+}
+
 export interface RunningCode {
   // "" = nothing running
   chat_id: string;
@@ -256,6 +266,8 @@ export interface Traits {
   prompt_templates: PromptPayload[];
   // How full the active chat's next request would be against the model's window.
   context_gauge: ContextGauge;
+  // A ready message for the composer ("Ask livechat" under an error; text "" = none).
+  draft: Draft;
 }
 
 /** A prompt template: `/name` fills the composer with its body (never a path). */

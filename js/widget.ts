@@ -7,6 +7,7 @@ import { wireFiles } from "./attachments";
 import { h } from "./dom";
 import { ChatMenu } from "./components/chat_menu";
 import { Composer } from "./components/composer";
+import { DraftSlot } from "./components/draft";
 import { MessageList } from "./components/message_list";
 import { OpeningNotice } from "./components/opening";
 import { UnreadableNotice } from "./components/unreadable";
@@ -62,6 +63,7 @@ export class ChatApp {
   /** Sent files' bytes as blob URLs, for their thumbnails. */
   readonly files: AttachmentStore;
   private banner: ErrorBanner;
+  private draft: DraftSlot;
   private controller = new AbortController();
   // biome-ignore lint/suspicious/noExplicitAny: anywidget's listener signature (see types.ts)
   private listeners: [string, (...args: any[]) => void][] = [];
@@ -94,6 +96,7 @@ export class ChatApp {
     this.list = new MessageList(this.send, signal);
     this.list.el.append(this.opening.el);
     this.composer = this.makeComposer(signal);
+    this.draft = new DraftSlot(this.composer);
     this.banner = new ErrorBanner(() => this.send({ type: "dismiss_error" }), signal);
     this.layout(signal);
     el.replaceChildren(this.root);
@@ -230,6 +233,7 @@ export class ChatApp {
     this.listen("change:unreadable", () => this.unreadable.update(this.get("unreadable") || 0));
     this.listen("change:chat_settings", () => this.drawSettings());
     this.listen("change:uploads", () => this.composer.files.setLimits(this.get("uploads")));
+    this.listen("change:draft", () => this.draft.apply(this.get("draft")));
   }
 
   /** The first paint, from the traits alone. */
@@ -246,6 +250,7 @@ export class ChatApp {
     if (this.get("per_browser")) this.send({ type: "claim", secret: visitorSecret() });
     this.drawSettings();
     this.composer.files.setLimits(this.get("uploads")); // the kernel's (count 0: none)
+    this.draft.apply(this.get("draft")); // "Ask livechat": a ready message not sent yet
   }
 
   destroy(): void {

@@ -47,6 +47,7 @@ _EXPORTS = {
     "RateLimited": "providers.errors",
     "StreamInterrupted": "providers.errors",
     "sidebar": "sidecar_panel",
+    "error_help": "ask_livechat",
     # Chats as data
     "read_chats": "chat_data",
     "import_chats": "chat_import",
@@ -93,6 +94,7 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "ToolCallDelta",
     "UsageEvent",
     "client_from_env",
+    "error_help",
     "sidebar",
     # Chats as data
     "ChatImportError",
@@ -116,6 +118,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
+    from .ask_livechat import error_help
     from .chat_data import read_chats
     from .chat_import import ChatImportError, ChatImportWarning, import_chats
     from .chat_registry import ChatInfo, ChatRegistry, SearchHit

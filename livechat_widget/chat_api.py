@@ -8,6 +8,7 @@ calls the session — the same path as the page, so the views show what a script
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .attachment_inputs import as_files
 from .chat_registry import ChatInfo
+from .error_frames import last_block
 from .prompt_templates import PromptLibrary, PromptTemplate
 from .protocol import Edit, IgnoreStale, SelectVersion, Send
 from .providers.base import ChatClient
@@ -23,7 +25,7 @@ from .session_tools import Approve, check_approve
 from .stale_context import variable_fingerprints
 from .tools.chat_tools import ChatTools
 from .versions import ShownMessage
-from .wire import settings_payload, shown_payload
+from .wire import ContextChip, Draft, settings_payload, shown_payload
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 MessageCallback = Callable[[dict[str, Any]], Any]
 log = logging.getLogger(__name__)
+_draft_ids = itertools.count(1)  # every view applies a draft once, by its id
 
 
 class ChatApi:
@@ -38,6 +41,9 @@ class ChatApi:
 
     # Provided by ChatWidget.
     active_chat_id: str
+    allow_kernel_context: bool
+    comm: Any
+    draft: dict[str, Any]
     controller: Controller
     _callbacks: list[MessageCallback]  # on_message's
     _tools: ChatTools
@@ -131,7 +137,8 @@ class ChatApi:
         The reply streams into every displayed view, exactly like one sent from the
         browser. A failed reply is returned with ``status == "error"`` and its ``error``.
         ``context`` names what of the kernel to attach: variables, ``"last error"`` and
-        ``"recent cells"``, and figures — ``"current figure"`` or ``"figure [12]"``, an
+        ``"recent cells"``, a cell's error as "Ask livechat" attaches it (``"error [12]"``,
+        one of the last 5), and figures — ``"current figure"`` or ``"figure [12]"``, an
         image cell 12 displayed, sent as image files (from IPython only: elsewhere
         there is no kernel namespace);
         an unknown name is a ValueError before anything is saved.
@@ -194,12 +201,33 @@ class ChatApi:
 
     def message_saved(self, message: ShownMessage, chat_id: str) -> None:
         """(SessionListener) A message was saved: tell the ``on_message`` callbacks."""
+        if message.message.role == "user" and self.draft.get("text"):
+            self.draft = {**self.draft, "text": "", "context": []}  # sent: the draft is done
         for callback in list(self._callbacks):
             try:
                 callback({**shown_payload(message), "chat_id": chat_id})
             except Exception as exc:  # shown, not swallowed; the chat goes on
                 log.exception("on_message callback %r failed", callback)
                 self.problem(f"An on_message callback failed ({type(exc).__name__}: {exc}).")
+
+    # -- errors ("Ask livechat", error_hook.py)
+
+    def error_context(self) -> str:
+        """The context block "Ask livechat" attaches for this kernel's last error: the
+        traceback, the cell's code and the local variables of the innermost frame of
+        your code (secret-looking names withheld). ValueError when there is none."""
+        return last_block()
+
+    def can_draft(self) -> bool:
+        """(error_hook.py) Open, and allowed to attach kernel context."""
+        return bool(self.allow_kernel_context) and getattr(self, "comm", None) is not None
+
+    def show_draft(self, text: str, context: list[ContextChip]) -> None:
+        """(error_hook.py) A ready message in every view's composer, to edit and send:
+        ``text`` and the context chips; the next message sent here ends it."""
+        self.controller.kernel.grant([chip["name"] for chip in context])
+        draft: Draft = {"id": next(_draft_ids), "text": text, "context": context}
+        self.draft = dict(draft)
 
     # -- settings and models
 

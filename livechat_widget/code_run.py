@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from .kernel_context import current_shell, describe_error
+from .kernel_context import QUIET, current_shell, describe_error
 from .refusals import Refused
 
 T = TypeVar("T")
@@ -168,12 +168,14 @@ def run_in_kernel(message_id: int, code: str) -> RunResult:
     try:
         if on_main:  # Jupyter's interrupt (SIGINT) raises KeyboardInterrupt in the code
             signal.signal(signal.SIGINT, signal.default_int_handler)
+        setattr(shell, QUIET, True)  # the chat's own run: no "Ask livechat" (error_hook.py)
         with capture_output(stdout=True, stderr=True, display=True) as captured:
             outcome: Any = shell.run_cell(code, store_history=False, silent=False)
     except KeyboardInterrupt:  # arrived outside the code itself
         run.status, run.error = "interrupted", "KeyboardInterrupt: the run was interrupted."
         return run
     finally:
+        setattr(shell, QUIET, False)
         if on_main and saved is not None:
             signal.signal(signal.SIGINT, saved)
     run.stdout = _clip(captured.stdout + captured.stderr)

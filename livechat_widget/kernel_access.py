@@ -25,6 +25,7 @@ class KernelAccess:
     item_bytes: int = 8 * 1024
     total_bytes: int = 32 * 1024
     offered: set[str] = field(default_factory=set)
+    granted: set[str] = field(default_factory=set)  # put in a draft by the kernel
 
     def __post_init__(self) -> None:
         if self.item_bytes < 256 or self.total_bytes < self.item_bytes:
@@ -41,6 +42,13 @@ class KernelAccess:
         self.offered = {item.name for item in items}
         return [{"name": i.name, "kind": i.kind, "detail": i.detail} for i in items]
 
+    def grant(self, names: list[str]) -> None:
+        """Names the kernel itself put in the composer (a draft): the browser may send them."""
+        self.granted.update(names)
+
+    def _known(self, name: str) -> bool:
+        return name in self.offered or name in self.granted
+
     def context(self, names: object, *, from_browser: bool) -> str:
         """The context text for ``names`` ("" for none); ValueError before anything else
         happens if a name is unknown, not offered to the browser, or context is off."""
@@ -49,7 +57,7 @@ class KernelAccess:
             return ""
         if from_browser and not self.allow_context:
             raise ContextUnavailable("Kernel context is turned off here.")
-        available = (lambda name: name in self.offered) if from_browser else None
+        available = self._known if from_browser else None
         return build_context(
             checked,
             item_bytes=self.item_bytes,
@@ -62,7 +70,7 @@ class KernelAccess:
         chosen = [n for n in check_names(names) if figures.is_figure(n)]
         if chosen and from_browser and not self.allow_context:
             raise ContextUnavailable("Kernel context is turned off here.")
-        unknown = [n for n in chosen if from_browser and n not in self.offered]
+        unknown = [n for n in chosen if from_browser and not self._known(n)]
         if unknown:
             raise ContextUnavailable(f"Unknown context: {unknown[0]!r}.")
         try:

@@ -19,13 +19,16 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from .refusals import Refused
 
 LAST_ERROR = "last error"  # names no variable can have (they hold a space)
 RECENT_CELLS = "recent cells"
 SPECIAL = (LAST_ERROR, RECENT_CELLS)
+
+# Set on the shell while the chat itself runs code (code_run.py): no "Ask livechat" then.
+QUIET = "_livechat_quiet"
 
 ITEM_BYTES = 8 * 1024
 TOTAL_BYTES = 32 * 1024
@@ -57,6 +60,30 @@ class Block:
     text: str
 
 
+class ItemSource(Protocol):
+    """Items another module offers by name (error_frames.py: ``error [12]``)."""
+
+    def offered(self) -> list[Item]: ...
+    def describe(self, name: str) -> Block | None: ...  # None: not one of its names
+
+
+_SOURCES: list[ItemSource] = []
+
+
+def add_source(source: ItemSource) -> None:
+    """Offer ``source``'s items in ``offer()`` and resolve its names in ``build_context``."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def _from_sources(name: str) -> Block | None:
+    for source in _SOURCES:
+        block = source.describe(name)
+        if block is not None:
+            return block
+    return None
+
+
 def _user_ns() -> tuple[dict[str, Any], Mapping[str, Any], Any]:
     """(user namespace, hidden namespace, shell) of the running IPython, or empties."""
     shell = current_shell()
@@ -72,7 +99,7 @@ def current_shell() -> Any:
     return get() if get is not None else None
 
 
-def _is_offerable(name: str, value: Any, hidden: Mapping[str, Any]) -> bool:
+def is_offerable(name: str, value: Any, hidden: Mapping[str, Any]) -> bool:
     if name.startswith("_") or (name in hidden and hidden[name] is value):
         return False
     if isinstance(value, (ModuleType, type)) or inspect.isroutine(value):
@@ -146,7 +173,7 @@ def offer() -> list[Item]:
     ns, hidden, shell = _user_ns()
     items = []
     for name, value in list(ns.items()):
-        if _is_offerable(name, value, hidden):
+        if is_offerable(name, value, hidden):
             try:
                 items.append(Item(name, _kind(value), _detail(value)))
             except Exception:  # an object whose len() or shape fails is still offered
@@ -158,10 +185,10 @@ def offer() -> list[Item]:
     cells = _recent_cells(shell)
     if cells:
         items.insert(1 if error is not None else 0, Item(RECENT_CELLS, "cells", f"{len(cells)}"))
-    return items
+    return [item for source in _SOURCES for item in source.offered()] + items
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
     """``text`` within ``limit`` UTF-8 bytes, marked when something was left out."""
     data = text.encode("utf-8")
     if len(data) <= limit:
@@ -223,7 +250,15 @@ _REPR.maxset, _REPR.maxfrozenset, _REPR.maxdeque, _REPR.maxarray = 50, 50, 50, 5
 _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 2000, 2000, 200
 
 
-def _describe_value(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """A value as the `@` picker describes it (DataFrame shape, dtypes and first rows,
+    array previews, reprs), not yet capped."""
+    if _is_dataframe(value):
+        return _describe_dataframe(value)
+    if _is_series(value):
+        return _describe_series(value)
+    if _is_ndarray(value):
+        return _describe_array(value)
     if isinstance(value, str):
         return f"str, {len(value):,} characters:\n{value[: ITEM_BYTES * 2]}"
     return f"{_kind(value)}{f', {_detail(value)}' if _detail(value) else ''}:\n{_REPR.repr(value)}"
@@ -255,27 +290,22 @@ def _describe(name: str, ns: Mapping[str, Any], shell: Any) -> Block:
         body = "\n\n".join(f"```python\n{cell.rstrip()}\n```" for cell in cells)
         return Block(name, "cells", f"the last {len(cells)} cells run, oldest first:\n\n{body}")
     if name not in ns:
-        raise ContextUnavailable(f"The kernel has no variable named {name!r}.")
+        block = _from_sources(name)
+        if block is None:
+            raise ContextUnavailable(f"The kernel has no variable named {name!r}.")
+        return block
     value = ns[name]
-    if _is_dataframe(value):
-        text = _describe_dataframe(value)
-    elif _is_series(value):
-        text = _describe_series(value)
-    elif _is_ndarray(value):
-        text = _describe_array(value)
-    else:
-        text = _describe_value(value)
-    return Block(name, _kind(value), text)
+    return Block(name, _kind(value), describe_value(value))
 
 
 def describe_item(name: str, limit: int = ITEM_BYTES) -> str:
     """One item's description as ``build_context`` would write it, capped at ``limit``
     bytes (a tool's answer); ContextUnavailable if the kernel has no such item."""
     ns, _hidden, shell = _user_ns()
-    if name not in SPECIAL and name not in ns:
+    if name not in SPECIAL and name not in ns and _from_sources(name) is None:
         where = "" if shell is not None else " (this Python has no IPython kernel)"
         raise ContextUnavailable(f"The kernel has no variable named {name!r}{where}.")
-    return _cut(_describe(name, ns, shell).text, limit)
+    return cut(_describe(name, ns, shell).text, limit)
 
 
 def check_names(names: object) -> list[str]:
@@ -310,7 +340,8 @@ def build_context(
     unknown = [
         n
         for n in names
-        if (available is not None and not available(n)) or (n not in SPECIAL and n not in ns)
+        if (available is not None and not available(n))
+        or (n not in SPECIAL and n not in ns and _from_sources(n) is None)
     ]
     if unknown and shell is None:  # a script, not a notebook: no namespace to look in
         raise ContextUnavailable(
@@ -331,7 +362,7 @@ def build_context(
     used = len(HEADING.encode("utf-8"))
     for block in blocks:
         budget = min(item_bytes, max(0, total_bytes - used - 200))
-        body = _cut(block.text, budget).replace(_CLOSE, "<\\/context>")
+        body = cut(block.text, budget).replace(_CLOSE, "<\\/context>")
         piece = f'<context name="{_attr(block.name)}" kind="{_attr(block.kind)}">\n{body}\n{_CLOSE}'
         parts.append(piece)
         used += len(piece.encode("utf-8")) + 2

@@ -21,7 +21,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import figures
+from . import error_hook, figures
 from .attachment_types import AttachmentLimits
 from .chat_api import ChatApi
 from .chat_registry import ChatInfo
@@ -40,6 +40,7 @@ from .tools.mcp_config import config_from_env
 from .tools.toolbox import Toolbox
 from .versions import ShownMessage
 from .wire import (
+    NO_DRAFT,
     NOT_RUNNING,
     DeltaMsg,
     RunningCode,
@@ -121,6 +122,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     prompt_templates = traitlets.List(traitlets.Dict()).tag(sync=True)
     # How full the active chat's next request would be (session_budget.py).
     context_gauge = traitlets.Dict().tag(sync=True)
+    draft = traitlets.Dict(dict(NO_DRAFT)).tag(sync=True)  # "Ask livechat" (error_hook.py)
 
     def __init__(
         self,
@@ -197,6 +199,13 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         if not per_browser:
             self._open(ChatSession.open(self._options, self._root, self))
         self.on_msg(lambda _widget, content, buffers: self.controller.handle(content, buffers))
+        if allow_kernel_context and current_shell() is not None:
+            error_hook.install(_new_chat)  # "Ask livechat" under every error of a cell
+            error_hook.track(self)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        error_hook.track(self)  # displayed last: "Ask livechat" opens this chat
+        return super()._repr_mimebundle_(**kwargs)
 
     def _start_mcp_servers(self) -> None:
         """The MCP servers LIVECHAT_MCP_CONFIG names (``livechat --mcp-config``), if
@@ -413,3 +422,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
                 _closing.add(task)
                 task.add_done_callback(_closing.discard)
         super().close()
+
+
+def _new_chat() -> ChatWidget:
+    """The chat "Ask livechat" shows when the kernel has none."""
+    return ChatWidget(store=os.environ.get("LIVECHAT_CHAT_LOGS") or "chat_logs")

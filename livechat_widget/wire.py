@@ -83,6 +83,14 @@ class ContextItem(TypedDict):
     detail: str  # size or shape; never a value
 
 
+class Draft(TypedDict):
+    """A ready message for the composer ("Ask livechat"): each view applies it once."""
+
+    id: int  # increases; a view applies each id once
+    text: str  # "" = no draft
+    context: list[ContextChip]  # chips put in the composer, with the text they attach
+
+
 class RunningCode(TypedDict):
     chat_id: str  # "" = nothing running
     message_id: int
@@ -317,6 +325,8 @@ TRAITS: dict[str, str] = {
     "prompt_templates": "list[PromptPayload]",
     # How full the active chat's next request would be against the model's window.
     "context_gauge": "ContextGauge",
+    # A ready message for the composer ("Ask livechat" under an error; text "" = none).
+    "draft": "Draft",
 }
 
 
@@ -439,6 +449,7 @@ def run_payload(run: RunResult) -> CodeRunPayload:
 
 
 NOT_RUNNING: RunningCode = {"chat_id": "", "message_id": -1, "code": ""}
+NO_DRAFT: Draft = {"id": 0, "text": "", "context": []}
 
 
 def chat_summary(info: ChatInfo) -> ChatSummary:

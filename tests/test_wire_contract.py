@@ -46,6 +46,7 @@ SHAPES = {
     "AttachmentMsg": "AttachmentMsg",
     "PromptPayload": "PromptPayload",
     "ContextGauge": "ContextGauge",
+    "Draft": "Draft",
 }
 
 

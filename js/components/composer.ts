@@ -6,7 +6,7 @@
 // Above the box, context the model saw that changed since (stale_badge.ts).
 import type { PendingFile } from "../attachments";
 import { h, icon } from "../dom";
-import type { ContextGauge, ContextItem, Message, PromptPayload, StaleItem } from "../types";
+import type { ContextChip, ContextGauge, ContextItem, Message, PromptPayload, StaleItem } from "../types";
 import { ComposerFiles } from "./composer_files";
 import { ContextGaugeView } from "./context_gauge";
 import { ContextPicker } from "./context_picker";
@@ -213,6 +213,19 @@ export class Composer {
 
   focus(): void {
     this.textarea.focus({ preventScroll: true });
+  }
+
+  /** A ready message (the kernel's draft): the text, its context chips; then focus and show. */
+  fill(text: string, chips: readonly ContextChip[]): void {
+    this.textarea.value = text;
+    this.picker.addChips(chips);
+    this.onInput();
+    this.textarea.focus({ preventScroll: true });
+    this.textarea.setSelectionRange(text.length, text.length);
+    // Shown once laid out: a view drawn just now (a chat under the button) has no place yet.
+    const reveal = () => this.el.isConnected && this.el.scrollIntoView?.({ block: "nearest" });
+    reveal();
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => requestAnimationFrame(reveal));
   }
 
   private onKeydown(e: KeyboardEvent): void {

@@ -5,7 +5,7 @@
 // message; the kernel builds the context text from them.
 import { h, icon } from "../dom";
 import { whyFailed } from "../requests";
-import type { ContextItem } from "../types";
+import type { ContextChip, ContextItem } from "../types";
 import { FOCUS } from "./ui";
 
 const TRIGGER = /(^|\s)@([^\s@]*)$/;
@@ -31,6 +31,9 @@ export class ContextPicker {
   readonly popup: HTMLElement;
   private list: HTMLElement;
   private chosen: string[] = [];
+  /** The text a chip attaches, when the kernel put it there (a draft): shown on demand. */
+  private previews = new Map<string, string>();
+  private expanded = "";
   private enabled = false;
   // The kernel's last answer (kept while a new one is asked for), or why it failed.
   private items: ContextItem[] = [];
@@ -87,8 +90,18 @@ export class ContextPicker {
     this.enabled = enabled;
     if (enabled) return;
     this.close();
-    this.chosen = [];
+    this.clear();
+  }
+
+  /** Chips the kernel chose (a draft), each with the text it attaches; false when off. */
+  addChips(chips: readonly ContextChip[]): boolean {
+    if (!this.enabled) return false;
+    for (const chip of chips) {
+      if (!this.chosen.includes(chip.name)) this.chosen.push(chip.name);
+      this.previews.set(chip.name, chip.text);
+    }
     this.drawChips();
+    return true;
   }
 
   /** The names chosen for the next message. */
@@ -98,6 +111,8 @@ export class ContextPicker {
 
   clear(): void {
     this.chosen = [];
+    this.previews.clear();
+    this.expanded = "";
     this.drawChips();
   }
 
@@ -242,32 +257,66 @@ export class ContextPicker {
   }
 
   private drawChips(): void {
-    const chips = this.chosen.map((name) => {
-      const remove = h("button", {
-        type: "button",
-        class: `lc-chip-remove lc:inline-grid lc:place-items-center lc:size-4 lc:rounded-full lc:hover:bg-hover ${FOCUS}`,
-        "aria-label": `Remove ${name}`,
-        title: "Remove",
-      });
-      remove.append(icon("x", 10));
-      remove.addEventListener("click", () => {
-        this.chosen = this.chosen.filter((n) => n !== name);
-        this.drawChips();
-        this.textarea.focus();
-      });
-      return h(
-        "span",
-        {
-          class:
-            "lc-chip lc:inline-flex lc:items-center lc:gap-1 lc:py-px lc:ps-2 lc:pe-1 lc:rounded-full lc:bg-active lc:text-accent " +
-            "lc:text-micro lc:font-mono",
-          "data-name": name,
-        },
-        `@${name}`,
-        remove,
+    const chips: HTMLElement[] = this.chosen.map((name) => this.chip(name));
+    const text = this.previews.get(this.expanded);
+    if (text !== undefined && this.chosen.includes(this.expanded)) {
+      chips.push(
+        h(
+          "pre",
+          {
+            id: `${this.uid}-preview`,
+            // scrollable, so reachable by keyboard
+            tabindex: "0",
+            role: "region",
+            "aria-label": `What @${this.expanded} attaches`,
+            class:
+              "lc-chip-text lc:basis-full lc:m-0 lc:p-2 lc:max-h-[12em] lc:overflow-auto lc:whitespace-pre-wrap lc:wrap-anywhere lc:bg-code " +
+              "lc:border lc:border-line lc:rounded-control lc:text-micro lc:text-fg lc:font-mono",
+          },
+          text,
+        ),
       );
-    });
+    }
     this.chipsEl.replaceChildren(...chips);
     this.onChange();
+  }
+
+  private chip(name: string): HTMLElement {
+    const remove = h("button", {
+      type: "button",
+      class: `lc-chip-remove lc:inline-grid lc:place-items-center lc:size-4 lc:rounded-full lc:hover:bg-hover ${FOCUS}`,
+      "aria-label": `Remove ${name}`,
+      title: "Remove",
+    });
+    remove.append(icon("x", 10));
+    remove.addEventListener("click", () => {
+      this.chosen = this.chosen.filter((n) => n !== name);
+      this.previews.delete(name);
+      this.drawChips();
+      this.textarea.focus();
+    });
+    const chipClass =
+      "lc-chip lc:inline-flex lc:items-center lc:gap-1 lc:py-px lc:ps-2 lc:pe-1 lc:rounded-full lc:bg-active lc:text-accent " +
+      "lc:text-micro lc:font-mono";
+    if (!this.previews.has(name)) return h("span", { class: chipClass, "data-name": name }, `@${name}`, remove);
+    // A chip the kernel put here: its name shows (and hides) the text it attaches.
+    const open = this.expanded === name;
+    const toggle = h(
+      "button",
+      {
+        type: "button",
+        class: `lc-chip-show lc:font-mono lc:text-accent lc:cursor-pointer lc:hover:underline ${FOCUS}`,
+        "aria-expanded": open ? "true" : "false",
+        // (only while the text is shown: aria-controls must name an element that exists)
+        ...(open ? { "aria-controls": `${this.uid}-preview` } : {}),
+        title: open ? "Hide the text it attaches" : "Show the text it attaches",
+      },
+      `@${name}`,
+    );
+    toggle.addEventListener("click", () => {
+      this.expanded = open ? "" : name;
+      this.drawChips();
+    });
+    return h("span", { class: chipClass, "data-name": name }, toggle, remove);
   }
 }

@@ -63,6 +63,7 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     unreadable: 0,
     uploads: { file_bytes: 20 * 1024 * 1024, message_bytes: 10 * 1024 * 1024 - 64 * 1024, count: 10 },
     prompt_templates: [],
+    draft: { id: 0, text: "", context: [] },
     ...over,
   };
 }
