@@ -9,10 +9,10 @@ received the block."""
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
+from notebook_files import write_notebook as notebook_file
 from playwright.sync_api import Locator, Page, expect
 from test_jupyterlab import cells, open_notebook, run_cell
 from test_notebook7 import notebook7  # noqa: F401 - the fixture
@@ -50,26 +50,7 @@ def notebook(setup: str) -> list[str]:
 
 
 def write_notebook(root: Path, setup: str = "inline", name: str = "errors.ipynb") -> str:
-    nb = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": f"cell-{i}",
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-            for i, source in enumerate(notebook(setup))
-        ],
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (root / name).write_text(json.dumps(nb), encoding="utf-8")
-    return name
+    return notebook_file(root, name, notebook(setup))
 
 
 def ask_and_check_the_draft(page: Page, cell_list: Locator, shot, chat: Locator | None = None):

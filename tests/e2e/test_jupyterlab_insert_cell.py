@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from notebook_files import write_notebook as notebook_file
 from playwright.sync_api import Page, expect
 from test_jupyterlab import chat_in, open_notebook
 from test_notebook7 import notebook7  # noqa: F401 - the fixture
@@ -34,14 +35,7 @@ NOTEBOOK = [
 
 
 def write_notebook(root: Path, name: str = "insert.ipynb") -> str:
-    nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(source) for source in NOTEBOOK],
-        metadata={
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        },
-    )
-    nbformat.write(nb, root / name)
-    return name
+    return notebook_file(root, name, NOTEBOOK)
 
 
 def notebook_cells(page: Page):

@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+from notebook_files import write_notebook as notebook_file
 from playwright.sync_api import Page, expect
 from test_jupyterlab import cells, chat_in, open_notebook, run_cell
 
@@ -25,26 +26,7 @@ NOTEBOOK = [
 
 
 def write_notebook(root: Path, name: str = "kernel.ipynb") -> str:
-    nb = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": f"cell-{i}",
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-            for i, source in enumerate(NOTEBOOK)
-        ],
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (root / name).write_text(json.dumps(nb), encoding="utf-8")
-    return name
+    return notebook_file(root, name, NOTEBOOK)
 
 
 def rows(chat_logs: Path) -> list[dict[str, str]]:

@@ -6,9 +6,9 @@ the chat file); after another change Ignore sends the next message without it.""
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
+from notebook_files import write_notebook as notebook_file
 from playwright.sync_api import Page, expect
 from test_jupyterlab import cells, chat_in, open_notebook, run_cell
 from test_voila_app import axe_violations
@@ -26,26 +26,7 @@ NOTEBOOK = [
 
 
 def write_notebook(root: Path, name: str = "stale.ipynb") -> str:
-    cells_json = [
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": f"cell-{i}",
-            "metadata": {},
-            "outputs": [],
-            "source": source,
-        }
-        for i, source in enumerate(NOTEBOOK)
-    ]
-    kernel = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb = {
-        "cells": cells_json,
-        "metadata": {"kernelspec": kernel},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (root / name).write_text(json.dumps(nb), encoding="utf-8")
-    return name
+    return notebook_file(root, name, NOTEBOOK)
 
 
 def rows(chat_logs: Path) -> list[dict[str, str]]:
