@@ -6,7 +6,7 @@
 import { h, icon } from "../dom";
 import { whyFailed } from "../requests";
 import type { ContextChip, ContextItem } from "../types";
-import { FOCUS } from "./ui";
+import { FOCUS, listKey } from "./ui";
 
 const TRIGGER = /(^|\s)@([^\s@]*)$/;
 const MAX_SHOWN = 50;
@@ -152,16 +152,15 @@ export class ContextPicker {
   /** Keys while the list is open; true when the key was the picker's. */
   onKeydown(e: KeyboardEvent): boolean {
     if (!this.open) return false;
-    const n = this.shown.length;
-    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-      if (n) this.active = (this.active + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
-      this.drawList();
-    } else if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && n) {
+    const key = listKey(e, this.shown.length, this.active);
+    if (key === null) return false;
+    if (key === "choose") {
       this.choose(this.shown[this.active].name);
-    } else if (e.key === "Escape") {
+    } else if (key === "close") {
       this.close();
     } else {
-      return false;
+      this.active = key.move;
+      this.drawList();
     }
     e.preventDefault();
     return true;

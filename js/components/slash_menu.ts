@@ -21,6 +21,7 @@ import {
 } from "../slash";
 import type { ContextItem, PromptPayload } from "../types";
 import type { ContextPicker } from "./context_picker";
+import { listKey } from "./ui";
 
 export interface SlashHandlers {
   /** Run an action; a text back is why it could not run (shown, nothing sent). */
@@ -130,17 +131,16 @@ export class SlashMenu {
   /** Keys while the menu is open, or Tab between placeholders; true when the key was ours. */
   onKeydown(e: KeyboardEvent): boolean {
     if (!this.open) return this.onPlaceholderKey(e);
-    const n = this.shown.length;
-    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-      if (n) this.active = (this.active + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
-      this.draw(parseSlash(this.textarea.value)?.name ?? "");
-    } else if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && n) {
+    const key = listKey(e, this.shown.length, this.active);
+    if (key === null) return false;
+    if (key === "choose") {
       this.choose(this.shown[this.active]);
-    } else if (e.key === "Escape") {
+    } else if (key === "close") {
       this.dismissed = this.textarea.value;
       this.close();
     } else {
-      return false;
+      this.active = key.move;
+      this.draw(parseSlash(this.textarea.value)?.name ?? "");
     }
     e.preventDefault();
     return true;

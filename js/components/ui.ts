@@ -73,3 +73,15 @@ export function flashText(b: HTMLButtonElement, text: string, ms = 1500): void {
     delete span.dataset.lcText;
   }, ms);
 }
+
+/** What a key does in an open pop-up list (the `@` picker, the `/` menu); null: not ours. */
+export type ListKey = { move: number } | "choose" | "close" | null;
+
+/** Arrows move (wrapping) among `count` options, Enter or Tab chooses, Escape closes. */
+export function listKey(e: KeyboardEvent, count: number, active: number): ListKey {
+  if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    return { move: count ? (active + (e.key === "ArrowDown" ? 1 : count - 1)) % count : active };
+  }
+  if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && count) return "choose";
+  return e.key === "Escape" ? "close" : null;
+}

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { formatTokens } from "../components/context_gauge";
 import { readCost } from "../components/cost_fields";
 import { formatMoney, usageSummary } from "../components/usage";
+import { DEFAULT_SETTINGS } from "../components/settings_panel";
 import type { Message, Traits, UsageTotals } from "../types";
 import { CHAT_A } from "./fake_model";
 import { mountApp, unmountAll } from "./mount";
@@ -158,12 +159,8 @@ describe("the cost settings", () => {
 
   it("the panel sends them with configure and refuses a negative budget in place", () => {
     const settings = {
+      ...DEFAULT_SETTINGS,
       model: "fake-model",
-      system_prompt: "",
-      temperature: null,
-      max_tokens: null,
-      tools: true,
-      tool_steps: 10,
       prices: { input_per_mtok: 1, output_per_mtok: 2 },
       max_cost: null,
       context_window: null,
