@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from fake_provider import STALL, FakeProvider, FakeResponse, error
+from pngs import png
 from provider_clients import openai
 from widget_doubles import make_widget
 
@@ -244,9 +245,8 @@ async def test_stop_ends_it_keeping_the_rows_that_finished(tmp_path, servers):
         [chat_id], clients, folder=tmp_path / "logs", turns="all", progress=False
     )
     assert await hosted.async_wait_for_requests(2)
-    while sum(1 for _ in chat_posts(local)) < 2 or not job._rows:
+    while len(job._rows) < 2:  # the local replies end; the hosted ones never do
         await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)  # the local replies end; the hosted ones never do
     assert job.stop() is True
     df = await job
     assert list(df[df["client"] == "local"]["finish"]) == ["complete", "complete"]
@@ -369,3 +369,62 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(
 async def test_a_dataframe_without_chat_ids_is_refused(tmp_path, servers):
     with pytest.raises(ValueError, match="no chat_id column"):
         livechat_widget.replay(pd.DataFrame({"x": [1]}), {"a": candidate(servers[1], "a")})
+
+
+async def test_a_turn_with_a_file_sends_it_as_it_was_sent_and_the_fork_keeps_it(tmp_path, servers):
+    first, local, _ = servers
+    widget = make_widget(tmp_path, openai(first), allow_kernel_context=False, allow_code=False)
+    picture = png(3, 2)
+    reply = widget.session.start_reply("", "What is in it?", files=[("dot.png", picture)])
+    await widget.session.wait(reply)
+    chat_id = reply.chat_id
+    widget.close()
+    df = await livechat_widget.replay(
+        [chat_id],
+        {"local": candidate(local, "local-7b")},
+        folder=tmp_path / "logs",
+        progress=False,
+    )
+    original = body(first, chat_posts(first)[-1])
+    assert b"image_url" in original  # the file went with the message
+    assert body(local, chat_posts(local)[-1], "local-7b") == original
+    fork = ChatRegistry(CsvStore(tmp_path / "logs")).messages(df["fork_chat_id"].iloc[0])
+    (attachment,) = fork[0].attachments
+    files = tmp_path / "logs" / f"{df['fork_chat_id'].iloc[0]}.files"
+    assert (files / f"{attachment.sha256}.png").read_bytes() == picture
+
+
+async def test_an_edited_turn_is_replayed_as_the_version_shown(tmp_path, servers):
+    first, local, _ = servers
+    first.text = lambda request: "Reply to " + request.json["messages"][-1]["content"]
+    widget = make_widget(tmp_path, openai(first), allow_kernel_context=False, allow_code=False)
+    session = widget.session
+    reply = session.start_reply("", "Draft question")
+    await session.wait(reply)
+    chat_id = reply.chat_id
+    await session.wait(session.start_reply(chat_id, "Next question"))
+    await session.wait(session.start_reply(chat_id, "Better question", replaces=0))
+    widget.close()
+    df = await livechat_widget.replay(
+        [chat_id],
+        {"local": candidate(local, "local-7b")},
+        folder=tmp_path / "logs",
+        turns="all",
+        progress=False,
+    )
+    assert list(df["turn"]) == [4]  # the edit, shown; its old branch is not replayed
+    assert list(df["original_reply"]) == ["Reply to Better question"]
+    assert body(local, chat_posts(local)[-1], "local-7b") == body(first, chat_posts(first)[-1])
+    sent = json.loads(local.requests[-1].body)["messages"]
+    assert [m["content"] for m in sent] == ["Better question"]
+
+
+def test_from_a_script_it_starts_when_awaited(tmp_path, servers):
+    first, local, _ = servers
+    chat_id = asyncio.run(saved_chat(tmp_path, first))
+    job = livechat_widget.replay(
+        [chat_id], {"local": candidate(local, "a")}, folder=tmp_path / "logs", progress=False
+    )
+    assert not job.done() and chat_posts(local) == []  # no loop yet: nothing sent
+    df = asyncio.run(job.wait())
+    assert list(df["finish"]) == ["complete"] and job.done()
