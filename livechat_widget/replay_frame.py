@@ -1,8 +1,7 @@
 """The result of a replay: a pandas DataFrame, one row per (turn, client), that shows
 itself in a notebook as a per-client summary above the table.
 
-Imports pandas: import this module only once pandas is known to be there
-(``chat_data.require_pandas``).
+Imports pandas (an ImportError saying how to install it when it is missing).
 """
 
 from __future__ import annotations
@@ -10,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pandas as pd
+from .chat_data import PANDAS_HINT
+
+try:
+    import pandas as pd
+except ImportError:  # pragma: no cover - the [pandas] extra is missing
+    raise ImportError(f"A replay's result needs pandas, not installed: {PANDAS_HINT}") from None
 
 # The columns, in order, with their dtypes ("str": text; pandas 2 keeps it as object).
 COLUMNS: dict[str, str] = {
