@@ -53,6 +53,10 @@ _EXPORTS = {
     "import_chats": "chat_import",
     "ChatImportError": "chat_import",
     "ChatImportWarning": "chat_import",
+    "replay": "replay",
+    "ReplayJob": "replay_job",
+    "ReplayFrame": "replay_frame",
+    "replay_summary": "replay_frame",
     "LAST_ERROR": "kernel_context",
     "RECENT_CELLS": "kernel_context",
     "PromptTemplate": "prompt_templates",
@@ -101,6 +105,10 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     "ChatImportWarning",
     "import_chats",
     "read_chats",
+    "ReplayFrame",
+    "ReplayJob",
+    "replay",
+    "replay_summary",
 ]
 
 
@@ -151,5 +159,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     )
     from .providers.messages import ModelMessage, TextPart
     from .providers.openai import OpenAICompatibleClient
+    from .replay import replay
+    from .replay_frame import ReplayFrame, replay_summary
+    from .replay_job import ReplayJob
     from .sidecar_panel import sidebar
     from .widget import ChatWidget

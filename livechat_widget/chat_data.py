@@ -191,4 +191,6 @@ def read_chats(folder: CsvStore | str | os.PathLike[str] = "chat_logs") -> pd.Da
     store = _store(folder)
     if not store.root.is_dir():
         raise FileNotFoundError(f"no chat folder {str(store.root)!r}")
-    return frame(store, store.list_chats())
+    df = frame(store, store.list_chats())
+    df.attrs["folder"] = str(store.root)  # where replay() finds these chats
+    return df

@@ -107,7 +107,7 @@ def import_chats(
         reasons = reasons or "it holds no chats"
         raise ChatImportError(f"nothing to import from {Path(path).name}: {reasons}")
     store = folder if isinstance(folder, CsvStore) else CsvStore(folder)
-    chat_ids = _write_chats(store, planned)
+    chat_ids = write_chats(store, planned)
     from .folders import chats_added
 
     chats_added(store.root, chat_ids)
@@ -392,7 +392,7 @@ def _epoch(value: object) -> str | None:
 # -- writing ---------------------------------------------------------------------------
 
 
-def _write_chats(store: CsvStore, planned: list[Planned]) -> list[str]:
+def write_chats(store: CsvStore, planned: list[Planned]) -> list[str]:
     """Write each chat as a new file (its attached files first); on any failure remove
     what this call wrote."""
     try:

@@ -20,23 +20,18 @@ from typing import Any
 from .attachment_types import AttachmentLimits
 from .attachments import AttachmentStore
 from .chat_registry import ChatInfo, SearchHit
-from .chat_settings import (
-    ChatSettings,
-    check_changes,
-    request_options,
-    resolve,
-    with_system_prompt,
-)
+from .chat_settings import ChatSettings, check_changes, resolve
 from .context_window import ContextWindows
 from .csv_storage import CsvStore, Message
 from .folders import folder_for
 from .frame_clock import FrameClock
-from .history import model_history, shorter_history_start
+from .history import shorter_history_start
 from .model_list import ModelList
 from .prices import PriceTable
 from .providers.base import ChatClient, check_client
 from .redaction import Redactor
 from .reply_keeper import ReplyKeeper, save_interrupted
+from .reply_request import build_request
 from .reply_usage import usage_totals
 from .session_budget import ChatBudget
 from .session_chats import ChatChanges
@@ -281,20 +276,18 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
         if text is not None:
             self._save_prompt(chat_id, text, replaces, context, checked, fingerprints)
         messages = self.registry.messages(chat_id)
-        asked = model_messages(messages, self.registry.tree(chat_id))
-        if text is None:  # regenerate/retry: answer the last user message again
-            users = [i for i, m in enumerate(asked) if m.role == "user"]
-            asked = asked[: users[-1] + 1] if users else []
-        history = model_history(
-            asked,
-            self.registry.history_start(chat_id),
-            files=lambda message: self.files.parts(chat_id, message),
-        )
-        if not history or history[-1].role != "user":
-            raise SessionError("There is no message to answer in this chat.")
         settings = self.settings(chat_id)
-        history = with_system_prompt(settings, history)
-        options = request_options(settings, self.client.model)
+        request = build_request(
+            model_messages(messages, self.registry.tree(chat_id)),
+            self.registry.history_start(chat_id),
+            settings,
+            self.client.model,
+            files=lambda message: self.files.parts(chat_id, message),
+            answer_again=text is None,  # regenerate/retry: answer the last user message
+        )
+        if request is None:
+            raise SessionError("There is no message to answer in this chat.")
+        history, options = request.history, request.options
         reply = Reply(chat_id, len(messages), owner=self)
         reply.model = settings.model
         reply.prompt = history
