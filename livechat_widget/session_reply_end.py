@@ -95,6 +95,12 @@ class ReplyEnding:
         usage = reply_usage(
             model, outcome.stats, reply.prompt, outcome.text, outcome.reasoning, steps
         )
+        # A request refused before anything came back (too long, no such model, ...)
+        # is not billed: its estimated tokens get no price.
+        answered = outcome.text or outcome.reasoning or reply.tools
+        reported = outcome.stats is not None and outcome.stats.prompt_tokens is not None
+        if not (answered or reported):
+            return usage
         return replace(usage, cost=self.cost_of(reply.chat_id, usage))
 
     def _save(self, reply: Reply, outcome: Outcome, usage: Usage) -> ShownMessage:

@@ -211,6 +211,19 @@ async def test_a_replys_cost_with_livechat_prices_in_history_the_row_and_the_sum
     assert again.stats["overall"]["cost"] == pytest.approx(2 * expected)
 
 
+async def test_a_request_refused_before_any_answer_costs_nothing(tmp_path, fp, monkeypatch):
+    monkeypatch.setenv("LIVECHAT_PRICES", '{"input_per_mtok": 1, "output_per_mtok": 2}')
+    widget = openai_widget(tmp_path, fp)
+    paid = await widget.ask("First.")
+    assert paid["usage"]["cost"] > 0
+    too_long = {"error": {"message": "This model's maximum context length is 2048 tokens"}}
+    fp.script(FakeProvider.error(400, too_long))
+    refused = await widget.ask("Second, too long.")
+    assert refused["status"] == "error" and refused["error_kind"] == "context_length"
+    assert refused["usage"]["prompt_tokens"] > 0 and refused["usage"]["cost"] is None
+    assert widget.stats["chat"]["cost"] == pytest.approx(paid["usage"]["cost"])
+
+
 async def test_without_a_price_the_cost_is_none_and_nothing_sums(tmp_path, fp):
     widget = openai_widget(tmp_path, fp)  # a server on 127.0.0.1: no list price
     reply = await widget.ask("Free?")
