@@ -21,6 +21,8 @@ from .protocol import (
     Claim,
     Clear,
     Command,
+    Compare,
+    CompareKeep,
     Configure,
     Delete,
     DismissError,
@@ -180,6 +182,15 @@ class Controller:
         chat_id = c.chat_id or self.view.active_chat_id
         prints = variable_fingerprints(c.context) if context else ""
         self.session.start_reply(chat_id, c.text, context=context, files=files, fingerprints=prints)
+
+    @dispatch.register
+    def _compare(self, c: Compare) -> None:
+        chat_id = c.chat_id or self.view.active_chat_id
+        self.session.compare(chat_id, c.text, c.candidates, c.blind)
+
+    @dispatch.register
+    def _compare_keep(self, c: CompareKeep) -> None:
+        self.session.keep_compared(c.chat_id, c.pane)
 
     @dispatch.register
     def _load_attachment(self, c: LoadAttachment) -> None:

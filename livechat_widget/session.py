@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from .chat_settings import (
     resolve,
     with_system_prompt,
 )
+from .compare import CompareRun, candidate_clients, keep, start_compare
 from .context_window import ContextWindows
 from .csv_storage import CsvStore, Message
 from .folders import folder_for
@@ -35,6 +36,7 @@ from .history import model_history, shorter_history_start
 from .model_list import ModelList
 from .prices import PriceTable
 from .providers.base import ChatClient, check_client
+from .providers.messages import ModelMessage
 from .redaction import Redactor
 from .reply_keeper import ReplyKeeper, save_interrupted
 from .reply_usage import usage_totals
@@ -72,6 +74,7 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
             options.toolbox,
             options.upload_limits,
             options.prices,
+            options.compare_clients,
         )
 
     @classmethod
@@ -103,6 +106,7 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
         toolbox: Toolbox | None = None,
         upload_limits: AttachmentLimits | None = None,
         prices: PriceTable | None = None,
+        compare_clients: Mapping[str, ChatClient] | None = None,
     ) -> None:
         folder = folder_for(store)
         folder.sessions.add(self)
@@ -110,6 +114,10 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
         self.client = check_client(client)
         self.registry = folder.registry
         self.replies = folder.replies  # shared with other sessions on this folder
+        self.compare_clients: Mapping[str, ChatClient] = {
+            k: check_client(v) for k, v in (compare_clients or {}).items()
+        }
+        self.compares: dict[str, CompareRun] = {}  # open comparisons (compare.py)
         self.user_id = user_id
         self.listener = listener
         self.closed = False
@@ -188,7 +196,8 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
     def _branch(self, chat_id: str) -> list[int]:
         tree = self.registry.tree(chat_id)
         branch = tree.branch()
-        if chat_id in self.replies and branch and tree.roles[branch[-1]] == "assistant":
+        open_run = chat_id in self.replies or chat_id in self.compares
+        if open_run and branch and tree.roles[branch[-1]] == "assistant":
             branch.pop()
         return branch
 
@@ -266,32 +275,11 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
             raise SessionError(STILL_STREAMING)
         unchecked = self.check_budget(chat_id, text)  # max_cost, before anything is saved
         checked = self.files.check(files) if files else []  # before anything is saved
-        self.recover(chat_id)  # a prompt left unanswered is never merged with this one
         if replaces is not None:
             self._check_message(chat_id, replaces, "user")
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError(
-                "ChatWidget needs a running asyncio loop (a Jupyter kernel); "
-                "from a script, use `await chat.ask(...)` inside asyncio.run"
-            ) from None
-        if not chat_id:
-            chat_id = self.registry.new().id
-        if text is not None:
-            self._save_prompt(chat_id, text, replaces, context, checked, fingerprints)
+        chat_id, history = self._prompt(chat_id, text, replaces, context, checked, fingerprints)
+        loop = asyncio.get_running_loop()
         messages = self.registry.messages(chat_id)
-        asked = model_messages(messages, self.registry.tree(chat_id))
-        if text is None:  # regenerate/retry: answer the last user message again
-            users = [i for i, m in enumerate(asked) if m.role == "user"]
-            asked = asked[: users[-1] + 1] if users else []
-        history = model_history(
-            asked,
-            self.registry.history_start(chat_id),
-            files=lambda message: self.files.parts(chat_id, message),
-        )
-        if not history or history[-1].role != "user":
-            raise SessionError("There is no message to answer in this chat.")
         settings = self.settings(chat_id)
         history = with_system_prompt(settings, history)
         options = request_options(settings, self.client.model)
@@ -318,6 +306,69 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
             self.listener.problem(unchecked)
         self.folder.announce(chat_id)
         return reply
+
+    def compare(
+        self, chat_id: str, text: str, candidates: Sequence[str], blind: bool = False
+    ) -> CompareRun:
+        """Put ``text`` to 2-4 candidates at once, their replies side by side: compare
+        clients by label, or models of this client (compare.py). SessionError if a
+        candidate is unknown or a reply streams in the chat."""
+        if chat_id:
+            self.registry.get(chat_id)
+        if chat_id in self.replies:
+            raise SessionError(STILL_STREAMING)
+        chosen = candidate_clients(self, chat_id, candidates)
+        unchecked = self.check_budget(chat_id, text)
+        chat_id, history = self._prompt(chat_id, text, None, "", [], "")
+        history = with_system_prompt(self.settings(chat_id), history)
+        run = start_compare(self, self.listener, chat_id, history, chosen, blind)
+        if unchecked:
+            self.listener.problem(unchecked)
+        self.folder.announce(chat_id)
+        return run
+
+    def keep_compared(self, chat_id: str, pane: int) -> int:
+        """Keep pane ``pane`` of the chat's comparison (compare.py); its message id."""
+        return keep(self, chat_id, pane)
+
+    def _prompt(
+        self,
+        chat_id: str,
+        text: str | None,
+        replaces: int | None,
+        context: str,
+        checked: Checked,
+        fingerprints: str,
+    ) -> tuple[str, list[ModelMessage]]:
+        """Save the person's message (a new chat if ``chat_id`` is ""); the history that
+        answers the last user turn shown."""
+        self.recover(chat_id)  # a prompt left unanswered is never merged with this one
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "ChatWidget needs a running asyncio loop (a Jupyter kernel); "
+                "from a script, use `await chat.ask(...)` inside asyncio.run"
+            ) from None
+        if not chat_id:
+            chat_id = self.registry.new().id
+        if self.compares.pop(chat_id, None) is not None:
+            self.listener.compare_changed(chat_id)  # a comparison left without a vote
+        if text is not None:
+            self._save_prompt(chat_id, text, replaces, context, checked, fingerprints)
+        messages = self.registry.messages(chat_id)
+        asked = model_messages(messages, self.registry.tree(chat_id))
+        if text is None:  # regenerate/retry: answer the last user message again
+            users = [i for i, m in enumerate(asked) if m.role == "user"]
+            asked = asked[: users[-1] + 1] if users else []
+        history = model_history(
+            asked,
+            self.registry.history_start(chat_id),
+            files=lambda message: self.files.parts(chat_id, message),
+        )
+        if not history or history[-1].role != "user":
+            raise SessionError("There is no message to answer in this chat.")
+        return chat_id, history
 
     def _save_prompt(
         self,
@@ -419,6 +470,7 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
 
     def discard(self, chat_id: str) -> bool:
         """Cancel a reply whose chat is going away; nothing of it is saved."""
+        self.compares.pop(chat_id, None)
         reply = self.replies.pop(chat_id, None)
         if reply is None or reply.task is None:
             return False

@@ -51,6 +51,7 @@ from .wire import (
     shown_payload,
     tool_payload,
 )
+from .wire_compare import CompareDeltaMsg
 
 log = logging.getLogger(__name__)
 # What one message may carry through Jupyter's websocket: Tornado refuses messages over
@@ -121,6 +122,9 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     prompt_templates = traitlets.List(traitlets.Dict()).tag(sync=True)
     # How full the active chat's next request would be (session_budget.py).
     context_gauge = traitlets.Dict().tag(sync=True)
+    # Compare (compare.py): the configured clients' labels and models; open comparisons.
+    compare_choices = traitlets.List(traitlets.Dict()).tag(sync=True)
+    compares = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -142,6 +146,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         system_prompt: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        compare_clients: Mapping[str, ChatClient] | None = None,
     ) -> None:
         # New chats' settings: these arguments, else LIVECHAT_SYSTEM_PROMPT,
         # LIVECHAT_TEMPERATURE, LIVECHAT_MAX_TOKENS; the model, else the client's.
@@ -160,6 +165,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
             user_id,
             toolbox,
             limits,
+            compare_clients,
             model=model,
             system_prompt=system_prompt,
             temperature=temperature,
@@ -193,6 +199,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         self._start_mcp_servers()
         self._unwatch = watch_cells(self.show_stale) if allow_kernel_context else None
         self.model_label = self._options.client.describe()
+        clients = self._options.compare_clients.items()
+        self.compare_choices = [{"label": k, "model": c.model} for k, c in clients]
         self.stats = dict(empty_stats())
         if not per_browser:
             self._open(ChatSession.open(self._options, self._root, self))
@@ -331,6 +339,20 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     def problem(self, text: str) -> None:
         self.error = text
 
+    def compare_started(self, chat_id: str) -> None:
+        with self.hold_sync():
+            self.error = ""
+            self.compare_changed(chat_id)
+            if chat_id != self.active_chat_id:
+                self.show(chat_id)
+
+    def compare_changed(self, chat_id: str) -> None:
+        compares = self.session.compares
+        self.compares = {k: dict(run.state()) for k, run in compares.items()}
+
+    def compare_delta(self, delta: CompareDeltaMsg) -> None:
+        self.send(dict(delta))
+
     def tool_changed(self, reply: Reply, call: ToolRecord) -> None:
         """A tool call's new state: the views' cards follow (and a view rendered later
         finds it in the reply's snapshot)."""
@@ -363,6 +385,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
                 self._publish_settings()
                 self._publish_stats()
                 self.show_stale()
+            self.compare_changed(chat_id)
 
     # -------------------------------------------------------------- publishing
 

@@ -19,6 +19,10 @@ from .kernel_context import parse_context
 from .prompt_templates import PromptPayload as PromptPayload  # the `prompt_templates` trait
 from .tool_rows import ToolRecord
 from .versions import ShownMessage
+from .wire_compare import CompareChoice as CompareChoice  # the compare traits and message
+from .wire_compare import CompareDeltaMsg as CompareDeltaMsg
+from .wire_compare import ComparePane as ComparePane
+from .wire_compare import CompareState as CompareState
 
 Role = Literal["user", "assistant", "system"]
 Status = Literal["complete", "stopped", "length", "error"]
@@ -317,6 +321,9 @@ TRAITS: dict[str, str] = {
     "prompt_templates": "list[PromptPayload]",
     # How full the active chat's next request would be against the model's window.
     "context_gauge": "ContextGauge",
+    # Compare (compare.py): the configured clients; the open comparisons by chat id.
+    "compare_choices": "list[CompareChoice]",
+    "compares": "dict[str, CompareState]",
 }
 
 
