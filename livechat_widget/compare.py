@@ -183,7 +183,7 @@ def candidate_clients(
     for name in candidates:
         client = host.compare_clients.get(name)
         if client is not None:
-            found.append((name, client, client.model))
+            found.append((name, client, client.model or ""))
         elif name in own:
             found.append((name, host.client, name))
         else:

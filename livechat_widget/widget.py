@@ -200,7 +200,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         self._unwatch = watch_cells(self.show_stale) if allow_kernel_context else None
         self.model_label = self._options.client.describe()
         clients = self._options.compare_clients.items()
-        self.compare_choices = [{"label": k, "model": c.model} for k, c in clients]
+        self.compare_choices = [{"label": k, "model": c.model or ""} for k, c in clients]
         self.stats = dict(empty_stats())
         if not per_browser:
             self._open(ChatSession.open(self._options, self._root, self))

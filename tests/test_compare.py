@@ -256,3 +256,33 @@ async def test_deleting_the_chat_mid_comparison_saves_nothing(tmp_path, servers)
     await finished(widget)
     assert not widget.session.has_chat(chat) and widget.compares == {}
     assert not widget.session.replies
+
+
+def test_livechat_compare_names_the_other_servers_and_never_the_main_key(monkeypatch):
+    from livechat_widget.app import UsageError, build_env, parse_args
+    from livechat_widget.providers.compare_env import compare_clients_from_env, parse_compare
+
+    assert parse_compare("local=http://127.0.0.1:8000/v1#llama hosted=https://x.example/v1") == [
+        ("local", "http://127.0.0.1:8000/v1", "llama"),
+        ("hosted", "https://x.example/v1", ""),
+    ]
+    for bad, says in [
+        ("local", "NAME=BASE_URL"),
+        ("lo cal=http://x", "NAME=BASE_URL"),
+        ("a=ftp://x", "http://"),
+        ("a=http://x a=http://y", "twice"),
+    ]:
+        with pytest.raises(ValueError, match=says):
+            parse_compare(bad)
+    args = parse_args(["--compare", "a=http://127.0.0.1:1/v1#m1", "--compare", "b=http://h/v1"])
+    env = build_env(args, {"LIVECHAT_API_KEY": "main-secret"})
+    assert env["LIVECHAT_COMPARE"] == "a=http://127.0.0.1:1/v1#m1 b=http://h/v1"
+    with pytest.raises(UsageError, match="NAME=BASE_URL"):
+        build_env(parse_args(["--compare", "nonsense"]), {})
+    clients = compare_clients_from_env({**env, "LIVECHAT_COMPARE_API_KEY": "other"})
+    assert list(clients) == ["a", "b"]
+    assert clients["a"].model == "m1" and clients["a"].base_url == "http://127.0.0.1:1/v1"
+    assert clients["a"]._api_key == "other"
+    assert compare_clients_from_env({"LIVECHAT_API_KEY": "main-secret"}) == {}
+    only_main = compare_clients_from_env({**env, "LIVECHAT_API_KEY": "main-secret"})
+    assert only_main["a"]._api_key is None  # the main key never goes to another server

@@ -104,7 +104,7 @@ class PaneView {
     this.status.textContent = statusText(pane);
     this.figures.textContent = paneFigures(pane);
     this.keep.disabled = streaming || pane.message_id === null;
-    this.keep.setAttribute("aria-label", `Keep the reply of ${pane.label}`);
+    this.keep.setAttribute("aria-label", `Keep this (${pane.label})`);
   }
 
   /** Render the text if it changed since the last paint. */

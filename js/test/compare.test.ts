@@ -177,7 +177,7 @@ describe("Compare", () => {
     expect(section.textContent).not.toContain("llama");
     expect(section.textContent).not.toContain("local");
     const keep = panes()[1].querySelector<HTMLButtonElement>(".lc-compare-keep")!;
-    expect(keep.getAttribute("aria-label")).toBe("Keep the reply of Model B");
+    expect(keep.getAttribute("aria-label")).toBe("Keep this (Model B)");
     const results = await axe.run(section, { rules: { "color-contrast": { enabled: false } } });
     expect(results.violations.map((v) => [v.id, v.nodes.map((n) => n.html)])).toEqual([]);
   });
