@@ -49,6 +49,7 @@ _EXPORTS = {
     "sidebar": "sidecar_panel",
     # Chats as data
     "read_chats": "chat_data",
+    "compare_view": "compare_view",
     "import_chats": "chat_import",
     "ChatImportError": "chat_import",
     "ChatImportWarning": "chat_import",
@@ -97,6 +98,7 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     # Chats as data
     "ChatImportError",
     "ChatImportWarning",
+    "compare_view",
     "import_chats",
     "read_chats",
 ]
@@ -119,6 +121,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .chat_data import read_chats
     from .chat_import import ChatImportError, ChatImportWarning, import_chats
     from .chat_registry import ChatInfo, ChatRegistry, SearchHit
+    from .compare_view import compare_view
     from .csv_storage import CsvStore, Message, Row, StorageError
     from .kernel_context import LAST_ERROR, RECENT_CELLS
     from .prompt_templates import PromptTemplate

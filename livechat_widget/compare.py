@@ -321,3 +321,31 @@ def keep(host: CompareHost, chat_id: str, pane: int) -> int:
     del host.compares[chat_id]
     host.folder.announce(chat_id)
     return message_id
+
+
+def open_saved(
+    host: CompareHost,
+    listener: CompareListener,
+    title: str,
+    prompt: str,
+    replies: Sequence[tuple[str, str, str]],
+) -> str:
+    """A new chat where ``prompt`` has the saved ``replies`` ((label, model, text) each)
+    as versions of its answer, shown side by side in panes as an ended comparison (Keep
+    works as after a live one). Returns the chat id. For ``compare_view``."""
+    chat_id = host.registry.new(title).id
+    host.registry.append(chat_id, "user", prompt, user_id=host.user_id)
+    message_id = len(host.registry.messages(chat_id))
+    run = CompareRun(chat_id, message_id, owner=host)
+    for label, model, text in replies:
+        saved = host.registry.append(chat_id, "assistant", text, user_id=host.user_id)
+        reply = Reply(chat_id, saved.id, owner=host, text_parts=[text])
+        reply.model = model
+        run.ended += 1
+        pane = Pane(label, host.client, reply, status="complete", saved=saved.id)
+        pane.finished = run.ended
+        run.panes.append(pane)
+    host.compares[chat_id] = run
+    host.folder.announce(chat_id)
+    listener.compare_changed(chat_id)
+    return chat_id

@@ -286,3 +286,40 @@ def test_livechat_compare_names_the_other_servers_and_never_the_main_key(monkeyp
     assert compare_clients_from_env({"LIVECHAT_API_KEY": "main-secret"}) == {}
     only_main = compare_clients_from_env({**env, "LIVECHAT_API_KEY": "main-secret"})
     assert only_main["a"]._api_key is None  # the main key never goes to another server
+
+
+def test_compare_view_opens_a_replay_result_in_the_panes(tmp_path, servers):
+    import pandas as pd
+
+    from livechat_widget import compare_view
+
+    result = pd.DataFrame(
+        [
+            {"chat_id": CHAT, "turn": 1, "client": "local", "model": "llama", "reply": "L1",
+             "original_reply": "O1", "fork_chat_id": "f1"},
+            {"chat_id": CHAT, "turn": 1, "client": "hosted", "model": "gpt", "reply": "H1",
+             "original_reply": "O1", "fork_chat_id": "f2"},
+            {"chat_id": CHAT, "turn": 3, "client": "local", "model": "llama", "reply": "L3",
+             "original_reply": "O3", "fork_chat_id": "f1"},
+        ]
+    )  # fmt: skip
+    widget = compare_widget(tmp_path, servers)
+    assert compare_view(result, widget) is widget
+    assert len(widget.chats) == 2 and len(widget.compares) == 2
+    first = widget.compares[widget.active_chat_id]
+    assert not first["streaming"]
+    assert [(p["label"], p["model"], p["text"]) for p in first["panes"]] == [
+        ("original", "", "O1"),
+        ("local", "llama", "L1"),
+        ("hosted", "gpt", "H1"),
+    ]
+    assert [m["content"] for m in widget.messages] == [f"Replay of chat {CHAT[:8]}…, turn 1"]
+    # Keep works as after a live comparison.
+    browser(widget, type="compare_keep", chat_id=widget.active_chat_id, pane=2)
+    assert widget.history()[-1]["content"] == "H1"
+    assert (widget.history()[-1]["version"], widget.history()[-1]["versions"]) == (3, 3)
+    with pytest.raises(ValueError, match="missing: original_reply"):
+        compare_view(result.drop(columns=["original_reply"]), widget)
+    # Without a widget: a new one on a scratch folder.
+    scratch = compare_view(result)
+    assert len(scratch.chats) == 2 and scratch.title == "Replay"
