@@ -16,6 +16,7 @@ Playwright, as bench_stream.py does. Prints JSON:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -35,6 +36,39 @@ from bench_stream import CHROMIUM_ARGS, INSTRUMENT, free_port, log, new_chat, ru
 from token_server import TokenServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+class ChatOnlyTokenServer(TokenServer):
+    """Streams only chat completions: the kernel's other requests (the model list, a
+    context-window lookup once a chat is long) get a 404, not a stream that would
+    overwrite ``sent_at`` of the reply being measured."""
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"POST") or b"/chat/completions" not in head.split(b"\r\n")[0]:
+            writer.write(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            await writer.drain()
+            writer.close()
+            return
+        await super()._serve(_Replay(head, reader), writer)
+
+
+class _Replay:
+    """A reader that gives back the head already read, then the rest."""
+
+    def __init__(self, head: bytes, reader: asyncio.StreamReader) -> None:
+        self.head, self.reader = head, reader
+
+    async def readuntil(self, separator: bytes) -> bytes:
+        head, self.head = self.head, b""
+        return head or await self.reader.readuntil(separator)
+
+    async def readexactly(self, n: int) -> bytes:
+        return await self.reader.readexactly(n)
+
+
 FRAME_MS = 1000 / 60
 
 # Token-to-screen per pane: when each `tN` first shows in each pane's body.
@@ -162,8 +196,8 @@ def main() -> None:
     tokens = 600 if args.quick else 6000
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        main_ts = stack.enter_context(TokenServer())
-        servers = [stack.enter_context(TokenServer()) for _ in range(args.panes)]
+        main_ts = stack.enter_context(ChatOnlyTokenServer())
+        servers = [stack.enter_context(ChatOnlyTokenServer()) for _ in range(args.panes)]
         logs = tmp / "chat_logs"
         logs.mkdir()
         port = free_port()
