@@ -274,6 +274,7 @@ def _pane_ended(
     if host.replies.get(run.chat_id) is not run:
         return  # discarded: its chat was deleted
     try:
+        reply.model = reply.model or pane.client.model or ""  # a server that chose it said
         pane.usage = host._usage(reply, outcome)
         host._stats.count(outcome.status, pane.usage)
         saved = host._save(reply, outcome, pane.usage)
