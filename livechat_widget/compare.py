@@ -283,6 +283,7 @@ def _pane_ended(
         else:
             pane.status, pane.error = "error", saved.message.error
     finally:
+        host.frame_clock.count_sent()  # the state sync below: within the page's budget
         listener.compare_changed(run.chat_id)
 
 

@@ -132,8 +132,6 @@ export class ComparePanes {
   private choices: CompareChoice[] = [];
   private models: string[] = [];
   private picked: string[] = [];
-  /** Called after pane text was painted (the message log keeps to its bottom; benchmarks time it). */
-  onPaint: () => void = () => undefined;
 
   constructor(
     private hooks: CompareHooks,
@@ -310,7 +308,6 @@ export class ComparePanes {
     this.hooks.schedule(() => {
       this.scheduled = false;
       for (const view of this.views) view.paint();
-      this.onPaint();
     });
   }
 
