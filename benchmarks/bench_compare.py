@@ -121,10 +121,28 @@ def percentile(values: list[float], q: float) -> float:
 
 
 Frames = list[tuple[float, int]]
+PIECE = re.compile(r'"pane":\s*(\d+),\s*"text":\s*"([^"]*)"')
+
+
+def arrivals(payloads: list[tuple[float, str]], panes: int) -> list[dict[int, float]]:
+    """When each pane's tokens reached the page (the websocket frame carrying them)."""
+    seen: list[dict[int, float]] = [{} for _ in range(panes)]
+    for t, payload in payloads:
+        if "compare_delta" not in payload:
+            continue
+        for pane, text in PIECE.findall(payload):
+            for token in re.findall(r"t(\d+)", text):
+                seen[int(pane)].setdefault(int(token), t)
+    return seen
 
 
 def run_compare(
-    page: Page, servers: list[TokenServer], frames: Frames, tokens: int, rate: float
+    page: Page,
+    servers: list[TokenServer],
+    frames: Frames,
+    payloads: list[tuple[float, str]],
+    tokens: int,
+    rate: float,
 ) -> dict:
     """One message to every pane at once; what each pane showed, and when."""
     for ts in servers:
@@ -137,6 +155,7 @@ def run_compare(
         chooser.get_by_role("checkbox", name=f"p{i} (bench)").check()
     page.evaluate("Object.assign(window.__compare, {scan: true, visible: [], last: []})")
     frames.clear()
+    payloads.clear()
     box.fill(f"stream {tokens} tokens in every pane")
     box.press("Enter")
     page.wait_for_function(
@@ -161,11 +180,14 @@ def run_compare(
         sum(1 for t in during if s <= t < s + 1)
         for s in [first + k for k in range(max(1, int(last - first) + 1))]
     ]
+    reached = arrivals(payloads, len(servers))
     panes = []
     for p, ts in enumerate(servers):
         shown = {int(m) for m in re.findall(r"t(\d+)", texts[p])} if p < len(texts) else set()
         seen = visible[p] if p < len(visible) and visible[p] else []
         lat = [seen[i] - ts.sent_at[i] * 1000 for i in range(min(tokens, len(seen))) if seen[i]]
+        # the kernel's share: token sent by the server -> its frame received by the page
+        kern = [(t - ts.sent_at[i]) * 1000 for i, t in reached[p].items() if i < tokens]
         panes.append(
             {
                 "lost_tokens": len(set(range(tokens)) - shown),
@@ -173,6 +195,10 @@ def run_compare(
                     "p50": round(statistics.median(lat), 1) if lat else None,
                     "p95": percentile(lat, 0.95) if lat else None,
                     "tokens_measured": len(lat),
+                },
+                "token_to_page_ms": {
+                    "p50": round(statistics.median(kern), 1) if kern else None,
+                    "p95": percentile(kern, 0.95) if kern else None,
                 },
             }
         )
@@ -210,12 +236,16 @@ def main() -> None:
             page.add_init_script(INSTRUMENT)
             page.add_init_script(PANES_INSTRUMENT)
             frames: list[tuple[float, int]] = []
-            page.on(
-                "websocket",
-                lambda ws: ws.on(
-                    "framereceived", lambda payload: frames.append((time.time(), len(payload)))
-                ),
-            )
+            payloads: list[tuple[float, str]] = []
+
+            def received(payload: str | bytes) -> None:
+                now = time.time()
+                frames.append((now, len(payload)))
+                text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+                if "compare_delta" in text:
+                    payloads.append((now, text))
+
+            page.on("websocket", lambda ws: ws.on("framereceived", received))
             page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
             page.get_by_role("textbox", name="Message").wait_for(timeout=120_000)
             results: dict = {"cpu_count": os.cpu_count()}
@@ -225,7 +255,7 @@ def main() -> None:
             results["single_pane"] = single
             new_chat(page)
             log(f"running {args.panes} panes")
-            results["compare"] = run_compare(page, servers, frames, tokens, args.rate)
+            results["compare"] = run_compare(page, servers, frames, payloads, tokens, args.rate)
             browser.close()
     single_p95 = results["single_pane"].get("token_to_screen_ms", {}).get("p95", 1e9)
     panes = results["compare"]["panes"]

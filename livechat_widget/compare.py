@@ -36,7 +36,7 @@ from .reply_keeper import ReplyKeeper
 from .reply_usage import Usage
 from .session_chats import SessionError
 from .session_stats import SessionStats
-from .streaming import Outcome, Reply, flush_when_due, stream_reply
+from .streaming import SNAPSHOT_INTERVAL, Outcome, Reply, flush_when_due, stream_reply
 from .versions import ShownMessage
 from .wire_compare import CompareDeltaMsg, ComparePane, CompareState, PaneDelta
 
@@ -240,7 +240,13 @@ async def _run(
         listener.compare_changed(run.chat_id)
 
     flusher = asyncio.create_task(
-        flush_when_due(_Flush(run), listener.compare_delta, snapshot, host.frame_clock)
+        flush_when_due(
+            _Flush(run),
+            listener.compare_delta,
+            snapshot,
+            host.frame_clock,
+            SNAPSHOT_INTERVAL * len(run.panes),  # each snapshot carries every pane's text
+        )
     )
     try:
         await asyncio.wait(tasks)

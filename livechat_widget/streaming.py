@@ -347,12 +347,13 @@ async def flush_when_due(
     send_delta: Callable[[Any], None],
     publish_snapshot: Callable[[Any], None],
     grid: FrameClock,
+    snapshot_every: float = SNAPSHOT_INTERVAL,
 ) -> None:
     """Send the reply's pending pieces as deltas, at most one message per tick of the
     page's frames, and a snapshot of the whole text now and then."""
     last_sent = -FLUSH_INTERVAL  # when the last delta or snapshot went out
     last_tick = -1
-    next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL
+    next_snapshot = time.monotonic() + snapshot_every
     published_seq = reply.seq  # the seq of the last snapshot
     while True:
         # Sleep until a piece arrives, or until a snapshot of sent deltas is due.
@@ -379,5 +380,5 @@ async def flush_when_due(
             published_seq = reply.seq
             # Each snapshot re-sends the whole text: space them out as it grows.
             size = sum(map(len, reply.text_parts))
-            next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL + size / 1_000_000
+            next_snapshot = time.monotonic() + snapshot_every + size / 1_000_000
         last_sent = time.monotonic()
