@@ -298,6 +298,7 @@ def _run_ended(host: CompareHost, listener: CompareListener, run: CompareRun) ->
         run.keeper.stop()
     if host.replies.get(run.chat_id) is run:
         del host.replies[run.chat_id]
+    host.frame_clock.count_sent()  # the syncs below: within the page's budget
     listener.compare_changed(run.chat_id)
     host.folder.announce(run.chat_id)
 
