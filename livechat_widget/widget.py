@@ -84,6 +84,9 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     >>> chat = ChatWidget()          # demo model unless LIVECHAT_* variables say otherwise
     >>> chat                         # display it
     >>> reply = await chat.ask("Hello")
+
+    ``compare_clients`` ({label: client}) are other models `/compare` can put a message
+    to beside the client's own list; the page sees their labels and models only.
     """
 
     _esm = _STATIC / "widget.js"
