@@ -64,6 +64,7 @@ class CompareHost(Protocol):
     frame_clock: FrameClock
     folder: Folder
     user_id: str
+    closed: bool  # its widget closed: save, but tell nobody
     _stats: SessionStats
 
     def settings(self, chat_id: str) -> ChatSettings: ...
@@ -289,8 +290,9 @@ def _pane_ended(
         else:
             pane.status, pane.error = "error", saved.message.error
     finally:
-        host.frame_clock.count_sent()  # the state sync below: within the page's budget
-        listener.compare_changed(run.chat_id)
+        if not host.closed:
+            host.frame_clock.count_sent()  # the state sync below: within the page's budget
+            listener.compare_changed(run.chat_id)
 
 
 def _run_ended(host: CompareHost, listener: CompareListener, run: CompareRun) -> None:
@@ -298,8 +300,9 @@ def _run_ended(host: CompareHost, listener: CompareListener, run: CompareRun) ->
         run.keeper.stop()
     if host.replies.get(run.chat_id) is run:
         del host.replies[run.chat_id]
-    host.frame_clock.count_sent()  # the syncs below: within the page's budget
-    listener.compare_changed(run.chat_id)
+    if not host.closed:
+        host.frame_clock.count_sent()  # the syncs below: within the page's budget
+        listener.compare_changed(run.chat_id)
     host.folder.announce(run.chat_id)
 
 

@@ -323,3 +323,21 @@ def test_compare_view_opens_a_replay_result_in_the_panes(tmp_path, servers):
     # Without a widget: a new one on a scratch folder.
     scratch = compare_view(result)
     assert len(scratch.chats) == 2 and scratch.title == "Replay"
+
+
+async def test_closing_the_widget_mid_comparison_saves_both_as_stopped(tmp_path, servers):
+    for server in servers:
+        server.tokens_per_s = 20
+    widget = compare_widget(tmp_path, servers)
+    browser(widget, type="compare", text="Hi", candidates=["local", "hosted"])
+    chat = widget.active_chat_id
+    session = widget.session
+    await asyncio.sleep(0.2)
+    widget.close()
+    for _ in range(300):
+        if not session.replies:
+            break
+        await asyncio.sleep(0.01)
+    assert not session.replies
+    rows = csv_rows(tmp_path, chat)
+    assert [r["content"] for r in rows if r["role"] == "status"] == ["stopped", "stopped"]
