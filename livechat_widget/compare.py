@@ -211,30 +211,35 @@ def start_compare(
     host.replies[chat_id] = run
     host.compares[chat_id] = run
     run.keeper = ReplyKeeper(host.registry, run.panes[0].reply, host.user_id)
-    run.task = asyncio.get_running_loop().create_task(
-        _run(host, listener, run, settings), name=f"compare {chat_id}"
-    )
-    run.task.add_done_callback(lambda _task: _run_ended(host, listener, run))
-    listener.compare_started(chat_id)
-    return run
-
-
-async def _run(
-    host: CompareHost, listener: CompareListener, run: CompareRun, settings: ChatSettings
-) -> None:
-    def ignore(_: Any) -> None:
-        pass
-
+    loop = asyncio.get_running_loop()
     tasks: list[asyncio.Task[Outcome]] = []
     for pane in run.panes:
         reply = pane.reply
         options = request_options(replace(settings, model=reply.model), pane.client.model)
-        task = asyncio.get_running_loop().create_task(
-            stream_reply(pane.client, reply.prompt, reply, ignore, ignore, options, coalesce=False)
+        task = loop.create_task(
+            stream_reply(
+                pane.client, reply.prompt, reply, _ignore, _ignore, options, coalesce=False
+            )
         )
         reply.task = task
         task.add_done_callback(partial(_pane_ended, host, listener, run, pane))
         tasks.append(task)
+    run.task = loop.create_task(_run(host, listener, run, tasks), name=f"compare {chat_id}")
+    run.task.add_done_callback(lambda _task: _run_ended(host, listener, run, tasks))
+    listener.compare_started(chat_id)
+    return run
+
+
+def _ignore(_: Any) -> None:
+    pass
+
+
+async def _run(
+    host: CompareHost,
+    listener: CompareListener,
+    run: CompareRun,
+    tasks: list[asyncio.Task[Outcome]],
+) -> None:
     host.frame_clock.count_sent(START_MESSAGES)
 
     def snapshot(_: object) -> None:
@@ -278,8 +283,8 @@ def _pane_ended(
     else:
         outcome = task.result()  # stream_reply never raises
     pane.status, pane.error = outcome.status, outcome.error
-    if host.replies.get(run.chat_id) is not run:
-        return  # discarded: its chat was deleted
+    if run.chat_id not in host.registry:
+        return  # discarded: its chat was deleted or archived
     try:
         reply.model = reply.model or pane.client.model or ""  # a server that chose it said
         pane.usage = host._usage(reply, outcome)
@@ -295,7 +300,14 @@ def _pane_ended(
             listener.compare_changed(run.chat_id)
 
 
-def _run_ended(host: CompareHost, listener: CompareListener, run: CompareRun) -> None:
+def _run_ended(
+    host: CompareHost,
+    listener: CompareListener,
+    run: CompareRun,
+    tasks: list[asyncio.Task[Outcome]],
+) -> None:
+    for task in tasks:  # stopped before it began waiting for them
+        task.cancel()
     if run.keeper is not None:
         run.keeper.stop()
     if host.replies.get(run.chat_id) is run:

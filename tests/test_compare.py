@@ -341,3 +341,21 @@ async def test_closing_the_widget_mid_comparison_saves_both_as_stopped(tmp_path,
     assert not session.replies
     rows = csv_rows(tmp_path, chat)
     assert [r["content"] for r in rows if r["role"] == "status"] == ["stopped", "stopped"]
+
+
+async def test_stop_at_once_saves_both_as_stopped(tmp_path, servers):
+    widget = compare_widget(tmp_path, servers)
+    browser(widget, type="compare", text="Hi", candidates=["local", "hosted"])
+    chat = widget.active_chat_id
+    browser(widget, type="stop", chat_id=chat)  # before any task ran
+    await finished(widget)
+    for _ in range(300):
+        panes = widget.compares[chat]["panes"]
+        if all(p["message_id"] is not None for p in panes):
+            break
+        await asyncio.sleep(0.01)
+    assert [p["status"] for p in panes] == ["stopped", "stopped"]
+    rows = csv_rows(tmp_path, chat)
+    assert [r["content"] for r in rows if r["role"] == "status"] == ["stopped", "stopped"]
+    browser(widget, type="compare_keep", chat_id=chat, pane=0)
+    assert not widget.error and widget.history()[-1]["status"] == "stopped"
