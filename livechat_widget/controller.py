@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .code_run import RunRefused, on_main_thread, run_in_kernel
+from .compare import keep
 from .csv_storage import ChatNotFound, StorageError
 from .insert_cell import CellTarget, follow_cell_bridge, insert_block
 from .kernel_access import KernelAccess, stored_block
@@ -190,7 +191,7 @@ class Controller:
 
     @dispatch.register
     def _compare_keep(self, c: CompareKeep) -> None:
-        self.session.keep_compared(c.chat_id, c.pane)
+        keep(self.session, c.chat_id, c.pane)  # compare.py
 
     @dispatch.register
     def _load_attachment(self, c: LoadAttachment) -> None:

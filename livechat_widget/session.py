@@ -27,7 +27,7 @@ from .chat_settings import (
     resolve,
     with_system_prompt,
 )
-from .compare import CompareRun, candidate_clients, keep, start_compare
+from .compare import CompareRun, candidate_clients, start_compare
 from .context_window import ContextWindows
 from .csv_storage import CsvStore, Message
 from .folders import folder_for
@@ -326,10 +326,6 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
             self.listener.problem(unchecked)
         self.folder.announce(chat_id)
         return run
-
-    def keep_compared(self, chat_id: str, pane: int) -> int:
-        """Keep pane ``pane`` of the chat's comparison (compare.py); its message id."""
-        return keep(self, chat_id, pane)
 
     def _prompt(
         self,
