@@ -124,6 +124,19 @@ Frames = list[tuple[float, int]]
 PIECE = re.compile(r'"pane":\s*(\d+),\s*"text":\s*"([^"]*)"')
 
 
+DELTA_TEXT = re.compile(r'"type":\s*"delta"[^{}]*?"text":\s*"([^"]*)"')
+
+
+def single_arrivals(payloads: list[tuple[float, str]]) -> dict[int, float]:
+    """When each token of an ordinary reply reached the page (its `delta` frame)."""
+    seen: dict[int, float] = {}
+    for t, payload in payloads:
+        for text in DELTA_TEXT.findall(payload):
+            for token in re.findall(r"t(\d+)", text):
+                seen.setdefault(int(token), t)
+    return seen
+
+
 def arrivals(payloads: list[tuple[float, str]], panes: int) -> list[dict[int, float]]:
     """When each pane's tokens reached the page (the websocket frame carrying them)."""
     seen: list[dict[int, float]] = [{} for _ in range(panes)]
@@ -242,7 +255,7 @@ def main() -> None:
                 now = time.time()
                 frames.append((now, len(payload)))
                 text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-                if "compare_delta" in text:
+                if "delta" in text:
                     payloads.append((now, text))
 
             page.on("websocket", lambda ws: ws.on("framereceived", received))
@@ -251,7 +264,14 @@ def main() -> None:
             results: dict = {"cpu_count": os.cpu_count()}
             new_chat(page)
             log("running single pane")
+            payloads.clear()
             single = run_reply(page, main_ts, frames, tokens=tokens, rate=args.rate, scan=True)
+            reached = single_arrivals(payloads)
+            kern = [(t - main_ts.sent_at[i]) * 1000 for i, t in reached.items() if i < tokens]
+            single["token_to_page_ms"] = {
+                "p50": round(statistics.median(kern), 1) if kern else None,
+                "p95": percentile(kern, 0.95) if kern else None,
+            }
             results["single_pane"] = single
             new_chat(page)
             log(f"running {args.panes} panes")
