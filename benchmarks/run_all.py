@@ -39,6 +39,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "long_chats": ("bench_long_chats.py", [], ["--repeats", "2"]),
     "stream_ab": ("bench_peers.py", [], ["--quick", "--cap", "30"]),
     "stream": ("bench_stream.py", [], ["--quick"]),
+    "compare": ("bench_compare.py", [], ["--quick"]),
     "load": ("bench_load.py", [], ["--visitors", "3", "--tokens", "100"]),
     "capacity": ("bench_capacity.py", [], ["--arrivals", "5", "--tokens", "100"]),
 }
@@ -328,6 +329,7 @@ def targets(r: dict) -> list[dict]:
             )
         )
     out += stream_targets(get(r, "stream", "result", default={}), ab, lc)
+    out += compare_targets(get(r, "compare", "result", default={}))
     out += load_targets(get(r, "load", "result", default={}))
     out += capacity_targets(get(r, "capacity", "result", default={}))
     storage = get(r, "storage", "result", default={})
@@ -344,6 +346,28 @@ def targets(r: dict) -> list[dict]:
                 }
             )
     return out
+
+
+def compare_targets(cmp: dict) -> list[dict]:
+    """bench_compare.py (issue 26): four panes at 2,000 tokens/s each."""
+    panes = get(cmp, "compare", "panes", default=[])
+    if not panes:
+        return []
+    single = get(cmp, "single_pane", "token_to_screen_ms", "p95")
+    worst = max((p["token_to_screen_ms"]["p95"] or 1e9) for p in panes)
+    return [
+        target("compare: 0 tokens lost in every pane", max(p["lost_tokens"] for p in panes), 0),
+        target(
+            "compare: each pane's token-to-screen p95 within 16.7 ms of one pane's (ms over)",
+            round(worst - single, 1) if single is not None else None,
+            16.7,
+        ),
+        target(
+            "compare: <= 60 kernel-to-page messages in any 1 s, all panes together",
+            get(cmp, "compare", "ws_messages_max_in_1s"),
+            60,
+        ),
+    ]
 
 
 def stream_targets(stream: dict, ab: dict, lc: dict) -> list[dict]:

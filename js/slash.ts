@@ -8,7 +8,7 @@ import type { ChatSettings, Command, PromptPayload } from "./types";
 /** The chat's own commands; `arg` names what they need after the name. */
 export interface SlashAction {
   kind: "action";
-  name: "new" | "clear" | "model" | "system";
+  name: "new" | "clear" | "model" | "system" | "compare";
   description: string;
   arg?: string;
 }
@@ -27,6 +27,7 @@ export const ACTIONS: SlashAction[] = [
   { kind: "action", name: "clear", description: "Archive this chat (as the chat list's Archive does)" },
   { kind: "action", name: "model", description: "Use another model in this chat", arg: "NAME" },
   { kind: "action", name: "system", description: "Set this chat's system prompt", arg: "TEXT" },
+  { kind: "action", name: "compare", description: "Send the next message to 2-4 models side by side" },
 ];
 
 /** What an action asks of the chat (widget.ts turns it into a command). */
@@ -34,7 +35,8 @@ export type SlashRun =
   | { type: "new_chat" }
   | { type: "clear" }
   | { type: "model"; model: string }
-  | { type: "system"; text: string };
+  | { type: "system"; text: string }
+  | { type: "compare" };
 
 const COMMAND = /^\/([A-Za-z0-9_-]*)(?:([ \t\n])([\s\S]*))?$/;
 export const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -74,6 +76,7 @@ export function filterEntries(all: readonly SlashEntry[], query: string): SlashE
 export function actionRun(action: SlashAction, value: string): SlashRun | string {
   if (action.name === "new") return { type: "new_chat" };
   if (action.name === "clear") return { type: "clear" };
+  if (action.name === "compare") return { type: "compare" };
   if (action.name === "model") {
     return value ? { type: "model", model: value } : "Type the model's name after /model, e.g. /model gpt-4o-mini.";
   }
@@ -86,6 +89,7 @@ export function actionRun(action: SlashAction, value: string): SlashRun | string
  */
 export function slashCommand(run: SlashRun, shown: string, target: string, settings: ChatSettings): Command | string {
   if (run.type === "new_chat") return run;
+  if (run.type === "compare") return "Choose the models to compare above the message box.";
   if (run.type === "clear") return shown ? { type: "clear", chat_id: shown } : "There is no chat to archive yet.";
   const change = run.type === "model" ? { model: run.model } : { system_prompt: run.text };
   return { type: "configure", chat_id: target, ...settings, ...change };

@@ -268,6 +268,48 @@ export interface Traits {
   context_gauge: ContextGauge;
   // A ready message for the composer ("Ask livechat" under an error; text "" = none).
   draft: Draft;
+  // Compare (compare_panes.ts): the configured clients; the open comparisons by chat id.
+  compare_choices: CompareChoice[];
+  compares: Record<string, CompareState>;
+}
+
+/** A configured compare client: its label and model (never its base URL or key). */
+export interface CompareChoice {
+  label: string;
+  model: string;
+}
+
+/** One candidate's reply in a comparison ("Model A"... and model "" while blind). */
+export interface ComparePane {
+  label: string;
+  model: string;
+  text: string; // covered by compare_delta messages up to the state's seq
+  reasoning: string;
+  status: "streaming" | "complete" | "stopped" | "length" | "error";
+  error: string;
+  message_id: number | null; // the saved version, once saved
+  ttft_ms: number | null;
+  tokens_per_s: number | null;
+  tokens: number | null;
+  cost: number | null;
+  finished: number; // 0 while streaming; 1 for the first to end, 2 for the next...
+}
+
+/** A chat's comparison, streaming or waiting for Keep. */
+export interface CompareState {
+  chat_id: string;
+  seq: number;
+  blind: boolean;
+  streaming: boolean;
+  panes: ComparePane[];
+}
+
+/** New pieces of every pane that has some: at most one message a frame in all. */
+export interface CompareDeltaMsg {
+  type: "compare_delta";
+  chat_id: string;
+  seq: number;
+  panes: { pane: number; text: string; reasoning: string }[];
 }
 
 /** A prompt template: `/name` fills the composer with its body (never a path). */
@@ -386,6 +428,7 @@ export type KernelMsg =
   | DeltaMsg
   | DoneMsg
   | ToolMsg
+  | CompareDeltaMsg
   | ExportMsg
   | MathChunkMsg
   | AttachmentMsg
@@ -395,7 +438,7 @@ export type KernelMsg =
   | RefusedMsg;
 
 /** The answers a request can get (all but the streaming fast path). */
-export type AnswerMsg = Exclude<KernelMsg, DeltaMsg | DoneMsg | ToolMsg>;
+export type AnswerMsg = Exclude<KernelMsg, DeltaMsg | DoneMsg | ToolMsg | CompareDeltaMsg>;
 
 /** Messages the browser sends (docs/protocol.md, "Browser -> kernel"). */
 export type Command =
@@ -419,6 +462,9 @@ export type Command =
   | { type: "refresh_prompts" }
   | { type: "edit"; chat_id: string; message_id: number; text: string }
   | { type: "select_version"; chat_id: string; message_id: number; version: number }
+  // Compare: the message to 2-4 candidates at once; keep one pane's reply.
+  | { type: "compare"; text: string; chat_id: string; candidates: string[]; blind?: boolean }
+  | { type: "compare_keep"; chat_id: string; pane: number }
   // Chats as data
   | { type: "export"; chat_id: string; format: ExportFormat; request: string }
   | { type: "claim"; secret: string }

@@ -6,6 +6,7 @@ import { AttachmentStore, kernelFiles } from "./attachment_store";
 import { wireFiles } from "./attachments";
 import { h } from "./dom";
 import { ChatMenu } from "./components/chat_menu";
+import { ComparePanes } from "./components/compare_panes";
 import { Composer } from "./components/composer";
 import { DraftSlot } from "./components/draft";
 import { MessageList } from "./components/message_list";
@@ -24,7 +25,7 @@ import { isAnswer, Requests } from "./requests";
 import { StreamStore, type Scheduler } from "./stream_state";
 import { watchTheme } from "./theme";
 import { toolCardOf } from "./components/tool_card";
-import type { ChatModel, Command, DeltaMsg, DoneMsg, ToolMsg, Traits } from "./types";
+import type { ChatModel, Command, CompareDeltaMsg, DeltaMsg, DoneMsg, ToolMsg, Traits } from "./types";
 import { onShortcut } from "./shortcuts";
 import { slashCommand } from "./slash";
 import { visitorSecret } from "./visitor";
@@ -54,6 +55,8 @@ export class ChatApp {
   readonly chatMenu: ChatMenu;
   readonly settings: SettingsPanel;
   readonly streams: StreamStore;
+  /** Compare: the chooser and the panes (compare_panes.ts). */
+  readonly compare: ComparePanes;
   /** "Opening <chat>…" while the kernel reads a big chat's file. */
   readonly opening = new OpeningNotice();
   /** Under the chat list: chat files the kernel could not read. */
@@ -91,10 +94,14 @@ export class ChatApp {
     this.stats = new StatsPanel(`${uid}-stats`);
     this.settings = this.makeSettings(`${uid}-settings`, signal);
     this.topbar = this.makeTopbar(uid, signal);
-    this.chatMenu = new ChatMenu(this.requests, signal, `${uid}-chat-menu`);
+    this.chatMenu = new ChatMenu(this.requests, signal, `${uid}-chat-menu`, () => this.compare.open());
     this.topbar.el.append(this.chatMenu.el);
     this.list = new MessageList(this.send, signal);
     this.list.el.append(this.opening.el);
+    const frame = opts.schedule ?? ((cb: () => void) => void requestAnimationFrame(() => cb()));
+    const listModels = () => this.requests.ask("list_models", {}).then(({ msg }) => msg);
+    this.compare = new ComparePanes({ send: this.send, listModels, schedule: frame }, signal, `${uid}-compare`);
+    this.list.appendBelow(this.compare.el);
     this.composer = this.makeComposer(signal);
     this.draft = new DraftSlot(this.composer);
     this.banner = new ErrorBanner(() => this.send({ type: "dismiss_error" }), signal);
@@ -156,6 +163,8 @@ export class ChatApp {
         onSend: (text, context, files) => {
           this.list.followNext();
           const chat_id = this.chatForCommand();
+          const compared = this.compare.takeSend(text, chat_id);
+          if (compared) return this.send(compared); // to 2-4 models at once: text only
           const cmd: Command = { type: "send", text, chat_id, ...(context.length ? { context } : {}) };
           if (!files.length) return this.send(cmd);
           // The bytes go as binary buffers (one per file, in order), never base64 in the JSON.
@@ -167,6 +176,7 @@ export class ChatApp {
         listContext: () => this.requests.ask("list_context", {}).then(({ msg }) => msg.items ?? []),
         slash: {
           run: (action) => {
+            if (action.type === "compare") return void this.compare.open();
             const settings = this.get("chat_settings") ?? DEFAULT_SETTINGS;
             const cmd = slashCommand(action, this.get("active_chat_id") || "", this.chatForCommand(), settings);
             if (typeof cmd === "string") return cmd; // said under the composer, nothing sent
@@ -197,6 +207,7 @@ export class ChatApp {
       this.settings.el,
       this.stats.el,
       this.list.el,
+      this.compare.chooser,
       this.composer.el,
     );
     this.root.append(
@@ -234,6 +245,8 @@ export class ChatApp {
     this.listen("change:chat_settings", () => this.drawSettings());
     this.listen("change:uploads", () => this.composer.files.setLimits(this.get("uploads")));
     this.listen("change:draft", () => this.draft.apply(this.get("draft")));
+    const compare = ["compares", "compare_choices", "active_chat_id"];
+    for (const name of compare) this.listen(`change:${name}`, () => this.compare.draw(this.model));
   }
 
   /** The first paint, from the traits alone. */
@@ -251,6 +264,7 @@ export class ChatApp {
     this.drawSettings();
     this.composer.files.setLimits(this.get("uploads")); // the kernel's (count 0: none)
     this.draft.apply(this.get("draft")); // "Ask livechat": a ready message not sent yet
+    this.compare.draw(this.model);
   }
 
   destroy(): void {
@@ -306,6 +320,7 @@ export class ChatApp {
       return;
     }
     const m = msg as { type?: unknown; chat_id?: unknown; message_id?: unknown; seq?: unknown; call?: unknown };
+    if (m.type === "compare_delta") this.compare.receive(msg as CompareDeltaMsg);
     if (typeof m.chat_id !== "string" || typeof m.message_id !== "number") return;
     if ((m.type === "delta" || m.type === "done") && typeof m.seq === "number") {
       this.streams.receive(msg as DeltaMsg | DoneMsg);

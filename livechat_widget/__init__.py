@@ -50,6 +50,7 @@ _EXPORTS = {
     "error_help": "ask_livechat",
     # Chats as data
     "read_chats": "chat_data",
+    "compare_view": "compare_view",
     "import_chats": "chat_import",
     "ChatImportError": "chat_import",
     "ChatImportWarning": "chat_import",
@@ -103,6 +104,7 @@ __all__ = [  # the names in _EXPORTS (tests/test_public_api.py checks)
     # Chats as data
     "ChatImportError",
     "ChatImportWarning",
+    "compare_view",
     "import_chats",
     "read_chats",
     "ReplayFrame",
@@ -130,6 +132,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .chat_data import read_chats
     from .chat_import import ChatImportError, ChatImportWarning, import_chats
     from .chat_registry import ChatInfo, ChatRegistry, SearchHit
+    from .compare_view import compare_view
     from .csv_storage import CsvStore, Message, Row, StorageError
     from .kernel_context import LAST_ERROR, RECENT_CELLS
     from .prompt_templates import PromptTemplate

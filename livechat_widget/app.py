@@ -32,6 +32,7 @@ from ._version import __version__
 from .chat_settings import SettingsError, check_max_tokens, check_system_prompt, check_temperature
 from .kernel_admission import Admission, available_memory_mb, default_max_kernels, memory_notice
 from .prices import PricesError, prices_from_env
+from .providers.compare_env import parse_compare  # imports no HTTP code either
 from .providers.env import PROVIDERS  # imports no HTTP code
 from .tools.mcp_config import load_config  # needs no mcp package
 from .visitors import CHATS_MODES, default_chats_mode, is_loopback
@@ -237,6 +238,16 @@ def _visitor_reach(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
+        "--compare",
+        action="append",
+        metavar="NAME=BASE_URL[#MODEL]",
+        help=(
+            "another OpenAI-compatible server the chat's Compare can put a message to, "
+            "beside the provider's models (repeat it for more; its key, if any, from "
+            "$LIVECHAT_COMPARE_API_KEY; visitors see the name and model only)"
+        ),
+    )
+    parser.add_argument(
         "--mcp-config",
         metavar="FILE",
         help=(
@@ -309,6 +320,12 @@ def build_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str,
     env["LIVECHAT_UPLOADS"] = "0" if args.no_uploads else "1"
     # Voila is told to take messages this large (voila_argv): a message with files.
     env["LIVECHAT_WEBSOCKET_BYTES"] = str(WEBSOCKET_BYTES)
+    if args.compare:  # Compare's other servers (providers/compare_env.py)
+        try:
+            parse_compare(" ".join(args.compare))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        env["LIVECHAT_COMPARE"] = " ".join(args.compare)
     env.pop("LIVECHAT_MCP_CONFIG", None)  # MCP servers too: only --mcp-config
     if args.mcp_config:
         env["LIVECHAT_MCP_CONFIG"] = args.mcp_config

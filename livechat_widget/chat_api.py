@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .attachment_inputs import as_files
 from .chat_registry import ChatInfo
+from .compare import open_saved
 from .error_frames import last_block
 from .prompt_templates import PromptLibrary, PromptTemplate
 from .protocol import Edit, IgnoreStale, SelectVersion, Send
@@ -294,6 +295,13 @@ class ChatApi:
         """Show another chat (a reply streaming elsewhere keeps streaming)."""
         self.session.chat(chat_id)
         self.show(chat_id)
+
+    def open_saved_comparison(
+        self, title: str, prompt: str, replies: Sequence[tuple[str, str, str]]
+    ) -> str:
+        """A new chat of ``prompt`` whose saved ``replies`` ((label, model, text) each)
+        show side by side in the Compare panes (``compare_view``); its id."""
+        return open_saved(self.session, self.session.listener, title, prompt, replies)
 
     def rename(self, chat_id: str, title: str) -> ChatInfo:
         """Set a chat's title (whitespace collapsed; ValueError if empty)."""

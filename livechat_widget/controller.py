@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .code_run import RunRefused, on_main_thread, run_in_kernel
+from .compare import keep
 from .csv_storage import ChatNotFound, StorageError
 from .insert_cell import CellTarget, follow_cell_bridge, insert_block
 from .kernel_access import KernelAccess, stored_block
@@ -21,6 +22,8 @@ from .protocol import (
     Claim,
     Clear,
     Command,
+    Compare,
+    CompareKeep,
     Configure,
     Delete,
     DismissError,
@@ -180,6 +183,15 @@ class Controller:
         chat_id = c.chat_id or self.view.active_chat_id
         prints = variable_fingerprints(c.context) if context else ""
         self.session.start_reply(chat_id, c.text, context=context, files=files, fingerprints=prints)
+
+    @dispatch.register
+    def _compare(self, c: Compare) -> None:
+        chat_id = c.chat_id or self.view.active_chat_id
+        self.session.compare(chat_id, c.text, c.candidates, c.blind)
+
+    @dispatch.register
+    def _compare_keep(self, c: CompareKeep) -> None:
+        keep(self.session, c.chat_id, c.pane)  # compare.py
 
     @dispatch.register
     def _load_attachment(self, c: LoadAttachment) -> None:

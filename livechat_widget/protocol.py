@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any
 
 from .attachment_rows import SHA256
 from .chat_export import FORMATS
@@ -26,6 +26,8 @@ from .chat_settings import (
     check_tool_steps,
     check_tools,
 )
+from .protocol_compare import Compare as Compare  # the Compare commands
+from .protocol_compare import CompareKeep as CompareKeep
 from .protocol_fields import (
     _REQUEST_ID,
     MAX_CALL_ID_CHARS,
@@ -42,22 +44,12 @@ from .protocol_fields import (
     _string,
     _text,
 )
+from .protocol_fields import Command as Command  # the base of every command
 from .protocol_fields import ProtocolError as ProtocolError  # raised to the callers
 from .text_cleaning import MAX_TITLE_CHARS
 from .visitors import SECRET_PATTERN
 
 # -- the commands
-
-
-@dataclass(frozen=True)
-class Command:
-    """A validated browser message; ``type`` is its message type."""
-
-    type: ClassVar[str] = ""
-
-    @classmethod
-    def from_msg(cls, msg: Msg) -> Command:
-        return cls()
 
 
 @dataclass(frozen=True)
@@ -442,6 +434,8 @@ COMMANDS: dict[str, type[Command]] = {
         LoadAttachment,
         RefreshPrompts,
         IgnoreStale,
+        Compare,
+        CompareKeep,
     )
 }
 

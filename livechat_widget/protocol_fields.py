@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .csv_format import CHAT_ID_PATTERN
 from .refusals import Refused
@@ -26,6 +26,17 @@ Msg = dict[str, Any]
 
 class ProtocolError(Refused):
     """A browser message that is malformed; the text is shown in the error banner."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A validated browser message; ``type`` is its message type."""
+
+    type: ClassVar[str] = ""
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> Command:
+        return cls()
 
 
 # -- field checks

@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .attachment_types import AttachmentLimits
 from .attachments import AttachmentStore
 from .chat_registry import ChatInfo, SearchHit
-from .chat_settings import ChatSettings, check_changes, resolve
+from .chat_settings import (
+    ChatSettings,
+    check_changes,
+    resolve,
+)
+from .compare import CompareRun, candidate_clients, start_compare
 from .context_window import ContextWindows
 from .csv_storage import CsvStore, Message
 from .folders import folder_for
@@ -31,7 +36,7 @@ from .prices import PriceTable
 from .providers.base import ChatClient, check_client
 from .redaction import Redactor
 from .reply_keeper import ReplyKeeper, save_interrupted
-from .reply_request import build_request
+from .reply_request import ModelRequest, build_request
 from .reply_usage import usage_totals
 from .session_budget import ChatBudget
 from .session_chats import ChatChanges
@@ -67,6 +72,7 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
             options.toolbox,
             options.upload_limits,
             options.prices,
+            options.compare_clients,
         )
 
     @classmethod
@@ -98,6 +104,7 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
         toolbox: Toolbox | None = None,
         upload_limits: AttachmentLimits | None = None,
         prices: PriceTable | None = None,
+        compare_clients: Mapping[str, ChatClient] | None = None,
     ) -> None:
         folder = folder_for(store)
         folder.sessions.add(self)
@@ -105,6 +112,10 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
         self.client = check_client(client)
         self.registry = folder.registry
         self.replies = folder.replies  # shared with other sessions on this folder
+        self.compare_clients: Mapping[str, ChatClient] = {
+            k: check_client(v) for k, v in (compare_clients or {}).items()
+        }
+        self.compares: dict[str, CompareRun] = {}  # open comparisons (compare.py)
         self.user_id = user_id
         self.listener = listener
         self.closed = False
@@ -183,7 +194,8 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
     def _branch(self, chat_id: str) -> list[int]:
         tree = self.registry.tree(chat_id)
         branch = tree.branch()
-        if chat_id in self.replies and branch and tree.roles[branch[-1]] == "assistant":
+        open_run = chat_id in self.replies or chat_id in self.compares
+        if open_run and branch and tree.roles[branch[-1]] == "assistant":
             branch.pop()
         return branch
 
@@ -261,34 +273,13 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
             raise SessionError(STILL_STREAMING)
         unchecked = self.check_budget(chat_id, text)  # max_cost, before anything is saved
         checked = self.files.check(files) if files else []  # before anything is saved
-        self.recover(chat_id)  # a prompt left unanswered is never merged with this one
         if replaces is not None:
             self._check_message(chat_id, replaces, "user")
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError(
-                "ChatWidget needs a running asyncio loop (a Jupyter kernel); "
-                "from a script, use `await chat.ask(...)` inside asyncio.run"
-            ) from None
-        if not chat_id:
-            chat_id = self.registry.new().id
-        if text is not None:
-            self._save_prompt(chat_id, text, replaces, context, checked, fingerprints)
-        messages = self.registry.messages(chat_id)
+        chat_id, request = self._prompt(chat_id, text, replaces, context, checked, fingerprints)
+        loop = asyncio.get_running_loop()
         settings = self.settings(chat_id)
-        request = build_request(
-            model_messages(messages, self.registry.tree(chat_id)),
-            self.registry.history_start(chat_id),
-            settings,
-            self.client.model,
-            files=lambda message: self.files.parts(chat_id, message),
-            answer_again=text is None,  # regenerate/retry: answer the last user message
-        )
-        if request is None:
-            raise SessionError("There is no message to answer in this chat.")
         history, options = request.history, request.options
-        reply = Reply(chat_id, len(messages), owner=self)
+        reply = Reply(chat_id, len(self.registry.messages(chat_id)), owner=self)
         reply.model = settings.model
         reply.prompt = history
         self.replies[chat_id] = reply
@@ -311,6 +302,63 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
             self.listener.problem(unchecked)
         self.folder.announce(chat_id)
         return reply
+
+    def compare(
+        self, chat_id: str, text: str, candidates: Sequence[str], blind: bool = False
+    ) -> CompareRun:
+        """Put ``text`` to 2-4 candidates at once, their replies side by side: compare
+        clients by label, or models of this client (compare.py). SessionError if a
+        candidate is unknown or a reply streams in the chat."""
+        if chat_id:
+            self.registry.get(chat_id)
+        if chat_id in self.replies:
+            raise SessionError(STILL_STREAMING)
+        chosen = candidate_clients(self, chat_id, candidates)
+        unchecked = self.check_budget(chat_id, text)
+        chat_id, request = self._prompt(chat_id, text, None, "", [], "")
+        run = start_compare(self, self.listener, chat_id, request.history, chosen, blind)
+        if unchecked:
+            self.listener.problem(unchecked)
+        self.folder.announce(chat_id)
+        return run
+
+    def _prompt(
+        self,
+        chat_id: str,
+        text: str | None,
+        replaces: int | None,
+        context: str,
+        checked: Checked,
+        fingerprints: str,
+    ) -> tuple[str, ModelRequest]:
+        """Save the person's message (a new chat if ``chat_id`` is ""; none when ``text``
+        is None: answer the last one again); the request that answers the last user
+        turn shown (reply_request.py: a replay builds the same)."""
+        self.recover(chat_id)  # a prompt left unanswered is never merged with this one
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "ChatWidget needs a running asyncio loop (a Jupyter kernel); "
+                "from a script, use `await chat.ask(...)` inside asyncio.run"
+            ) from None
+        if not chat_id:
+            chat_id = self.registry.new().id
+        if self.compares.pop(chat_id, None) is not None:
+            self.listener.compare_changed(chat_id)  # a comparison left without a vote
+        if text is not None:
+            self._save_prompt(chat_id, text, replaces, context, checked, fingerprints)
+        request = build_request(
+            model_messages(self.registry.messages(chat_id), self.registry.tree(chat_id)),
+            self.registry.history_start(chat_id),
+            self.settings(chat_id),
+            self.client.model,
+            files=lambda message: self.files.parts(chat_id, message),
+            answer_again=text is None,  # regenerate/retry: answer the last user message
+        )
+        if request is None:
+            raise SessionError("There is no message to answer in this chat.")
+        return chat_id, request
 
     def _save_prompt(
         self,
@@ -412,6 +460,7 @@ class ChatSession(ChatChanges, ChatBudget, ReplyEnding):
 
     def discard(self, chat_id: str) -> bool:
         """Cancel a reply whose chat is going away; nothing of it is saved."""
+        self.compares.pop(chat_id, None)
         reply = self.replies.pop(chat_id, None)
         if reply is None or reply.task is None:
             return False

@@ -5,6 +5,7 @@ what happens (``SessionListener``, a widget)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ from .tool_rows import ToolRecord
 from .tools.toolbox import Toolbox
 from .versions import ShownMessage
 from .wire import DeltaMsg
+from .wire_compare import CompareDeltaMsg
 
 ChatStore = CsvStore | str | os.PathLike[str]  # a store, or the folder of one
 
@@ -37,6 +39,8 @@ class SessionOptions:
     toolbox: Toolbox = field(default_factory=Toolbox)  # what the model may call
     upload_limits: AttachmentLimits = field(default_factory=AttachmentLimits)  # files sent
     prices: PriceTable = field(default_factory=PriceTable)  # LIVECHAT_PRICES (prices.py)
+    # Compare's other clients by label (compare.py); LIVECHAT_COMPARE in the app.
+    compare_clients: Mapping[str, ChatClient] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -45,6 +49,7 @@ class SessionOptions:
         user_id: str | None = None,
         toolbox: Toolbox | None = None,
         upload_limits: AttachmentLimits | None = None,
+        compare_clients: Mapping[str, ChatClient] | None = None,
         **settings: Any,
     ) -> SessionOptions:
         """``client`` None: the one the LIVECHAT_* variables configure (the demo model
@@ -59,7 +64,8 @@ class SessionOptions:
             client = client_from_env()
         toolbox = toolbox if toolbox is not None else Toolbox()  # an empty one is falsy
         limits = upload_limits or AttachmentLimits()
-        return cls(client, user_id or default_user(), defaults, toolbox, limits, prices)
+        compare = dict(compare_clients or {})
+        return cls(client, user_id or default_user(), defaults, toolbox, limits, prices, compare)
 
 
 class SessionListener(Protocol):
@@ -76,3 +82,6 @@ class SessionListener(Protocol):
     def tool_running(self, reply: Reply, call: ToolRecord | None) -> None: ...  # kernel code
     def message_saved(self, message: ShownMessage, chat_id: str) -> None: ...  # user or reply
     def chat_changed(self, chat_id: str) -> None: ...  # by any session on the folder
+    def compare_started(self, chat_id: str) -> None: ...  # a comparison began (compare.py)
+    def compare_changed(self, chat_id: str) -> None: ...  # a comparison's state (compare.py)
+    def compare_delta(self, delta: CompareDeltaMsg) -> None: ...  # its panes' new pieces

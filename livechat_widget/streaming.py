@@ -154,16 +154,21 @@ async def stream_reply(
     options: Mapping[str, Any] | None = None,
     clock: FrameClock | None = None,
     tools: ToolSteps | None = None,
+    coalesce: bool = True,
 ) -> Outcome:
     """Stream one reply into `reply`, flushing deltas as they come. Never raises
     AIError or CancelledError: they become the outcome's status (error / stopped).
     ``options`` (model, temperature, max_tokens) go to ``client.stream``; ``clock`` is
     the widget's grid of the page's frames (a fresh one if None); ``tools`` runs the
     model's tool calls between its requests (none: a reply is one request). The
-    outcome carries the streams' own measurement of the reply (``stats``)."""
-    grid = clock or FrameClock()
-    grid.count_sent(START_MESSAGES)
-    flusher = asyncio.create_task(_flush_when_due(reply, send_delta, publish_snapshot, grid))
+    outcome carries the streams' own measurement of the reply (``stats``).
+    ``coalesce`` False: the caller flushes the pieces itself (compare.py: one message
+    per frame for every pane); nothing is sent from here."""
+    flusher = None
+    if coalesce:
+        grid = clock or FrameClock()
+        grid.count_sent(START_MESSAGES)
+        flusher = asyncio.create_task(flush_when_due(reply, send_delta, publish_snapshot, grid))
     try:
         outcome = await _steps(client, history, reply, dict(options or {}), tools)
     except asyncio.CancelledError:
@@ -183,9 +188,10 @@ async def stream_reply(
             f"The reply failed unexpectedly ({type(exc).__name__}: {exc}).",
         )
     finally:
-        flusher.cancel()
+        if flusher is not None:
+            flusher.cancel()
         # The last pieces go out as a final delta, so deltas always add up to `done`.
-        delta = reply.take_delta()
+        delta = reply.take_delta() if flusher is not None else None
         if delta is not None:
             try:
                 send_delta(delta)
@@ -321,17 +327,33 @@ async def _close(stream: ChatStream) -> None:
         log.debug("closing the reply stream failed", exc_info=True)
 
 
-async def _flush_when_due(
-    reply: Reply,
-    send_delta: Callable[[DeltaMsg], None],
-    publish_snapshot: Callable[[Reply], None],
+class Flushable(Protocol):
+    """What the flush loop reads: a Reply, or a compare run's panes (compare.py)."""
+
+    @property
+    def arrived(self) -> asyncio.Event: ...  # set when a piece is pending
+
+    @property
+    def seq(self) -> int: ...  # of the last message sent
+
+    @property
+    def text_parts(self) -> list[str]: ...
+
+    def take_delta(self) -> Any: ...  # the pending pieces as one message, or None
+
+
+async def flush_when_due(
+    reply: Flushable,
+    send_delta: Callable[[Any], None],
+    publish_snapshot: Callable[[Any], None],
     grid: FrameClock,
+    snapshot_every: float = SNAPSHOT_INTERVAL,
 ) -> None:
     """Send the reply's pending pieces as deltas, at most one message per tick of the
     page's frames, and a snapshot of the whole text now and then."""
     last_sent = -FLUSH_INTERVAL  # when the last delta or snapshot went out
     last_tick = -1
-    next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL
+    next_snapshot = time.monotonic() + snapshot_every
     published_seq = reply.seq  # the seq of the last snapshot
     while True:
         # Sleep until a piece arrives, or until a snapshot of sent deltas is due.
@@ -358,5 +380,5 @@ async def _flush_when_due(
             published_seq = reply.seq
             # Each snapshot re-sends the whole text: space them out as it grows.
             size = sum(map(len, reply.text_parts))
-            next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL + size / 1_000_000
+            next_snapshot = time.monotonic() + snapshot_every + size / 1_000_000
         last_sent = time.monotonic()

@@ -52,6 +52,7 @@ from .wire import (
     shown_payload,
     tool_payload,
 )
+from .wire_compare import CompareDeltaMsg
 
 log = logging.getLogger(__name__)
 # What one message may carry through Jupyter's websocket: Tornado refuses messages over
@@ -78,12 +79,26 @@ def page_limits(limits: AttachmentLimits, allowed: bool) -> dict[str, int]:
     }
 
 
+def _kernel_toolbox(read: bool, run: bool, item_bytes: int) -> Toolbox:
+    """The kernel's own tools, where there is a kernel (IPython's), as far as the widget
+    lets the browser reach it (none elsewhere)."""
+    toolbox = Toolbox()
+    if current_shell() is not None:
+        figures.install()  # the `@` picker offers the images cells display
+        for tool in kernel_tools(read=read, run=run, item_bytes=item_bytes):
+            toolbox.add(tool)
+    return toolbox
+
+
 class ChatWidget(ChatApi, anywidget.AnyWidget):
     """An AI chat: a chat list, streaming replies, every chat kept as a CSV file.
 
     >>> chat = ChatWidget()          # demo model unless LIVECHAT_* variables say otherwise
     >>> chat                         # display it
     >>> reply = await chat.ask("Hello")
+
+    ``compare_clients`` ({label: client}) are other models `/compare` can put a message
+    to beside the client's own list; the page sees their labels and models only.
     """
 
     _esm = _STATIC / "widget.js"
@@ -123,6 +138,9 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     # How full the active chat's next request would be (session_budget.py).
     context_gauge = traitlets.Dict().tag(sync=True)
     draft = traitlets.Dict(dict(NO_DRAFT)).tag(sync=True)  # "Ask livechat" (error_hook.py)
+    # Compare (compare.py): the configured clients' labels and models; open comparisons.
+    compare_choices = traitlets.List(traitlets.Dict()).tag(sync=True)
+    compares = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -144,24 +162,18 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         system_prompt: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        compare_clients: Mapping[str, ChatClient] | None = None,
     ) -> None:
         # New chats' settings: these arguments, else LIVECHAT_SYSTEM_PROMPT,
         # LIVECHAT_TEMPERATURE, LIVECHAT_MAX_TOKENS; the model, else the client's.
-        # The kernel's own tools, where there is a kernel (IPython's), as far as this
-        # widget lets the browser reach it.
-        toolbox = Toolbox()
-        if current_shell() is not None:
-            figures.install()  # the `@` picker offers the images cells display
-            for tool in kernel_tools(
-                read=allow_kernel_context, run=allow_code, item_bytes=context_item_bytes
-            ):
-                toolbox.add(tool)
+        toolbox = _kernel_toolbox(allow_kernel_context, allow_code, context_item_bytes)
         limits = upload_limits or AttachmentLimits()
         self._options = SessionOptions.create(
             client,
             user_id,
             toolbox,
             limits,
+            compare_clients,
             model=model,
             system_prompt=system_prompt,
             temperature=temperature,
@@ -195,6 +207,8 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
         self._start_mcp_servers()
         self._unwatch = watch_cells(self.show_stale) if allow_kernel_context else None
         self.model_label = self._options.client.describe()
+        clients = self._options.compare_clients.items()
+        self.compare_choices = [{"label": k, "model": c.model or ""} for k, c in clients]
         self.stats = dict(empty_stats())
         if not per_browser:
             self._open(ChatSession.open(self._options, self._root, self))
@@ -340,6 +354,20 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
     def problem(self, text: str) -> None:
         self.error = text
 
+    def compare_started(self, chat_id: str) -> None:
+        with self.hold_sync():
+            self.error = ""
+            self.compare_changed(chat_id)
+            if chat_id != self.active_chat_id:
+                self.show(chat_id)
+
+    def compare_changed(self, chat_id: str) -> None:
+        compares = self.session.compares
+        self.compares = {k: dict(run.state()) for k, run in compares.items()}
+
+    def compare_delta(self, delta: CompareDeltaMsg) -> None:
+        self.send(dict(delta))
+
     def tool_changed(self, reply: Reply, call: ToolRecord) -> None:
         """A tool call's new state: the views' cards follow (and a view rendered later
         finds it in the reply's snapshot)."""
@@ -372,6 +400,7 @@ class ChatWidget(ChatApi, anywidget.AnyWidget):
                 self._publish_settings()
                 self._publish_stats()
                 self.show_stale()
+            self.compare_changed(chat_id)
 
     # -------------------------------------------------------------- publishing
 

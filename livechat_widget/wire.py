@@ -19,6 +19,10 @@ from .kernel_context import parse_context
 from .prompt_templates import PromptPayload as PromptPayload  # the `prompt_templates` trait
 from .tool_rows import ToolRecord
 from .versions import ShownMessage
+from .wire_compare import CompareChoice as CompareChoice  # the compare traits and message
+from .wire_compare import CompareDeltaMsg as CompareDeltaMsg
+from .wire_compare import ComparePane as ComparePane
+from .wire_compare import CompareState as CompareState
 
 Role = Literal["user", "assistant", "system"]
 Status = Literal["complete", "stopped", "length", "error"]
@@ -327,6 +331,9 @@ TRAITS: dict[str, str] = {
     "context_gauge": "ContextGauge",
     # A ready message for the composer ("Ask livechat" under an error; text "" = none).
     "draft": "Draft",
+    # Compare (compare.py): the configured clients; the open comparisons by chat id.
+    "compare_choices": "list[CompareChoice]",
+    "compares": "dict[str, CompareState]",
 }
 
 

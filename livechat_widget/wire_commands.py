@@ -156,6 +156,24 @@ class IgnoreStaleCmd(TypedDict):
     names: list[str]
 
 
+class CompareCmd(TypedDict):
+    """Put a message to 2-4 candidates at once (compare clients' labels or model names)."""
+
+    type: Literal["compare"]
+    text: str
+    chat_id: str
+    candidates: list[str]
+    blind: bool  # optional: hide the models' names until one is kept
+
+
+class CompareKeepCmd(TypedDict):
+    """Keep pane ``pane``'s reply of the chat's comparison (the others stay versions)."""
+
+    type: Literal["compare_keep"]
+    chat_id: str
+    pane: int
+
+
 COMMANDS: dict[str, type] = {
     "send": SendCmd,
     "stop": ChatCmd,
@@ -188,4 +206,6 @@ COMMANDS: dict[str, type] = {
     "tool_consent": ToolConsentCmd,
     "load_attachment": LoadAttachmentCmd,
     "refresh_prompts": BareCmd,
+    "compare": CompareCmd,
+    "compare_keep": CompareKeepCmd,
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from livechat_widget.protocol import (
+    Compare,
+    CompareKeep,
     DismissError,
     Edit,
     FrameSync,
@@ -164,3 +166,49 @@ def test_every_command_has_its_own_handler():
     base = dispatcher.dispatch(Command)
     for kind, cls in COMMANDS.items():
         assert dispatcher.dispatch(cls) is not base, kind
+
+
+@pytest.mark.parametrize(
+    ("msg", "expected"),
+    [
+        (
+            {"type": "compare", "text": "hi", "candidates": ["a", "b"]},
+            Compare("hi", "", ("a", "b"), False),
+        ),
+        (
+            {
+                "type": "compare",
+                "text": "hi",
+                "chat_id": CHAT,
+                "candidates": list("abcd"),
+                "blind": True,
+            },
+            Compare("hi", CHAT, ("a", "b", "c", "d"), True),
+        ),
+        ({"type": "compare_keep", "chat_id": CHAT, "pane": 3}, CompareKeep(CHAT, 3)),
+    ],
+)
+def test_compare_messages(msg, expected):
+    assert parse_command(msg) == expected
+
+
+@pytest.mark.parametrize(
+    ("msg", "fragment"),
+    [
+        ({"type": "compare", "text": "hi", "candidates": ["a"]}, "2 to 4"),
+        ({"type": "compare", "text": "hi", "candidates": list("abcde")}, "2 to 4"),
+        ({"type": "compare", "text": "hi", "candidates": "ab"}, "2 to 4"),
+        ({"type": "compare", "text": "hi"}, "2 to 4"),
+        ({"type": "compare", "text": "hi", "candidates": ["a", "a"]}, "twice"),
+        ({"type": "compare", "text": "hi", "candidates": ["a", 2]}, "1 to 200"),
+        ({"type": "compare", "text": "hi", "candidates": ["a", "x" * 201]}, "1 to 200"),
+        ({"type": "compare", "text": "hi", "candidates": ["a", "b"], "blind": "yes"}, "blind"),
+        ({"type": "compare", "text": " ", "candidates": ["a", "b"]}, "empty"),
+        ({"type": "compare_keep", "chat_id": CHAT, "pane": -1}, "pane"),
+        ({"type": "compare_keep", "chat_id": CHAT, "pane": True}, "pane"),
+        ({"type": "compare_keep", "chat_id": "nope", "pane": 0}, "chat id"),
+    ],
+)
+def test_invalid_compare_messages(msg, fragment):
+    with pytest.raises(ProtocolError, match=fragment):
+        parse_command(msg)

@@ -47,6 +47,10 @@ SHAPES = {
     "PromptPayload": "PromptPayload",
     "ContextGauge": "ContextGauge",
     "Draft": "Draft",
+    "CompareChoice": "CompareChoice",
+    "ComparePane": "ComparePane",
+    "CompareState": "CompareState",
+    "CompareDeltaMsg": "CompareDeltaMsg",
 }
 
 
@@ -179,6 +183,7 @@ def test_the_parsers_return_what_the_typed_commands_say():
     samples |= {"sha256": "a" * 64, "names": ["df"]}
     samples |= {"prices": {"input_per_mtok": 1, "output_per_mtok": 2}, "max_cost": 0.5}
     samples |= {"context_window": 4096}
+    samples |= {"candidates": ["m-1", "m-2"], "blind": True, "pane": 1}
     for kind, shape in wire_commands.COMMANDS.items():
         fields = py_fields(shape) - {"type"}
         command = protocol.parse_command({"type": kind, **{f: samples[f] for f in fields}})

@@ -14,7 +14,7 @@ const MIN_STREAM_RENDER_MS = 100;
 const RENDER_BUDGET_MS = 10;
 
 /** Markdown in a reply: the typography plugin (`prose`), sized and spaced for a chat. */
-const MARKDOWN =
+export const MARKDOWN =
   "lc-md lc:prose lc:prose-lc lc:max-w-none lc:text-body lc:leading-[1.6] lc:[&.lc-md-pending]:whitespace-pre-wrap " +
   "lc:*:first:mt-0 lc:*:last:mb-0 " +
   "lc:prose-p:my-[0.75em] lc:prose-ul:my-[0.75em] lc:prose-ol:my-[0.75em] lc:prose-ul:ps-[1.5em] lc:prose-ol:ps-[1.5em] " +

@@ -32,6 +32,7 @@ export class ChatMenu {
     private requests: Requests,
     signal: AbortSignal,
     id: string,
+    onCompare?: () => void,
   ) {
     this.button = h("button", {
       type: "button",
@@ -49,6 +50,25 @@ export class ChatMenu {
       item.addEventListener("click", () => this.export(format), { signal });
       return item;
     });
+    if (onCompare) {
+      const item = h("button", {
+        type: "button",
+        role: "menuitem",
+        class: ITEM,
+        tabindex: -1,
+        "data-action": "compare",
+      });
+      item.append(icon("chat", 14, "lc:text-muted"), h("span", {}, "Compare models…"));
+      item.addEventListener(
+        "click",
+        () => {
+          this.close();
+          onCompare();
+        },
+        { signal },
+      );
+      this.items.push(item);
+    }
     this.menu = h(
       "div",
       { class: MENU, role: "menu", id, "aria-label": "Chat menu", hidden: true, "data-lc-own-esc": "" },

@@ -139,6 +139,7 @@ export class MessageList {
   private announcedKey = "";
   private lastStreamKey = "";
   private io: IntersectionObserver | null = null;
+  private ro: ResizeObserver | null = null;
   private byEl = new WeakMap<Element, MessageBubble>();
 
   constructor(
@@ -200,6 +201,7 @@ export class MessageList {
         if (this.atBottom) this.pinBottom();
       });
       ro.observe(this.inner);
+      this.ro = ro;
       signal.addEventListener("abort", () => ro.disconnect());
     }
     if (typeof IntersectionObserver !== "undefined") {
@@ -218,6 +220,12 @@ export class MessageList {
       this.io?.disconnect();
       for (const b of this.bubbles.values()) b.destroy();
     });
+  }
+
+  /** A block under the messages (the compare panes): the log keeps to its bottom as it grows. */
+  appendBelow(el: HTMLElement): void {
+    this.scroller.append(el);
+    this.ro?.observe(el);
   }
 
   /** A reply streams in the chat shown (editing and switching versions wait for it). */

@@ -44,6 +44,7 @@ describe("chat menu: export", () => {
       "Export as Markdown",
       "Export as JSON",
       "Export as notebook",
+      "Compare models…",
     ]);
     expect(document.activeElement).toBe(items(root)[0]);
 
@@ -84,8 +85,8 @@ describe("chat menu: export", () => {
     button.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
     expect(document.activeElement).toBe(items(root)[0]);
     items(root)[0].dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true }));
-    expect(document.activeElement).toBe(items(root)[2]);
-    items(root)[2].dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
+    expect(document.activeElement).toBe(items(root)[3]); // the last: Compare models…
+    items(root)[3].dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
     expect(button.getAttribute("aria-expanded")).toBe("false");
     expect(document.activeElement).toBe(button);
     expect(model.sent.filter((c) => c.type === "stop")).toHaveLength(0);

@@ -59,6 +59,8 @@ export function baseTraits(over: Partial<Traits> = {}): Traits {
     },
     can_insert_cell: false,
     context_gauge: { tokens: 0, window: null, estimated: true },
+    compare_choices: [],
+    compares: {},
     opening: "",
     unreadable: 0,
     uploads: { file_bytes: 20 * 1024 * 1024, message_bytes: 10 * 1024 * 1024 - 64 * 1024, count: 10 },

@@ -67,8 +67,15 @@ describe("parsing and expanding", () => {
 
   it("lists templates then actions, filtered with names starting with the query first", () => {
     const all = entries(PROMPTS);
-    expect(all.map((e) => e.name)).toEqual(["explain", "summary", "new", "clear", "model", "system"]);
-    expect(filterEntries(all, "e").map((e) => e.name)).toEqual(["explain", "new", "clear", "model", "system"]);
+    expect(all.map((e) => e.name)).toEqual(["explain", "summary", "new", "clear", "model", "system", "compare"]);
+    expect(filterEntries(all, "e").map((e) => e.name)).toEqual([
+      "explain",
+      "new",
+      "clear",
+      "model",
+      "system",
+      "compare",
+    ]);
     expect(filterEntries(all, "s").map((e) => e.name)).toEqual(["summary", "system"]);
     expect(ACTIONS.find((a) => a.name === "model")?.arg).toBe("NAME");
   });
@@ -107,7 +114,7 @@ describe("the / menu", () => {
     type(ta, "/");
     expect(menu(root).hidden).toBe(false);
     expect(sentOf(model, "refresh_prompts")).toEqual([{ type: "refresh_prompts" }]);
-    expect(options(root)).toEqual(["explain", "summary", "new", "clear", "model", "system"]);
+    expect(options(root)).toEqual(["explain", "summary", "new", "clear", "model", "system", "compare"]);
     expect(menu(root).textContent).toContain("Summarize a DataFrame");
     expect(menu(root).textContent).toContain("/model NAME");
     expect(ta.getAttribute("aria-controls")).toBe(menu(root).querySelector('[role="listbox"]')?.id);

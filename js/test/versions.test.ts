@@ -198,7 +198,7 @@ describe("versions in the message list", () => {
     expect(document.activeElement).toBe(app.composer.textarea);
 
     model.update({ busy: true });
-    expect(app.root.querySelector<HTMLElement>(".lc-log > div:last-child")!.dataset.busy).toBe("true");
+    expect(app.root.querySelector<HTMLElement>(".lc-log > div[data-busy]")!.dataset.busy).toBe("true");
     const count = model.sent.length;
     byLabel(app.root, "Next version")[1].click();
     expect(model.sent.length).toBe(count);
