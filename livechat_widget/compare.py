@@ -245,13 +245,16 @@ async def _run(
     def snapshot(_: object) -> None:
         listener.compare_changed(run.chat_id)
 
+    flush = _Flush(run)
+    ended = False
     flusher = asyncio.create_task(
         flush_when_due(
-            _Flush(run),
+            flush,
             listener.compare_delta,
             snapshot,
             host.frame_clock,
             SNAPSHOT_INTERVAL * len(run.panes),  # each snapshot carries every pane's text
+            ended=lambda: ended,
         )
     )
     try:
@@ -261,6 +264,8 @@ async def _run(
             task.cancel()
         await asyncio.wait(tasks)
     finally:
+        ended = True
+        flush.arrived.set()  # wakes a loop that lost its cancellation (flush_when_due)
         flusher.cancel()
 
 

@@ -165,10 +165,13 @@ async def stream_reply(
     ``coalesce`` False: the caller flushes the pieces itself (compare.py: one message
     per frame for every pane); nothing is sent from here."""
     flusher = None
+    ended = False
     if coalesce:
         grid = clock or FrameClock()
         grid.count_sent(START_MESSAGES)
-        flusher = asyncio.create_task(flush_when_due(reply, send_delta, publish_snapshot, grid))
+        flusher = asyncio.create_task(
+            flush_when_due(reply, send_delta, publish_snapshot, grid, ended=lambda: ended)
+        )
     try:
         outcome = await _steps(client, history, reply, dict(options or {}), tools)
     except asyncio.CancelledError:
@@ -189,6 +192,8 @@ async def stream_reply(
         )
     finally:
         if flusher is not None:
+            ended = True
+            reply.arrived.set()  # wakes a loop that lost its cancellation (flush_when_due)
             flusher.cancel()
         # The last pieces go out as a final delta, so deltas always add up to `done`.
         delta = reply.take_delta() if flusher is not None else None
@@ -348,9 +353,14 @@ async def flush_when_due(
     publish_snapshot: Callable[[Any], None],
     grid: FrameClock,
     snapshot_every: float = SNAPSHOT_INTERVAL,
+    ended: Callable[[], bool] = lambda: False,
 ) -> None:
     """Send the reply's pending pieces as deltas, at most one message per tick of the
-    page's frames, and a snapshot of the whole text now and then."""
+    page's frames, and a snapshot of the whole text now and then, until ``ended()``.
+
+    The caller cancels the task and sets ``ended``: before Python 3.12, ``wait_for``
+    loses a cancellation that arrives as its awaitable completes, and the loop would
+    then wait forever for pieces of a reply that ended (a task left behind per reply)."""
     last_sent = -FLUSH_INTERVAL  # when the last delta or snapshot went out
     last_tick = -1
     next_snapshot = time.monotonic() + snapshot_every
@@ -360,6 +370,8 @@ async def flush_when_due(
         due = None if reply.seq == published_seq else next_snapshot - time.monotonic()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(reply.arrived.wait(), due)
+        if ended():
+            return
         # A message after a pause goes out at once. Otherwise (pieces keep coming, or
         # the message budget is spent) it waits for the next tick of the grid with a
         # slot, half a frame at least after a message sent at once.

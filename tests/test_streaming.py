@@ -224,3 +224,19 @@ async def test_a_reply_is_measured_once_by_its_stream():
     usage = reply_usage("m", stats, [], outcome.text, "")
     assert usage.ttft_ms == round(stats.ttft_ms, 1)
     assert usage.tokens_per_s == round(stats.tokens_per_s, 1)
+
+
+async def test_no_flush_loop_outlives_its_reply():
+    # The last piece and the end of the stream come in one go: the flush loop is woken
+    # by the piece as it is cancelled (wait_for drops such a cancellation before 3.12).
+    for _ in range(5):
+        await stream_reply(PacedClient(count=4, every=0.03), [], Reply("c", 1), nothing, nothing)
+
+    def flushers() -> list[asyncio.Task]:
+        return [
+            t
+            for t in asyncio.all_tasks()
+            if t.get_coro().__name__ == "flush_when_due" and not t.done()  # type: ignore[union-attr]
+        ]
+
+    await wait_until(lambda: not flushers(), "every flush loop ended")
