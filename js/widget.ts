@@ -173,6 +173,7 @@ export class ChatApp {
           this.send({ ...cmd, attachments }, buffers);
         },
         onStop: () => this.stop(),
+        canSend: () => this.compare.readyToSend(),
         listContext: () => this.requests.ask("list_context", {}).then(({ msg }) => msg.items ?? []),
         slash: {
           run: (action) => {

@@ -236,6 +236,16 @@ export class ComparePanes {
     if (this.isOpen) this.drawOptions();
   }
 
+  /** Whether a Send may go now: not while the open chooser has too few or too many
+   * models picked (the hint says so, read out; the message stays in the box). */
+  readyToSend(): boolean {
+    const n = this.picked.length;
+    if (!this.isOpen || (n >= MIN_PANES && n <= MAX_PANES)) return true;
+    this.hint.textContent = "";
+    this.hint.textContent = `Pick ${MIN_PANES} to ${MAX_PANES} models to compare, then send.`;
+    return false;
+  }
+
   /** The command for a Send while the chooser is open (then it closes); null: a plain send. */
   takeSend(text: string, chatId: string): Command | null {
     if (!this.isOpen) return null;

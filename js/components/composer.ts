@@ -31,6 +31,8 @@ export interface ComposerState {
 
 export interface ComposerHandlers {
   onSend: (text: string, context: string[], files: PendingFile[]) => void;
+  /** False: the message cannot go yet (e.g. Compare with too few models); it stays here. */
+  canSend?: () => boolean;
   onStop: () => void;
   /** What the kernel offers for the `@` picker now (a request with an answer). */
   listContext?: () => Promise<ContextItem[]>;
@@ -264,6 +266,7 @@ export class Composer {
       this.announce(true);
       return;
     }
+    if (this.handlers.canSend?.() === false) return;
     this.handlers.onSend(text, this.picker.names(), this.files.take());
     for (const name of this.picker.names()) this.settled.add(name); // sent fresh
     this.picker.clear();

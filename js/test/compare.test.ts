@@ -72,6 +72,12 @@ describe("Compare", () => {
     expect(boxes.map((b) => b.value)).toEqual(["local", "hosted", "fake-model", "other-model"]);
     expect(chooser().textContent).toContain("local (llama-3-8b)");
     boxes[1].click();
+    const sentBefore = model.sent.length;
+    send("Which is faster?"); // one model is not a comparison: nothing goes, the text stays
+    expect(model.sent.length).toBe(sentBefore);
+    expect(ta.value).toBe("Which is faster?");
+    expect(chooser().textContent).toContain("Pick 2 to 4 models to compare");
+    ta.value = "";
     boxes[0].click();
     chooser().querySelector<HTMLInputElement>(".lc-compare-blind")!.click();
     const results = await axe.run(root, { rules: { "color-contrast": { enabled: false } } });
