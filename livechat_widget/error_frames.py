@@ -135,6 +135,21 @@ class _KeptErrors:
 add_source(_KeptErrors())  # `error [12]` resolves wherever context is built
 
 
+def cell_number(shell: Any, tb: TracebackType | None, running: bool) -> int:
+    """The execution count of the cell that raised: IPython's own map of cell files to
+    numbers (what labels a traceback's "Cell In[12]"), from the outermost cell frame.
+    Without one, the shell's count: IPython 8 raises that number while the cell runs
+    (``running``) and moves on after it; IPython 9 moves on before the cell runs."""
+    cells = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    if isinstance(cells, dict):
+        for frame in _frames(tb):
+            number = cells.get(frame.f_code.co_filename)
+            if isinstance(number, int):
+                return number
+    count = int(getattr(shell, "execution_count", 1) or 1)
+    return count if running else max(0, count - 1)
+
+
 def cell_source(shell: Any, count: int, tb: TracebackType | None) -> str:
     """The code of the cell that raised: from the history, else from its frame's file."""
     history = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None) or []
@@ -301,7 +316,7 @@ def last_block() -> str:
     if latest is not None and (last is None or last is latest.error):
         return error_block(latest)
     if isinstance(last, BaseException):
-        count = max(0, int(getattr(shell, "execution_count", 1) or 1) - 1)
+        count = cell_number(shell, last.__traceback__, running=False)
         source = cell_source(shell, count, last.__traceback__)
         return error_block(CellError(count, last, source))
     raise ValueError("There has been no error in this kernel yet.")

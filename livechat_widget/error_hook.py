@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .error_frames import block_for, cell_source, error_log
+from .error_frames import block_for, cell_number, cell_source, error_log
 from .kernel_context import QUIET, current_shell
 from .wire import ContextChip
 
@@ -101,7 +101,7 @@ def _handler(
     if getattr(shell, QUIET, False):
         return  # code the chat runs: its error goes back to the chat
     try:
-        count = int(getattr(shell, "execution_count", 0) or 0)
+        count = cell_number(shell, tb, running=True)
         errors = error_log(create=True)
         if errors is not None:
             entry = errors.record(count, value, cell_source(shell, count, tb))
