@@ -26,13 +26,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_stream import CHROMIUM_ARGS, INSTRUMENT, free_port, log, new_chat, run_reply, stop  # noqa: E402
+from bench_stream import (  # noqa: E402
+    CHROMIUM_ARGS,
+    INSTRUMENT,
+    free_port,
+    launch,
+    log,
+    new_chat,
+    run_reply,
+    stop,
+)
 from token_server import TokenServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,17 +110,7 @@ def start_app(port: int, logs: Path, main_url: str, panes: list[str]) -> subproc
         "--chat-logs", str(logs), "--chats", "shared", "--provider", "openai",
         "--base-url", main_url, "--model", "bench", *compare,
     ]  # fmt: skip
-    env = dict(os.environ, LIVECHAT_API_KEY="bench-key", PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
-    )
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("livechat did not start")
+    return launch(cmd, port, dict(os.environ, LIVECHAT_API_KEY="bench-key", PYTHONPATH=str(REPO)))
 
 
 def percentile(values: list[float], q: float) -> float:

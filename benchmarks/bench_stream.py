@@ -167,12 +167,13 @@ def start_app(
         base_url,
         *(["--model", model] if model else []),  # none: the server's first model
     ]
+    return launch(cmd, port, dict(os.environ, LIVECHAT_API_KEY="bench-key"))
+
+
+def launch(cmd: list[str], port: int, env: dict[str, str]) -> subprocess.Popen:
+    """Start a `livechat` command line and wait until it serves on ``port``."""
     proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=dict(os.environ, LIVECHAT_API_KEY="bench-key"),
-        start_new_session=True,
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
     )
     for _ in range(600):
         try:
