@@ -6,7 +6,7 @@
 import { h, icon } from "../dom";
 import { whyFailed } from "../requests";
 import type { ContextChip, ContextItem } from "../types";
-import { FOCUS, listKey } from "./ui";
+import { FOCUS, listKey, showList } from "./ui";
 
 const TRIGGER = /(^|\s)@([^\s@]*)$/;
 const MAX_SHOWN = 50;
@@ -242,17 +242,8 @@ export class ContextPicker {
             : "Nothing to attach yet";
       rows.push(h("li", { class: "lc-context-empty lc:py-1 lc:px-2 lc:text-muted", role: "presentation" }, text));
     }
-    this.list.replaceChildren(...rows);
-    this.popup.hidden = false;
-    this.textarea.setAttribute("data-lc-own-esc", "");
+    showList(this.textarea, this.popup, this.list, this.uid, rows, this.shown.length ? this.active : null);
     this.textarea.setAttribute("aria-expanded", "true");
-    this.textarea.setAttribute("aria-controls", this.uid);
-    if (this.shown.length) {
-      this.textarea.setAttribute("aria-activedescendant", `${this.uid}-${this.active}`);
-      rows[this.active]?.scrollIntoView?.({ block: "nearest" });
-    } else {
-      this.textarea.removeAttribute("aria-activedescendant");
-    }
   }
 
   private drawChips(): void {

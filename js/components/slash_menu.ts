@@ -21,7 +21,7 @@ import {
 } from "../slash";
 import type { ContextItem, PromptPayload } from "../types";
 import type { ContextPicker } from "./context_picker";
-import { listKey } from "./ui";
+import { listKey, showList } from "./ui";
 
 export interface SlashHandlers {
   /** Run an action; a text back is why it could not run (shown, nothing sent). */
@@ -279,16 +279,7 @@ export class SlashMenu {
       const text = `No command or prompt named “/${query}”: Enter sends the text as it is`;
       rows.push(h("li", { class: "lc-slash-empty lc:py-1 lc:px-2 lc:text-muted", role: "presentation" }, text));
     }
-    this.list.replaceChildren(...rows);
-    this.popup.hidden = false;
-    this.textarea.setAttribute("data-lc-own-esc", "");
     // A textarea takes aria-activedescendant (a textbox) but not aria-expanded (axe).
-    this.textarea.setAttribute("aria-controls", this.uid);
-    if (this.shown.length) {
-      this.textarea.setAttribute("aria-activedescendant", `${this.uid}-${this.active}`);
-      rows[this.active]?.scrollIntoView?.({ block: "nearest" });
-    } else {
-      this.textarea.removeAttribute("aria-activedescendant");
-    }
+    showList(this.textarea, this.popup, this.list, this.uid, rows, this.shown.length ? this.active : null);
   }
 }

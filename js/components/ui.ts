@@ -85,3 +85,28 @@ export function listKey(e: KeyboardEvent, count: number, active: number): ListKe
   if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && count) return "choose";
   return e.key === "Escape" ? "close" : null;
 }
+
+/**
+ * Show a pop-up list's `rows` (ids `${uid}-${i}`) over the message box, which keeps the
+ * focus: the box owns Escape while the list is open, controls the list and names its
+ * active option (`active` null: no option to choose), scrolled into view.
+ */
+export function showList(
+  textarea: HTMLTextAreaElement,
+  popup: HTMLElement,
+  list: HTMLElement,
+  uid: string,
+  rows: HTMLElement[],
+  active: number | null,
+): void {
+  list.replaceChildren(...rows);
+  popup.hidden = false;
+  textarea.setAttribute("data-lc-own-esc", "");
+  textarea.setAttribute("aria-controls", uid);
+  if (active !== null) {
+    textarea.setAttribute("aria-activedescendant", `${uid}-${active}`);
+    rows[active]?.scrollIntoView?.({ block: "nearest" });
+  } else {
+    textarea.removeAttribute("aria-activedescendant");
+  }
+}
