@@ -13,6 +13,7 @@ from widget_doubles import browser, csv_rows, custom, make_widget, settle
 
 from livechat_widget import folders as folders_module
 from livechat_widget.providers.openai import OpenAICompatibleClient
+from livechat_widget.widget import ChatWidget
 
 CHAT = "11111111-1111-4111-8111-111111111111"
 
@@ -143,12 +144,17 @@ async def test_models_of_the_providers_list_are_candidates_too(tmp_path, servers
     assert [p["status"] for p in panes] == ["complete", "complete"]
 
 
-async def test_stop_stops_every_pane_and_saves_each_as_stopped(tmp_path, servers):
+def slow_comparison(tmp_path, servers, text: str) -> tuple[ChatWidget, str]:
+    """A comparison of both servers, each streaming 20 tokens a second: (widget, chat)."""
     for server in servers:
         server.tokens_per_s = 20
     widget = compare_widget(tmp_path, servers)
-    browser(widget, type="compare", text="Tell me a long story", candidates=["local", "hosted"])
-    chat = widget.active_chat_id
+    browser(widget, type="compare", text=text, candidates=["local", "hosted"])
+    return widget, widget.active_chat_id
+
+
+async def test_stop_stops_every_pane_and_saves_each_as_stopped(tmp_path, servers):
+    widget, chat = slow_comparison(tmp_path, servers, "Tell me a long story")
     for _ in range(200):
         await asyncio.sleep(0.01)
         panes = widget.session.compares[chat].panes
@@ -215,11 +221,7 @@ def test_bad_compare_commands_are_refused_clearly(tmp_path, servers, candidates,
 async def test_compare_is_refused_while_a_reply_streams_and_keep_while_panes_stream(
     tmp_path, servers
 ):
-    for server in servers:
-        server.tokens_per_s = 20
-    widget = compare_widget(tmp_path, servers)
-    browser(widget, type="compare", text="Hi", candidates=["local", "hosted"])
-    chat = widget.active_chat_id
+    widget, chat = slow_comparison(tmp_path, servers, "Hi")
     await asyncio.sleep(0.05)
     browser(widget, type="compare", chat_id=chat, text="Again", candidates=["local", "hosted"])
     assert "still streaming" in widget.error
@@ -246,11 +248,7 @@ async def test_a_new_message_closes_an_open_comparison_without_a_vote(tmp_path, 
 
 
 async def test_deleting_the_chat_mid_comparison_saves_nothing(tmp_path, servers):
-    for server in servers:
-        server.tokens_per_s = 20
-    widget = compare_widget(tmp_path, servers)
-    browser(widget, type="compare", text="Hi", candidates=["local", "hosted"])
-    chat = widget.active_chat_id
+    widget, chat = slow_comparison(tmp_path, servers, "Hi")
     await asyncio.sleep(0.05)
     browser(widget, type="delete", chat_id=chat)
     await finished(widget)
@@ -326,11 +324,7 @@ def test_compare_view_opens_a_replay_result_in_the_panes(tmp_path, servers):
 
 
 async def test_closing_the_widget_mid_comparison_saves_both_as_stopped(tmp_path, servers):
-    for server in servers:
-        server.tokens_per_s = 20
-    widget = compare_widget(tmp_path, servers)
-    browser(widget, type="compare", text="Hi", candidates=["local", "hosted"])
-    chat = widget.active_chat_id
+    widget, chat = slow_comparison(tmp_path, servers, "Hi")
     session = widget.session
     await asyncio.sleep(0.2)
     widget.close()

@@ -234,13 +234,18 @@ async def test_a_failing_client_marks_only_its_own_rows(tmp_path, servers):
     assert sha256(path) == before
 
 
-async def test_stop_ends_it_keeping_the_rows_that_finished(tmp_path, servers):
-    first, local, hosted = servers
-    chat_id = await saved_chat(tmp_path, first)
+def local_and_stalled_hosted(local, hosted) -> dict:
+    """Two candidates: ``local`` answers, ``hosted`` sends its headers and then nothing."""
     hosted.set_handler(
         lambda request: FakeResponse(200, {"content-type": "text/event-stream"}, [STALL])
     )
-    clients = {"local": candidate(local, "local-7b"), "hosted": candidate(hosted, "big-model")}
+    return {"local": candidate(local, "local-7b"), "hosted": candidate(hosted, "big-model")}
+
+
+async def test_stop_ends_it_keeping_the_rows_that_finished(tmp_path, servers):
+    first, local, hosted = servers
+    chat_id = await saved_chat(tmp_path, first)
+    clients = local_and_stalled_hosted(local, hosted)
     job = livechat_widget.replay(
         [chat_id], clients, folder=tmp_path / "logs", turns="all", progress=False
     )
@@ -260,10 +265,7 @@ async def test_cancelling_the_awaiting_task_stops_it_and_returns_what_finished(t
     """Ctrl+C in a notebook cancels the task of the cell awaiting the replay."""
     first, local, hosted = servers
     chat_id = await saved_chat(tmp_path, first)
-    hosted.set_handler(
-        lambda request: FakeResponse(200, {"content-type": "text/event-stream"}, [STALL])
-    )
-    clients = {"local": candidate(local, "local-7b"), "hosted": candidate(hosted, "big-model")}
+    clients = local_and_stalled_hosted(local, hosted)
     job = livechat_widget.replay(
         [chat_id], clients, folder=tmp_path / "logs", concurrency=2, progress=False
     )
